@@ -1,0 +1,29 @@
+from enum import StrEnum
+
+
+class BatchStatus(StrEnum):
+    CANCELLED = "cancelled"
+    CANCELLING = "cancelling"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    FAILED = "failed"
+    FINALIZING = "finalizing"
+    IN_PROGRESS = "in_progress"
+    IN_QUEUE = "in_queue"
+    VALIDATING = "validating"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> "BatchStatus | None":
+        """Keep a value this client does not know yet (say a status the server added) instead of raising.
+
+        The result is an instance of this class that is not one of its members, holding the raw value.
+        """
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member

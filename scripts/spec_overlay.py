@@ -1,0 +1,177 @@
+"""Apply spec/corrections.yaml, an OpenAPI Overlay 1.1 document, to the merged spec.
+
+Targets are RFC 9535 JSONPath, evaluated by python-jsonpath (strict mode). Actions are the Overlay's
+``update`` (recursive merge, arrays appended), ``remove`` and ``copy``. Two conventions of ours ride on the
+Overlay's ``x-`` extensions: every action names the correction it belongs to (``x-correction``), and its
+``description`` is that action's reason. Consecutive actions with one ``x-correction`` form one correction.
+
+Unlike a general overlay tool, a correction here must still be needed: a target that matches nothing, an
+action that changes nothing, or a correction whose actions together leave the document as it was, means
+the vendor changed the page under it, and the run fails naming that correction.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonpath
+import yaml
+
+__all__ = [
+    "Correction",
+    "CorrectionError",
+    "StaleCorrectionError",
+    "apply_corrections",
+    "load_corrections",
+]
+
+_JSONPATH = jsonpath.JSONPathEnvironment(strict=True)
+_SUPPORTED_VERSIONS = ("1.0.", "1.1.")
+
+
+class CorrectionError(Exception):
+    """The corrections file is malformed, or an action cannot be applied."""
+
+
+class StaleCorrectionError(CorrectionError):
+    """A correction no longer applies: its target is gone or the vendor already fixed what it fixes."""
+
+    def __init__(self, correction: str, message: str) -> None:
+        super().__init__(f"stale correction {correction!r}: {message}")
+        self.correction = correction
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One named correction: a reason and the overlay actions that carry it out."""
+
+    id: str
+    reason: str
+    actions: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+def load_corrections(path: Path) -> list[Correction]:
+    """Read an Overlay document and group its actions into corrections."""
+    overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(overlay, dict) or not str(overlay.get("overlay", "")).startswith(_SUPPORTED_VERSIONS):
+        raise CorrectionError(f"{path.name}: not an Overlay 1.0 or 1.1 document")
+    actions = overlay.get("actions")
+    if not isinstance(actions, list) or not actions:
+        raise CorrectionError(f"{path.name}: 'actions' must be a non-empty list")
+    corrections: list[Correction] = []
+    seen: set[str] = set()
+    for index, action in enumerate(actions, start=1):
+        _check_action(path.name, index, action)
+        name = action["x-correction"]
+        if corrections and corrections[-1].id == name:
+            last = corrections[-1]
+            corrections[-1] = Correction(last.id, last.reason, (*last.actions, action))
+            continue
+        if name in seen:
+            raise CorrectionError(f"{path.name}: action {index}: the actions of {name!r} must be consecutive")
+        seen.add(name)
+        corrections.append(Correction(name, action["description"], (action,)))
+    return corrections
+
+
+def apply_corrections(
+    document: dict[str, Any],
+    corrections: Iterable[Correction],
+    *,
+    skip: Iterable[str] = (),
+    strict: bool = True,
+) -> dict[str, Any]:
+    """Return a corrected copy of ``document``.
+
+    ``skip`` leaves out the named corrections (the tests use it to show what each one fixes); with
+    ``strict`` off, actions whose targets match nothing are passed over instead of failing.
+    """
+    result = copy.deepcopy(document)
+    skipped = set(skip)
+    for correction in corrections:
+        if correction.id in skipped:
+            continue
+        before = copy.deepcopy(result)
+        for number, action in enumerate(correction.actions, start=1):
+            result = _apply_action(result, correction.id, number, action, strict)
+        if strict and result == before:
+            raise StaleCorrectionError(correction.id, "its actions together change nothing")
+    return result
+
+
+def _check_action(filename: str, index: int, action: Any) -> None:
+    where = f"{filename}: action {index}"
+    if not isinstance(action, dict):
+        raise CorrectionError(f"{where}: not a mapping")
+    for key in ("x-correction", "description", "target"):
+        if not isinstance(action.get(key), str) or not action[key].strip():
+            raise CorrectionError(f"{where}: {key!r} must be a non-empty string")
+    verbs = [verb for verb in ("update", "remove", "copy") if verb in action]
+    if len(verbs) != 1:
+        raise CorrectionError(f"{where}: needs exactly one of update, remove, copy (has {verbs or 'none'})")
+    if "remove" in action and action["remove"] is not True:
+        raise CorrectionError(f"{where}: 'remove' must be true")
+    try:
+        _JSONPATH.compile(action["target"])
+        if "copy" in action:
+            _JSONPATH.compile(action["copy"])
+    except jsonpath.JSONPathError as exc:
+        raise CorrectionError(f"{where}: bad JSONPath: {exc}") from exc
+
+
+def _apply_action(
+    document: dict[str, Any], name: str, number: int, action: dict[str, Any], strict: bool
+) -> dict[str, Any]:
+    target = action["target"]
+    matches = [tuple(match.parts) for match in _JSONPATH.finditer(target, document)]
+    if not matches:
+        if strict:
+            raise StaleCorrectionError(name, f"action {number}: target {target} matches nothing")
+        return document
+    if "remove" in action:
+        # Remove from the deepest and last match first so earlier indices stay valid.
+        for parts in sorted(matches, key=lambda p: (len(p), p), reverse=True):
+            if not parts:
+                raise CorrectionError(f"correction {name!r}: action {number}: cannot remove the root")
+            del _resolve(document, parts[:-1])[parts[-1]]
+        return document
+    update = _copy_source(document, name, number, action["copy"]) if "copy" in action else action["update"]
+    for parts in matches:
+        node = _resolve(document, parts)
+        merged = _merge(copy.deepcopy(node), copy.deepcopy(update))
+        if strict and merged == node:
+            raise StaleCorrectionError(name, f"action {number}: {target} already holds what the correction sets")
+        if not parts:
+            document = merged
+        else:
+            _resolve(document, parts[:-1])[parts[-1]] = merged
+    return document
+
+
+def _copy_source(document: dict[str, Any], name: str, number: int, source: str) -> Any:
+    found = _JSONPATH.findall(source, document)
+    if len(found) != 1:
+        raise StaleCorrectionError(name, f"action {number}: copy source {source} matches {len(found)} nodes, not one")
+    return copy.deepcopy(found[0])
+
+
+def _resolve(document: Any, parts: tuple[Any, ...]) -> Any:
+    node = document
+    for part in parts:
+        node = node[part]
+    return node
+
+
+def _merge(node: Any, update: Any) -> Any:
+    """Merge as the Overlay does: objects recursively, arrays appended, anything else replaced."""
+    if isinstance(node, dict) and isinstance(update, dict):
+        for key, value in update.items():
+            node[key] = _merge(node[key], value) if key in node else value
+        return node
+    if isinstance(node, list):
+        return node + (update if isinstance(update, list) else [update])
+    return update
