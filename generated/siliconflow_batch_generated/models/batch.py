@@ -258,9 +258,9 @@ class Batch:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                errors_type_0 = cast(list[str], data)
+                errors_type_0_type_0 = cast(list[str], data)
 
-                return errors_type_0
+                return errors_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
