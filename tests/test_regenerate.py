@@ -1,0 +1,60 @@
+"""scripts/regenerate: --check on a clean and a dirty tree, same bytes every run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, copy_tree, run_regenerate
+from regenerate import PACKAGE, tree_differences
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_tree(tmp_path_factory.mktemp("tree"))
+
+
+def test_check_passes_on_the_committed_tree(tree: Path) -> None:
+    result = run_regenerate(tree, "--check")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_check_fails_after_one_byte_changes_under_generated(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    victim = tree / "generated" / PACKAGE / "models" / "batch.py"
+    data = bytearray(victim.read_bytes())
+    data[-2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    result = run_regenerate(tree, "--check")
+    assert result.returncode == 1
+    assert "differs: models/batch.py" in result.stderr
+    assert "run scripts/regenerate and commit the result" in result.stderr
+
+
+def test_check_fails_on_a_hand_added_file_and_a_stale_spec(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    (tree / "generated" / PACKAGE / "models" / "extra.py").write_text("x = 1\n")
+    spec = tree / "spec" / "openapi.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    result = run_regenerate(tree, "--check")
+    assert result.returncode == 1
+    assert "not made by the generator: models/extra.py" in result.stderr
+    assert "differs: spec/openapi.yaml" in result.stderr
+
+
+def test_regenerating_twice_writes_the_committed_bytes(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    for _ in range(2):
+        result = run_regenerate(tree)
+        assert result.returncode == 0, result.stderr
+        assert tree_differences(ROOT / "generated" / PACKAGE, tree / "generated" / PACKAGE) == []
+        assert (tree / "spec" / "openapi.yaml").read_bytes() == (ROOT / "spec" / "openapi.yaml").read_bytes()
+
+
+def test_a_failing_step_is_one_readable_line(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    (tree / "spec" / "fragments" / "broken.md").write_text("# no yaml here\n")
+    result = run_regenerate(tree, "--check")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "regenerate: broken.md: expected one embedded yaml block, found 0"
