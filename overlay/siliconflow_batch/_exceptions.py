@@ -1,0 +1,229 @@
+"""The error hierarchy, modelled on the openai SDK's, and the mapping from an HTTP response to it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from .types import Batch
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "EnvelopeError",
+    "GatewayTimeoutError",
+    "InputValidationError",
+    "InternalServerError",
+    "NotFoundError",
+    "OverloadedError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "Problem",
+    "RateLimitError",
+    "SiliconFlowError",
+    "WaitTimeoutError",
+    "make_status_error",
+]
+
+OVERLOADED_CODE = 50505
+
+
+class SiliconFlowError(Exception):
+    """Base of every error this package raises."""
+
+
+class APIError(SiliconFlowError):
+    """A request to the API failed; ``request`` is the httpx request, when there was one."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke before a whole response arrived."""
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, message: str = "Request timed out.", *, request: httpx.Request | None = None) -> None:
+        super().__init__(message, request=request)
+
+
+class APIResponseValidationError(APIError):
+    """The server answered 2xx with a body that does not fit the API's schema; ``field`` names where."""
+
+    def __init__(self, message: str, *, response: httpx.Response, field: str | None = None) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.field = field
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status (or an envelope whose ``status`` is false)."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object, code: int | str | None) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, message={self.message!r})"
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed (the body's ``code`` says why, e.g. 20012)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or wrong ("Invalid token")."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such batch, file or route."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried automatically, honouring Retry-After."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+class OverloadedError(InternalServerError):
+    """503, or code 50505: the model service is overloaded and did nothing; safe to retry."""
+
+
+class GatewayTimeoutError(InternalServerError):
+    """504: the gateway gave up waiting; the request may still have been carried out."""
+
+
+class EnvelopeError(APIStatusError):
+    """A 2xx answer whose platform envelope says ``"status": false``."""
+
+
+class PaginationError(SiliconFlowError):
+    """The server ignored the ``after`` cursor and served a page again; following it would never end."""
+
+
+class WaitTimeoutError(SiliconFlowError):
+    """``wait()`` gave up before the batch reached a terminal status; ``batch`` is the last one seen (or None)."""
+
+    def __init__(self, message: str, *, batch: Batch | None) -> None:
+        super().__init__(message)
+        self.batch = batch
+
+
+class Problem:
+    """One problem found by client-side validation: where it is, and what limit it breaks."""
+
+    __slots__ = ("field", "line", "message")
+
+    def __init__(self, field: str, message: str, line: int | None = None) -> None:
+        self.field = field
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.field}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"Problem(field={self.field!r}, message={self.message!r}, line={self.line!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.field, self.message, self.line) == (other.field, other.message, other.line)
+
+    def __hash__(self) -> int:
+        return hash((self.field, self.message, self.line))
+
+
+class InputValidationError(SiliconFlowError, ValueError):
+    """Input rejected before anything was sent or billed; ``problems`` lists every one found."""
+
+    MAX_SHOWN = 20
+
+    def __init__(self, subject: str, problems: Sequence[Problem]) -> None:
+        self.subject = subject
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[: self.MAX_SHOWN])
+        more = len(self.problems) - self.MAX_SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        count = len(self.problems)
+        super().__init__(f"{subject}: {count} problem{'s' if count != 1 else ''}:\n{shown}{tail}")
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+    503: OverloadedError,
+    504: GatewayTimeoutError,
+}
+
+
+def _decode_body(response: httpx.Response) -> tuple[object, str | None, int | str | None]:
+    """Return (body, message, code) for any body: JSON object, JSON string, plain text or empty."""
+    text = response.content.decode("utf-8", errors="replace").strip()
+    if not text:
+        return None, None, None
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        return text, text[:500], None
+    if isinstance(body, str):
+        return body, body[:500] or None, None
+    if isinstance(body, dict):
+        message = body.get("message")
+        if isinstance(message, dict):  # OpenAI-style {"error": {...}} nests one level deeper
+            message = message.get("message")
+        if message is None and isinstance(body.get("error"), dict):
+            message = body["error"].get("message")
+        code = body.get("code")
+        return body, str(message) if message not in (None, "") else None, code if isinstance(code, int | str) else None
+    return body, text[:500], None
+
+
+def make_status_error(response: httpx.Response, *, envelope: bool = False) -> APIStatusError:
+    """Build the right ``APIStatusError`` subclass for an error response; never raises itself."""
+    body, message, code = _decode_body(response)
+    status = response.status_code
+    cls: type[APIStatusError]
+    if envelope:
+        cls = EnvelopeError
+    elif code == OVERLOADED_CODE:
+        cls = OverloadedError
+    else:
+        cls = _STATUS_CLASSES.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    prefix = f"{status} {response.reason_phrase}".strip() if not envelope else f"{status} envelope status false"
+    detail = message or "no error message in the response body"
+    if code is not None:
+        detail = f"{detail} (code {code})"
+    request = response.request
+    return cls(f"{request.method} {request.url.path}: {prefix}: {detail}", response=response, body=body, code=code)

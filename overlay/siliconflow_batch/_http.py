@@ -1,0 +1,201 @@
+"""Sending one API request: URL and auth, retries with backoff, logging, and errors mapped to our classes.
+
+The sync and async senders share every decision (``_Policy``); they differ only in how they send and sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._exceptions import APIConnectionError, APIError, APITimeoutError, make_status_error
+from ._retry import backoff_delay, should_retry
+from ._version import __version__
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncSender", "RequestSpec", "Sender", "logger"]
+
+logger = logging.getLogger("siliconflow_batch")
+
+DEFAULT_BASE_URL = "https://api.siliconflow.cn/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+USER_AGENT = f"siliconflow-batch/{__version__} python-httpx/{httpx.__version__}"
+
+# The clock and the sleeps are looked up here at call time, so that tests can replace them.
+monotonic = time.monotonic
+sleep = time.sleep
+async_sleep = asyncio.sleep
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """What to send: built from the generated package's request builders, or an absolute result URL."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    # Re-created for every attempt, so that a retried upload re-reads its file from the start.
+    files: Callable[[], Any] | None = None
+    idempotent: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Retry:
+    delay: float
+    reason: str
+
+
+class _Policy:
+    """Configuration and every decision shared by the sync and async senders."""
+
+    def __init__(self, *, api_key: str, base_url: str, timeout: httpx.Timeout, max_retries: int) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self._api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        parts = urlsplit(self.base_url)
+        self._origin = (parts.scheme, parts.netloc.lower())
+
+    def url(self, spec: RequestSpec) -> str:
+        return spec.url if "://" in spec.url else self.base_url + spec.url
+
+    def sends_key_to(self, url: str) -> bool:
+        """The key goes only to base_url's scheme and host: never to a result URL on another host."""
+        parts = urlsplit(url)
+        return (parts.scheme, parts.netloc.lower()) == self._origin
+
+    def build(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
+        url = self.url(spec)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **spec.headers}
+        if self.sends_key_to(url):
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return client.build_request(
+            spec.method,
+            url,
+            params=spec.params,
+            json=spec.json,
+            files=spec.files() if spec.files is not None else None,
+            headers=headers,
+            timeout=self.timeout,
+        )
+
+    def on_response(self, spec: RequestSpec, response: httpx.Response, retries: int, started: float) -> _Retry | None:
+        """Log the answer; return how to retry it, or None when it is final (success or not)."""
+        elapsed = (monotonic() - started) * 1000.0
+        logger.debug("%s %s -> %d in %.1f ms", spec.method, _path(response.request), response.status_code, elapsed)
+        if response.is_success or retries >= self.max_retries:
+            return None
+        if not should_retry(idempotent=spec.idempotent, response=response):
+            return None
+        return _Retry(backoff_delay(retries, response.headers), f"{response.status_code}")
+
+    def on_error(self, spec: RequestSpec, request: httpx.Request, error: httpx.HTTPError, retries: int) -> _Retry:
+        """Log a transport failure; return how to retry it, or raise it as our own error."""
+        logger.debug("%s %s failed: %s", spec.method, _path(request), type(error).__name__)
+        if retries < self.max_retries and should_retry(idempotent=spec.idempotent, error=error):
+            return _Retry(backoff_delay(retries), type(error).__name__)
+        if isinstance(error, httpx.TimeoutException):
+            raise APITimeoutError(f"{spec.method} {_path(request)}: timed out ({error})", request=request) from error
+        if isinstance(error, httpx.TransportError):
+            raise APIConnectionError(f"{spec.method} {_path(request)}: {_describe(error)}", request=request) from error
+        raise APIError(f"{spec.method} {_path(request)}: {error}", request=request) from error
+
+    def log_retry(self, spec: RequestSpec, retry: _Retry, retries: int) -> None:
+        logger.info(
+            "retrying %s %s after %s in %.2f s (retry %d of %d)",
+            spec.method,
+            _path_of(spec.url),
+            retry.reason,
+            retry.delay,
+            retries + 1,
+            self.max_retries,
+        )
+
+    def __repr__(self) -> str:
+        return f"base_url={self.base_url!r}, max_retries={self.max_retries}, timeout={self.timeout!r}"
+
+
+def _path(request: httpx.Request) -> str:
+    return request.url.path
+
+
+def _path_of(url: str) -> str:
+    return urlsplit(url).path if "://" in url else url
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class Sender(_Policy):
+    """Sends requests with an ``httpx.Client``, retrying as the policy says."""
+
+    def __init__(self, client: httpx.Client, **config: Any) -> None:
+        super().__init__(**config)
+        self.client = client
+
+    def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
+        """Send ``spec``; return a 2xx response (open, when ``stream``) or raise an ``APIError``."""
+        retries = 0
+        while True:
+            request = self.build(self.client, spec)
+            started = monotonic()
+            try:
+                response = self.client.send(request, stream=stream)
+                if stream and not response.is_success:
+                    response.read()
+            except httpx.HTTPError as error:
+                retry = self.on_error(spec, request, error, retries)
+            else:
+                retry_or_final = self.on_response(spec, response, retries, started)
+                if retry_or_final is None:
+                    if response.is_success:
+                        return response
+                    raise make_status_error(response)
+                response.close()
+                retry = retry_or_final
+            self.log_retry(spec, retry, retries)
+            sleep(retry.delay)
+            retries += 1
+
+
+class AsyncSender(_Policy):
+    """Sends requests with an ``httpx.AsyncClient``, retrying as the policy says."""
+
+    def __init__(self, client: httpx.AsyncClient, **config: Any) -> None:
+        super().__init__(**config)
+        self.client = client
+
+    async def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
+        """Send ``spec``; return a 2xx response (open, when ``stream``) or raise an ``APIError``."""
+        retries = 0
+        while True:
+            request = self.build(self.client, spec)
+            started = monotonic()
+            try:
+                response = await self.client.send(request, stream=stream)
+                if stream and not response.is_success:
+                    await response.aread()
+            except httpx.HTTPError as error:
+                retry = self.on_error(spec, request, error, retries)
+            else:
+                retry_or_final = self.on_response(spec, response, retries, started)
+                if retry_or_final is None:
+                    if response.is_success:
+                        return response
+                    raise make_status_error(response)
+                await response.aclose()
+                retry = retry_or_final
+            self.log_retry(spec, retry, retries)
+            await async_sleep(retry.delay)
+            retries += 1

@@ -1,0 +1,175 @@
+"""Turning 2xx responses into typed objects, or one APIResponseValidationError that names the field.
+
+The generated ``from_dict`` methods trust the server: a missing key is a KeyError, a wrong type passes
+silently. Here every parsed object is also checked against the generated classes' own annotations, so the
+check follows the spec through every regeneration with nothing written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import attrs
+import httpx
+import siliconflow_batch_generated.models as _models
+from siliconflow_batch_generated.models import BatchList, FileListEnvelope, UploadedFileEnvelope
+from siliconflow_batch_generated.types import Unset
+
+from ._exceptions import APIResponseValidationError, make_status_error
+from .types import Batch, BatchPage, FileObject
+
+__all__ = ["check", "parse_batch", "parse_batch_page", "parse_file_list", "parse_json", "parse_uploaded_file"]
+
+T = TypeVar("T")
+_NAMESPACE: dict[str, Any] = {**vars(_models), "Unset": Unset, "Any": Any}
+
+
+class _Mismatch(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """The response body as JSON, or an APIResponseValidationError saying why it is not."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        preview = response.content[:80].decode("utf-8", "replace")
+        raise APIResponseValidationError(
+            f"{_where(response)}: the body is not JSON ({exc.__class__.__name__}): {preview!r}", response=response
+        ) from exc
+
+
+def parse_batch(response: httpx.Response) -> Batch:
+    """A Batch from a get, create or cancel answer."""
+    return _model(Batch, parse_json(response), response, "")
+
+
+def parse_batch_page(response: httpx.Response) -> BatchPage:
+    """A page of batches; each item is parsed into our :class:`Batch`, so helpers like ``is_terminal`` work."""
+    body = parse_json(response)
+    if not isinstance(body, dict):
+        raise _invalid(response, "", f"expected an object, got {type(body).__name__}")
+    items = body.get("data", [])
+    if not isinstance(items, list):
+        raise _invalid(response, "data", f"expected a list, got {type(items).__name__}")
+    meta = _model(BatchList, {k: v for k, v in body.items() if k != "data"}, response, "")
+    data = [_model(Batch, item, response, f"data[{i}]") for i, item in enumerate(items)]
+    return BatchPage(
+        data=data,
+        has_more=meta.has_more if isinstance(meta.has_more, bool) else False,
+        first_id=meta.first_id if isinstance(meta.first_id, str) else None,
+        last_id=meta.last_id if isinstance(meta.last_id, str) else None,
+    )
+
+
+def parse_uploaded_file(response: httpx.Response) -> FileObject:
+    """The file from an upload answer, out of its envelope."""
+    envelope = _envelope(UploadedFileEnvelope, response)
+    if isinstance(envelope.data, Unset):
+        raise _invalid(response, "data", "missing from a successful envelope")
+    return FileObject.from_uploaded(envelope.data)
+
+
+def parse_file_list(response: httpx.Response) -> list[FileObject]:
+    """The files from a list answer, out of its envelope."""
+    envelope = _envelope(FileListEnvelope, response)
+    if isinstance(envelope.data, Unset) or isinstance(envelope.data.data, Unset):
+        return []
+    return [FileObject.from_listed(item) for item in envelope.data.data]
+
+
+def _envelope(cls: type[T], response: httpx.Response) -> T:
+    body = parse_json(response)
+    # An envelope that says status false is an error even under a 200.
+    if isinstance(body, dict) and body.get("status") is False:
+        raise make_status_error(response, envelope=True)
+    return _model(cls, body, response, "")
+
+
+def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
+    if not isinstance(data, dict):
+        raise _invalid(response, path, f"expected an object, got {type(data).__name__}")
+    try:
+        parsed = cls.from_dict(data)  # type: ignore[attr-defined]
+    except KeyError as exc:
+        raise _invalid(response, _join(path, str(exc.args[0])), "required field is missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _invalid(response, path, f"cannot be parsed: {exc}") from exc
+    try:
+        check(parsed, path)
+    except _Mismatch as exc:
+        raise _invalid(response, exc.path, str(exc).split(": ", 1)[1]) from None
+    return parsed  # type: ignore[no-any-return]
+
+
+def check(obj: Any, path: str = "") -> None:
+    """Check every field of a generated attrs object against its annotation, recursively."""
+    for name, hint in _fields(type(obj)):
+        value = getattr(obj, name)
+        where = path if name == "additional_properties" else _join(path, name.rstrip("_"))
+        if not _matches(value, hint, where):
+            raise _Mismatch(where, f"expected {_describe(hint)}, got {type(value).__name__} {_preview(value)}")
+
+
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        hints = get_type_hints(cls, globalns=_NAMESPACE)
+        fields = tuple((a.name, hints[a.name]) for a in attrs.fields(cls) if hints.get(a.name, Any) is not Any)
+        _FIELDS[cls] = fields
+    return fields
+
+
+def _matches(value: Any, hint: Any, path: str) -> bool:
+    origin = get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        return any(_matches(value, arg, path) for arg in get_args(hint))
+    if hint is Any:
+        return True
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if origin is list:
+        (item,) = get_args(hint)
+        return isinstance(value, list) and all(_matches(v, item, f"{path}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        _, item = get_args(hint)
+        return isinstance(value, dict) and all(_matches(v, item, _join(path, str(k))) for k, v in value.items())
+    if not isinstance(hint, type) or not isinstance(value, hint):
+        return False
+    if attrs.has(hint):
+        check(value, path)
+    return True
+
+
+def _describe(hint: Any) -> str:
+    args = [a for a in get_args(hint) if a is not Unset] if get_origin(hint) in (Union, types.UnionType) else [hint]
+    return " or ".join("null" if a is type(None) else getattr(a, "__name__", str(a)) for a in args)
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _where(response: httpx.Response) -> str:
+    return f"{response.request.method} {response.request.url.path}"
+
+
+def _invalid(response: httpx.Response, field: str, message: str) -> APIResponseValidationError:
+    where = f"field {field!r}" if field else "the body"
+    return APIResponseValidationError(f"{_where(response)}: {where} {message}", response=response, field=field or None)

@@ -1,0 +1,124 @@
+"""The request of each operation, built by the generated package's request builders.
+
+Only the shape (method, path, query, body) comes from the generated code; sending, retrying and parsing
+are ours. Path ids are checked here: an empty id would turn ``GET /batches/{id}`` into the list route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import IO, Any, BinaryIO, cast
+
+from siliconflow_batch_generated.api.default import (
+    cancel_batch,
+    create_batch,
+    get_batch,
+    get_file_content,
+    list_batches,
+    list_files,
+    upload_file,
+)
+from siliconflow_batch_generated.models import (
+    BatchEndpoint,
+    CreateBatchRequest,
+    CreateBatchRequestMetadata,
+    CreateBatchRequestReplace,
+    FilePurpose,
+    ListFilesPurpose,
+    UploadFileRequest,
+)
+from siliconflow_batch_generated.types import UNSET, File
+
+from ._exceptions import InputValidationError, Problem
+from ._http import RequestSpec
+
+__all__ = [
+    "cancel_request",
+    "content_request",
+    "create_request",
+    "list_files_request",
+    "list_request",
+    "retrieve_request",
+    "upload_request",
+]
+
+
+def _spec(kwargs: dict[str, Any], *, idempotent: bool, files: Any = None) -> RequestSpec:
+    # Generated headers are not copied: for uploads they pin the multipart boundary to "+++", which a file
+    # containing "\r\n--+++" would break; httpx picks a random boundary and sets the header itself.
+    return RequestSpec(
+        method=kwargs["method"].upper(),
+        url=kwargs["url"],
+        params=kwargs.get("params") or None,
+        json=kwargs.get("json"),
+        files=files,
+        idempotent=idempotent,
+    )
+
+
+def _id(name: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputValidationError(f"invalid {name}", [Problem(name, f"must be a non-empty string, got {value!r}")])
+    return value
+
+
+def retrieve_request(batch_id: str) -> RequestSpec:
+    """GET /batches/{batch_id}."""
+    return _spec(get_batch._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
+
+
+def cancel_request(batch_id: str) -> RequestSpec:
+    """POST /batches/{batch_id}/cancel; cancelling twice is harmless, so it is retried like a read."""
+    return _spec(cancel_batch._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
+
+
+def list_request(*, limit: int | None, after: str | None) -> RequestSpec:
+    """GET /batches?limit=&after=."""
+    kwargs = list_batches._get_kwargs(limit=UNSET if limit is None else limit, after=UNSET if after is None else after)
+    return _spec(kwargs, idempotent=True)
+
+
+def create_request(
+    *,
+    input_file_id: str,
+    endpoint: str,
+    completion_window: str,
+    metadata: Mapping[str, str] | None,
+    replace_model: str | None,
+) -> RequestSpec:
+    """POST /batches: never sent twice unless the first try provably did nothing."""
+    body = CreateBatchRequest(
+        input_file_id=input_file_id,
+        endpoint=BatchEndpoint(endpoint),
+        completion_window=completion_window,
+        metadata=UNSET if metadata is None else CreateBatchRequestMetadata.from_dict(dict(metadata)),
+        replace=UNSET if replace_model is None else CreateBatchRequestReplace(model=replace_model),
+    )
+    return _spec(create_batch._get_kwargs(body=body), idempotent=False)
+
+
+def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
+    """POST /files (multipart): the parts are rebuilt, and the file rewound, for every attempt."""
+
+    def kwargs() -> dict[str, Any]:
+        handle.seek(0)
+        file = File(payload=cast(BinaryIO, handle), file_name=filename, mime_type="application/jsonl")
+        return upload_file._get_kwargs(body=UploadFileRequest(purpose=FilePurpose.BATCH, file=file))
+
+    return _spec(kwargs(), idempotent=False, files=lambda: kwargs()["files"])
+
+
+def list_files_request(*, limit: int | None) -> RequestSpec:
+    """GET /files?purpose=batch&limit=."""
+    return _spec(
+        list_files._get_kwargs(purpose=ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
+        idempotent=True,
+    )
+
+
+def content_request(file_id_or_url: str) -> RequestSpec:
+    """GET /files/{file_id}/content, or the result URL itself when the batch gave a full URL."""
+    if isinstance(file_id_or_url, str) and file_id_or_url.startswith(("https://", "http://")):
+        return RequestSpec(method="GET", url=file_id_or_url, idempotent=True, headers={"Accept": "*/*"})
+    kwargs = get_file_content._get_kwargs(_id("file_id", file_id_or_url))
+    return RequestSpec(method="GET", url=kwargs["url"], idempotent=True, headers={"Accept": "*/*"})

@@ -1,0 +1,108 @@
+"""Reading batch result files: bytes to lines, lines to BatchResults, and accounting for every request once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Literal
+
+from ._exceptions import SiliconFlowError
+from ._http import logger
+from .types import BatchResult
+
+__all__ = ["Accountant", "ResultLineError", "aiter_lines", "iter_lines", "parse_result_line"]
+
+Source = Literal["output", "error"]
+
+
+class ResultLineError(SiliconFlowError):
+    """A line of a result file is not a result: ``source`` and ``line`` say which."""
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        super().__init__(f"{source} file, line {line}: {reason}")
+        self.source = source
+        self.line = line
+        self.reason = reason
+
+
+def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Split a byte stream into lines without holding more than one line and one chunk."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
+
+
+async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The async twin of :func:`iter_lines`."""
+    pending = b""
+    async for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line
+    if pending:
+        yield pending
+
+
+def parse_result_line(raw: bytes, number: int, source: Source) -> BatchResult | None:
+    """One result line as a BatchResult (None for a blank line); a malformed line raises ResultLineError."""
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResultLineError(source, number, f"not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ResultLineError(source, number, f"expected an object, got {type(data).__name__}")
+    custom_id = data.get("custom_id")
+    if not isinstance(custom_id, str) or not custom_id:
+        raise ResultLineError(source, number, "custom_id is missing or not a string")
+    response, error, line_id = data.get("response"), data.get("error"), data.get("id")
+    if response is not None and not isinstance(response, dict):
+        raise ResultLineError(source, number, f"response must be an object or null, got {type(response).__name__}")
+    if error is not None and not isinstance(error, dict):
+        error = {"message": str(error)}
+    return BatchResult(
+        custom_id=custom_id,
+        response=response,
+        error=error,
+        id=line_id if isinstance(line_id, str) else None,
+        source=source,
+        line=number,
+    )
+
+
+class Accountant:
+    """Lets each custom_id through once and, given the input's ids, reports the ones with no result."""
+
+    def __init__(self, expected_ids: Iterable[str] | None) -> None:
+        self._expected = list(dict.fromkeys(expected_ids)) if expected_ids is not None else None
+        self._seen: set[str] = set()
+
+    def first(self, result: BatchResult) -> bool:
+        """True the first time a custom_id shows up; a repeat is logged and dropped."""
+        if result.custom_id in self._seen:
+            logger.warning(
+                "%s file, line %s: a second result for custom_id %r was ignored",
+                result.source,
+                result.line,
+                result.custom_id,
+            )
+            return False
+        self._seen.add(result.custom_id)
+        return True
+
+    def missing(self) -> Iterator[BatchResult]:
+        """A ``source="missing"`` result for every expected custom_id that neither file answered."""
+        for custom_id in self._expected or ():
+            if custom_id not in self._seen:
+                yield BatchResult(
+                    custom_id=custom_id,
+                    response=None,
+                    error={"code": "missing_result", "message": "neither the output nor the error file has it"},
+                    source="missing",
+                )

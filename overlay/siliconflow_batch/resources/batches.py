@@ -1,0 +1,315 @@
+"""``client.batches``: create, retrieve, list, cancel, wait and results."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+
+import httpx
+
+from .. import _http
+from .._exceptions import APIConnectionError, InputValidationError
+from .._http import AsyncSender, Sender
+from .._pagination import AsyncBatchPager, BatchPager
+from .._parse import parse_batch, parse_batch_page
+from .._requests import cancel_request, content_request, create_request, list_request, retrieve_request
+from .._results import Accountant, Source, aiter_lines, iter_lines, parse_result_line
+from .._retry import backoff_delay
+from .._wait import TRANSIENT, OnUpdate, WaitState
+from ..types import Batch, BatchPage, BatchResult
+from ..validation import CHAT_COMPLETIONS, validate_create
+
+__all__ = ["AsyncBatches", "Batches"]
+
+DEFAULT_POLL_INTERVAL = 30.0
+
+
+def _create_spec(
+    input_file_id: str,
+    endpoint: str,
+    completion_window: str,
+    metadata: Mapping[str, str] | None,
+    replace_model: str | None,
+) -> _http.RequestSpec:
+    problems = validate_create(
+        input_file_id=input_file_id,
+        endpoint=endpoint,
+        completion_window=completion_window,
+        metadata=metadata,
+        replace_model=replace_model,
+    )
+    if problems:
+        raise InputValidationError("batch not created", problems)
+    return create_request(
+        input_file_id=input_file_id,
+        endpoint=endpoint,
+        completion_window=completion_window,
+        metadata=metadata,
+        replace_model=replace_model,
+    )
+
+
+def _result_sources(batch: Batch) -> list[tuple[Source, str]]:
+    sources: list[tuple[Source, str]] = []
+    if isinstance(batch.output_file_id, str) and batch.output_file_id:
+        sources.append(("output", batch.output_file_id))
+    if isinstance(batch.error_file_id, str) and batch.error_file_id:
+        sources.append(("error", batch.error_file_id))
+    return sources
+
+
+def _read_failure(file_ref: str, error: httpx.HTTPError, failures: int) -> APIConnectionError:
+    return APIConnectionError(f"reading {file_ref} broke off {failures} times, last with {type(error).__name__}")
+
+
+class Batches:
+    """Batch operations of :class:`~siliconflow_batch.SiliconFlow`."""
+
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
+
+    def create(
+        self,
+        *,
+        input_file_id: str,
+        completion_window: str = "24h",
+        endpoint: str = CHAT_COMPLETIONS,
+        metadata: Mapping[str, str] | None = None,
+        replace_model: str | None = None,
+    ) -> Batch:
+        """Create a batch over an uploaded file; it starts ``in_queue``.
+
+        The parameters are checked first (window 24h..336h, at most 16 metadata pairs of <= 64/512 characters,
+        the chat completions endpoint). The request is never sent twice unless the first try provably did
+        nothing, so a retry cannot create a second batch.
+        """
+        spec = _create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
+        return parse_batch(self._sender.send(spec))
+
+    def retrieve(self, batch_id: str) -> Batch:
+        """The batch's current state."""
+        return parse_batch(self._sender.send(retrieve_request(batch_id)))
+
+    def cancel(self, batch_id: str) -> Batch:
+        """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
+        return parse_batch(self._sender.send(cancel_request(batch_id)))
+
+    def list(self, *, limit: int | None = None) -> BatchPager:
+        """Every batch, newest first, fetched ``limit`` per page as you iterate."""
+        return BatchPager(lambda after: self._page(limit, after))
+
+    def _page(self, limit: int | None, after: str | None) -> BatchPage:
+        return parse_batch_page(self._sender.send(list_request(limit=limit, after=after)))
+
+    def wait(
+        self,
+        batch_id: str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> Batch:
+        """Poll until the batch is completed, failed, expired or cancelled, and return it.
+
+        ``on_update`` is called with the batch whenever its status or counts change. Transient errors do not
+        end the wait. After ``timeout`` seconds :class:`WaitTimeoutError` is raised with the last batch seen.
+        """
+        state = WaitState(batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update)
+        while True:
+            try:
+                if state.observe(self.retrieve(batch_id)):
+                    return state.last  # type: ignore[return-value]
+            except TRANSIENT as error:
+                state.failed(error)
+            _http.sleep(state.next_delay())
+
+    def wait_many(
+        self,
+        batch_ids: Sequence[str],
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> builtins.list[Batch]:
+        """Wait for several batches, polling each once per round; returns them in the order given."""
+        states = {i: WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update) for i in batch_ids}
+        pending = list(dict.fromkeys(batch_ids))
+        while True:
+            for batch_id in list(pending):
+                try:
+                    if states[batch_id].observe(self.retrieve(batch_id)):
+                        pending.remove(batch_id)
+                except TRANSIENT as error:
+                    states[batch_id].failed(error)
+            if not pending:
+                return [states[i].last for i in batch_ids]  # type: ignore[misc]
+            _http.sleep(min(states[i].next_delay() for i in pending))
+
+    def results(
+        self, batch: Batch | str, *, expected_ids: Iterable[str] | None = None, skip_bad_lines: bool = False
+    ) -> Iterator[BatchResult]:
+        """Stream the results of a batch: the output file, then the error file, one line at a time.
+
+        Each custom_id is yielded once; with ``expected_ids`` (the input's), ids that neither file answers are
+        yielded last with ``source="missing"``. A malformed line raises :class:`ResultLineError` unless
+        ``skip_bad_lines``. A download that breaks off resumes where it stopped. Memory stays constant.
+        """
+        if isinstance(batch, str):
+            batch = self.retrieve(batch)
+        accountant = Accountant(expected_ids)
+        for source, file_ref in _result_sources(batch):
+            for number, raw in enumerate(self._lines(file_ref), start=1):
+                result = _parse_or_skip(raw, number, source, skip_bad_lines)
+                if result is not None and accountant.first(result):
+                    yield result
+        yield from accountant.missing()
+
+    def _lines(self, file_ref: str) -> Iterator[bytes]:
+        """The file's lines; if the stream breaks, it is fetched again and the lines already read are skipped."""
+        done, failures = 0, 0
+        while True:
+            try:
+                response = self._sender.send(content_request(file_ref), stream=True)
+                try:
+                    for index, line in enumerate(iter_lines(response.iter_bytes())):
+                        if index >= done:
+                            done += 1
+                            yield line
+                finally:
+                    response.close()
+                return
+            except httpx.HTTPError as error:
+                failures += 1
+                if failures > self._sender.max_retries:
+                    raise _read_failure(file_ref, error, failures) from error
+                _http.sleep(backoff_delay(failures - 1))
+
+
+def _parse_or_skip(raw: bytes, number: int, source: Source, skip_bad_lines: bool) -> BatchResult | None:
+    from .._results import ResultLineError
+
+    try:
+        return parse_result_line(raw, number, source)
+    except ResultLineError as error:
+        if not skip_bad_lines:
+            raise
+        _http.logger.warning("skipped a bad result line: %s", error)
+        return None
+
+
+class AsyncBatches:
+    """Batch operations of :class:`~siliconflow_batch.AsyncSiliconFlow`; each mirrors :class:`Batches`."""
+
+    def __init__(self, sender: AsyncSender) -> None:
+        self._sender = sender
+
+    async def create(
+        self,
+        *,
+        input_file_id: str,
+        completion_window: str = "24h",
+        endpoint: str = CHAT_COMPLETIONS,
+        metadata: Mapping[str, str] | None = None,
+        replace_model: str | None = None,
+    ) -> Batch:
+        """Create a batch over an uploaded file; see :meth:`Batches.create`."""
+        spec = _create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
+        return parse_batch(await self._sender.send(spec))
+
+    async def retrieve(self, batch_id: str) -> Batch:
+        """The batch's current state."""
+        return parse_batch(await self._sender.send(retrieve_request(batch_id)))
+
+    async def cancel(self, batch_id: str) -> Batch:
+        """Ask the server to cancel; see :meth:`Batches.cancel`."""
+        return parse_batch(await self._sender.send(cancel_request(batch_id)))
+
+    def list(self, *, limit: int | None = None) -> AsyncBatchPager:
+        """Every batch, fetched ``limit`` per page: ``async for batch in client.batches.list()``."""
+        return AsyncBatchPager(lambda after: self._page(limit, after))
+
+    async def _page(self, limit: int | None, after: str | None) -> BatchPage:
+        return parse_batch_page(await self._sender.send(list_request(limit=limit, after=after)))
+
+    async def wait(
+        self,
+        batch_id: str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> Batch:
+        """Poll until the batch is terminal; see :meth:`Batches.wait`."""
+        state = WaitState(batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update)
+        return await self._wait(state, None)
+
+    async def _wait(self, state: WaitState, gate: asyncio.Semaphore | None) -> Batch:
+        while True:
+            try:
+                if gate is None:
+                    batch = await self.retrieve(state.batch_id)
+                else:
+                    async with gate:
+                        batch = await self.retrieve(state.batch_id)
+                if state.observe(batch):
+                    return batch
+            except TRANSIENT as error:
+                state.failed(error)
+            await _http.async_sleep(state.next_delay())
+
+    async def wait_many(
+        self,
+        batch_ids: Sequence[str],
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        max_concurrency: int = 8,
+    ) -> builtins.list[Batch]:
+        """Wait for many batches at once with at most ``max_concurrency`` polls in flight; results in order."""
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        gate = asyncio.Semaphore(max_concurrency)
+        unique = list(dict.fromkeys(batch_ids))
+        states = [WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update) for i in unique]
+        done = dict(zip(unique, await asyncio.gather(*(self._wait(s, gate) for s in states)), strict=True))
+        return [done[i] for i in batch_ids]
+
+    async def results(
+        self, batch: Batch | str, *, expected_ids: Iterable[str] | None = None, skip_bad_lines: bool = False
+    ) -> AsyncIterator[BatchResult]:
+        """Stream the results of a batch; see :meth:`Batches.results`."""
+        if isinstance(batch, str):
+            batch = await self.retrieve(batch)
+        accountant = Accountant(expected_ids)
+        for source, file_ref in _result_sources(batch):
+            number = 0
+            async for raw in self._lines(file_ref):
+                number += 1
+                result = _parse_or_skip(raw, number, source, skip_bad_lines)
+                if result is not None and accountant.first(result):
+                    yield result
+        for missing in accountant.missing():
+            yield missing
+
+    async def _lines(self, file_ref: str) -> AsyncIterator[bytes]:
+        done, failures = 0, 0
+        while True:
+            try:
+                response = await self._sender.send(content_request(file_ref), stream=True)
+                try:
+                    index = 0
+                    async for line in aiter_lines(response.aiter_bytes()):
+                        if index >= done:
+                            done += 1
+                            yield line
+                        index += 1
+                finally:
+                    await response.aclose()
+                return
+            except httpx.HTTPError as error:
+                failures += 1
+                if failures > self._sender.max_retries:
+                    raise _read_failure(file_ref, error, failures) from error
+                await _http.async_sleep(backoff_delay(failures - 1))

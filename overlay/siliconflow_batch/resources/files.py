@@ -1,0 +1,139 @@
+"""``client.files``: upload (validated first), list, and download without ever leaving a half-written file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from .. import _http
+from .._exceptions import APIConnectionError
+from .._http import AsyncSender, RequestSpec, Sender
+from .._parse import parse_file_list, parse_uploaded_file
+from .._requests import content_request, list_files_request, upload_request
+from .._retry import backoff_delay
+from ..types import FileObject
+from ..validation import validate_requests
+
+__all__ = ["AsyncFiles", "Files"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _checked(path: PathLike, validate: bool, replace_model: str | None) -> Path:
+    file = Path(path)
+    if validate:
+        validate_requests(file, replace_model=replace_model).raise_for_problems()
+    return file
+
+
+@contextmanager
+def _atomic_target(destination: Path) -> Iterator[IO[bytes]]:
+    """A temporary file beside ``destination`` that replaces it only when the block succeeds."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, destination)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def _broken(spec: RequestSpec, error: httpx.HTTPError, attempts: int) -> APIConnectionError:
+    return APIConnectionError(
+        f"GET {spec.url}: the download broke off {attempts} times, last with {type(error).__name__}: {error}"
+    )
+
+
+class Files:
+    """File operations of :class:`~siliconflow_batch.SiliconFlow`."""
+
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
+
+    def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
+        """Upload a batch input JSONL file (purpose ``batch``).
+
+        With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
+        problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
+        """
+        file = _checked(path, validate, replace_model)
+        with file.open("rb") as handle:
+            return parse_uploaded_file(self._sender.send(upload_request(handle, file.name)))
+
+    def list(self, *, limit: int | None = None) -> list[FileObject]:
+        """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
+        return parse_file_list(self._sender.send(list_files_request(limit=limit)))
+
+    def download(self, file_id_or_url: str, destination: PathLike) -> Path:
+        """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
+
+        The bytes go to a temporary file beside it that is renamed only once complete: an interrupted or
+        failed download never leaves a partial file under ``destination``. A download that breaks off is
+        started again, up to ``max_retries`` times.
+        """
+        spec = content_request(file_id_or_url)
+        target = Path(destination)
+        attempts = 0
+        while True:
+            try:
+                with _atomic_target(target) as out:
+                    response = self._sender.send(spec, stream=True)
+                    try:
+                        for chunk in response.iter_bytes():
+                            out.write(chunk)
+                    finally:
+                        response.close()
+                return target
+            except httpx.HTTPError as error:  # the body broke off after a good start
+                attempts += 1
+                if attempts > self._sender.max_retries:
+                    raise _broken(spec, error, attempts) from error
+                _http.sleep(backoff_delay(attempts - 1))
+
+
+class AsyncFiles:
+    """File operations of :class:`~siliconflow_batch.AsyncSiliconFlow`."""
+
+    def __init__(self, sender: AsyncSender) -> None:
+        self._sender = sender
+
+    async def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
+        """Upload a batch input JSONL file; see :meth:`Files.upload`."""
+        file = _checked(path, validate, replace_model)
+        with file.open("rb") as handle:
+            return parse_uploaded_file(await self._sender.send(upload_request(handle, file.name)))
+
+    async def list(self, *, limit: int | None = None) -> list[FileObject]:
+        """The uploaded batch files; see :meth:`Files.list`."""
+        return parse_file_list(await self._sender.send(list_files_request(limit=limit)))
+
+    async def download(self, file_id_or_url: str, destination: PathLike) -> Path:
+        """Save a file atomically; see :meth:`Files.download`."""
+        spec = content_request(file_id_or_url)
+        target = Path(destination)
+        attempts = 0
+        while True:
+            try:
+                with _atomic_target(target) as out:
+                    response = await self._sender.send(spec, stream=True)
+                    try:
+                        async for chunk in response.aiter_bytes():
+                            out.write(chunk)
+                    finally:
+                        await response.aclose()
+                return target
+            except httpx.HTTPError as error:
+                attempts += 1
+                if attempts > self._sender.max_retries:
+                    raise _broken(spec, error, attempts) from error
+                await _http.async_sleep(backoff_delay(attempts - 1))

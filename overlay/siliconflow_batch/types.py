@@ -1,0 +1,195 @@
+"""The objects the client returns: the generated models, with what a caller needs added."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple
+
+from attrs import field, frozen
+from siliconflow_batch_generated.models import Batch as _GeneratedBatch
+from siliconflow_batch_generated.models import (
+    BatchError,
+    BatchErrors,
+    BatchMetadata,
+    BatchRequestCounts,
+    BatchStatus,
+)
+from siliconflow_batch_generated.models import FileObject as _ListedFile
+from siliconflow_batch_generated.models import UploadedFile as _UploadedFile
+from siliconflow_batch_generated.types import Unset
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "Batch",
+    "BatchError",
+    "BatchErrors",
+    "BatchMetadata",
+    "BatchPage",
+    "BatchRequestCounts",
+    "BatchResult",
+    "BatchStatus",
+    "FileObject",
+    "RequestCounts",
+    "Unset",
+]
+
+TERMINAL_STATUSES: frozenset[BatchStatus] = frozenset(
+    {BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.EXPIRED, BatchStatus.CANCELLED}
+)
+
+
+class RequestCounts(NamedTuple):
+    """How many requests a batch holds and how many have finished; 0 where the server has not said."""
+
+    total: int
+    completed: int
+    failed: int
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+class Batch(_GeneratedBatch):
+    """A batch (the generated attrs model) with helpers.
+
+    ``status`` is a :class:`BatchStatus` and compares equal to its string; a status this client does not know
+    yet keeps its raw value. Timestamps are Unix seconds; :meth:`datetime_of` converts them.
+    """
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the batch is completed, failed, expired or cancelled (unknown statuses are not terminal)."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def counts(self) -> RequestCounts:
+        """``request_counts`` as three ints, whether the server sent them, ``{}`` or ``null``."""
+        counts = self.request_counts
+        if not isinstance(counts, BatchRequestCounts):
+            return RequestCounts(0, 0, 0)
+        return RequestCounts(_int(counts.total), _int(counts.completed), _int(counts.failed))
+
+    @property
+    def created_at_datetime(self) -> datetime:
+        """``created_at`` as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.created_at, UTC)
+
+    def datetime_of(self, name: str) -> datetime | None:
+        """The timestamp field ``name`` (say ``"completed_at"``) as a UTC datetime, or None while unset."""
+        if not name.endswith("_at") or not hasattr(self, name):
+            raise AttributeError(f"Batch has no timestamp field {name!r}")
+        value = getattr(self, name)
+        return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
+
+    def error_messages(self) -> list[str]:
+        """The batch's errors as readable lines, whichever of its three shapes the server used."""
+        errors = self.errors
+        if isinstance(errors, list):
+            return [str(e) for e in errors]
+        if isinstance(errors, BatchErrors) and isinstance(errors.data, list):
+            lines = []
+            for error in errors.data:
+                where = f"line {error.line}: " if isinstance(error.line, int) else ""
+                code = f"[{error.code}] " if isinstance(error.code, str) else ""
+                lines.append(f"{where}{code}{error.message if isinstance(error.message, str) else ''}".strip())
+            return lines
+        return []
+
+
+@frozen
+class FileObject:
+    """An uploaded file. Upload answers ``createdAt`` and listing ``created_at``: both land in ``created_at``."""
+
+    id: str
+    bytes: int | None = None
+    created_at: int | None = None
+    filename: str | None = None
+    purpose: str | None = None
+    line_count: int | None = None
+    object: str = "file"
+    extra: dict[str, Any] = field(factory=dict, repr=False)
+
+    @classmethod
+    def from_uploaded(cls, data: _UploadedFile) -> FileObject:
+        """Build from the upload answer's ``data`` (camelCase ``createdAt``)."""
+        return cls(
+            id=data.id,
+            bytes=_opt(data.bytes_),
+            created_at=_opt(data.created_at),
+            filename=_opt(data.filename),
+            purpose=_opt(data.purpose),
+            object=data.object_ if isinstance(data.object_, str) else "file",
+            extra=dict(data.additional_properties),
+        )
+
+    @classmethod
+    def from_listed(cls, data: _ListedFile) -> FileObject:
+        """Build from one item of the file list (snake_case ``created_at``, with ``line_count``)."""
+        return cls(
+            id=data.id,
+            bytes=_opt(data.bytes_),
+            created_at=_opt(data.created_at),
+            filename=_opt(data.filename),
+            purpose=_opt(data.purpose),
+            line_count=_opt(data.line_count),
+            object=data.object_ if isinstance(data.object_, str) else "file",
+            extra=dict(data.additional_properties),
+        )
+
+
+def _opt(value: Any) -> Any:
+    return None if isinstance(value, Unset) else value
+
+
+@frozen
+class BatchPage:
+    """One page of ``GET /batches``."""
+
+    data: list[Batch]
+    has_more: bool
+    first_id: str | None = None
+    last_id: str | None = None
+
+
+@frozen
+class BatchResult:
+    """The outcome of one request of a batch: a line of the output file, of the error file, or a missing one.
+
+    ``response`` is ``{"status_code", "request_id", "body"}`` as in OpenAI's output lines; ``error`` is the
+    line's error object (or, for ``source == "missing"``, why there is no result).
+    """
+
+    custom_id: str
+    response: dict[str, Any] | None
+    error: dict[str, Any] | None
+    id: str | None = None
+    source: Literal["output", "error", "missing"] = "output"
+    line: int | None = None
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status the request got, when it got one."""
+        code = (self.response or {}).get("status_code")
+        return code if isinstance(code, int) else None
+
+    @property
+    def ok(self) -> bool:
+        """True when the request succeeded (a 2xx response and no error)."""
+        code = self.status_code
+        return self.error is None and code is not None and 200 <= code < 300
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        """The response body (a chat completion), when there is one."""
+        body = (self.response or {}).get("body")
+        return body if isinstance(body, dict) else None
+
+    @property
+    def content(self) -> str | None:
+        """The first choice's message text, the usual thing to read from a chat completion."""
+        try:
+            content = self.body["choices"][0]["message"]["content"]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+        return content if isinstance(content, str) else None
