@@ -7,6 +7,7 @@ check follows the spec through every regeneration with nothing written twice.
 
 from __future__ import annotations
 
+import enum
 import json
 import types
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -98,12 +99,22 @@ def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
     except KeyError as exc:
         raise _invalid(response, _join(path, str(exc.args[0])), "required field is missing") from exc
     except (TypeError, ValueError, AttributeError) as exc:
-        raise _invalid(response, path, f"cannot be parsed: {exc}") from exc
+        raise _invalid(response, _join(path, _blame(cls, data)), f"cannot be parsed: {exc}") from exc
     try:
         check(parsed, path)
     except _Mismatch as exc:
         raise _invalid(response, exc.path, str(exc).split(": ", 1)[1]) from None
     return parsed  # type: ignore[no-any-return]
+
+
+def _blame(cls: type, data: dict[str, Any]) -> str:
+    """The field whose value the generated code could not convert: an enum given a non-string."""
+    for name, hint in _fields(cls):
+        key = name.rstrip("_")
+        enums = [a for a in get_args(hint) or (hint,) if isinstance(a, type) and issubclass(a, enum.Enum)]
+        if enums and key in data and not isinstance(data[key], str):
+            return key
+    return ""
 
 
 def check(obj: Any, path: str = "") -> None:
@@ -139,12 +150,18 @@ def _matches(value: Any, hint: Any, path: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if hint is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
-    if origin is list:
-        (item,) = get_args(hint)
-        return isinstance(value, list) and all(_matches(v, item, f"{path}[{i}]") for i, v in enumerate(value))
-    if origin is dict:
-        _, item = get_args(hint)
-        return isinstance(value, dict) and all(_matches(v, item, _join(path, str(k))) for k, v in value.items())
+    if origin is list or origin is dict:
+        # Once the container's own type fits, a bad item is the error to report (no other arm of the
+        # generated unions is a container of the same kind).
+        if not isinstance(value, origin):
+            return False
+        item_hint = get_args(hint)[-1]
+        items = enumerate(value) if origin is list else value.items()
+        for key, item in items:
+            where = f"{path}[{key}]" if origin is list else _join(path, str(key))
+            if not _matches(item, item_hint, where):
+                raise _Mismatch(where, f"expected {_describe(item_hint)}, got {type(item).__name__} {_preview(item)}")
+        return True
     if not isinstance(hint, type) or not isinstance(value, hint):
         return False
     if attrs.has(hint):
@@ -163,7 +180,7 @@ def _preview(value: Any) -> str:
 
 
 def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+    return f"{path}.{name}" if path and name else path or name
 
 
 def _where(response: httpx.Response) -> str:

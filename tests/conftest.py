@@ -1,0 +1,31 @@
+"""Fixtures shared by the client tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fakes import FakeAPI, FakeClock
+from siliconflow_batch import _http
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    """Replace the client's clock and sleeps: nothing really waits, every delay is recorded."""
+    fake = FakeClock()
+    monkeypatch.setattr(_http, "monotonic", fake.monotonic)
+    monkeypatch.setattr(_http, "sleep", fake.sleep)
+    monkeypatch.setattr(_http, "async_sleep", fake.async_sleep)
+    yield fake
+
+
+@pytest.fixture
+def api() -> FakeAPI:
+    """A scripted API for one test."""
+    return FakeAPI()
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Run the test with the sync client and again with the async one."""
+    return str(request.param)

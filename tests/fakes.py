@@ -1,0 +1,164 @@
+"""Test doubles for the client tests: a scripted API behind httpx.MockTransport, and a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
+
+KEY = "sk-test-SECRET-0123456789"
+BASE = "https://api.test/v1"
+
+BATCH: dict[str, Any] = {
+    "id": "batch_1",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "errors": None,
+    "input_file_id": "file-in",
+    "completion_window": "24h",
+    "status": "in_queue",
+    "output_file_id": None,
+    "error_file_id": None,
+    "created_at": 1741685413,
+    "in_progress_at": None,
+    "expires_at": 1741771813,
+    "finalizing_at": None,
+    "completed_at": None,
+    "failed_at": None,
+    "expired_at": None,
+    "cancelling_at": None,
+    "cancelled_at": None,
+    "request_counts": None,
+    "metadata": None,
+}
+
+
+def batch(**changes: Any) -> dict[str, Any]:
+    """A Batch body (the create page's example) with ``changes``."""
+    return {**copy.deepcopy(BATCH), **changes}
+
+
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+class FakeAPI:
+    """Routes ``METHOD /path`` to scripted replies, used in order (the last one repeats); records requests."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[httpx.Request] = []
+        self.bodies: list[bytes] = []
+
+    def on(self, route: str, *replies: Reply) -> FakeAPI:
+        """Script the replies for ``route`` (``"GET /batches/batch_1"``; the path is under /v1)."""
+        self.routes[route] = list(replies)
+        return self
+
+    def calls(self, route: str) -> list[httpx.Request]:
+        """The requests that reached ``route``."""
+        method, path = route.split(" ", 1)
+        return [r for r in self.requests if r.method == method and r.url.path == "/v1" + path]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        self.bodies.append(request.read())
+        path = request.url.path.removeprefix("/v1")
+        replies = self.routes.get(f"{request.method} {path}") or self.routes.get(f"{request.method} {request.url}")
+        if not replies:
+            return httpx.Response(404, text="404 page not found")
+        reply = replies.pop(0) if len(replies) > 1 else replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply) and not isinstance(reply, httpx.Response):
+            return reply(request)
+        return copy.copy(reply)
+
+
+def ok(body: Any) -> httpx.Response:
+    """A 200 JSON reply."""
+    return httpx.Response(200, json=body)
+
+
+def envelope(data: Any, *, status: bool = True, code: int = 20000, message: str = "Ok") -> httpx.Response:
+    """A 200 reply wrapped in the platform envelope."""
+    return httpx.Response(200, json={"code": code, "message": message, "status": status, "data": data})
+
+
+class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that sends ``chunks`` and then, if ``fail``, drops the connection."""
+
+    def __init__(self, chunks: list[bytes], *, fail: bool) -> None:
+        self.chunks = chunks
+        self.fail = fail
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.chunks
+        if self.fail:
+            raise httpx.ReadError("connection dropped")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+        if self.fail:
+            raise httpx.ReadError("connection dropped")
+
+
+def stream(chunks: list[bytes], *, fail: bool = False) -> httpx.Response:
+    """A 200 streamed body of ``chunks``, optionally broken off at the end."""
+    return httpx.Response(200, stream=BrokenStream(chunks, fail=fail))
+
+
+class FakeClock:
+    """Stands in for the client's monotonic clock and sleeps; records every sleep."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)
+
+
+Client = SiliconFlow | AsyncSiliconFlow
+
+
+def make_client(mode: str, api: FakeAPI, **options: Any) -> Client:
+    """A sync or async client whose requests go to ``api``."""
+    transport = httpx.MockTransport(api)
+    if mode == "sync":
+        return SiliconFlow(api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=transport), **options)
+    return AsyncSiliconFlow(api_key=KEY, base_url=BASE, http_client=httpx.AsyncClient(transport=transport), **options)
+
+
+def run(value: Any) -> Any:
+    """Resolve what a sync or async client call returned: await coroutines, drain iterators into lists."""
+    if inspect.iscoroutine(value):
+        return run(asyncio.run(value))
+    if hasattr(value, "__aiter__"):
+
+        async def drain() -> list[Any]:
+            return [item async for item in value]
+
+        return asyncio.run(drain())
+    if hasattr(value, "__next__") or type(value).__name__.endswith("Pager"):
+        return list(value)
+    return value
+
+
+def body_json(request: httpx.Request) -> Any:
+    """The JSON body a request carried."""
+    return json.loads(request.content)
