@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fakes import FakeAPI, FakeClock
 from siliconflow_batch import _http
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Replace the client's clock and sleeps: nothing really waits, every delay is recorded."""
     fake = FakeClock()
     monkeypatch.setattr(_http, "monotonic", fake.monotonic)
     monkeypatch.setattr(_http, "sleep", fake.sleep)
     monkeypatch.setattr(_http, "async_sleep", fake.async_sleep)
-    yield fake
+    return fake
 
 
 @pytest.fixture

@@ -156,7 +156,7 @@ def _matches(value: Any, hint: Any, path: str) -> bool:
         if not isinstance(value, origin):
             return False
         item_hint = get_args(hint)[-1]
-        items = enumerate(value) if origin is list else value.items()
+        items: Any = enumerate(value) if isinstance(value, list) else value.items()
         for key, item in items:
             where = f"{path}[{key}]" if origin is list else _join(path, str(key))
             if not _matches(item, item_hint, where):
