@@ -77,7 +77,8 @@ class FakeAPI:
             raise reply
         if callable(reply) and not isinstance(reply, httpx.Response):
             return reply(request)
-        return copy.copy(reply)
+        # A fresh Response over the same (re-iterable) stream: a scripted reply may be served many times.
+        return httpx.Response(reply.status_code, headers=reply.headers, stream=reply.stream)
 
 
 def ok(body: Any) -> httpx.Response:

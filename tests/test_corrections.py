@@ -145,6 +145,12 @@ def batch_file_name(spec: Spec) -> str | None:
     return None if "file_name" in properties else "Batch has no file_name: list-batches' field is untyped"
 
 
+def list_cursor_ids_nullable(spec: Spec) -> str | None:
+    empty_page: dict[str, Any] = {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+    errors = schema_errors(spec, media_schema(spec, "/batches", "get"), empty_page)
+    return f"an empty page is rejected: {errors}" if errors else None
+
+
 def completion_window_bounds(spec: Spec) -> str | None:
     for window in ("1h", "23h", "337h", "400h", "24", "24hours"):
         if not _create_body_errors(spec, completion_window=window):
@@ -207,6 +213,7 @@ PROOFS: dict[str, Callable[[Spec], str | None]] = {
     "request-counts-shape": request_counts_shape,
     "metadata-string-map": metadata_string_map,
     "batch-file-name": batch_file_name,
+    "list-cursor-ids-nullable": list_cursor_ids_nullable,
     "completion-window-bounds": completion_window_bounds,
     "create-endpoint-enum": create_endpoint_enum,
     "create-metadata-limits": create_metadata_limits,

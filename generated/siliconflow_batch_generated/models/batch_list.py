@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -21,15 +21,15 @@ class BatchList:
     Attributes:
         object_ (str | Unset):  Example: list.
         data (list[Batch] | Unset):
-        first_id (str | Unset):  Example: first_batch_id.
-        last_id (str | Unset):  Example: last_batch_id.
+        first_id (None | str | Unset):  Example: first_batch_id.
+        last_id (None | str | Unset):  Example: last_batch_id.
         has_more (bool | Unset):  Example: False.
     """
 
     object_: str | Unset = UNSET
     data: list[Batch] | Unset = UNSET
-    first_id: str | Unset = UNSET
-    last_id: str | Unset = UNSET
+    first_id: None | str | Unset = UNSET
+    last_id: None | str | Unset = UNSET
     has_more: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -43,9 +43,17 @@ class BatchList:
                 data_item = data_item_data.to_dict()
                 data.append(data_item)
 
-        first_id = self.first_id
+        first_id: None | str | Unset
+        if isinstance(self.first_id, Unset):
+            first_id = UNSET
+        else:
+            first_id = self.first_id
 
-        last_id = self.last_id
+        last_id: None | str | Unset
+        if isinstance(self.last_id, Unset):
+            last_id = UNSET
+        else:
+            last_id = self.last_id
 
         has_more = self.has_more
 
@@ -81,9 +89,23 @@ class BatchList:
 
                 data.append(data_item)
 
-        first_id = d.pop("first_id", UNSET)
+        def _parse_first_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        last_id = d.pop("last_id", UNSET)
+        first_id = _parse_first_id(d.pop("first_id", UNSET))
+
+        def _parse_last_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        last_id = _parse_last_id(d.pop("last_id", UNSET))
 
         has_more = d.pop("has_more", UNSET)
 
