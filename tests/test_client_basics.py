@@ -1,0 +1,212 @@
+"""Client configuration, models' helpers, and every documented example through the public API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import siliconflow_batch as sf
+from fakes import BASE, KEY, FakeAPI, batch, envelope, make_client, ok, run
+from helpers import FRAGMENTS, synthesize_example
+from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
+from spec_fragments import load_fragment
+from test_corrections import GET_PAGE_BODY
+from test_generated_models import TOKEN360_BODY
+
+
+def test_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    monkeypatch.setenv("SILICONFLOW_BASE_URL", "http://127.0.0.1:9/v1/")
+    with SiliconFlow() as client:
+        assert client.base_url == "http://127.0.0.1:9/v1"
+        assert client.max_retries == 2
+        assert client.timeout == sf.DEFAULT_TIMEOUT
+
+
+def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SILICONFLOW_BASE_URL", "http://env.test/v1")
+    with SiliconFlow(api_key=KEY, base_url=BASE, timeout=5.0, max_retries=0) as client:
+        assert client.base_url == BASE
+        assert client.timeout == httpx.Timeout(5.0)
+        assert client.max_retries == 0
+
+
+def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SILICONFLOW_BASE_URL", raising=False)
+    assert SiliconFlow(api_key=KEY).base_url == "https://api.siliconflow.cn/v1"
+
+
+def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SILICONFLOW_API_KEY", raising=False)
+    with pytest.raises(sf.SiliconFlowError, match="SILICONFLOW_API_KEY"):
+        SiliconFlow()
+    with pytest.raises(sf.SiliconFlowError, match="SILICONFLOW_API_KEY"):
+        AsyncSiliconFlow()
+
+
+def test_bad_base_url_is_refused() -> None:
+    with pytest.raises(sf.SiliconFlowError, match="must start with http"):
+        SiliconFlow(api_key=KEY, base_url="api.siliconflow.cn/v1")
+
+
+def test_repr_is_useful_and_secret_free() -> None:
+    for client in (SiliconFlow(api_key=KEY, base_url=BASE), AsyncSiliconFlow(api_key=KEY, base_url=BASE)):
+        text = repr(client)
+        assert text.startswith(type(client).__name__ + "(base_url='https://api.test/v1', max_retries=2")
+        assert KEY not in text
+
+
+def test_context_managers_close_their_own_client_only() -> None:
+    with SiliconFlow(api_key=KEY) as owned:
+        pass
+    assert owned._sender.client.is_closed
+    mine = httpx.Client()
+    with SiliconFlow(api_key=KEY, http_client=mine):
+        pass
+    assert not mine.is_closed
+
+    async def async_case() -> tuple[bool, bool]:
+        async with AsyncSiliconFlow(api_key=KEY) as client:
+            pass
+        theirs = httpx.AsyncClient()
+        async with AsyncSiliconFlow(api_key=KEY, http_client=theirs):
+            pass
+        return client._sender.client.is_closed, theirs.is_closed
+
+    assert asyncio.run(async_case()) == (True, False)
+
+
+def test_requests_carry_user_agent_and_key(mode: str, api: FakeAPI) -> None:
+    api.on("GET /batches/batch_1", ok(batch()))
+    run(make_client(mode, api).batches.retrieve("batch_1"))
+    headers = api.requests[0].headers
+    assert headers["authorization"] == f"Bearer {KEY}"
+    assert headers["user-agent"].startswith(f"siliconflow-batch/{sf.__version__} ")
+
+
+def test_cancel_posts_to_the_cancel_route(mode: str, api: FakeAPI) -> None:
+    api.on("POST /batches/batch_1/cancel", ok(batch(status="cancelling")))
+    assert run(make_client(mode, api).batches.cancel("batch_1")).status == sf.BatchStatus.CANCELLING
+
+
+def test_ids_are_escaped_in_paths(mode: str, api: FakeAPI) -> None:
+    with pytest.raises(sf.NotFoundError):
+        run(make_client(mode, api).batches.retrieve("a/../b"))
+    assert api.requests[0].url.raw_path == b"/v1/batches/a%2F..%2Fb"
+
+
+# --- models ---------------------------------------------------------------------------------------------------
+
+
+def test_batch_helpers() -> None:
+    done = sf.Batch.from_dict(TOKEN360_BODY)
+    assert done.status == "completed"
+    assert done.is_terminal
+    assert done.counts == sf.RequestCounts(total=2, completed=2, failed=0)
+    assert done.created_at_datetime == datetime(2024, 3, 9, 16, 0, tzinfo=UTC)
+    assert done.datetime_of("completed_at") == datetime(2024, 3, 9, 17, 0, tzinfo=UTC)
+    assert done.datetime_of("failed_at") is None
+    with pytest.raises(AttributeError, match="no timestamp field 'status'"):
+        done.datetime_of("status")
+
+
+@pytest.mark.parametrize(
+    ("status", "terminal"),
+    [
+        ("in_queue", False),
+        ("validating", False),
+        ("in_progress", False),
+        ("finalizing", False),
+        ("cancelling", False),
+        ("paused", False),
+        ("completed", True),
+        ("failed", True),
+        ("expired", True),
+        ("cancelled", True),
+    ],
+)
+def test_terminal_statuses(status: str, terminal: bool) -> None:
+    assert sf.Batch.from_dict(batch(status=status)).is_terminal is terminal
+
+
+@pytest.mark.parametrize("counts", [None, {}, {"total": 3}])
+def test_counts_default_to_zero(counts: Any) -> None:
+    parsed = sf.Batch.from_dict(batch(request_counts=counts)).counts
+    assert parsed == sf.RequestCounts(3 if counts == {"total": 3} else 0, 0, 0)
+
+
+def test_error_messages_from_each_shape() -> None:
+    assert sf.Batch.from_dict(batch(errors=["line 3 is bad"])).error_messages() == ["line 3 is bad"]
+    assert sf.Batch.from_dict(batch(errors=None)).error_messages() == []
+    assert sf.Batch.from_dict(batch(errors={"object": "list", "data": [{"message": "m"}]})).error_messages() == ["m"]
+
+
+def test_result_helpers() -> None:
+    result = sf.BatchResult("a", {"status_code": 200, "body": {"choices": [{"message": {"content": "hi"}}]}}, None)
+    assert (result.ok, result.status_code, result.content) == (True, 200, "hi")
+    failed = sf.BatchResult("b", {"status_code": 400, "body": {"error": "x"}}, None, source="error")
+    assert (failed.ok, failed.content) == (False, None)
+    assert sf.BatchResult("c", None, {"code": "x"}).ok is False
+
+
+# --- documented examples through the public API -------------------------------------------------------
+
+
+def _fragment_example(name: str, route: str, method: str) -> Any:
+    document = load_fragment(FRAGMENTS / name)
+    media = document["paths"][route][method]["responses"]["200"]["content"]["application/json"]
+    return media.get("example", synthesize_example(media["schema"], document))
+
+
+def test_documented_batches_parse_through_the_client(mode: str, api: FakeAPI) -> None:
+    api.on("GET /batches/batch_rdyqgrcgjg", ok(GET_PAGE_BODY))
+    api.on("POST /batches", ok(_fragment_example("siliconflow-create-batch.openapi.yaml", "/batches", "post")))
+    api.on(
+        "POST /batches/batch_rdyqgrcgjg/cancel",
+        ok(_fragment_example("siliconflow-cancel-batch.openapi.yaml", "/batches/{batch_id}/cancel", "post")),
+    )
+    api.on("GET /batches", ok(_fragment_example("siliconflow-list-batches.openapi.md", "/batches", "get")))
+    client = make_client(mode, api)
+    got = run(client.batches.retrieve("batch_rdyqgrcgjg"))
+    assert (got.errors, got.counts, got.metadata["description"]) == ([], (0, 0, 0), "nightly eval job")
+    created = run(
+        client.batches.create(
+            input_file_id="file-jkvytbjtow",
+            metadata={"description": "nightly eval job"},
+            replace_model="deepseek-ai/DeepSeek-V3",
+        )
+    )
+    assert (created.status, created.errors, created.request_counts) == ("in_queue", None, None)
+    cancelled = run(client.batches.cancel("batch_rdyqgrcgjg"))
+    assert (cancelled.status, cancelled.counts) == ("cancelling", (100, 23, 1))
+    (listed,) = run(client.batches.list())
+    assert (listed.id, listed.file_name, listed.metadata["name"]) == ("batch_id", "requests_name.json", "batch")
+
+
+def test_documented_files_parse_through_the_client(mode: str, api: FakeAPI, tmp_path: Any) -> None:
+    uploaded = _fragment_example("siliconflow-upload-file.openapi.yaml", "/files", "post")
+    listed = _fragment_example("siliconflow-list-files.openapi.yaml", "/files", "get")
+    api.on("POST /files", ok(uploaded))
+    api.on("GET /files", ok(listed))
+    path = tmp_path / "requests.jsonl"
+    path.write_text(
+        '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
+        '"body":{"model":"m","messages":[{"role":"user","content":"x"}]}}\n'
+    )
+    client = make_client(mode, api)
+    file = run(client.files.upload(path))
+    assert file == sf.FileObject(
+        id="file-jkvytbjtow", bytes=8509, created_at=1741685396, filename="requests.jsonl", purpose="batch"
+    )
+    (item,) = run(client.files.list(limit=5))
+    assert (item.id, item.created_at, item.line_count) == ("file-jkvytbjtow", 1741685396, 100)
+    assert api.calls("GET /files")[0].url.params["purpose"] == "batch"
+    assert api.calls("GET /files")[0].url.params["limit"] == "5"
+
+
+def test_empty_file_list(mode: str, api: FakeAPI) -> None:
+    api.on("GET /files", envelope({"data": [], "object": "file"}))
+    assert run(make_client(mode, api).files.list()) == []

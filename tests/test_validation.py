@@ -1,0 +1,227 @@
+"""Client-side validation: every problem with its line and limit, and nothing sent when there is one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import siliconflow_batch as sf
+from fakes import FakeAPI, make_client, run
+from siliconflow_batch import Problem, validate_requests
+
+
+def _request(custom_id: str = "r1", **changes: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "custom_id": custom_id,
+        "method": "POST",
+        "url": "/v1/chat/completions",
+        "body": {"model": "deepseek-ai/DeepSeek-V3", "messages": [{"role": "user", "content": "hi"}]},
+    }
+    line.update(changes)
+    return line
+
+
+def _write(tmp_path: Path, *lines: Any) -> Path:
+    path = tmp_path / "requests.jsonl"
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+def test_a_good_file_passes(tmp_path: Path) -> None:
+    system = {"role": "system", "content": "be brief"}
+    path = _write(
+        tmp_path,
+        _request("a"),
+        _request(
+            "b",
+            body={
+                "model": "deepseek-ai/DeepSeek-V3",
+                "messages": [
+                    system,
+                    {"role": "user", "content": "q"},
+                    {"role": "assistant", "content": "a"},
+                    {"role": "user", "content": "q2"},
+                ],
+            },
+        ),
+    )
+    report = validate_requests(path)
+    assert report.ok
+    assert report.line_count == 2
+    assert report.custom_ids == ["a", "b"]
+    assert report.models == {"deepseek-ai/DeepSeek-V3"}
+    report.raise_for_problems()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "{not json",
+            Problem(
+                "line",
+                "is not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+                2,
+            ),
+        ),
+        ("[1, 2]", Problem("line", "must be a JSON object, not list", 2)),
+        (_request(""), Problem("custom_id", "must be a non-empty string", 2)),
+        ({**_request("x"), "custom_id": 7}, Problem("custom_id", "must be a non-empty string", 2)),
+        (_request("first"), Problem("custom_id", "'first' is already used on line 1", 2)),
+        (_request("x", method="GET"), Problem("method", "must be 'POST', got 'GET'", 2)),
+        (
+            _request("x", url="/v1/embeddings"),
+            Problem("url", "must be '/v1/chat/completions' (the batch endpoint), got '/v1/embeddings'", 2),
+        ),
+        (_request("x", body=[1]), Problem("body", "must be an object", 2)),
+        (
+            _request("x", body={"model": "deepseek-ai/DeepSeek-V3", "messages": []}),
+            Problem("body.messages", "must be a non-empty list", 2),
+        ),
+        (
+            _request("x", body={"model": "deepseek-ai/DeepSeek-V3", "messages": [{"role": "tool", "content": "x"}]}),
+            Problem("body.messages[0].role", "must be system, user or assistant, got 'tool'", 2),
+        ),
+        (
+            _request(
+                "x",
+                body={
+                    "model": "deepseek-ai/DeepSeek-V3",
+                    "messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}],
+                },
+            ),
+            Problem("body.messages", "must end with a user message, ends with 'assistant'", 2),
+        ),
+        (
+            _request("x", body={"messages": [{"role": "user", "content": "x"}]}),
+            Problem("body.model", "must be a non-empty string (or pass replace_model)", 2),
+        ),
+    ],
+)
+def test_each_rule_reports_its_line(tmp_path: Path, line: Any, expected: Problem) -> None:
+    report = validate_requests(_write(tmp_path, _request("first"), line))
+    assert report.problems == [expected]
+
+
+def test_mixed_models_need_replace_model(tmp_path: Path) -> None:
+    other = _request("b", body={"model": "Qwen/Qwen3-8B", "messages": [{"role": "user", "content": "x"}]})
+    path = _write(tmp_path, _request("a"), other)
+    (problem,) = validate_requests(path).problems
+    assert problem.field == "body.model"
+    assert "found 2: Qwen/Qwen3-8B, deepseek-ai/DeepSeek-V3" in problem.message
+    assert validate_requests(path, replace_model="Qwen/Qwen3-8B").ok
+
+
+def test_replace_model_allows_lines_without_a_model(tmp_path: Path) -> None:
+    path = _write(tmp_path, _request("a", body={"messages": [{"role": "user", "content": "x"}]}))
+    assert validate_requests(path, replace_model="Qwen/Qwen3-8B").ok
+
+
+def test_blank_line_in_the_middle_is_reported(tmp_path: Path) -> None:
+    path = _write(tmp_path, _request("a"), "", _request("b"))
+    assert validate_requests(path).problems == [Problem("line", "is empty; requests must be on consecutive lines", 2)]
+
+
+def test_trailing_blank_lines_are_fine(tmp_path: Path) -> None:
+    path = _write(tmp_path, _request("a"), "", "")
+    assert validate_requests(path).ok
+
+
+def test_too_many_lines_names_the_limit(tmp_path: Path) -> None:
+    path = _write(tmp_path, *(_request(f"r{i}") for i in range(5001)))
+    assert validate_requests(path).problems == [Problem("file", "holds 5001 requests; the limit is 5000")]
+
+
+def test_exactly_the_limit_passes(tmp_path: Path) -> None:
+    assert validate_requests(_write(tmp_path, *(_request(f"r{i}") for i in range(5000)))).ok
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert validate_requests(empty).problems == [Problem("file", "holds no requests")]
+    (problem,) = validate_requests(tmp_path / "nope.jsonl").problems
+    assert problem.field == "file"
+    assert "cannot be read" in problem.message
+
+
+def test_every_problem_is_listed_in_the_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, *(_request("same") for _ in range(30)))
+    with pytest.raises(sf.InputValidationError) as caught:
+        validate_requests(path).raise_for_problems()
+    error = caught.value
+    assert len(error.problems) == 29
+    assert "29 problems" in str(error)
+    assert "line 2: custom_id: 'same' is already used on line 1" in str(error)
+    assert "... and 9 more" in str(error)
+
+
+def test_upload_of_an_invalid_file_sends_nothing(mode: str, api: FakeAPI, tmp_path: Path) -> None:
+    path = _write(tmp_path, _request("a"), _request("a"))
+    with pytest.raises(sf.InputValidationError, match="line 2: custom_id"):
+        run(make_client(mode, api).files.upload(path))
+    assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "message"),
+    [
+        ({"completion_window": "23h"}, "completion_window", "must be between 24h and 336h"),
+        ({"completion_window": "337h"}, "completion_window", "must be between 24h and 336h"),
+        ({"completion_window": "1d"}, "completion_window", "got '1d'"),
+        ({"endpoint": "/v1/embeddings"}, "endpoint", "the only one supported"),
+        ({"input_file_id": " "}, "input_file_id", "must be a non-empty file id"),
+        ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata", "has 17 pairs; the limit is 16"),
+        ({"metadata": {"k" * 65: "v"}}, "metadata[", "key is 65 characters; the limit is 64"),
+        ({"metadata": {"k": "v" * 513}}, "metadata['k']", "value is 513 characters; the limit is 512"),
+        ({"metadata": {"k": 5}}, "metadata['k']", "value must be a string, got int"),
+        ({"replace_model": ""}, "replace_model", "must be a non-empty model name"),
+    ],
+)
+def test_create_rejects_bad_parameters_before_sending(
+    mode: str, api: FakeAPI, options: dict[str, Any], field: str, message: str
+) -> None:
+    arguments: dict[str, Any] = {"input_file_id": "file-in", "completion_window": "24h", **options}
+    with pytest.raises(sf.InputValidationError) as caught:
+        run(make_client(mode, api).batches.create(**arguments))
+    (problem,) = caught.value.problems
+    assert problem.field.startswith(field)
+    assert message in problem.message
+    assert api.requests == []
+
+
+@pytest.mark.parametrize("window", ["24h", "100h", "336h"])
+def test_create_accepts_the_window_bounds(mode: str, api: FakeAPI, window: str) -> None:
+    from fakes import batch, body_json, ok
+
+    api.on("POST /batches", ok(batch(completion_window=window)))
+    created = run(
+        make_client(mode, api).batches.create(
+            input_file_id="file-in",
+            completion_window=window,
+            metadata={"job": "nightly"},
+            replace_model="Qwen/Qwen3-8B",
+        )
+    )
+    assert created.completion_window == window
+    assert body_json(api.requests[0]) == {
+        "input_file_id": "file-in",
+        "endpoint": "/v1/chat/completions",
+        "completion_window": window,
+        "metadata": {"job": "nightly"},
+        "replace": {"model": "Qwen/Qwen3-8B"},
+    }
+
+
+def test_empty_ids_are_refused_before_sending(mode: str, api: FakeAPI) -> None:
+    client = make_client(mode, api)
+    for call in (
+        lambda: client.batches.retrieve(""),
+        lambda: client.batches.cancel(" "),
+        lambda: client.files.download("", "x"),
+    ):
+        with pytest.raises(sf.InputValidationError, match="must be a non-empty string"):
+            run(call())
+    assert api.requests == []
