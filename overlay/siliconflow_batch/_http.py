@@ -111,7 +111,7 @@ class _Policy:
         raise APIError(f"{spec.method} {_path(request)}: {error}", request=request) from error
 
     def log_retry(self, spec: RequestSpec, retry: _Retry, retries: int) -> None:
-        logger.info(
+        logger.debug(
             "retrying %s %s after %s in %.2f s (retry %d of %d)",
             spec.method,
             _path_of(spec.url),

@@ -2,6 +2,11 @@ from enum import StrEnum
 
 
 class BatchEndpoint(StrEnum):
+    """The endpoint to be used for all requests in the batch. Currently /v1/chat/completions is supported.
+
+    A value the API adds later is kept as it is rather than rejected.
+    """
+
     VALUE_0 = "/v1/chat/completions"
 
     def __str__(self) -> str:

@@ -2,6 +2,12 @@ from enum import StrEnum
 
 
 class BatchStatus(StrEnum):
+    """in_queue, validating, in_progress and finalizing are transient; completed, failed, expired and
+    cancelled are terminal.
+
+    A value the API adds later is kept as it is rather than rejected.
+    """
+
     CANCELLED = "cancelled"
     CANCELLING = "cancelling"
     COMPLETED = "completed"

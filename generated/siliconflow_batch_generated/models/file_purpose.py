@@ -2,6 +2,11 @@ from enum import StrEnum
 
 
 class FilePurpose(StrEnum):
+    """The intended purpose of the uploaded file.
+
+    A value the API adds later is kept as it is rather than rejected.
+    """
+
     BATCH = "batch"
 
     def __str__(self) -> str:

@@ -2,6 +2,11 @@ from enum import StrEnum
 
 
 class ListFilesPurpose(StrEnum):
+    """The values the API documents for ListFilesPurpose.
+
+    A value the API adds later is kept as it is rather than rejected.
+    """
+
     BATCH = "batch"
 
     def __str__(self) -> str:

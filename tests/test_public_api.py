@@ -1,0 +1,78 @@
+"""The public surface: the issue's names exist, are documented, and the async client mirrors the sync one."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+import siliconflow_batch as sf
+from siliconflow_batch.resources import AsyncBatches, AsyncFiles, Batches, Files
+
+PUBLIC = [name for name in sf.__all__ if not name.startswith("__")]
+
+
+def _documented_members(cls: type) -> list[tuple[str, Any]]:
+    return [
+        (name, member)
+        for name, member in vars(cls).items()
+        if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, property))
+    ]
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_is_documented(name: str) -> None:
+    obj = getattr(sf, name)
+    if inspect.isclass(obj) or inspect.isfunction(obj):
+        assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
+    if inspect.isclass(obj) and obj.__module__.startswith("siliconflow_batch."):
+        for member_name, member in _documented_members(obj):
+            assert (member.__doc__ or "").strip(), f"{name}.{member_name} has no docstring"
+
+
+@pytest.mark.parametrize("cls", [Files, AsyncFiles, Batches, AsyncBatches])
+def test_resource_methods_are_documented(cls: type) -> None:
+    for name, member in _documented_members(cls):
+        assert (member.__doc__ or "").strip(), f"{cls.__name__}.{name} has no docstring"
+
+
+@pytest.mark.parametrize(
+    ("sync", "async_", "names"),
+    [
+        (Files, AsyncFiles, ["upload", "list", "download"]),
+        (Batches, AsyncBatches, ["create", "retrieve", "list", "cancel", "wait", "wait_many", "results"]),
+    ],
+)
+def test_async_resources_mirror_the_sync_ones(sync: type, async_: type, names: list[str]) -> None:
+    for name in names:
+        sync_params = inspect.signature(getattr(sync, name)).parameters
+        async_params = inspect.signature(getattr(async_, name)).parameters
+        assert set(sync_params) <= set(async_params), name
+        method = getattr(async_, name)
+        assert inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method) or name == "list", name
+
+
+def test_issue_example_names_exist() -> None:
+    client = sf.SiliconFlow(api_key="k")
+    for path in [
+        "files.upload",
+        "files.list",
+        "files.download",
+        "batches.create",
+        "batches.retrieve",
+        "batches.list",
+        "batches.wait",
+        "batches.results",
+        "batches.cancel",
+    ]:
+        resource, method = path.split(".")
+        assert callable(getattr(getattr(client, resource), method)), path
+    assert hasattr(sf.BatchPager, "iter_pages")
+    assert hasattr(sf.AsyncBatchPager, "iter_pages")
+
+
+def test_generated_package_is_not_needed_for_the_workflow() -> None:
+    # Everything the README's workflow touches is importable from siliconflow_batch itself.
+    for name in ["Batch", "BatchStatus", "BatchResult", "FileObject", "APIStatusError", "validate_requests"]:
+        assert name in sf.__all__
+    assert sf.Batch.__module__ == "siliconflow_batch.types"
