@@ -1,0 +1,18 @@
+"""A local emulator of the SiliconFlow Batch API, for tests and demos.
+
+>>> from siliconflow_batch import SiliconFlow
+>>> from siliconflow_batch.testing import Emulator
+>>> emulator = Emulator(stage_seconds=0.01)
+>>> client = SiliconFlow(api_key=emulator.api_key, base_url="http://emulator/v1",
+...                      http_client=httpx.Client(transport=emulator.transport()))
+
+or, over a real socket: ``with emulator.serve() as server: SiliconFlow(base_url=server.url, ...)``.
+It speaks the vendor's wire format (envelopes, ``createdAt``, plain-text 404s, ``in_queue``), needs no
+dependency beyond httpx, and can inject faults (:class:`Faults`).
+"""
+
+from ._app import FAULT_KINDS, EmulatedResponse, Emulator, Faults
+from ._engine import DEFAULT_MODELS
+from ._server import RunningServer
+
+__all__ = ["DEFAULT_MODELS", "FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults", "RunningServer"]

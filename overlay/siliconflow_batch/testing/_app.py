@@ -1,0 +1,374 @@
+"""The emulator's HTTP behaviour: routes, the vendor's wire format and errors, and fault injection."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ._engine import DEFAULT_MODELS, Engine, StoredBatch
+
+__all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
+
+FAULT_KINDS = ("overloaded", "gateway_timeout", "rate_limit", "slow", "drop", "truncate")
+WINDOW = re.compile(r"(\d+)h")
+
+
+@dataclass
+class EmulatedResponse:
+    """What the emulator answers: status, headers and body, or a broken connection (``drop``/``truncate``)."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    truncate: bool = False
+    delay: float = 0.0
+
+
+def _json(status: int, body: Any) -> EmulatedResponse:
+    return EmulatedResponse(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def _text(status: int, text: str) -> EmulatedResponse:
+    return EmulatedResponse(status, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _bad_request(message: str) -> EmulatedResponse:
+    return _json(400, {"code": 20012, "message": message, "data": None})
+
+
+def _envelope(data: Any) -> EmulatedResponse:
+    return _json(200, {"code": 20000, "message": "Ok", "status": True, "data": data})
+
+
+@dataclass
+class _Planned:
+    kind: str
+    route: str | None
+    times: int
+
+
+class Faults:
+    """Faults to inject: queued ones (``inject``) first, then at random (``rate``, seeded), plus a broken pager.
+
+    Kinds: ``overloaded`` (503, code 50505, nothing done), ``rate_limit`` (429 with Retry-After, nothing done),
+    ``gateway_timeout`` (504 after the request WAS carried out), ``slow`` (answers after ``slow_seconds``),
+    ``drop`` (the connection closes after the request was carried out, no answer), ``truncate`` (a body cut
+    short; used on downloads). ``ignore_after`` makes the batch list serve its first page whatever the cursor.
+    """
+
+    def __init__(self, *, rate: float = 0.0, seed: int = 0, kinds: tuple[str, ...] = FAULT_KINDS) -> None:
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(FAULT_KINDS)}")
+        self.rate = rate
+        self.kinds = kinds
+        self.random = random.Random(seed)
+        self.planned: list[_Planned] = []
+        self.ignore_after = False
+        self.slow_seconds = 0.5
+        self.retry_after = 1
+        self.injected: Counter[str] = Counter()
+
+    def inject(self, kind: str, *, times: int = 1, route: str | None = None) -> None:
+        """Answer the next ``times`` requests (to ``route``, like ``"POST /batches"``, if given) with ``kind``."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        self.planned.append(_Planned(kind, route, times))
+
+    def pick(self, route: str) -> str | None:
+        """The fault for this request, if any."""
+        for plan in self.planned:
+            if plan.route is None or route.startswith(plan.route):
+                plan.times -= 1
+                if plan.times <= 0:
+                    self.planned.remove(plan)
+                self.injected[plan.kind] += 1
+                return plan.kind
+        if self.rate and self.random.random() < self.rate:
+            kinds = [k for k in self.kinds if k != "truncate" or route.endswith("/content")]
+            kind = self.random.choice(kinds)
+            self.injected[kind] += 1
+            return kind
+        return None
+
+
+class Emulator:
+    """A stateful, in-memory (or on-disk) emulator of the SiliconFlow Batch API.
+
+    Use :meth:`transport` to mount it in an httpx client (sync or async), or :meth:`serve` to run it as a real
+    HTTP server on 127.0.0.1. ``clock`` returns the current time in seconds; hand it a fake to move batches
+    along without sleeping (each stage takes ``stage_seconds``).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "sk-emulator",
+        stage_seconds: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        models: frozenset[str] = DEFAULT_MODELS,
+        state_dir: str | Path | None = None,
+        faults: Faults | None = None,
+        base_path: str = "/v1",
+    ) -> None:
+        self.api_key = api_key
+        self.clock = clock
+        self.faults = faults if faults is not None else Faults()
+        self.base_path = base_path.rstrip("/")
+        self.engine = Engine(
+            stage_seconds=stage_seconds, models=models, state_dir=Path(state_dir) if state_dir is not None else None
+        )
+        self.requests: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"Emulator(batches={len(self.engine.batches)}, files={len(self.engine.files)}, "
+            f"stage_seconds={self.engine.stage_seconds})"
+        )
+
+    # --- the two ways in ---------------------------------------------------------------------------------------
+
+    def transport(self) -> Any:
+        """An ``httpx.MockTransport`` serving this emulator in-process, for ``httpx.Client`` or ``AsyncClient``."""
+        from ._transport import make_transport
+
+        return make_transport(self)
+
+    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Any:
+        """Start a real HTTP server in a background thread; returns a handle with ``url`` and ``close()``."""
+        from ._server import start_server
+
+        return start_server(self, host, port)
+
+    # --- requests ----------------------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> EmulatedResponse:
+        """Answer one request (``target`` is the path with its query)."""
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        if not path.startswith(self.base_path + "/"):
+            return _text(404, "404 page not found")
+        route_path = path[len(self.base_path) :]
+        route = f"{method} {route_path}"
+        with self._lock:
+            self.requests[route] += 1
+            fault = self.faults.pick(route)
+        if fault in ("overloaded", "rate_limit"):  # rejected before anything is done
+            if fault == "overloaded":
+                return _json(
+                    503, {"code": 50505, "message": "Model service overloaded. Please try again later.", "data": None}
+                )
+            response = _json(
+                429, {"code": 42900, "message": "Request was rejected due to rate limiting.", "data": None}
+            )
+            response.headers["Retry-After"] = str(self.faults.retry_after)
+            return response
+        if headers.get("authorization") != f"Bearer {self.api_key}":
+            return _json(401, "Invalid token")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        with self._lock:
+            response = self._route(method, route_path, query, headers, body)
+        if fault == "gateway_timeout":  # the work was done; the gateway just gave up waiting
+            return _json(504, "upstream request timeout")
+        if fault == "drop":
+            response.drop = True
+        elif fault == "truncate":
+            response.truncate = True
+        elif fault == "slow":
+            response.delay = self.faults.slow_seconds
+        return response
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> EmulatedResponse:
+        segments = path.strip("/").split("/")
+        now = self.clock()
+        match method, segments:
+            case "POST", ["files"]:
+                return self._upload(headers.get("content-type", ""), body, now)
+            case "GET", ["files"]:
+                return self._list_files(query)
+            case "GET", ["files", file_id, "content"]:
+                return self._content(file_id)
+            case "POST", ["batches"]:
+                return self._create(body, now)
+            case "GET", ["batches"]:
+                return self._list_batches(query, now)
+            case "GET", ["batches", batch_id]:
+                return self._with_batch(batch_id, now, lambda b: _json(200, self.engine.view(b, now)))
+            case "POST", ["batches", batch_id, "cancel"]:
+                return self._with_batch(batch_id, now, lambda b: self._cancel(b, now))
+        return _text(404, "404 page not found")
+
+    # --- files ---------------------------------------------------------------------------------------------------
+
+    def _upload(self, content_type: str, body: bytes, now: float) -> EmulatedResponse:
+        if not content_type.startswith("multipart/form-data"):
+            return _bad_request("the upload must be multipart/form-data")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        fields: dict[str, tuple[str | None, bytes]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if isinstance(name, str) and isinstance(payload, bytes):
+                fields[name] = (part.get_filename(), payload)
+        if fields.get("purpose", (None, b""))[1] != b"batch":
+            return _bad_request("purpose must be batch")
+        if "file" not in fields:
+            return _bad_request("file is required")
+        filename, content = fields["file"]
+        stored = self.engine.add_file(filename or "upload.jsonl", "batch", content, now)
+        self.engine.save()
+        return _envelope(
+            {
+                "id": stored.id,
+                "object": "file",
+                "bytes": stored.bytes,
+                "createdAt": stored.created_at,
+                "filename": stored.filename,
+                "purpose": stored.purpose,
+            }
+        )
+
+    def _list_files(self, query: dict[str, str]) -> EmulatedResponse:
+        if query.get("purpose") != "batch":
+            return _bad_request("purpose is required and must be batch")
+        try:
+            limit = int(query.get("limit", "10"))
+        except ValueError:
+            return _bad_request("limit must be an integer")
+        if limit < 1:
+            return _bad_request("limit must be >= 1")
+        files = sorted(
+            (f for f in self.engine.files.values() if f.purpose == "batch"),
+            key=lambda f: (f.created_at, f.id),
+            reverse=True,
+        )[:limit]
+        items = [
+            {
+                "id": f.id,
+                "object": "file",
+                "bytes": f.bytes,
+                "created_at": f.created_at,
+                "filename": f.filename,
+                "purpose": f.purpose,
+                "line_count": f.line_count,
+            }
+            for f in files
+        ]
+        return _envelope({"data": items, "object": "file"})
+
+    def _content(self, file_id: str) -> EmulatedResponse:
+        content = self.engine.contents.get(file_id)
+        if content is None:
+            return _text(404, "404 page not found")
+        return EmulatedResponse(200, content, {"Content-Type": "application/octet-stream"})
+
+    # --- batches -------------------------------------------------------------------------------------------------
+
+    def _create(self, body: bytes, now: float) -> EmulatedResponse:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return _bad_request("the body is not valid JSON")
+        if not isinstance(data, dict):
+            return _bad_request("the body must be a JSON object")
+        problem = _create_problem(data)
+        if problem:
+            return _bad_request(problem)
+        source = self.engine.files.get(data["input_file_id"])
+        if source is None:
+            return _bad_request(f"input_file_id {data['input_file_id']} does not exist")
+        replace = data.get("replace") or {}
+        stored = StoredBatch(
+            id=self.engine.new_id("batch_"),
+            input_file_id=source.id,
+            endpoint=data["endpoint"],
+            completion_window=data["completion_window"],
+            created_at=int(now),
+            metadata=data.get("metadata"),
+            replace_model=replace.get("model") if isinstance(replace, dict) else None,
+            file_name=source.filename,
+        )
+        self.engine.batches[stored.id] = stored
+        self.engine.save()
+        return _json(200, self.engine.view(stored, now))
+
+    def _with_batch(
+        self, batch_id: str, now: float, then: Callable[[StoredBatch], EmulatedResponse]
+    ) -> EmulatedResponse:
+        stored = self.engine.batches.get(batch_id)
+        if stored is None:
+            return _text(404, "404 page not found")
+        return then(stored)
+
+    def _cancel(self, stored: StoredBatch, now: float) -> EmulatedResponse:
+        view = self.engine.view(stored, now)
+        if view["status"] in ("completed", "failed", "expired", "cancelled"):
+            return _bad_request(f"batch {stored.id} is {view['status']} and cannot be cancelled")
+        if stored.cancel_requested_at is None:
+            stored.cancel_requested_at = now
+            self.engine.save()
+        return _json(200, self.engine.view(stored, now))
+
+    def _list_batches(self, query: dict[str, str], now: float) -> EmulatedResponse:
+        try:
+            limit = int(query.get("limit", "20"))
+        except ValueError:
+            return _bad_request("limit must be an integer")
+        if not 1 <= limit <= 100:
+            return _bad_request("limit must be between 1 and 100")
+        ordered = sorted(self.engine.batches.values(), key=lambda b: (b.created_at, b.id), reverse=True)
+        start = 0
+        after = query.get("after")
+        if after and not self.faults.ignore_after:
+            ids = [b.id for b in ordered]
+            if after not in ids:
+                return _bad_request(f"after {after} is not a batch id")
+            start = ids.index(after) + 1
+        page = ordered[start : start + limit]
+        data = [self.engine.view(b, now) for b in page]
+        return _json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+                "has_more": start + limit < len(ordered),
+            },
+        )
+
+
+def _create_problem(data: dict[str, Any]) -> str | None:
+    for name in ("input_file_id", "endpoint", "completion_window"):
+        if not isinstance(data.get(name), str) or not data[name]:
+            return f"{name} is required"
+    if data["endpoint"] != "/v1/chat/completions":
+        return "endpoint must be /v1/chat/completions"
+    match = WINDOW.fullmatch(data["completion_window"])
+    if match is None or not 24 <= int(match.group(1)) <= 336:
+        return "completion_window must be between 24h and 336h"
+    metadata = data.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict) or len(metadata) > 16:
+            return "metadata must be an object of at most 16 pairs"
+        for key, value in metadata.items():
+            if len(key) > 64 or not isinstance(value, str) or len(value) > 512:
+                return "metadata keys are at most 64 characters and values strings of at most 512"
+    return None

@@ -1,0 +1,337 @@
+"""The emulator's state: files and batches, and how a batch advances with the clock.
+
+A batch's status is derived from the time since it was created (``stage_seconds`` per stage), so a test that
+owns the clock moves batches forward without sleeping. Results are deterministic: the same input gives the
+same output file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_MODELS", "Engine", "StoredBatch", "StoredFile"]
+
+DEFAULT_MODELS = frozenset(
+    {"deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-R1", "Qwen/Qwen3-8B", "Qwen/Qwen2.5-72B-Instruct"}
+)
+IN_PROGRESS_STAGES = 3  # in_progress lasts three stages, counts rising as it goes
+MAX_TOKENS = 16384  # a request asking for more fails, like an unknown model: it lands in the error file
+
+
+@dataclass
+class StoredFile:
+    """An uploaded or produced file."""
+
+    id: str
+    filename: str
+    purpose: str
+    created_at: int
+    bytes: int
+    line_count: int
+
+
+@dataclass
+class StoredBatch:
+    """A batch as created; everything else about it is derived from the clock."""
+
+    id: str
+    input_file_id: str
+    endpoint: str
+    completion_window: str
+    created_at: int
+    metadata: dict[str, str] | None
+    replace_model: str | None
+    file_name: str
+    cancel_requested_at: float | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    final_status: str | None = None
+
+
+@dataclass
+class _Line:
+    custom_id: str
+    model: str
+    prompt: str
+    valid: bool = True
+    max_tokens: int = 0
+
+
+@dataclass
+class Engine:
+    """Files, batches and their progress. Not thread-safe on its own: the app serialises calls."""
+
+    stage_seconds: float = 1.0
+    models: frozenset[str] = DEFAULT_MODELS
+    state_dir: Path | None = None
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    contents: dict[str, bytes] = field(default_factory=dict)
+    batches: dict[str, StoredBatch] = field(default_factory=dict)
+    counter: int = 0
+
+    def __post_init__(self) -> None:
+        if self.state_dir is not None:
+            self._load()
+
+    # --- ids and persistence -------------------------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh id, deterministic in creation order."""
+        self.counter += 1
+        digest = hashlib.sha256(f"{prefix}{self.counter}".encode()).hexdigest()[:10]
+        return f"{prefix}{digest}"
+
+    def save(self) -> None:
+        """Write the state to ``state_dir`` (when there is one), file contents included."""
+        if self.state_dir is None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        for file_id, content in self.contents.items():
+            path = self.state_dir / f"{file_id}.bin"
+            if not path.exists():
+                path.write_bytes(content)
+        state = {
+            "counter": self.counter,
+            "files": [asdict(f) for f in self.files.values()],
+            "batches": [asdict(b) for b in self.batches.values()],
+        }
+        temp = self.state_dir / "state.json.part"
+        temp.write_text(json.dumps(state, indent=1))
+        temp.replace(self.state_dir / "state.json")
+
+    def _load(self) -> None:
+        assert self.state_dir is not None
+        path = self.state_dir / "state.json"
+        if not path.exists():
+            return
+        state = json.loads(path.read_text())
+        self.counter = state["counter"]
+        for item in state["files"]:
+            stored = StoredFile(**item)
+            self.files[stored.id] = stored
+            self.contents[stored.id] = (self.state_dir / f"{stored.id}.bin").read_bytes()
+        for item in state["batches"]:
+            self.batches[item["id"]] = StoredBatch(**item)
+
+    # --- files ----------------------------------------------------------------------------------------------
+
+    def add_file(self, filename: str, purpose: str, content: bytes, now: float) -> StoredFile:
+        """Store a file."""
+        lines = sum(1 for line in content.splitlines() if line.strip())
+        stored = StoredFile(self.new_id("file-"), filename, purpose, int(now), len(content), lines)
+        self.files[stored.id] = stored
+        self.contents[stored.id] = content
+        return stored
+
+    # --- batches --------------------------------------------------------------------------------------------
+
+    def window_seconds(self, batch: StoredBatch) -> float:
+        """The completion window in seconds."""
+        return int(batch.completion_window.removesuffix("h")) * 3600.0
+
+    def view(self, batch: StoredBatch, now: float) -> dict[str, Any]:
+        """The Batch object the API returns for ``batch`` at time ``now``; produces result files once done."""
+        lines = self._lines(batch)
+        total = len(lines)
+        s = self.stage_seconds
+        start = float(batch.created_at)
+        stamps: dict[str, int | None] = dict.fromkeys(
+            [
+                "in_progress_at",
+                "finalizing_at",
+                "completed_at",
+                "failed_at",
+                "expired_at",
+                "cancelling_at",
+                "cancelled_at",
+            ]
+        )
+        expires_at = start + self.window_seconds(batch)
+        progress_start = start + 2 * s
+        progress_end = progress_start + IN_PROGRESS_STAGES * s
+        done_at = progress_end + s
+        cancel_at = batch.cancel_requested_at
+        status: str
+        # The clock stops at the first of: cancellation, expiry, completion.
+        effective = min(now, cancel_at if cancel_at is not None else math.inf, expires_at)
+        processed = (
+            total
+            if effective >= progress_end
+            else max(0, int(total * (effective - progress_start) / max(IN_PROGRESS_STAGES * s, 1e-9)))
+        )
+        if cancel_at is not None and cancel_at < min(done_at, expires_at):
+            stamps["cancelling_at"] = int(cancel_at)
+            if now >= cancel_at + s:
+                status = "cancelled"
+                stamps["cancelled_at"] = int(cancel_at + s)
+            else:
+                status = "cancelling"
+        elif now >= expires_at and expires_at < done_at:
+            status = "expired"
+            stamps["expired_at"] = int(expires_at)
+        elif now < start + s:
+            status = "in_queue"
+        elif now < progress_start:
+            status = "validating"
+        elif now < progress_end:
+            status = "in_progress"
+        elif now < done_at:
+            status = "finalizing"
+        else:
+            status = "completed"
+            stamps["completed_at"] = int(done_at)
+        if status != "in_queue" and status != "validating" and effective >= progress_start:
+            stamps["in_progress_at"] = int(progress_start)
+        if status in ("finalizing", "completed"):
+            stamps["finalizing_at"] = int(progress_end)
+        if status in ("completed", "expired", "cancelled"):
+            self._finish(batch, status, lines[:processed], lines[processed:], now)
+        failed = sum(1 for line in lines[:processed] if not self._served(line, batch))
+        counts = (
+            None
+            if status in ("in_queue", "validating")
+            else {
+                "total": total,
+                "completed": processed - failed,
+                "failed": failed + (total - processed if status == "expired" else 0),
+            }
+        )
+        return {
+            "id": batch.id,
+            "object": "batch",
+            "endpoint": batch.endpoint,
+            "errors": None,
+            "input_file_id": batch.input_file_id,
+            "completion_window": batch.completion_window,
+            "status": status,
+            "output_file_id": batch.output_file_id,
+            "error_file_id": batch.error_file_id,
+            "created_at": batch.created_at,
+            "expires_at": int(expires_at),
+            **stamps,
+            "request_counts": counts,
+            "metadata": batch.metadata,
+            "file_name": batch.file_name,
+        }
+
+    def _lines(self, batch: StoredBatch) -> list[_Line]:
+        lines = []
+        for raw in self.contents.get(batch.input_file_id, b"").splitlines():
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+                body = data["body"]
+                messages = body["messages"]
+                prompt = str(messages[-1].get("content", ""))
+                max_tokens = body.get("max_tokens", 0)
+                lines.append(
+                    _Line(
+                        str(data["custom_id"]),
+                        str(body.get("model", "")),
+                        prompt,
+                        True,
+                        max_tokens if isinstance(max_tokens, int) else 0,
+                    )
+                )
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+                custom_id = data.get("custom_id") if isinstance(data, dict) else None
+                lines.append(_Line(str(custom_id or f"line-{len(lines) + 1}"), "", "", valid=False))
+        return lines
+
+    def _served(self, line: _Line, batch: StoredBatch) -> bool:
+        return self._failure(line, batch) is None
+
+    def _failure(self, line: _Line, batch: StoredBatch) -> tuple[str, str] | None:
+        """Why the emulated model service would reject this request, as (code, message), or None."""
+        model = batch.replace_model or line.model
+        if not line.valid:
+            return "invalid_request", "The request line could not be parsed"
+        if model not in self.models:
+            return "model_not_found", f"Model does not exist: {model!r}"
+        if line.max_tokens > MAX_TOKENS:
+            return "invalid_request", f"max_tokens must be at most {MAX_TOKENS}, got {line.max_tokens}"
+        return None
+
+    def _finish(self, batch: StoredBatch, status: str, processed: list[_Line], rest: list[_Line], now: float) -> None:
+        if batch.final_status is not None:
+            return
+        output: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for line in processed:
+            (output if self._served(line, batch) else errors).append(self._result(line, batch))
+        if status == "expired":
+            errors += [_expired(line) for line in rest]
+        if output:
+            stored = self.add_file(f"{batch.id}_output.jsonl", "batch_output", _jsonl(output), now)
+            batch.output_file_id = stored.id
+        if errors:
+            stored = self.add_file(f"{batch.id}_error.jsonl", "batch_output", _jsonl(errors), now)
+            batch.error_file_id = stored.id
+        batch.final_status = status
+        self.save()
+
+    def _result(self, line: _Line, batch: StoredBatch) -> dict[str, Any]:
+        digest = hashlib.sha256(f"{batch.id}/{line.custom_id}".encode()).hexdigest()
+        model = batch.replace_model or line.model
+        failure = self._failure(line, batch)
+        if failure is not None:
+            code, message = failure
+            return {
+                "id": f"batch_req_{digest[:16]}",
+                "custom_id": line.custom_id,
+                "response": {
+                    "status_code": 400,
+                    "request_id": digest[16:32],
+                    "body": {
+                        "error": {"message": f"{reason}: {model!r}", "type": "invalid_request_error", "code": code}
+                    },
+                },
+                "error": None,
+            }
+        reply = f"[emulated {model}] {line.prompt[:200]}"
+        prompt_tokens = max(1, len(line.prompt) // 4)
+        return {
+            "id": f"batch_req_{digest[:16]}",
+            "custom_id": line.custom_id,
+            "response": {
+                "status_code": 200,
+                "request_id": digest[16:32],
+                "body": {
+                    "id": f"chatcmpl-{digest[32:48]}",
+                    "object": "chat.completion",
+                    "created": batch.created_at,
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": 8,
+                        "total_tokens": prompt_tokens + 8,
+                    },
+                },
+            },
+            "error": None,
+        }
+
+
+def _expired(line: _Line) -> dict[str, Any]:
+    return {
+        "id": None,
+        "custom_id": line.custom_id,
+        "response": None,
+        "error": {
+            "code": "batch_expired",
+            "message": "This request could not be executed before the completion window expired.",
+        },
+    }
+
+
+def _jsonl(lines: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
