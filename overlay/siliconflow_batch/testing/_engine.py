@@ -289,7 +289,7 @@ class Engine:
                     "status_code": 400,
                     "request_id": digest[16:32],
                     "body": {
-                        "error": {"message": f"{reason}: {model!r}", "type": "invalid_request_error", "code": code}
+                        "error": {"message": message, "type": "invalid_request_error", "code": code}
                     },
                 },
                 "error": None,
