@@ -301,6 +301,7 @@ class Emulator:
             endpoint=data["endpoint"],
             completion_window=data["completion_window"],
             created_at=int(now),
+            started=now,
             metadata=data.get("metadata"),
             replace_model=replace.get("model") if isinstance(replace, dict) else None,
             file_name=source.filename,

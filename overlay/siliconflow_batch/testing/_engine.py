@@ -48,6 +48,7 @@ class StoredBatch:
     replace_model: str | None
     file_name: str
     cancel_requested_at: float | None = None
+    started: float | None = None  # the exact creation time; created_at is whole seconds
     output_file_id: str | None = None
     error_file_id: str | None = None
     final_status: str | None = None
@@ -139,7 +140,7 @@ class Engine:
         lines = self._lines(batch)
         total = len(lines)
         s = self.stage_seconds
-        start = float(batch.created_at)
+        start = batch.started if batch.started is not None else float(batch.created_at)
         stamps: dict[str, int | None] = dict.fromkeys(
             [
                 "in_progress_at",
@@ -288,9 +289,7 @@ class Engine:
                 "response": {
                     "status_code": 400,
                     "request_id": digest[16:32],
-                    "body": {
-                        "error": {"message": message, "type": "invalid_request_error", "code": code}
-                    },
+                    "body": {"error": {"message": message, "type": "invalid_request_error", "code": code}},
                 },
                 "error": None,
             }
