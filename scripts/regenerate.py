@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
 from spec_fragments import load_fragments, merge_fragments
 from spec_overlay import apply_corrections, load_corrections
 

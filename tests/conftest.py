@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fakes import FakeAPI, FakeClock
+
 from siliconflow_batch import _http
+
+from fakes import FakeAPI, FakeClock
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+
 from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
 
 KEY = "sk-test-SECRET-0123456789"

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 import siliconflow_batch as sf
+
 from fakes import KEY, FakeAPI, FakeClock, batch, envelope, make_client, ok, run
 
 

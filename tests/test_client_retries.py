@@ -8,9 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 import siliconflow_batch as sf
-from fakes import FakeAPI, FakeClock, batch, envelope, make_client, ok, run
 from siliconflow_batch._retry import backoff_delay, retry_after, should_retry
+
+from fakes import FakeAPI, FakeClock, batch, envelope, make_client, ok, run
 
 OVERLOADED = httpx.Response(503, json={"code": 50505, "message": "Model service overloaded.", "data": ""})
 LINES = "".join(

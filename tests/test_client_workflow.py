@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 import siliconflow_batch as sf
+
 from fakes import BASE, KEY, FakeAPI, FakeClock, batch, make_client, ok, run, stream
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from helpers import BATCH, ROOT, media_schema, ref, schema_errors
 from regenerate import CORRECTIONS, PipelineError, build_spec, dump_spec, generate_client
 from spec_overlay import load_corrections

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import FRAGMENTS, schema_errors, synthesize_example
-from regenerate import SPEC, build_spec
+
 from siliconflow_batch_generated.models import (
     Batch,
     BatchErrors,
@@ -20,6 +19,9 @@ from siliconflow_batch_generated.models import (
     UploadedFileEnvelope,
 )
 from siliconflow_batch_generated.types import Unset
+
+from helpers import FRAGMENTS, schema_errors, synthesize_example
+from regenerate import SPEC, build_spec
 from spec_fragments import load_fragment
 from test_corrections import GET_PAGE_BODY
 

@@ -6,6 +6,7 @@ import inspect
 from typing import Any
 
 import pytest
+
 import siliconflow_batch as sf
 from siliconflow_batch.resources import AsyncBatches, AsyncFiles, Batches, Files
 

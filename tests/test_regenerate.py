@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from helpers import ROOT, copy_tree, run_regenerate
 from regenerate import PACKAGE, tree_differences
 

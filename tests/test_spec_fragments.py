@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from helpers import FRAGMENTS, SEEDS
 from spec_fragments import FragmentError, load_fragment, load_fragments, merge_fragments
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from spec_overlay import (
     Correction,
     CorrectionError,

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 import siliconflow_batch as sf
-from fakes import FakeAPI, make_client, run
 from siliconflow_batch import Problem, validate_requests
+
+from fakes import FakeAPI, make_client, run
 
 
 def _request(custom_id: str = "r1", **changes: Any) -> dict[str, Any]:

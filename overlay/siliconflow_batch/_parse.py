@@ -14,6 +14,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
 import httpx
+
 import siliconflow_batch_generated.models as _models
 from siliconflow_batch_generated.models import BatchList, FileListEnvelope, UploadedFileEnvelope
 from siliconflow_batch_generated.types import Unset

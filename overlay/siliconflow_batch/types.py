@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
 from attrs import field, frozen
+
 from siliconflow_batch_generated.models import Batch as _GeneratedBatch
 from siliconflow_batch_generated.models import (
     BatchError,

@@ -22,6 +22,10 @@ __all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
 
 FAULT_KINDS = ("overloaded", "gateway_timeout", "rate_limit", "slow", "drop", "truncate")
 WINDOW = re.compile(r"(\d+)h")
+_ROUTES = re.compile(
+    r"(POST|GET) /files|GET /files/[^/]+/content|(POST|GET) /batches|GET /batches/[^/]+"
+    r"|POST /batches/[^/]+/cancel"
+)
 
 
 @dataclass
@@ -45,7 +49,7 @@ def _text(status: int, text: str) -> EmulatedResponse:
 
 
 def _bad_request(message: str) -> EmulatedResponse:
-    return _json(400, {"code": 20012, "message": message, "data": None})
+    return _json(400, {"code": 20012, "message": message, "data": ""})
 
 
 def _envelope(data: Any) -> EmulatedResponse:
@@ -169,20 +173,20 @@ class Emulator:
         if fault in ("overloaded", "rate_limit"):  # rejected before anything is done
             if fault == "overloaded":
                 return _json(
-                    503, {"code": 50505, "message": "Model service overloaded. Please try again later.", "data": None}
+                    503, {"code": 50505, "message": "Model service overloaded. Please try again later.", "data": ""}
                 )
-            response = _json(
-                429, {"code": 42900, "message": "Request was rejected due to rate limiting.", "data": None}
-            )
+            response = _json(429, {"code": 42900, "message": "Request was rejected due to rate limiting.", "data": ""})
             response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
+        if not _ROUTES.fullmatch(route):  # the gateway answers unknown routes before it looks at the key
+            return _text(404, "404 page not found")
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return _json(401, "Invalid token")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             response = self._route(method, route_path, query, headers, body)
         if fault == "gateway_timeout":  # the work was done; the gateway just gave up waiting
-            return _json(504, "upstream request timeout")
+            return _text(504, "upstream request timeout")
         if fault == "drop":
             response.drop = True
         elif fault == "truncate":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +44,13 @@ class RunningServer:
         return f"RunningServer(url={self.url!r})"
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up (a timeout, a test's dropped connection) is not the server's error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def start_server(emulator: Emulator, host: str, port: int) -> RunningServer:
     """Bind ``host:port`` (0 picks a free port) and serve ``emulator`` until closed."""
 
@@ -80,7 +88,7 @@ def start_server(emulator: Emulator, host: str, port: int) -> RunningServer:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _QuietServer((host, port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="siliconflow-emulator", daemon=True)
     thread.start()

@@ -1,0 +1,364 @@
+"""The emulator: the whole lifecycle over real sockets, its wire format against the spec, and every fault."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import siliconflow_batch as sf
+from siliconflow_batch.testing import Emulator, Faults
+
+from fakes import FakeClock, run
+from helpers import schema_errors
+from regenerate import build_spec
+
+SPEC = build_spec()
+MODEL = "deepseek-ai/DeepSeek-V3"
+
+
+def _input(tmp_path: Path, count: int = 10, *, oversized: frozenset[int] = frozenset({3})) -> Path:
+    path = tmp_path / "requests.jsonl"
+    lines = []
+    for i in range(count):
+        body: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": f"q{i}"}]}
+        if i in oversized:
+            body["max_tokens"] = 100_000
+        lines.append(json.dumps({"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def emulator(clock: FakeClock) -> Emulator:
+    return Emulator(stage_seconds=10, clock=clock.monotonic)
+
+
+@pytest.fixture
+def server(emulator: Emulator) -> Iterator[Any]:
+    with emulator.serve() as running:
+        yield running
+
+
+def _client(mode: str, emulator: Emulator, server: Any, **options: Any) -> Any:
+    if mode == "sync":
+        return sf.SiliconFlow(api_key=emulator.api_key, base_url=server.url, **options)
+    # Each run() is a new event loop: pooled connections must not outlive it.
+    http = httpx.AsyncClient(follow_redirects=True, limits=httpx.Limits(max_keepalive_connections=0))
+    return sf.AsyncSiliconFlow(api_key=emulator.api_key, base_url=server.url, http_client=http, **options)
+
+
+# --- lifecycle over sockets -----------------------------------------------------------------------------
+
+
+def test_whole_lifecycle_over_http(mode: str, emulator: Emulator, server: Any, tmp_path: Path) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.url)
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    assert (file.filename, file.purpose) == ("requests.jsonl", "batch")
+    created = run(client.batches.create(input_file_id=file.id, metadata={"job": "test"}))
+    assert created.status == "in_queue"
+    statuses: list[str] = []
+    done = run(client.batches.wait(created.id, poll_interval=5, on_update=lambda b: statuses.append(str(b.status))))
+    assert list(dict.fromkeys(statuses)) == ["in_queue", "validating", "in_progress", "finalizing", "completed"]
+    assert statuses.count("in_progress") > 1  # counts rising fire updates too
+    assert done.counts == sf.RequestCounts(10, 9, 1)
+    results = run(client.batches.results(done, expected_ids=[f"r{i}" for i in range(10)]))
+    assert sorted(r.custom_id for r in results) == sorted(f"r{i}" for i in range(10))
+    (failed,) = [r for r in results if not r.ok]
+    assert (failed.custom_id, failed.source, failed.status_code) == ("r3", "error", 400)
+    assert results[0].content == f"[emulated {MODEL}] q0"
+    listed = run(client.files.list())
+    assert listed[0].line_count == 10
+    assert [b.id for b in run(client.batches.list())] == [created.id]
+
+
+def test_cancel_keeps_partial_results(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    client = _client(mode, emulator, server)
+    batch = run(
+        client.batches.create(input_file_id=run(client.files.upload(_input(tmp_path, oversized=frozenset()))).id)
+    )
+    clock.now += 35  # in_progress, half the requests done
+    cancelling = run(client.batches.cancel(batch.id))
+    assert cancelling.status == "cancelling"
+    assert cancelling.cancelling_at is not None
+    done = run(client.batches.wait(batch.id, poll_interval=5))
+    assert done.status == "cancelled"
+    assert done.counts.completed == 5
+    assert len(run(client.batches.results(done))) == 5
+    with pytest.raises(sf.BadRequestError, match="cannot be cancelled"):
+        run(client.batches.cancel(batch.id))
+
+
+def test_expiry_writes_batch_expired_lines(mode: str, clock: FakeClock, tmp_path: Path) -> None:
+    emulator = Emulator(stage_seconds=50_000, clock=clock.monotonic)  # six stages take longer than 24h
+    with emulator.serve() as server:
+        client = _client(mode, emulator, server)
+        batch = run(client.batches.create(input_file_id=run(client.files.upload(_input(tmp_path))).id))
+        done = run(client.batches.wait(batch.id, poll_interval=3600))
+        assert done.status == "expired"
+        assert done.expired_at == done.expires_at
+        results = run(client.batches.results(done))
+        assert {r.error["code"] for r in results if r.error} == {"batch_expired"}
+        assert len(results) == 10
+
+
+def test_state_survives_in_a_directory(clock: FakeClock, tmp_path: Path) -> None:
+    first = Emulator(stage_seconds=10, clock=clock.monotonic, state_dir=tmp_path / "state")
+    transport = first.transport()
+    client = sf.SiliconFlow(
+        api_key=first.api_key, base_url="http://emulator/v1", http_client=httpx.Client(transport=transport)
+    )
+    file = client.files.upload(_input(tmp_path))
+    batch = client.batches.create(input_file_id=file.id)
+    second = Emulator(stage_seconds=10, clock=clock.monotonic, state_dir=tmp_path / "state")
+    again = sf.SiliconFlow(
+        api_key=second.api_key, base_url="http://emulator/v1", http_client=httpx.Client(transport=second.transport())
+    )
+    clock.now += 100
+    assert again.batches.retrieve(batch.id).status == "completed"
+    assert [f.id for f in again.files.list()][-1] == file.id
+    assert again.files.upload(_input(tmp_path)).id != file.id  # ids keep counting after a restart
+
+
+def test_concurrent_creates_are_all_kept(emulator: Emulator, server: Any, tmp_path: Path) -> None:
+    client = sf.SiliconFlow(api_key=emulator.api_key, base_url=server.url)
+    file = client.files.upload(_input(tmp_path))
+    ids: list[str] = []
+
+    def create() -> None:
+        for _ in range(10):
+            ids.append(client.batches.create(input_file_id=file.id).id)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 80
+    assert len(emulator.engine.batches) == 80
+    assert len(list(client.batches.list(limit=7))) == 80
+
+
+# --- the wire format against the spec ------------------------------------------------------------------------
+
+
+def _operation(method: str, path: str) -> dict[str, Any]:
+    for template, item in SPEC["paths"].items():
+        pattern = "^/v1" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in item:
+            operation: dict[str, Any] = item[method.lower()]
+            return operation
+    raise AssertionError(f"{method} {path} is not in the spec")
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = SPEC["components"]["responses"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _check_against_spec(response: httpx.Response) -> None:
+    request = response.request
+    operation = _operation(request.method, request.url.path)
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented is not None, f"{request.method} {request.url.path}: {response.status_code} is not documented"
+    content = _resolve(documented).get("content", {})
+    media_type = response.headers.get("content-type", "").split(";")[0]
+    if "application/json" in content and media_type == "application/json":
+        errors = schema_errors(SPEC, content["application/json"]["schema"], response.json())
+        assert errors == [], f"{request.method} {request.url.path} -> {response.status_code}: {errors}"
+    else:
+        assert media_type in content, f"{request.method} {request.url.path}: {media_type} is not documented"
+
+
+class SpecCheckingTransport(httpx.BaseTransport):
+    """Passes requests to the emulator and checks every answer against spec/openapi.yaml."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.checked = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.read()
+        _check_against_spec(
+            httpx.Response(response.status_code, headers=response.headers, content=response.content, request=request)
+        )
+        self.checked += 1
+        return response
+
+
+def test_every_emulator_answer_fits_the_spec(emulator: Emulator, clock: FakeClock, tmp_path: Path) -> None:
+    checker = SpecCheckingTransport(emulator.transport())
+    client = sf.SiliconFlow(
+        api_key=emulator.api_key,
+        base_url="http://emulator/v1",
+        max_retries=0,
+        http_client=httpx.Client(transport=checker),
+    )
+    file = client.files.upload(_input(tmp_path))
+    client.files.list()
+    batches = [client.batches.create(input_file_id=file.id, metadata={"k": "v"}) for _ in range(3)]
+    for step in range(8):  # every status on the way, and a cancel in the middle
+        clock.now += 7
+        for batch in batches:
+            client.batches.retrieve(batch.id)
+        if step == 3:
+            client.batches.cancel(batches[1].id)
+    list(client.batches.list(limit=2))
+    done = client.batches.retrieve(batches[0].id)
+    list(client.batches.results(done))
+    wrong_key = sf.SiliconFlow(
+        api_key="sk-wrong", base_url="http://emulator/v1", max_retries=0, http_client=httpx.Client(transport=checker)
+    )
+    calls: list[Callable[[], object]] = [
+        lambda: wrong_key.batches.retrieve(batches[0].id),
+        lambda: client.batches.retrieve("missing"),
+        lambda: client.batches.create(input_file_id="file-missing"),
+    ]
+    for call in calls:
+        with pytest.raises(sf.APIStatusError):
+            call()
+    for kind in ("overloaded", "gateway_timeout"):
+        emulator.faults.inject(kind)
+        with pytest.raises(sf.InternalServerError):
+            client.batches.retrieve(batches[0].id)
+    assert checker.checked >= 35  # every request above went through the check
+
+
+def test_error_wire_format(emulator: Emulator, server: Any) -> None:
+    raw = httpx.Client(base_url=server.url)
+    assert raw.get("/batches").json() == "Invalid token"
+    missing = raw.get("/nothing/here", headers={"Authorization": f"Bearer {emulator.api_key}"})
+    assert (missing.status_code, missing.text, missing.headers["content-type"]) == (
+        404,
+        "404 page not found",
+        "text/plain; charset=utf-8",
+    )
+    bad = raw.post(
+        "/batches", json={"endpoint": "/v1/chat/completions"}, headers={"Authorization": f"Bearer {emulator.api_key}"}
+    )
+    assert bad.status_code == 400
+    assert bad.json()["code"] == 20012
+    assert raw.get("/x", headers={"Authorization": "Bearer k"}).text == "404 page not found"
+
+
+# --- faults ----------------------------------------------------------------------------------------------------
+
+
+def _batch_count(emulator: Emulator) -> int:
+    return len(emulator.engine.batches)
+
+
+def test_overloaded_create_is_retried_once(mode: str, emulator: Emulator, server: Any, tmp_path: Path) -> None:
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    emulator.faults.inject("overloaded", route="POST /batches")
+    run(client.batches.create(input_file_id=file.id))
+    assert _batch_count(emulator) == 1
+    assert emulator.requests["POST /batches"] == 2
+
+
+def test_rate_limited_upload_honours_retry_after(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    emulator.faults.retry_after = 7
+    emulator.faults.inject("rate_limit", route="POST /files")
+    run(_client(mode, emulator, server).files.upload(_input(tmp_path)))
+    assert clock.sleeps == [7.0]
+    assert len(emulator.engine.files) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "error"), [("gateway_timeout", sf.GatewayTimeoutError), ("drop", sf.APIConnectionError)]
+)
+def test_create_that_may_have_succeeded_is_not_repeated(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, kind: str, error: type
+) -> None:
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    emulator.faults.inject(kind, route="POST /batches")
+    with pytest.raises(error):
+        run(client.batches.create(input_file_id=file.id))
+    assert _batch_count(emulator) == 1  # the server did create it: the client must not make a second one
+    assert emulator.requests["POST /batches"] == 1
+
+
+@pytest.mark.parametrize("kind", ["drop", "gateway_timeout", "overloaded", "rate_limit"])
+def test_reads_survive_faults(mode: str, emulator: Emulator, server: Any, tmp_path: Path, kind: str) -> None:
+    client = _client(mode, emulator, server)
+    batch = run(client.batches.create(input_file_id=run(client.files.upload(_input(tmp_path))).id))
+    emulator.faults.inject(kind, times=2, route="GET /batches/")
+    assert run(client.batches.retrieve(batch.id)).id == batch.id
+    assert emulator.faults.injected[kind] == 2
+
+
+def test_truncated_download_loses_no_line(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: FakeClock
+) -> None:
+    client = _client(mode, emulator, server)
+    batch = run(client.batches.create(input_file_id=run(client.files.upload(_input(tmp_path, 40))).id))
+    clock.now += 100
+    done = run(client.batches.retrieve(batch.id))
+    emulator.faults.inject("truncate", route="GET /files/")
+    results = run(client.batches.results(done))
+    assert sorted(r.custom_id for r in results) == sorted(f"r{i}" for i in range(40))
+    emulator.faults.inject("truncate", route="GET /files/")
+    target = run(client.files.download(done.output_file_id, tmp_path / "out.jsonl"))
+    assert len(target.read_text().splitlines()) == 39
+
+
+def test_slow_answer_times_out_and_is_retried(emulator: Emulator, server: Any, tmp_path: Path) -> None:
+    client = sf.SiliconFlow(api_key=emulator.api_key, base_url=server.url, timeout=0.2)
+    batch = client.batches.create(input_file_id=client.files.upload(_input(tmp_path)).id)
+    emulator.faults.slow_seconds = 0.6
+    emulator.faults.inject("slow", route="GET /batches/")
+    assert client.batches.retrieve(batch.id).id == batch.id
+    assert emulator.requests[f"GET /batches/{batch.id}"] == 2
+
+
+def test_pager_that_ignores_after_is_caught(mode: str, emulator: Emulator, server: Any, tmp_path: Path) -> None:
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    for _ in range(5):
+        run(client.batches.create(input_file_id=file.id))
+    emulator.faults.ignore_after = True
+    with pytest.raises(sf.PaginationError):
+        run(client.batches.list(limit=2))
+
+
+def test_random_faults_are_seeded_and_counted() -> None:
+    first, second = Faults(rate=0.5, seed=7), Faults(rate=0.5, seed=7)
+    picks = [first.pick("GET /batches/x") for _ in range(50)]
+    assert picks == [second.pick("GET /batches/x") for _ in range(50)]
+    assert "truncate" not in picks  # only downloads are truncated
+    assert sum(first.injected.values()) == sum(p is not None for p in picks)
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        first.inject("explode")
+
+
+def test_async_client_in_process(clock: FakeClock, tmp_path: Path) -> None:
+    emulator = Emulator(stage_seconds=10, clock=clock.monotonic)
+
+    async def scenario() -> list[sf.Batch]:
+        async with sf.AsyncSiliconFlow(
+            api_key=emulator.api_key,
+            base_url="http://emulator/v1",
+            http_client=httpx.AsyncClient(transport=emulator.transport()),
+        ) as client:
+            file = await client.files.upload(_input(tmp_path))
+            ids = [(await client.batches.create(input_file_id=file.id)).id for _ in range(6)]
+            return await client.batches.wait_many(ids, poll_interval=5, max_concurrency=2)
+
+    done = asyncio.run(scenario())
+    assert [b.status for b in done] == ["completed"] * 6
