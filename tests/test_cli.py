@@ -1,0 +1,234 @@
+"""The siliconflow-batch command: each subcommand's exit code, --json output and progress, against the emulator."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import siliconflow_batch as sf
+from siliconflow_batch import cli
+from siliconflow_batch.resources import Batches
+from siliconflow_batch.testing import Emulator
+
+from fakes import FakeClock
+
+MODEL = "deepseek-ai/DeepSeek-V3"
+
+
+def _write(path: Path, count: int = 6, *, fail: frozenset[int] = frozenset({2}), bad: bool = False) -> Path:
+    lines = []
+    for i in range(count):
+        body: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": f"q{i}"}]}
+        if i in fail:
+            body["max_tokens"] = 10**6
+        lines.append(
+            {"custom_id": "dup" if bad else f"r{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}
+        )
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+@pytest.fixture
+def emulator(clock: FakeClock) -> Emulator:
+    return Emulator(stage_seconds=10, clock=clock.monotonic)
+
+
+@pytest.fixture
+def url(emulator: Emulator) -> Iterator[str]:
+    with emulator.serve() as server:
+        yield server.url
+
+
+class Run:
+    """The outcome of one command: exit code, stdout, stderr."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def sfb(url: str, *args: str) -> Run:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=stderr)
+    return Run(code, stdout.getvalue(), stderr.getvalue())
+
+
+def test_validate_ok_and_bad(tmp_path: Path, url: str) -> None:
+    good = sfb(url, "validate", str(_write(tmp_path / "good.jsonl")))
+    assert good.code == 0
+    assert f"OK, 6 requests, model {MODEL}" in good.out
+    bad = sfb(url, "validate", str(_write(tmp_path / "bad.jsonl", bad=True)), "--json")
+    assert bad.code == 2
+    report = bad.json()
+    assert report["ok"] is False
+    assert report["problems"][0] == {"line": 2, "field": "custom_id", "message": "'dup' is already used on line 1"}
+
+
+def test_submit_of_an_invalid_file_exits_2_and_uploads_nothing(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    result = sfb(url, "submit", str(_write(tmp_path / "bad.jsonl", bad=True)), "--wait")
+    assert result.code == 2
+    assert "line 2: custom_id: 'dup' is already used on line 1" in result.out
+    assert emulator.requests["POST /files"] == 0
+    assert emulator.engine.files == {}
+
+
+def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:
+    out_dir = tmp_path / "out"
+    result = sfb(
+        url,
+        "submit",
+        str(_write(tmp_path / "in.jsonl")),
+        "--wait",
+        "--poll-interval",
+        "5",
+        "--output",
+        str(out_dir),
+        "--metadata",
+        "job=cli",
+        "team=evals",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    summary = result.json()
+    assert summary["batch"]["status"] == "completed"
+    assert summary["batch"]["metadata"] == {"job": "cli", "team": "evals"}
+    assert sorted(p.name for p in out_dir.iterdir()) == ["errors.jsonl", "output.jsonl", "results.jsonl"]
+    results = [json.loads(line) for line in (out_dir / "results.jsonl").read_text().splitlines()]
+    assert [r["custom_id"] for r in results if not r["ok"]] == ["r2"]
+    assert len(results) == 6
+    # Not a terminal: one progress line per change, on stderr.
+    progress = [line for line in result.err.splitlines() if line.startswith("[")]
+    assert "in_queue" in progress[0]
+    assert progress[-1].endswith("completed: 5/6 done, 1 failed")
+    assert len(progress) == len(set(progress))
+
+
+def test_get_list_cancel_files_and_results(tmp_path: Path, url: str, clock: FakeClock) -> None:
+    created = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--json")
+    assert created.code == 0
+    batch_id = created.json()["id"]
+    got = sfb(url, "get", batch_id)
+    assert (got.code, got.out.splitlines()[1].split()) == (0, ["status", "in_queue"])
+    listed = sfb(url, "list", "--json")
+    assert [b["id"] for b in listed.json()] == [batch_id]
+    assert batch_id in sfb(url, "list", "--all").out
+    files = sfb(url, "files", "--json")
+    assert files.json()[0]["line_count"] == 6
+    assert "in.jsonl" in sfb(url, "files").out
+    clock.now += 100
+    results = sfb(url, "results", batch_id, "--json")
+    lines = [json.loads(line) for line in results.out.splitlines()]
+    assert (results.code, len(lines)) == (0, 6)
+    text = sfb(url, "results", batch_id)
+    assert f"r0\tok\t[emulated {MODEL}] q0" in text.out
+    saved = sfb(url, "results", batch_id, "--output", str(tmp_path / "r.jsonl"))
+    assert saved.code == 0
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 6
+    cancelled = sfb(url, "cancel", batch_id)
+    assert cancelled.code == 1  # a completed batch cannot be cancelled: an API error
+    assert "cannot be cancelled" in cancelled.err
+
+
+def test_wait_exits_1_when_the_batch_is_cancelled(tmp_path: Path, url: str, clock: FakeClock) -> None:
+    batch_id = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--json").json()["id"]
+    assert sfb(url, "cancel", batch_id, "--json").json()["status"] == "cancelling"
+    result = sfb(url, "wait", batch_id, "--poll-interval", "5")
+    assert result.code == 1
+    assert "cancelled" in result.out
+
+
+def test_wait_timeout_is_an_error(tmp_path: Path, url: str) -> None:
+    batch_id = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--json").json()["id"]
+    result = sfb(url, "wait", batch_id, "--poll-interval", "5", "--timeout", "12")
+    assert result.code == 1
+    assert "not done after the wait timeout" in result.err
+
+
+def test_api_errors_exit_1_with_the_message(url: str) -> None:
+    missing = sfb(url, "get", "batch_missing")
+    assert missing.code == 1
+    assert "404 page not found" in missing.err
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = cli.main(["get", "b", "--base-url", url, "--api-key", "sk-wrong"], stdout=stdout, stderr=stderr)
+    assert code == 1
+    assert "Invalid token" in stderr.getvalue()
+    assert "sk-wrong" not in stderr.getvalue()
+
+
+def test_bad_usage_exits_2(url: str) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["create"])
+    assert caught.value.code == 2
+    bad_metadata = sfb(url, "create", "--input-file-id", "f", "--metadata", "novalue")
+    assert bad_metadata.code == 2
+    assert "expected key=value" in bad_metadata.err
+    window = sfb(url, "create", "--input-file-id", "f", "--window", "2h")
+    assert window.code == 2
+    assert "completion_window: must be between 24h and 336h" in window.err
+
+
+def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> sf.Batch:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Batches, "wait", interrupted)
+    result = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--wait")
+    assert result.code == 130
+    assert "the batch keeps running on the server; resume with: siliconflow-batch wait batch_" in result.err
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, url: str) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stdout, stderr = io.StringIO(), Terminal()
+    code = cli.main(
+        [
+            "submit",
+            str(_write(tmp_path / "in.jsonl")),
+            "--wait",
+            "--poll-interval",
+            "5",
+            "--base-url",
+            url,
+            "--api-key",
+            "sk-emulator",
+        ],
+        stdout=stdout,
+        stderr=stderr,
+    )
+    assert code == 0
+    shown = stderr.getvalue()
+    assert "\r[" in shown
+    assert "#" * 30 in shown  # the bar fills up
+    assert shown.rstrip().endswith("5/6 done, 1 failed  0:00")
+
+
+def test_environment_variables_are_used(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SILICONFLOW_BASE_URL", url)
+    monkeypatch.setenv("SILICONFLOW_API_KEY", "sk-emulator")
+    stdout = io.StringIO()
+    assert cli.main(["files", "--json"], stdout=stdout, stderr=io.StringIO()) == 0
+    assert json.loads(stdout.getvalue()) == []
+
+
+def test_module_entry_point_and_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "siliconflow_batch", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"siliconflow-batch {sf.__version__}"
