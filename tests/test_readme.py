@@ -1,0 +1,26 @@
+"""The README's Python examples are valid, and the emulator example runs as written."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import ROOT
+
+BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_has_the_examples() -> None:
+    assert len(BLOCKS) == 2
+    code = [line for line in BLOCKS[0].splitlines() if line.strip() and not line.startswith("from ")]
+    assert len(code) <= 6  # five statements (ruff's Markdown formatting puts the loop body on its own line)
+
+
+def test_every_example_compiles() -> None:
+    for block in BLOCKS:
+        compile(block, "README.md", "exec")
+
+
+def test_emulator_example_runs() -> None:
+    namespace: dict[str, object] = {}
+    exec(compile(BLOCKS[1], "README.md", "exec"), namespace)
+    assert namespace["client"].batches.list is not None  # type: ignore[attr-defined]
