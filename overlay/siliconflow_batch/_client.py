@@ -35,7 +35,31 @@ def _config(
     }
 
 
-class SiliconFlow:
+class _Settings:
+    """What both clients expose of their configuration (never the key)."""
+
+    _sender: Sender | AsyncSender
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL."""
+        return self._sender.base_url
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is retried."""
+        return self._sender.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of each request."""
+        return self._sender.timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._sender!r})"
+
+
+class SiliconFlow(_Settings):
     """Client for the SiliconFlow Batch API.
 
     ``api_key`` defaults to ``SILICONFLOW_API_KEY``; ``base_url`` to ``SILICONFLOW_BASE_URL``, then
@@ -46,6 +70,7 @@ class SiliconFlow:
 
     files: Files
     batches: Batches
+    _sender: Sender
 
     def __init__(
         self,
@@ -63,21 +88,6 @@ class SiliconFlow:
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
 
-    @property
-    def base_url(self) -> str:
-        """The API's base URL."""
-        return self._sender.base_url
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed request is retried."""
-        return self._sender.max_retries
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout of each request."""
-        return self._sender.timeout
-
     def close(self) -> None:
         """Close the HTTP connections (unless the ``http_client`` was passed in)."""
         if self._owns_http:
@@ -91,15 +101,13 @@ class SiliconFlow:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"SiliconFlow({self._sender!r})"
 
-
-class AsyncSiliconFlow:
+class AsyncSiliconFlow(_Settings):
     """The async twin of :class:`SiliconFlow`: the same calls, awaited; ``async with`` closes it."""
 
     files: AsyncFiles
     batches: AsyncBatches
+    _sender: AsyncSender
 
     def __init__(
         self,
@@ -117,21 +125,6 @@ class AsyncSiliconFlow:
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
 
-    @property
-    def base_url(self) -> str:
-        """The API's base URL."""
-        return self._sender.base_url
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed request is retried."""
-        return self._sender.max_retries
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout of each request."""
-        return self._sender.timeout
-
     async def close(self) -> None:
         """Close the HTTP connections (unless the ``http_client`` was passed in)."""
         if self._owns_http:
@@ -144,6 +137,3 @@ class AsyncSiliconFlow:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncSiliconFlow({self._sender!r})"

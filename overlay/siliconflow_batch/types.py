@@ -114,26 +114,22 @@ class FileObject:
     @classmethod
     def from_uploaded(cls, data: _UploadedFile) -> FileObject:
         """Build from the upload answer's ``data`` (camelCase ``createdAt``)."""
-        return cls(
-            id=data.id,
-            bytes=_opt(data.bytes_),
-            created_at=_opt(data.created_at),
-            filename=_opt(data.filename),
-            purpose=_opt(data.purpose),
-            object=data.object_ if isinstance(data.object_, str) else "file",
-            extra=dict(data.additional_properties),
-        )
+        return cls._from(data, None)
 
     @classmethod
     def from_listed(cls, data: _ListedFile) -> FileObject:
         """Build from one item of the file list (snake_case ``created_at``, with ``line_count``)."""
+        return cls._from(data, _opt(data.line_count))
+
+    @classmethod
+    def _from(cls, data: _UploadedFile | _ListedFile, line_count: int | None) -> FileObject:
         return cls(
             id=data.id,
             bytes=_opt(data.bytes_),
             created_at=_opt(data.created_at),
             filename=_opt(data.filename),
             purpose=_opt(data.purpose),
-            line_count=_opt(data.line_count),
+            line_count=line_count,
             object=data.object_ if isinstance(data.object_, str) else "file",
             extra=dict(data.additional_properties),
         )
