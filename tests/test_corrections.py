@@ -152,6 +152,14 @@ def list_cursor_ids_nullable(spec: Spec) -> str | None:
     return f"an empty page is rejected: {errors}" if errors else None
 
 
+def success_envelope_status_true(spec: Spec) -> str | None:
+    failed = {"code": 20015, "message": "purpose is invalid", "status": False}
+    for method in ("get", "post"):
+        if not schema_errors(spec, media_schema(spec, "/files", method), failed):
+            return f"{method} /files: a 200 envelope with status false passes as a success"
+    return None
+
+
 def completion_window_bounds(spec: Spec) -> str | None:
     for window in ("1h", "23h", "337h", "400h", "24", "24hours"):
         if not _create_body_errors(spec, completion_window=window):
@@ -218,6 +226,7 @@ PROOFS: dict[str, Callable[[Spec], str | None]] = {
     "completion-window-bounds": completion_window_bounds,
     "create-endpoint-enum": create_endpoint_enum,
     "create-metadata-limits": create_metadata_limits,
+    "success-envelope-status-true": success_envelope_status_true,
     "bad-request-code-default": bad_request_code_default,
     "string-error-defaults": string_error_defaults,
     "plain-text-errors": plain_text_errors,

@@ -76,7 +76,8 @@ class _Policy:
 
     def build(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
         url = self.url(spec)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **spec.headers}
+        # Errors come as JSON or plain text (404, 504); saying so lets servers (and Prism) send either.
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9", **spec.headers}
         if self.sends_key_to(url):
             headers["Authorization"] = f"Bearer {self._api_key}"
         return client.build_request(
