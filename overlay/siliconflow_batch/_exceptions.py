@@ -195,7 +195,7 @@ def _decode_body(response: httpx.Response) -> tuple[object, str | None, int | st
         return None, None, None
     try:
         body: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return text, text[:500], None
     if isinstance(body, str):
         return body, body[:500] or None, None

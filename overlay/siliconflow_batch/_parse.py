@@ -38,7 +38,7 @@ def parse_json(response: httpx.Response) -> Any:
     """The response body as JSON, or an APIResponseValidationError saying why it is not."""
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         preview = response.content[:80].decode("utf-8", "replace")
         raise APIResponseValidationError(
             f"{_where(response)}: the body is not JSON ({exc.__class__.__name__}): {preview!r}", response=response

@@ -54,7 +54,7 @@ def parse_result_line(raw: bytes, number: int, source: Source) -> BatchResult | 
         return None
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ResultLineError(source, number, f"not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ResultLineError(source, number, f"expected an object, got {type(data).__name__}")

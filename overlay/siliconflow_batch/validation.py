@@ -111,7 +111,7 @@ def _check_line(
     problems = report.problems
     try:
         line = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         problems.append(Problem("line", f"is not valid JSON ({exc})", number))
         return
     if not isinstance(line, dict):

@@ -1,0 +1,237 @@
+"""Property tests: every body the spec allows parses and round-trips; nothing malformed escapes our errors.
+
+Bodies are generated from the corrected spec's own schemas (``from_schema`` below, for the subset of JSON
+Schema the spec uses), so the tests follow the spec through every regeneration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import siliconflow_batch as sf
+from siliconflow_batch._exceptions import make_status_error
+from siliconflow_batch._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
+from siliconflow_batch._results import ResultLineError, iter_lines, parse_result_line
+
+from helpers import media_schema
+from regenerate import build_spec
+
+SPEC = build_spec()
+PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+REQUEST = httpx.Request("GET", "https://api.test/v1/batches/batch_1")
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = SPEC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+_SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "integer": st.integers(-(2**63), 2**63),
+    "number": st.floats(allow_nan=False, allow_infinity=False),
+    "boolean": st.booleans(),
+}
+EXTRA_KEYS = st.text(min_size=1, max_size=8)
+
+
+def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values an OpenAPI 3.0 schema allows (the keywords spec/openapi.yaml uses; refs followed)."""
+    schema = _resolve(schema)
+    strategy: st.SearchStrategy[Any]
+    if "enum" in schema:
+        strategy = st.sampled_from(schema["enum"])
+    elif "oneOf" in schema:
+        strategy = st.one_of([from_schema(option) for option in schema["oneOf"]])
+    elif schema.get("type") == "array":
+        strategy = st.lists(from_schema(schema.get("items", {})), max_size=4)
+    elif schema.get("type") == "object" or "properties" in schema:
+        strategy = _object(schema)
+    elif schema.get("type") == "string":
+        strategy = st.text(max_size=schema.get("maxLength", 30))
+    elif schema.get("type") in _SCALARS:
+        strategy = _SCALARS[schema["type"]]
+    else:
+        strategy = ANY_JSON
+    return st.none() | strategy if schema.get("nullable") else strategy
+
+
+def _object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    properties = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    extra = schema.get("additionalProperties", True)
+    limit = schema.get("maxProperties", 4)
+    values = from_schema(extra) if isinstance(extra, dict) else ANY_JSON
+    extras = st.dictionaries(EXTRA_KEYS.filter(lambda k: k not in properties), values, max_size=min(limit, 3))
+    fixed = st.fixed_dictionaries(
+        {k: from_schema(v) for k, v in properties.items() if k in required},
+        optional={k: from_schema(v) for k, v in properties.items() if k not in required},
+    )
+    if extra is False:
+        return fixed
+    return st.builds(lambda known, more: {**more, **known}, fixed, extras)
+
+
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+BATCH = {"$ref": "#/components/schemas/Batch"}
+PAGE = media_schema(SPEC, "/batches", "get")
+UPLOADED = media_schema(SPEC, "/files", "post")
+FILES = media_schema(SPEC, "/files", "get")
+
+
+def _response(body: bytes, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, content=body, request=REQUEST)
+
+
+@PROPERTIES
+@given(from_schema(BATCH))
+def test_every_valid_batch_parses_and_round_trips(body: dict[str, Any]) -> None:
+    batch = parse_batch(_response(json.dumps(body).encode()))
+    assert batch.to_dict() == body
+    assert batch.is_terminal == (body["status"] in ("completed", "failed", "expired", "cancelled"))
+
+
+@PROPERTIES
+@given(from_schema(PAGE))
+def test_every_valid_page_parses(body: dict[str, Any]) -> None:
+    page = parse_batch_page(_response(json.dumps(body).encode()))
+    assert [b.to_dict() for b in page.data] == body.get("data", [])
+
+
+@PROPERTIES
+@given(from_schema(UPLOADED), from_schema(FILES))
+def test_every_valid_envelope_parses(uploaded: dict[str, Any], files: dict[str, Any]) -> None:
+    if "data" in uploaded:
+        assert parse_uploaded_file(_response(json.dumps(uploaded).encode())).id == uploaded["data"]["id"]
+    listed = parse_file_list(_response(json.dumps(files).encode()))
+    assert [f.id for f in listed] == [f["id"] for f in (files.get("data") or {}).get("data", [])]
+
+
+MUTATIONS = st.sampled_from(["drop", "retype", "extra", "replace"])
+
+
+@PROPERTIES
+@given(from_schema(BATCH), MUTATIONS, st.data())
+def test_mutated_batches_parse_or_raise_our_error(body: dict[str, Any], mutation: str, data: st.DataObject) -> None:
+    key = data.draw(st.sampled_from(sorted(body)))
+    value: Any = body
+    if mutation == "drop":
+        value = {k: v for k, v in body.items() if k != key}
+    elif mutation == "retype":
+        value = {**body, key: data.draw(ANY_JSON)}
+    elif mutation == "extra":
+        value = {**body, data.draw(st.text(min_size=1, max_size=10)): data.draw(ANY_JSON)}
+    else:
+        value = data.draw(ANY_JSON)
+    _parses_or_raises_validation_error(json.dumps(value).encode())
+
+
+@PROPERTIES
+@given(from_schema(BATCH), st.data())
+def test_damaged_bytes_parse_or_raise_our_error(body: dict[str, Any], data: st.DataObject) -> None:
+    raw = json.dumps(body).encode()
+    damage = data.draw(st.sampled_from(["truncate", "bytes", "latin1", "huge", "deep"]))
+    if damage == "truncate":
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    elif damage == "bytes":
+        raw = data.draw(st.binary(max_size=200))
+    elif damage == "latin1":
+        raw = raw.replace(b'"batch"', '"bätch"'.encode("latin-1"))
+    elif damage == "huge":
+        raw = json.dumps({**body, "created_at": 10**400, "expires_at": -(10**50)}).encode()
+    else:
+        raw = b"[" * 50_000 + b"]" * 50_000
+    _parses_or_raises_validation_error(raw)
+
+
+def _parses_or_raises_validation_error(raw: bytes) -> None:
+    caught: sf.APIResponseValidationError | None = None
+    try:
+        parse_batch(_response(raw))
+    except sf.APIResponseValidationError as error:  # the one error allowed; anything else fails the test
+        caught = error
+    assert caught is None or str(caught).startswith("GET /v1/batches/batch_1: ")
+
+
+@PROPERTIES
+@given(st.integers(400, 599), st.one_of(st.binary(max_size=100), ANY_JSON.map(lambda v: json.dumps(v).encode())))
+def test_any_error_response_maps_to_a_status_error(status: int, body: bytes) -> None:
+    error = make_status_error(_response(body, status))
+    assert isinstance(error, sf.APIStatusError)
+    assert error.status_code == status
+    assert str(error).startswith(f"GET /v1/batches/batch_1: {status}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(200, 599), st.binary(max_size=80))
+def test_the_client_raises_only_its_own_errors(status: int, body: bytes) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, content=body))
+    client = sf.SiliconFlow(
+        api_key="k", base_url="https://api.test/v1", max_retries=0, http_client=httpx.Client(transport=transport)
+    )
+    with contextlib.suppress(sf.APIStatusError, sf.APIResponseValidationError):  # anything else fails the test
+        client.batches.retrieve("batch_1")
+
+
+# --- result files --------------------------------------------------------------------------------------------
+
+RESULT_LINE = st.builds(
+    lambda cid, status: json.dumps(
+        {"id": "r", "custom_id": cid, "error": None, "response": {"status_code": status, "request_id": "q", "body": {}}}
+    ).encode(),
+    st.text(min_size=1, max_size=12).filter(lambda s: "\n" not in s and "\r" not in s),
+    st.sampled_from([200, 400, 500]),
+)
+BAD_LINE = st.one_of(
+    st.binary(min_size=1, max_size=40).filter(lambda b: b"\n" not in b and b.strip() != b""),
+    ANY_JSON.map(lambda v: json.dumps(v).encode()).filter(lambda b: not b.startswith(b"{")),
+    st.just(b'{"custom_id": ""}'),
+)
+
+
+@PROPERTIES
+@given(st.lists(st.tuples(st.booleans(), RESULT_LINE, BAD_LINE), max_size=20), st.integers(1, 64))
+def test_result_lines_parse_or_name_their_line(rows: list[tuple[bool, bytes, bytes]], chunk: int) -> None:
+    lines = [good if keep else bad for keep, good, bad in rows]
+    stream = b"\n".join(lines) + b"\n"
+    chunks = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
+    good_numbers = []
+    for number, raw in enumerate(iter_lines(chunks), start=1):
+        failure: ResultLineError | None = None
+        try:
+            result = parse_result_line(raw, number, "output")
+        except ResultLineError as error:
+            failure, result = error, None
+        if failure is not None:
+            assert failure.line == number
+            assert str(failure).startswith(f"output file, line {number}: ")
+        elif result is not None:
+            good_numbers.append(number)
+    assert good_numbers == [i + 1 for i, (keep, _, _) in enumerate(rows) if keep]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_skip_bad_lines_reads_every_good_line(mode: str) -> None:
+    from fakes import FakeAPI, batch, make_client, run, stream
+
+    good = [
+        json.dumps({"custom_id": f"c{i}", "response": {"status_code": 200, "body": {}}, "error": None}).encode()
+        for i in range(5)
+    ]
+    body = b"\n".join([good[0], b"\xff\xfe", good[1], b"[" * 5000, good[2], b"{}", good[3], b"null", good[4]])
+    api = FakeAPI().on("GET /files/out/content", stream([body]))
+    done = sf.Batch.from_dict(batch(status="completed", output_file_id="out"))
+    results = run(make_client(mode, api).batches.results(done, skip_bad_lines=True))
+    assert [(r.custom_id, r.line) for r in results] == [("c0", 1), ("c1", 3), ("c2", 5), ("c3", 7), ("c4", 9)]
