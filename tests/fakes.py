@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+from spec_check import check_request
 
 from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
 
@@ -67,8 +68,9 @@ class FakeAPI:
         return [r for r in self.requests if r.method == method and r.url.path == "/v1" + path]
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
         self.bodies.append(request.read())
+        check_request(request)  # every request a unit test sends must be one the spec allows
+        self.requests.append(request)
         path = request.url.path.removeprefix("/v1")
         replies = self.routes.get(f"{request.method} {path}") or self.routes.get(f"{request.method} {request.url}")
         if not replies:

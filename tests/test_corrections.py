@@ -211,6 +211,16 @@ def plain_text_errors(spec: Spec) -> str | None:
     return None
 
 
+def rate_limit_response(spec: Spec) -> str | None:
+    missing = [
+        f"{m.upper()} {p}"
+        for p, item in spec["paths"].items()
+        for m, op in item.items()
+        if "429" not in op["responses"]
+    ]
+    return f"no 429 on {missing}" if missing else None
+
+
 PROOFS: dict[str, Callable[[Spec], str | None]] = {
     "unique-operation-ids": unique_operation_ids,
     "shared-batch-schema": shared_batch_schema,
@@ -230,6 +240,7 @@ PROOFS: dict[str, Callable[[Spec], str | None]] = {
     "bad-request-code-default": bad_request_code_default,
     "string-error-defaults": string_error_defaults,
     "plain-text-errors": plain_text_errors,
+    "rate-limit-response": rate_limit_response,
 }
 
 

@@ -51,6 +51,11 @@ def _parse_response(
         response_404 = response.text
         return response_404
 
+    if response.status_code == 429:
+        response_429 = OverloadedData.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = OverloadedData.from_dict(response.json())
 
