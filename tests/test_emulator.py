@@ -346,3 +346,42 @@ def test_async_client_in_process(clock: FakeClock, tmp_path: Path) -> None:
 
     done = asyncio.run(scenario())
     assert [b.status for b in done] == ["completed"] * 6
+
+
+@pytest.mark.parametrize("kind", ["gateway_timeout", "drop"])
+def test_idempotent_create_finds_the_batch_an_ambiguous_failure_created(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, kind: str
+) -> None:
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    run(client.batches.create(input_file_id=file.id, idempotency_key="other-job"))
+    emulator.faults.inject(kind, route="POST /batches")
+    batch = run(client.batches.create(input_file_id=file.id, idempotency_key="job-42", metadata={"team": "evals"}))
+    assert batch.metadata is not None
+    assert batch.metadata["idempotency_key"] == "job-42"
+    assert batch.metadata["team"] == "evals"
+    assert _batch_count(emulator) == 2  # one per key: the ambiguous create was found, not repeated
+    assert emulator.requests["POST /batches"] == 2
+
+
+def test_idempotent_create_sends_again_when_nothing_was_created(mode: str, clock: FakeClock) -> None:
+    from fakes import FakeAPI, batch, make_client, ok
+
+    api = FakeAPI()
+    api.on("POST /batches", httpx.ReadTimeout("slow"), ok(batch(metadata={"idempotency_key": "k"})))
+    api.on("GET /batches", ok({"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}))
+    created = run(make_client(mode, api).batches.create(input_file_id="file-in", idempotency_key="k"))
+    assert created.id == "batch_1"
+    assert len(api.calls("POST /batches")) == 2
+    assert len(api.calls("GET /batches")) == 1
+
+
+def test_without_a_key_an_ambiguous_create_is_reported(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path
+) -> None:
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    emulator.faults.inject("gateway_timeout", route="POST /batches")
+    with pytest.raises(sf.GatewayTimeoutError):
+        run(client.batches.create(input_file_id=file.id))
+    assert emulator.requests["GET /batches"] == 0

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 import httpx
 
 from .. import _http
-from .._exceptions import APIConnectionError, InputValidationError
+from .._exceptions import APIConnectionError, InputValidationError, InternalServerError
 from .._http import AsyncSender, Sender
 from .._pagination import AsyncBatchPager, BatchPager
 from .._parse import parse_batch, parse_batch_page
@@ -17,7 +17,7 @@ from .._requests import cancel_request, content_request, create_request, list_re
 from .._results import Accountant, Source, aiter_lines, iter_lines, parse_result_line
 from .._retry import backoff_delay
 from .._wait import TRANSIENT, OnUpdate, WaitState
-from ..types import Batch, BatchPage, BatchResult
+from ..types import Batch, BatchMetadata, BatchPage, BatchResult
 from ..validation import CHAT_COMPLETIONS, validate_create
 
 __all__ = ["AsyncBatches", "Batches"]
@@ -50,6 +50,22 @@ def _create_spec(
     )
 
 
+IDEMPOTENCY_KEY = "idempotency_key"
+# How far back (newest first) a create that may have succeeded is looked for.
+LOOKUP_LIMIT = 500
+# Failures after which a create may or may not have happened on the server.
+AMBIGUOUS = (APIConnectionError, InternalServerError)
+
+
+def _keyed(metadata: Mapping[str, str] | None, key: str | None) -> Mapping[str, str] | None:
+    return metadata if key is None else {**(metadata or {}), IDEMPOTENCY_KEY: key}
+
+
+def _has_key(batch: Batch, key: str) -> bool:
+    metadata = batch.metadata
+    return isinstance(metadata, BatchMetadata) and IDEMPOTENCY_KEY in metadata and metadata[IDEMPOTENCY_KEY] == key
+
+
 def _result_sources(batch: Batch) -> list[tuple[Source, str]]:
     sources: list[tuple[Source, str]] = []
     if isinstance(batch.output_file_id, str) and batch.output_file_id:
@@ -77,15 +93,42 @@ class Batches:
         endpoint: str = CHAT_COMPLETIONS,
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Batch:
         """Create a batch over an uploaded file; it starts ``in_queue``.
 
         The parameters are checked first (window 24h..336h, at most 16 metadata pairs of <= 64/512 characters,
         the chat completions endpoint). The request is never sent twice unless the first try provably did
         nothing, so a retry cannot create a second batch.
+
+        With ``idempotency_key`` (stored in the batch's metadata), a create that may or may not have happened
+        (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and returned if found,
+        else sent again: one batch per key, even through such failures.
         """
-        spec = _create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
-        return parse_batch(self._sender.send(spec))
+        spec = _create_spec(
+            input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model
+        )
+        if idempotency_key is None:
+            return parse_batch(self._sender.send(spec))
+        for attempt in range(self._sender.max_retries + 1):
+            try:
+                return parse_batch(self._sender.send(spec))
+            except AMBIGUOUS as error:
+                last = error
+            found = self.find(idempotency_key)
+            if found is not None:
+                return found
+            _http.sleep(backoff_delay(attempt))
+        raise last
+
+    def find(self, idempotency_key: str) -> Batch | None:
+        """The batch created with ``idempotency_key``, among the newest ``LOOKUP_LIMIT`` batches, or None."""
+        for index, batch in enumerate(self.list(limit=100)):
+            if _has_key(batch, idempotency_key):
+                return batch
+            if index + 1 >= LOOKUP_LIMIT:
+                break
+        return None
 
     def retrieve(self, batch_id: str) -> Batch:
         """The batch's current state."""
@@ -212,10 +255,35 @@ class AsyncBatches:
         endpoint: str = CHAT_COMPLETIONS,
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Batch:
         """Create a batch over an uploaded file; see :meth:`Batches.create`."""
-        spec = _create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
-        return parse_batch(await self._sender.send(spec))
+        spec = _create_spec(
+            input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model
+        )
+        if idempotency_key is None:
+            return parse_batch(await self._sender.send(spec))
+        for attempt in range(self._sender.max_retries + 1):
+            try:
+                return parse_batch(await self._sender.send(spec))
+            except AMBIGUOUS as error:
+                last = error
+            found = await self.find(idempotency_key)
+            if found is not None:
+                return found
+            await _http.async_sleep(backoff_delay(attempt))
+        raise last
+
+    async def find(self, idempotency_key: str) -> Batch | None:
+        """The batch created with ``idempotency_key``; see :meth:`Batches.find`."""
+        index = 0
+        async for batch in self.list(limit=100):
+            if _has_key(batch, idempotency_key):
+                return batch
+            index += 1
+            if index >= LOOKUP_LIMIT:
+                break
+        return None
 
     async def retrieve(self, batch_id: str) -> Batch:
         """The batch's current state."""
