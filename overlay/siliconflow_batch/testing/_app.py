@@ -310,7 +310,7 @@ class Emulator:
             replace_model=replace.get("model") if isinstance(replace, dict) else None,
             file_name=source.filename,
         )
-        self.engine.batches[stored.id] = stored
+        self.engine.add_batch(stored)
         self.engine.save()
         return _json(200, self.engine.view(stored, now))
 
@@ -338,14 +338,13 @@ class Emulator:
             return _bad_request("limit must be an integer")
         if not 1 <= limit <= 100:
             return _bad_request("limit must be between 1 and 100")
-        ordered = sorted(self.engine.batches.values(), key=lambda b: (b.created_at, b.id), reverse=True)
+        ordered, positions = self.engine.newest_first()
         start = 0
         after = query.get("after")
         if after and not self.faults.ignore_after:
-            ids = [b.id for b in ordered]
-            if after not in ids:
+            if after not in positions:
                 return _bad_request(f"after {after} is not a batch id")
-            start = ids.index(after) + 1
+            start = positions[after] + 1
         page = ordered[start : start + limit]
         data = [self.engine.view(b, now) for b in page]
         return _json(

@@ -74,6 +74,10 @@ class Engine:
     contents: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, StoredBatch] = field(default_factory=dict)
     counter: int = 0
+    # Caches: input files never change, and the list order only changes when a batch is added.
+    _parsed: dict[str, list[_Line]] = field(default_factory=dict, repr=False)
+    _order: list[StoredBatch] | None = field(default=None, repr=False)
+    _positions: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.state_dir is not None:
@@ -220,7 +224,25 @@ class Engine:
             "file_name": batch.file_name,
         }
 
+    def add_batch(self, batch: StoredBatch) -> None:
+        """Store a new batch."""
+        self.batches[batch.id] = batch
+        self._order = None
+
+    def newest_first(self) -> tuple[list[StoredBatch], dict[str, int]]:
+        """The batches, newest first, and each one's position in that order."""
+        if self._order is None:
+            self._order = sorted(self.batches.values(), key=lambda b: (b.created_at, b.id), reverse=True)
+            self._positions = {b.id: i for i, b in enumerate(self._order)}
+        return self._order, self._positions
+
     def _lines(self, batch: StoredBatch) -> list[_Line]:
+        cached = self._parsed.get(batch.input_file_id)
+        if cached is None:
+            cached = self._parsed[batch.input_file_id] = self._parse(batch)
+        return cached
+
+    def _parse(self, batch: StoredBatch) -> list[_Line]:
         lines = []
         for raw in self.contents.get(batch.input_file_id, b"").splitlines():
             if not raw.strip():
