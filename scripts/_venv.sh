@@ -18,7 +18,7 @@ ensure_venv() {
     echo "setting up .venv (one time: installs the project and its pinned dev tools)..." >&2
     [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
     local log="$VENV/install.log"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[dev]" >"$log" 2>&1; then
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[dev,bench]" >"$log" 2>&1; then
         echo "error: installing the project into .venv failed; the end of $log:" >&2
         tail -n 30 "$log" >&2
         exit 1

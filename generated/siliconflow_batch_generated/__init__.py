@@ -4,7 +4,20 @@ This is the low-level layer. Import :mod:`siliconflow_batch` instead: it adds re
 polling, typed errors and validation on top of this package.
 """
 
-from .client import AuthenticatedClient, Client
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import AuthenticatedClient, Client
+
+
+def __getattr__(name: str) -> Any:
+    # The client module (and ssl) loads on first use: the models do not need it.
+    if name in ("AuthenticatedClient", "Client"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = (
     "AuthenticatedClient",

@@ -8,42 +8,97 @@
 >>> for r in client.batches.results(b): ...
 """
 
-from ._client import DEFAULT_MAX_RETRIES, AsyncSiliconFlow, SiliconFlow
-from ._exceptions import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    EnvelopeError,
-    GatewayTimeoutError,
-    InputValidationError,
-    InternalServerError,
-    NotFoundError,
-    OverloadedError,
-    PaginationError,
-    PermissionDeniedError,
-    Problem,
-    RateLimitError,
-    SiliconFlowError,
-    WaitTimeoutError,
-)
-from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
-from ._pagination import AsyncBatchPager, BatchPager
-from ._results import ResultLineError
-from ._version import __version__
-from .types import (
-    TERMINAL_STATUSES,
-    Batch,
-    BatchPage,
-    BatchResult,
-    BatchStatus,
-    FileObject,
-    RequestCounts,
-)
-from .validation import ValidationReport, validate_requests
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._client import DEFAULT_MAX_RETRIES, AsyncSiliconFlow, SiliconFlow
+    from ._exceptions import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        EnvelopeError,
+        GatewayTimeoutError,
+        InputValidationError,
+        InternalServerError,
+        NotFoundError,
+        OverloadedError,
+        PaginationError,
+        PermissionDeniedError,
+        Problem,
+        RateLimitError,
+        SiliconFlowError,
+        WaitTimeoutError,
+    )
+    from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
+    from ._pagination import AsyncBatchPager, BatchPager
+    from ._results import ResultLineError
+    from .types import TERMINAL_STATUSES, Batch, BatchPage, BatchResult, BatchStatus, FileObject, RequestCounts
+    from .validation import ValidationReport, validate_requests
+
+# Each name's module is imported when the name is first used (PEP 562): `import siliconflow_batch`
+# stays cheap, and the generated models load only once a client needs them.
+_EXPORTS = {
+    "DEFAULT_BASE_URL": "._http",
+    "DEFAULT_MAX_RETRIES": "._client",
+    "DEFAULT_TIMEOUT": "._http",
+    "TERMINAL_STATUSES": ".types",
+    "APIConnectionError": "._exceptions",
+    "APIError": "._exceptions",
+    "APIResponseValidationError": "._exceptions",
+    "APIStatusError": "._exceptions",
+    "APITimeoutError": "._exceptions",
+    "AsyncBatchPager": "._pagination",
+    "AsyncSiliconFlow": "._client",
+    "AuthenticationError": "._exceptions",
+    "BadRequestError": "._exceptions",
+    "Batch": ".types",
+    "BatchPage": ".types",
+    "BatchPager": "._pagination",
+    "BatchResult": ".types",
+    "BatchStatus": ".types",
+    "EnvelopeError": "._exceptions",
+    "FileObject": ".types",
+    "GatewayTimeoutError": "._exceptions",
+    "InputValidationError": "._exceptions",
+    "InternalServerError": "._exceptions",
+    "NotFoundError": "._exceptions",
+    "OverloadedError": "._exceptions",
+    "PaginationError": "._exceptions",
+    "PermissionDeniedError": "._exceptions",
+    "Problem": "._exceptions",
+    "RateLimitError": "._exceptions",
+    "RequestCounts": ".types",
+    "ResultLineError": "._results",
+    "SiliconFlow": "._client",
+    "SiliconFlowError": "._exceptions",
+    "ValidationReport": ".validation",
+    "WaitTimeoutError": "._exceptions",
+    "validate_requests": ".validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from ._version import package_version
+
+        return package_version()
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

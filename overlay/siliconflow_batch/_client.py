@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
 from ._exceptions import SiliconFlowError
 from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, AsyncSender, Sender
-from .resources.batches import AsyncBatches, Batches
-from .resources.files import AsyncFiles, Files
+
+if TYPE_CHECKING:
+    from .resources.batches import AsyncBatches, Batches
+    from .resources.files import AsyncFiles, Files
 
 __all__ = ["DEFAULT_MAX_RETRIES", "AsyncSiliconFlow", "SiliconFlow"]
 
@@ -85,6 +87,8 @@ class SiliconFlow(_Settings):
         self._owns_http = http_client is None
         client = http_client if http_client is not None else httpx.Client(follow_redirects=True)
         self._sender = Sender(client, **config)
+        from .resources import Batches, Files  # with the models and parsers: loaded by the first client
+
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
 
@@ -122,6 +126,8 @@ class AsyncSiliconFlow(_Settings):
         self._owns_http = http_client is None
         client = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
         self._sender = AsyncSender(client, **config)
+        from .resources import AsyncBatches, AsyncFiles
+
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
 

@@ -5,7 +5,6 @@ The sync and async senders share every decision (``_Policy``); they differ only 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +16,7 @@ import httpx
 
 from ._exceptions import APIConnectionError, APIError, APITimeoutError, make_status_error
 from ._retry import backoff_delay, should_retry
-from ._version import __version__
+from ._version import package_version
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncSender", "RequestSpec", "Sender", "logger"]
 
@@ -25,12 +24,17 @@ logger = logging.getLogger("siliconflow_batch")
 
 DEFAULT_BASE_URL = "https://api.siliconflow.cn/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-USER_AGENT = f"siliconflow-batch/{__version__} python-httpx/{httpx.__version__}"
 
 # The clock and the sleeps are looked up here at call time, so that tests can replace them.
 monotonic = time.monotonic
 sleep = time.sleep
-async_sleep = asyncio.sleep
+
+
+async def async_sleep(seconds: float) -> None:
+    """``asyncio.sleep``; asyncio is imported on first async use, not with the package."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class _Policy:
     def build(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
         url = self.url(spec)
         # Errors come as JSON or plain text (404, 504); saying so lets servers (and Prism) send either.
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9", **spec.headers}
+        headers = {"User-Agent": _user_agent(), "Accept": "application/json, text/plain;q=0.9", **spec.headers}
         if self.sends_key_to(url):
             headers["Authorization"] = f"Bearer {self._api_key}"
         return client.build_request(
@@ -124,6 +128,10 @@ class _Policy:
 
     def __repr__(self) -> str:
         return f"base_url={self.base_url!r}, max_retries={self.max_retries}, timeout={self.timeout!r}"
+
+
+def _user_agent() -> str:
+    return f"siliconflow-batch/{package_version()} python-httpx/{httpx.__version__}"
 
 
 def _path(request: httpx.Request) -> str:

@@ -16,7 +16,9 @@ import attrs
 import httpx
 
 import siliconflow_batch_generated.models as _models
-from siliconflow_batch_generated.models import BatchList, FileListEnvelope, UploadedFileEnvelope
+from siliconflow_batch_generated.models.batch_list import BatchList
+from siliconflow_batch_generated.models.file_list_envelope import FileListEnvelope
+from siliconflow_batch_generated.models.uploaded_file_envelope import UploadedFileEnvelope
 from siliconflow_batch_generated.types import Unset
 
 from ._exceptions import APIResponseValidationError, make_status_error
@@ -25,7 +27,7 @@ from .types import Batch, BatchPage, FileObject
 __all__ = ["check", "parse_batch", "parse_batch_page", "parse_file_list", "parse_json", "parse_uploaded_file"]
 
 T = TypeVar("T")
-_NAMESPACE: dict[str, Any] = {**vars(_models), "Unset": Unset, "Any": Any}
+_NAMESPACE: dict[str, Any] = {}
 
 
 class _Mismatch(Exception):
@@ -133,6 +135,8 @@ _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
 def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     fields = _FIELDS.get(cls)
     if fields is None:
+        if not _NAMESPACE:  # the generated annotations name every model; load them once, on first parse
+            _NAMESPACE.update({name: getattr(_models, name) for name in _models.__all__}, Unset=Unset, Any=Any)
         hints = get_type_hints(cls, globalns=_NAMESPACE)
         fields = tuple((a.name, hints[a.name]) for a in attrs.fields(cls) if hints.get(a.name, Any) is not Any)
         _FIELDS[cls] = fields

@@ -7,26 +7,11 @@ are ours. Path ids are checked here: an empty id would turn ``GET /batches/{id}`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
+from types import ModuleType
 from typing import IO, Any, BinaryIO, cast
 
-from siliconflow_batch_generated.api.default import (
-    cancel_batch,
-    create_batch,
-    get_batch,
-    get_file_content,
-    list_batches,
-    list_files,
-    upload_file,
-)
-from siliconflow_batch_generated.models import (
-    BatchEndpoint,
-    CreateBatchRequest,
-    CreateBatchRequestMetadata,
-    CreateBatchRequestReplace,
-    FilePurpose,
-    ListFilesPurpose,
-    UploadFileRequest,
-)
+from siliconflow_batch_generated import models
 from siliconflow_batch_generated.types import UNSET, File
 
 from ._exceptions import InputValidationError, Problem
@@ -41,6 +26,12 @@ __all__ = [
     "retrieve_request",
     "upload_request",
 ]
+
+
+def _api(operation: str) -> ModuleType:
+    # Imported on first use: the generated operation modules bring the generated client (ssl, attrs classes)
+    # that nothing here needs, and `import siliconflow_batch` should stay cheap.
+    return import_module(f"siliconflow_batch_generated.api.default.{operation}")
 
 
 def _spec(kwargs: dict[str, Any], *, idempotent: bool, files: Any = None) -> RequestSpec:
@@ -64,17 +55,19 @@ def _id(name: str, value: str) -> str:
 
 def retrieve_request(batch_id: str) -> RequestSpec:
     """GET /batches/{batch_id}."""
-    return _spec(get_batch._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
+    return _spec(_api("get_batch")._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
 def cancel_request(batch_id: str) -> RequestSpec:
     """POST /batches/{batch_id}/cancel; cancelling twice is harmless, so it is retried like a read."""
-    return _spec(cancel_batch._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
+    return _spec(_api("cancel_batch")._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
 def list_request(*, limit: int | None, after: str | None) -> RequestSpec:
     """GET /batches?limit=&after=."""
-    kwargs = list_batches._get_kwargs(limit=UNSET if limit is None else limit, after=UNSET if after is None else after)
+    kwargs = _api("list_batches")._get_kwargs(
+        limit=UNSET if limit is None else limit, after=UNSET if after is None else after
+    )
     return _spec(kwargs, idempotent=True)
 
 
@@ -87,14 +80,14 @@ def create_request(
     replace_model: str | None,
 ) -> RequestSpec:
     """POST /batches: never sent twice unless the first try provably did nothing."""
-    body = CreateBatchRequest(
+    body = models.CreateBatchRequest(
         input_file_id=input_file_id,
-        endpoint=BatchEndpoint(endpoint),
+        endpoint=models.BatchEndpoint(endpoint),
         completion_window=completion_window,
-        metadata=UNSET if metadata is None else CreateBatchRequestMetadata.from_dict(dict(metadata)),
-        replace=UNSET if replace_model is None else CreateBatchRequestReplace(model=replace_model),
+        metadata=UNSET if metadata is None else models.CreateBatchRequestMetadata.from_dict(dict(metadata)),
+        replace=UNSET if replace_model is None else models.CreateBatchRequestReplace(model=replace_model),
     )
-    return _spec(create_batch._get_kwargs(body=body), idempotent=False)
+    return _spec(_api("create_batch")._get_kwargs(body=body), idempotent=False)
 
 
 def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
@@ -103,7 +96,9 @@ def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
     def kwargs() -> dict[str, Any]:
         handle.seek(0)
         file = File(payload=cast(BinaryIO, handle), file_name=filename, mime_type="application/jsonl")
-        return upload_file._get_kwargs(body=UploadFileRequest(purpose=FilePurpose.BATCH, file=file))
+        body = models.UploadFileRequest(purpose=models.FilePurpose.BATCH, file=file)
+        kwargs: dict[str, Any] = _api("upload_file")._get_kwargs(body=body)
+        return kwargs
 
     return _spec(kwargs(), idempotent=False, files=lambda: kwargs()["files"])
 
@@ -111,7 +106,7 @@ def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
 def list_files_request(*, limit: int | None) -> RequestSpec:
     """GET /files?purpose=batch&limit=."""
     return _spec(
-        list_files._get_kwargs(purpose=ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
+        _api("list_files")._get_kwargs(purpose=models.ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
         idempotent=True,
     )
 
@@ -120,5 +115,5 @@ def content_request(file_id_or_url: str) -> RequestSpec:
     """GET /files/{file_id}/content, or the result URL itself when the batch gave a full URL."""
     if isinstance(file_id_or_url, str) and file_id_or_url.startswith(("https://", "http://")):
         return RequestSpec(method="GET", url=file_id_or_url, idempotent=True, headers={"Accept": "*/*"})
-    kwargs = get_file_content._get_kwargs(_id("file_id", file_id_or_url))
+    kwargs = _api("get_file_content")._get_kwargs(_id("file_id", file_id_or_url))
     return RequestSpec(method="GET", url=kwargs["url"], idempotent=True, headers={"Accept": "*/*"})

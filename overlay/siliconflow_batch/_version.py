@@ -1,10 +1,16 @@
-"""The installed distribution's version (one source of truth: pyproject.toml)."""
+"""The installed distribution's version (one source of truth: pyproject.toml), read on first use."""
 
-from importlib.metadata import PackageNotFoundError, version
+import functools
 
-__all__ = ["__version__"]
+__all__ = ["package_version"]
 
-try:
-    __version__: str = version("siliconflow-batch")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0.0.0"
+
+@functools.cache
+def package_version() -> str:
+    """The version of the installed siliconflow-batch distribution (0.0.0 in a never-installed tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("siliconflow-batch")
+    except PackageNotFoundError:
+        return "0.0.0"

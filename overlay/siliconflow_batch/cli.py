@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from ._client import SiliconFlow
 from ._exceptions import InputValidationError, SiliconFlowError
-from ._version import __version__
+from ._version import package_version
 from .types import Batch, BatchResult, FileObject, Unset
 from .validation import ValidationReport, validate_requests
 
@@ -364,7 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--max-retries", type=int, default=2, help="retries of a failed request (default 2)")
 
     parser = argparse.ArgumentParser(prog="siliconflow-batch", description=__doc__.split("\n\n")[0], parents=[common])
-    parser.add_argument("--version", action="version", version=f"siliconflow-batch {__version__}")
+    parser.add_argument("--version", action="version", version=f"siliconflow-batch {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[..., int], help: str) -> argparse.ArgumentParser:

@@ -7,16 +7,14 @@ from typing import Any, Literal, NamedTuple
 
 from attrs import field, frozen
 
-from siliconflow_batch_generated.models import Batch as _GeneratedBatch
-from siliconflow_batch_generated.models import (
-    BatchError,
-    BatchErrors,
-    BatchMetadata,
-    BatchRequestCounts,
-    BatchStatus,
-)
-from siliconflow_batch_generated.models import FileObject as _ListedFile
-from siliconflow_batch_generated.models import UploadedFile as _UploadedFile
+from siliconflow_batch_generated.models.batch import Batch as _GeneratedBatch
+from siliconflow_batch_generated.models.batch_error import BatchError
+from siliconflow_batch_generated.models.batch_errors import BatchErrors
+from siliconflow_batch_generated.models.batch_metadata import BatchMetadata
+from siliconflow_batch_generated.models.batch_request_counts import BatchRequestCounts
+from siliconflow_batch_generated.models.batch_status import BatchStatus
+from siliconflow_batch_generated.models.file_object import FileObject as _ListedFile
+from siliconflow_batch_generated.models.uploaded_file import UploadedFile as _UploadedFile
 from siliconflow_batch_generated.types import Unset
 
 __all__ = [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import httpx
 
@@ -312,7 +312,7 @@ class AsyncBatches:
         state = WaitState(batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update)
         return await self._wait(state, None)
 
-    async def _wait(self, state: WaitState, gate: asyncio.Semaphore | None) -> Batch:
+    async def _wait(self, state: WaitState, gate: Any) -> Batch:
         while True:
             try:
                 if gate is None:
@@ -336,6 +336,8 @@ class AsyncBatches:
         max_concurrency: int = 8,
     ) -> builtins.list[Batch]:
         """Wait for many batches at once with at most ``max_concurrency`` polls in flight; results in order."""
+        import asyncio  # not at module level: the sync client should not pay for it
+
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
         gate = asyncio.Semaphore(max_concurrency)

@@ -1,0 +1,487 @@
+"""Benchmarks: this client against raw httpx and the openai SDK, measured side by side in one run.
+
+Every case times ours and its baselines in the same run, over several rounds, and reports medians and
+ratios: absolute times on a shared machine are noise, ratios are the claim. Servers run in a separate
+process on 127.0.0.1. ``--quick`` shrinks every size (a smoke test: it checks the cases run, not targets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import siliconflow_batch as sf
+from siliconflow_batch._parse import parse_batch_page
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH: dict[str, Any] = {
+    "id": "batch_rdyqgrcgjg",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "errors": None,
+    "input_file_id": "file-jkvytbjtow",
+    "completion_window": "24h",
+    "status": "completed",
+    "output_file_id": "file-out",
+    "error_file_id": None,
+    "created_at": 1741685413,
+    "in_progress_at": 1741685473,
+    "expires_at": 1741771813,
+    "finalizing_at": 1741689000,
+    "completed_at": 1741689013,
+    "failed_at": None,
+    "expired_at": None,
+    "cancelling_at": None,
+    "cancelled_at": None,
+    "request_counts": {"total": 100, "completed": 98, "failed": 2},
+    "metadata": {"job": "nightly"},
+}
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    case: str
+    ours: float
+    baseline: str
+    value: float
+    ratio: float
+    target: str
+    holds: bool | None
+    unit: str = "s"
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def median_time(function: Callable[[], object], rounds: int) -> float:
+    """Median wall time of ``function`` over ``rounds`` runs (after one warm-up)."""
+    function()
+    times = []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- servers in another process ------------------------------------------------------------------------------
+
+SERVER = r"""
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+batch = sys.argv[1].encode()
+mb = float(sys.argv[2])
+line = json.dumps({"id": "batch_req_x", "custom_id": "req-000000", "error": None, "response": {
+    "status_code": 200, "request_id": "r", "body": {"id": "chatcmpl-x", "object": "chat.completion",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "y" * 200}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60}}}}).encode() + b"\n"
+count = int(mb * 1024 * 1024 / len(line))
+big = b"".join(line.replace(b"req-000000", b"req-%06d" % i) for i in range(count))
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    def log_message(self, *a): pass
+    def do_GET(self):
+        body = big if self.path.endswith("/content") else batch
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream" if body is big else "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        view = memoryview(body)
+        for i in range(0, len(body), 1 << 20):
+            self.wfile.write(view[i:i + (1 << 20)])
+server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(server.server_address[1], count, flush=True)
+server.serve_forever()
+"""
+
+EMULATOR = r"""
+import sys
+from siliconflow_batch.testing import Emulator
+from siliconflow_batch.testing._engine import StoredBatch
+total = int(sys.argv[1])
+emulator = Emulator(stage_seconds=0.0)
+line = b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"Qwen/Qwen3-8B",'
+line += b'"messages":[{"role":"user","content":"x"}]}}\n'
+file = emulator.engine.add_file("in.jsonl", "batch", line, 0)
+for i in range(total):
+    emulator.engine.add_batch(StoredBatch(id=f"batch_{i:07d}", input_file_id=file.id, endpoint="/v1/chat/completions",
+        completion_window="24h", created_at=1_000_000 + i, metadata=None, replace_model=None, file_name="in.jsonl",
+        started=0.0))
+server = emulator.serve()
+print(server.url, flush=True)
+sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def process(code: str, *args: str) -> Iterator[str]:
+    """Run ``code`` in another Python process; yield the first line it prints."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        child.kill()
+        child.wait()
+
+
+# --- cases ---------------------------------------------------------------------------------------------------
+
+
+def case_import(rounds: int) -> list[Row]:
+    def import_time(module: str) -> float:
+        code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+        samples = [
+            float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(rounds)
+        ]
+        return statistics.median(samples)
+
+    ours, openai, httpx_ = import_time("siliconflow_batch"), import_time("openai"), import_time("httpx")
+    return [
+        Row("import, fresh process", ours, "import openai", openai, ours / openai, "<= 0.3x", ours <= 0.3 * openai),
+        Row(
+            "import, fresh process",
+            ours,
+            "import httpx",
+            httpx_,
+            ours / httpx_,
+            "<= httpx + 30 ms",
+            ours <= httpx_ + 0.030,
+            notes={"ours_minus_httpx_ms": round((ours - httpx_) * 1000, 1)},
+        ),
+    ]
+
+
+def case_retrieve(count: int, rounds: int) -> list[Row]:
+    import openai
+
+    with process(SERVER, json.dumps(BATCH), "0") as started:
+        port = int(started.split()[0])
+        base = f"http://127.0.0.1:{port}/v1"
+        raw = httpx.Client()
+        ours = sf.SiliconFlow(api_key="k", base_url=base)
+        theirs = openai.OpenAI(api_key="k", base_url=base)
+
+        def run_raw() -> None:
+            for _ in range(count):
+                json.loads(raw.get(f"{base}/batches/batch_rdyqgrcgjg", headers={"Authorization": "Bearer k"}).content)
+
+        def run_ours() -> None:
+            for _ in range(count):
+                ours.batches.retrieve("batch_rdyqgrcgjg")
+
+        def run_openai() -> None:
+            for _ in range(count):
+                theirs.batches.retrieve("batch_rdyqgrcgjg")
+
+        t_raw, t_ours, t_openai = (median_time(f, rounds) for f in (run_raw, run_ours, run_openai))
+    name = f"{count} sequential retrieves, keep-alive"
+    return [
+        Row(name, t_ours, "raw httpx get + json.loads", t_raw, t_ours / t_raw, "<= 1.15x", t_ours <= 1.15 * t_raw),
+        Row(name, t_ours, "openai batches.retrieve", t_openai, t_ours / t_openai, "<= 0.7x", t_ours <= 0.7 * t_openai),
+    ]
+
+
+def case_parse_page(rounds: int) -> list[Row]:
+    import openai
+    from openai._models import construct_type
+
+    page = {
+        "object": "list",
+        "data": [{**BATCH, "id": f"batch_{i}"} for i in range(100)],
+        "first_id": "batch_0",
+        "last_id": "batch_99",
+        "has_more": True,
+    }
+    body = json.dumps(page).encode()
+    response = httpx.Response(200, content=body, request=httpx.Request("GET", "https://api.test/v1/batches"))
+    page_type = openai.pagination.SyncCursorPage[openai.types.Batch]
+
+    def ours() -> None:
+        for _ in range(50):
+            parse_batch_page(response)
+
+    def loads() -> None:
+        for _ in range(50):
+            json.loads(body)
+
+    def theirs() -> None:  # the SDK's default (non-strict) parse path: construct_type over the page model
+        for _ in range(50):
+            construct_type(type_=page_type, value=json.loads(body))
+
+    t_ours, t_loads, t_openai = (median_time(f, rounds) for f in (ours, loads, theirs))
+    name = "parse a 100-item page (x50)"
+    return [
+        Row(name, t_ours, "json.loads alone", t_loads, t_ours / t_loads, "<= 3x", t_ours <= 3 * t_loads),
+        Row(name, t_ours, "openai construct_type", t_openai, t_ours / t_openai, "<= 0.5x", t_ours <= 0.5 * t_openai),
+    ]
+
+
+def case_paginate(total: int) -> list[Row]:
+    with process(EMULATOR, str(total)) as url:
+        client = sf.SiliconFlow(api_key="sk-emulator", base_url=url)
+        one_page = client.batches.list(limit=100)
+        tracemalloc.start()
+        first = next(iter(one_page.iter_pages()))
+        _, page_peak = tracemalloc.get_traced_memory()
+        del first
+        tracemalloc.reset_peak()
+        start = time.perf_counter()
+        tenth = sum(1 for _ in zip(range(total // 10), client.batches.list(limit=100), strict=False))
+        t_tenth = time.perf_counter() - start
+        tracemalloc.reset_peak()
+        start = time.perf_counter()
+        count = sum(1 for _ in client.batches.list(limit=100))
+        t_all = time.perf_counter() - start
+        _, all_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert count == total, count
+    assert tenth == total // 10, tenth
+    linear = t_all / max(t_tenth, 1e-9)
+    return [
+        Row(
+            f"iterate {total} batches, {total // 100} pages",
+            all_peak / 1e6,
+            "peak of one page (MB)",
+            page_peak / 1e6,
+            all_peak / page_peak,
+            "peak <= 3 pages",
+            all_peak <= 3 * page_peak,
+            unit="MB",
+        ),
+        Row(
+            f"iterate {total} batches, {total // 100} pages",
+            t_all,
+            f"time for {total // 10} batches",
+            t_tenth,
+            linear,
+            "time linear (~10x)",
+            7 <= linear <= 13,
+        ),
+    ]
+
+
+STREAM = r"""
+import json, resource, sys, time, httpx
+from siliconflow_batch import SiliconFlow, Batch
+port, mode = sys.argv[1], sys.argv[2]
+base = f"http://127.0.0.1:{port}/v1"
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+if mode == "raw":
+    with httpx.Client() as client, client.stream("GET", f"{base}/files/big/content") as response:
+        count = sum(1 for line in response.iter_lines() if json.loads(line) is not None)
+else:
+    client = SiliconFlow(api_key="k", base_url=base)
+    done = Batch.from_dict({"id": "b", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "f",
+                            "completion_window": "24h", "status": "completed", "created_at": 1,
+                            "output_file_id": "big"})
+    count = sum(1 for _ in client.batches.results(done))
+elapsed = time.perf_counter() - start
+growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps({"seconds": elapsed, "lines": count, "rss_growth_mb": growth}))
+"""
+
+
+def case_stream(megabytes: float, rounds: int) -> list[Row]:
+    with process(SERVER, json.dumps(BATCH), str(megabytes)) as started:
+        port, lines = started.split()
+
+        def measure(mode: str) -> dict[str, float]:
+            runs = [
+                json.loads(
+                    subprocess.run(
+                        [sys.executable, "-c", STREAM, port, mode], capture_output=True, text=True, check=True
+                    ).stdout
+                )
+                for _ in range(rounds)
+            ]
+            assert all(r["lines"] == int(lines) for r in runs), runs
+            return {
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
+            }
+
+        raw, ours = measure("raw"), measure("ours")
+    throughput = raw["seconds"] / ours["seconds"]
+    name = f"stream + parse a {megabytes:g} MB results file"
+    return [
+        Row(
+            name,
+            ours["seconds"],
+            "raw httpx iter_lines + json.loads",
+            raw["seconds"],
+            throughput,
+            ">= 0.8x raw throughput",
+            throughput >= 0.8,
+            notes={"lines": int(lines)},
+        ),
+        Row(
+            name,
+            ours["rss_growth_mb"],
+            "peak RSS growth (MB)",
+            64.0,
+            ours["rss_growth_mb"] / 64.0,
+            "< 64 MB",
+            ours["rss_growth_mb"] < 64.0,
+            unit="MB",
+        ),
+    ]
+
+
+def case_validate(lines: int, megabytes: float, rounds: int) -> list[Row]:
+    padding = "x" * max(0, int(megabytes * 1024 * 1024 / lines) - 200)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "requests.jsonl"
+        with path.open("w") as handle:
+            for i in range(lines):
+                handle.write(
+                    json.dumps(
+                        {
+                            "custom_id": f"r{i}",
+                            "method": "POST",
+                            "url": "/v1/chat/completions",
+                            "body": {"model": "Qwen/Qwen3-8B", "messages": [{"role": "user", "content": padding}]},
+                        }
+                    )
+                    + "\n"
+                )
+        size = path.stat().st_size
+
+        def ours() -> None:
+            assert sf.validate_requests(path).ok
+
+        def loads() -> None:
+            with path.open("rb") as handle:
+                for raw in handle:
+                    json.loads(raw)
+
+        t_ours, t_loads = median_time(ours, rounds), median_time(loads, rounds)
+    name = f"validate {lines} lines, {size / 1e6:.0f} MB"
+    return [Row(name, t_ours, "json.loads of every line", t_loads, t_ours / t_loads, "<= 2x", t_ours <= 2 * t_loads)]
+
+
+def case_wait_many(batches: int, bound: int) -> list[Row]:
+    polls: dict[str, int] = {}
+    in_flight = peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.001)  # a server that takes a moment, so concurrency can show
+        in_flight -= 1
+        batch_id = request.url.path.rsplit("/", 1)[-1]
+        polls[batch_id] = polls.get(batch_id, 0) + 1
+        status = "completed" if polls[batch_id] >= 5 else "in_progress"
+        return httpx.Response(200, json={**BATCH, "id": batch_id, "status": status})
+
+    async def run() -> float:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        async with sf.AsyncSiliconFlow(api_key="k", base_url="https://api.test/v1", http_client=http) as client:
+            start = time.perf_counter()
+            await client.batches.wait_many([f"b{i}" for i in range(batches)], poll_interval=0.05, max_concurrency=bound)
+            return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
+    requests = sum(polls.values())
+    ideal = 5 * batches
+    return [
+        Row(
+            f"async wait_many, {batches} batches, 50 ms polls",
+            requests,
+            "ideal request count",
+            ideal,
+            requests / ideal,
+            "<= 1.1x ideal",
+            requests <= 1.1 * ideal,
+            unit="req",
+            notes={"seconds": round(elapsed, 2)},
+        ),
+        Row(
+            f"async wait_many, {batches} batches, 50 ms polls",
+            peak,
+            "concurrency bound",
+            bound,
+            peak / bound,
+            "never above the bound",
+            peak <= bound,
+            unit="req",
+        ),
+    ]
+
+
+# --- report ---------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    return f"{value:.1f} {unit}" if unit == "MB" else f"{value:.0f}"
+
+
+def report(rows: list[Row], quick: bool) -> str:
+    header = f"{'case':<44} {'ours':>10}  {'vs':<36} {'baseline':>10}  {'ratio':>6}  {'target':<22} {'holds'}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        holds = "-" if quick or row.holds is None else ("yes" if row.holds else "NO")
+        lines.append(
+            f"{row.case:<44} {_fmt(row.ours, row.unit):>10}  {row.baseline:<36} "
+            f"{_fmt(row.value, row.unit):>10}  {row.ratio:>6.2f}  {row.target:<22} {holds}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, no targets judged (a smoke test)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    started = time.perf_counter()
+    rows: list[Row] = []
+    steps: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("import", lambda: case_import(3 if quick else 7)),
+        ("retrieve", lambda: case_retrieve(50 if quick else 2000, 1 if quick else 3)),
+        ("parse", lambda: case_parse_page(1 if quick else 7)),
+        ("paginate", lambda: case_paginate(2_000 if quick else 100_000)),
+        ("stream", lambda: case_stream(2 if quick else 200, 1 if quick else 3)),
+        ("validate", lambda: case_validate(500 if quick else 5000, 2 if quick else 20, 1 if quick else 5)),
+        ("wait", lambda: case_wait_many(50 if quick else 1000, 10 if quick else 50)),
+    ]
+    for name, step in steps:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows.extend(step())
+    print(report(rows, quick))
+    print(
+        f"\n{'quick run: targets not judged' if quick else ''}total {time.perf_counter() - started:.0f} s, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
