@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import types
+from collections.abc import Callable
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
@@ -121,12 +122,68 @@ def _blame(cls: type, data: dict[str, Any]) -> str:
 
 
 def check(obj: Any, path: str = "") -> None:
-    """Check every field of a generated attrs object against its annotation, recursively."""
+    """Check every field of a generated attrs object against its annotation, recursively.
+
+    The fast compiled predicate decides; only a failure walks the annotations again to name the field.
+    """
+    if not _predicate(type(obj))(obj):
+        _explain(obj, path)
+
+
+def _explain(obj: Any, path: str) -> None:
     for name, hint in _fields(type(obj)):
         value = getattr(obj, name)
         where = path if name == "additional_properties" else _join(path, name.rstrip("_"))
         if not _matches(value, hint, where):
             raise _Mismatch(where, f"expected {_describe(hint)}, got {type(value).__name__} {_preview(value)}")
+
+
+Predicate = Callable[[Any], bool]
+_PREDICATES: dict[type, Predicate] = {}
+_EXACT = {int, str, bool, type(None), Unset}
+
+
+def _predicate(cls: type) -> Predicate:
+    """A function telling whether an instance of the attrs class ``cls`` fits its annotations."""
+    predicate = _PREDICATES.get(cls)
+    if predicate is None:
+        _PREDICATES[cls] = lambda value: _predicate(cls)(value)  # a placeholder for recursive models
+        checks = tuple((name, _compile(hint)) for name, hint in _fields(cls))
+
+        def predicate(obj: Any) -> bool:
+            return all(ok(getattr(obj, name)) for name, ok in checks)
+
+        _PREDICATES[cls] = predicate
+    return predicate
+
+
+def _compile(hint: Any) -> Predicate:
+    """Turn an annotation into a predicate once, so that checking a value is a few type comparisons."""
+    origin = get_origin(hint)
+    if origin is Union or origin is types.UnionType:
+        args = get_args(hint)
+        exact = frozenset(a for a in args if a in _EXACT) | ({int, float} if float in args else set())
+        others = [_compile(a) for a in args if a not in exact and a is not float]
+        if not others:
+            return lambda value: type(value) in exact
+        return lambda value: type(value) in exact or any(ok(value) for ok in others)
+    if hint is Any:
+        return lambda value: True
+    if hint in _EXACT:
+        return lambda value: type(value) is hint
+    if hint is float:
+        return lambda value: type(value) in (int, float)
+    if origin is list:
+        item = _compile(get_args(hint)[0])
+        return lambda value: type(value) is list and all(map(item, value))
+    if origin is dict:
+        item = _compile(get_args(hint)[1])
+        return lambda value: type(value) is dict and all(map(item, value.values()))
+    if isinstance(hint, type) and attrs.has(hint):
+        return lambda value: isinstance(value, hint) and _predicate(hint)(value)
+    if isinstance(hint, type):
+        return lambda value: isinstance(value, hint)
+    return lambda value: False
 
 
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
@@ -170,7 +227,7 @@ def _matches(value: Any, hint: Any, path: str) -> bool:
     if not isinstance(hint, type) or not isinstance(value, hint):
         return False
     if attrs.has(hint):
-        check(value, path)
+        _explain(value, path)
     return True
 
 
