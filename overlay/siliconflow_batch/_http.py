@@ -130,6 +130,15 @@ class _Policy:
         return f"base_url={self.base_url!r}, max_retries={self.max_retries}, timeout={self.timeout!r}"
 
 
+def _unlink(response: httpx.Response) -> httpx.Response:
+    """Break httpx's response <-> stream reference cycle once the body has been read.
+
+    Otherwise every body waits for the cyclic garbage collector, and a long listing holds many pages at once.
+    """
+    response.stream = httpx.ByteStream(response.content)
+    return response
+
+
 def _user_agent() -> str:
     return f"siliconflow-batch/{package_version()} python-httpx/{httpx.__version__}"
 
@@ -169,7 +178,7 @@ class Sender(_Policy):
                 retry_or_final = self.on_response(spec, response, retries, started)
                 if retry_or_final is None:
                     if response.is_success:
-                        return response
+                        return response if stream else _unlink(response)
                     raise make_status_error(response)
                 response.close()
                 retry = retry_or_final
@@ -201,7 +210,7 @@ class AsyncSender(_Policy):
                 retry_or_final = self.on_response(spec, response, retries, started)
                 if retry_or_final is None:
                     if response.is_success:
-                        return response
+                        return response if stream else _unlink(response)
                     raise make_status_error(response)
                 await response.aclose()
                 retry = retry_or_final

@@ -48,32 +48,29 @@ async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         yield pending
 
 
+_decode_json = json.JSONDecoder().decode
+
+
 def parse_result_line(raw: bytes, number: int, source: Source) -> BatchResult | None:
     """One result line as a BatchResult (None for a blank line); a malformed line raises ResultLineError."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         return None
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # Decoding first skips json.loads' encoding detection, a measurable share of a 1 GB file's time.
+        data = _decode_json(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ResultLineError(source, number, f"not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise ResultLineError(source, number, f"expected an object, got {type(data).__name__}")
     custom_id = data.get("custom_id")
-    if not isinstance(custom_id, str) or not custom_id:
+    if type(custom_id) is not str or not custom_id:
         raise ResultLineError(source, number, "custom_id is missing or not a string")
     response, error, line_id = data.get("response"), data.get("error"), data.get("id")
-    if response is not None and not isinstance(response, dict):
+    if response is not None and type(response) is not dict:
         raise ResultLineError(source, number, f"response must be an object or null, got {type(response).__name__}")
-    if error is not None and not isinstance(error, dict):
+    if error is not None and type(error) is not dict:
         error = {"message": str(error)}
-    return BatchResult(
-        custom_id=custom_id,
-        response=response,
-        error=error,
-        id=line_id if isinstance(line_id, str) else None,
-        source=source,
-        line=number,
-    )
+    return BatchResult(custom_id, response, error, line_id if type(line_id) is str else None, source, number)
 
 
 class Accountant:

@@ -14,7 +14,7 @@ from .._http import AsyncSender, Sender
 from .._pagination import AsyncBatchPager, BatchPager
 from .._parse import parse_batch, parse_batch_page
 from .._requests import cancel_request, content_request, create_request, list_request, retrieve_request
-from .._results import Accountant, Source, aiter_lines, iter_lines, parse_result_line
+from .._results import Accountant, ResultLineError, Source, aiter_lines, iter_lines, parse_result_line
 from .._retry import backoff_delay
 from .._wait import TRANSIENT, OnUpdate, WaitState
 from ..types import Batch, BatchMetadata, BatchPage, BatchResult
@@ -230,8 +230,6 @@ class Batches:
 
 
 def _parse_or_skip(raw: bytes, number: int, source: Source, skip_bad_lines: bool) -> BatchResult | None:
-    from .._results import ResultLineError
-
     try:
         return parse_result_line(raw, number, source)
     except ResultLineError as error:
