@@ -147,12 +147,12 @@ class BatchPage:
     last_id: str | None = None
 
 
-@frozen
-class BatchResult:
+class BatchResult(NamedTuple):
     """The outcome of one request of a batch: a line of the output file, of the error file, or a missing one.
 
     ``response`` is ``{"status_code", "request_id", "body"}`` as in OpenAI's output lines; ``error`` is the
-    line's error object (or, for ``source == "missing"``, why there is no result).
+    line's error object (or, for ``source == "missing"``, why there is no result). Immutable; a NamedTuple
+    because a results file can hold millions of them and a tuple is the cheapest record to build.
     """
 
     custom_id: str

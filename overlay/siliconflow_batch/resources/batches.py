@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 import httpx
@@ -201,10 +203,14 @@ class Batches:
         if isinstance(batch, str):
             batch = self.retrieve(batch)
         accountant = Accountant(expected_ids)
+        first = accountant.first
         for source, file_ref in _result_sources(batch):
             for number, raw in enumerate(self._lines(file_ref), start=1):
-                result = _parse_or_skip(raw, number, source, skip_bad_lines)
-                if result is not None and accountant.first(result):
+                try:
+                    result = parse_result_line(raw, number, source)
+                except ResultLineError as error:
+                    result = _skip_or_raise(error, skip_bad_lines)
+                if result is not None and first(result):
                     yield result
         yield from accountant.missing()
 
@@ -215,10 +221,12 @@ class Batches:
             try:
                 response = self._sender.send(content_request(file_ref), stream=True)
                 try:
-                    for index, line in enumerate(iter_lines(response.iter_bytes())):
-                        if index >= done:
-                            done += 1
-                            yield line
+                    lines = iter_lines(response.iter_bytes())
+                    if done:  # resuming: skip what was already read
+                        deque(islice(lines, done), maxlen=0)
+                    for line in lines:
+                        done += 1
+                        yield line
                 finally:
                     response.close()
                 return
@@ -229,14 +237,19 @@ class Batches:
                 _http.sleep(backoff_delay(failures - 1))
 
 
+def _skip_or_raise(error: ResultLineError, skip_bad_lines: bool) -> BatchResult | None:
+    """Log and skip a bad line (None) when asked to; raise it otherwise."""
+    if not skip_bad_lines:
+        raise error
+    _http.logger.warning("skipped a bad result line: %s", error)
+    return None
+
+
 def _parse_or_skip(raw: bytes, number: int, source: Source, skip_bad_lines: bool) -> BatchResult | None:
     try:
         return parse_result_line(raw, number, source)
     except ResultLineError as error:
-        if not skip_bad_lines:
-            raise
-        _http.logger.warning("skipped a bad result line: %s", error)
-        return None
+        return _skip_or_raise(error, skip_bad_lines)
 
 
 class AsyncBatches:
