@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import filecmp
+import hashlib
 import os
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from spec_diff import diff_specs, format_report
 from spec_fragments import load_fragments, merge_fragments
 from spec_overlay import apply_corrections, load_corrections
 
@@ -111,6 +113,16 @@ def generate_client(spec_path: Path, output: Path) -> None:
         raise PipelineError(f"a generator post-hook failed:\n{result.stdout}{result.stderr}")
 
 
+def provenance(spec_text: str) -> str:
+    """The module recording which spec and which generator made the package."""
+    digest = hashlib.sha256(spec_text.encode("utf-8")).hexdigest()
+    return (
+        '"""Where this package came from; written by scripts/regenerate."""\n\n'
+        f'SPEC_SHA256 = "{digest}"\n'
+        f'GENERATOR_VERSION = "openapi-python-client {GENERATOR_VERSION}"\n'
+    )
+
+
 def build_all(workdir: Path) -> tuple[Path, Path]:
     """Build the spec and the package under ``workdir``; return their paths."""
     spec_text = dump_spec(build_spec())
@@ -120,6 +132,7 @@ def build_all(workdir: Path) -> tuple[Path, Path]:
     generate_client(spec_path, package)
     # With --meta none the generator writes no PEP 561 marker; the wheel needs one.
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
+    (package / "_provenance.py").write_text(provenance(spec_text), encoding="utf-8")
     shutil.rmtree(package / "__pycache__", ignore_errors=True)
     return spec_path, package
 
@@ -186,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print("regenerate --check: spec/openapi.yaml and generated/ are up to date")
             return 0
+        if SPEC.is_file():
+            print(format_report(diff_specs(yaml.safe_load(SPEC.read_text()), yaml.safe_load(spec_path.read_text()))))
         SPEC.write_bytes(spec_path.read_bytes())
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(package, target)

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
-from spec_check import check_request
 
 from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
+
+from spec_check import check_request
 
 KEY = "sk-test-SECRET-0123456789"
 BASE = "https://api.test/v1"

@@ -231,4 +231,6 @@ def test_module_entry_point_and_version() -> None:
         timeout=60,
     )
     assert result.returncode == 0
-    assert result.stdout.strip() == f"siliconflow-batch {sf.__version__}"
+    expected = f"siliconflow-batch {sf.__version__} (spec sha256 {sf.SPEC_SHA256}, {sf.GENERATOR_VERSION})"
+    assert result.stdout.strip() == expected
+    assert sf.GENERATOR_VERSION == "openapi-python-client 0.29.1"

@@ -12,6 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+
+import siliconflow_batch as sf
+from siliconflow_batch.testing import Emulator, Faults
+
+from fakes import FakeClock, run
 from spec_check import (
     async_request_hook,
     async_response_hook,
@@ -20,11 +25,6 @@ from spec_check import (
     request_hook,
     response_hook,
 )
-
-import siliconflow_batch as sf
-from siliconflow_batch.testing import Emulator, Faults
-
-from fakes import FakeClock, run
 
 MODEL = "deepseek-ai/DeepSeek-V3"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from spec_check import SpecViolation, check_request, check_response
 
 BASE = "https://api.test/v1"

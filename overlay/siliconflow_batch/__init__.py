@@ -11,6 +11,8 @@
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
+
     from ._client import DEFAULT_MAX_RETRIES, AsyncSiliconFlow, SiliconFlow
     from ._exceptions import (
         APIConnectionError,
@@ -86,6 +88,10 @@ def __getattr__(name: str) -> Any:
         from ._version import package_version
 
         return package_version()
+    if name in ("SPEC_SHA256", "GENERATOR_VERSION"):  # the spec and generator the client was built from
+        from siliconflow_batch_generated import _provenance
+
+        return getattr(_provenance, name)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -104,6 +110,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "GENERATOR_VERSION",
+    "SPEC_SHA256",
     "TERMINAL_STATUSES",
     "APIConnectionError",
     "APIError",

@@ -354,6 +354,12 @@ def cmd_emulator(args: argparse.Namespace, out: _Output) -> int:
 # --- parsing -------------------------------------------------------------------------------------------------
 
 
+def _version_text() -> str:
+    from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
+
+    return f"siliconflow-batch {package_version()} (spec sha256 {SPEC_SHA256}, {GENERATOR_VERSION})"
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -363,8 +369,13 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON for scripts instead of text")
     common.add_argument("--max-retries", type=int, default=2, help="retries of a failed request (default 2)")
 
-    parser = argparse.ArgumentParser(prog="siliconflow-batch", description=__doc__.split("\n\n")[0], parents=[common])
-    parser.add_argument("--version", action="version", version=f"siliconflow-batch {package_version()}")
+    parser = argparse.ArgumentParser(
+        prog="siliconflow-batch",
+        description=__doc__.split("\n\n")[0],
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[..., int], help: str) -> argparse.ArgumentParser:
