@@ -24,11 +24,24 @@ def _run(*command: str | Path, cwd: Path | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", out, ROOT)
-    (built,) = out.glob("siliconflow_batch-*.whl")
+    _run(sys.executable, "-m", "build", "--outdir", out, ROOT)  # what scripts/build runs
+    return out
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("siliconflow_batch-*-py3-none-any.whl")
     return built
+
+
+def test_build_makes_a_wheel_and_an_sdist(dist: Path, wheel: Path) -> None:
+    version = Parser().parsestr(
+        zipfile.ZipFile(wheel).read(f"{wheel.name.split('-py3')[0]}.dist-info/METADATA").decode()
+    )["Version"]
+    assert wheel.name == f"siliconflow_batch-{version}-py3-none-any.whl"
+    assert (dist / f"siliconflow_batch-{version}.tar.gz").is_file()
 
 
 def test_wheel_holds_both_packages_typed_and_nothing_else(wheel: Path) -> None:
@@ -58,14 +71,21 @@ def test_wheel_installs_into_a_fresh_venv_and_imports(wheel: Path, tmp_path: Pat
     assert "openapi-python-client" not in installed
     assert "ruff" not in installed
     snippet = (
-        "import siliconflow_batch, siliconflow_batch_generated\n"
-        "from siliconflow_batch_generated.models import Batch\n"
-        "b = Batch.from_dict({'id': 'b', 'object': 'batch', 'endpoint': '/v1/chat/completions',"
-        " 'input_file_id': 'f', 'completion_window': '24h', 'status': 'paused', 'created_at': 1})\n"
-        "print(siliconflow_batch.__version__, b.status)\n"
+        "from siliconflow_batch import SiliconFlow\n"
+        "from siliconflow_batch.testing import Emulator\n"
+        "import json, pathlib, sys\n"
+        "emulator = Emulator()\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        'path.write_text(\'{"custom_id":"a","method":"POST","url":"/v1/chat/completions",\'\n'
+        '                \'"body":{"model":"Qwen/Qwen3-8B","messages":[{"role":"user","content":"x"}]}}\\n\')\n'
+        "with emulator.serve() as server:\n"
+        "    client = SiliconFlow(api_key=emulator.api_key, base_url=server.url)\n"
+        "    batch = client.batches.create(input_file_id=client.files.upload(path).id)\n"
+        "    print(client.batches.retrieve(batch.id).status)\n"
     )
-    version = Parser().parsestr(
-        zipfile.ZipFile(wheel).read(f"{wheel.name.split('-py3')[0]}.dist-info/METADATA").decode()
-    )["Version"]
     # Run outside the source tree so nothing is imported from it by accident.
-    assert _run(python, "-c", snippet, cwd=tmp_path).split() == [version, "paused"]
+    assert _run(python, "-c", snippet, tmp_path / "r.jsonl", cwd=tmp_path).split() == ["in_queue"]
+    shown = _run(env / "bin" / "siliconflow-batch", "--version", cwd=tmp_path)
+    assert shown.startswith("siliconflow-batch ")
+    assert "spec sha256 " in shown
+    assert "openapi-python-client 0.29.1" in shown

@@ -1,0 +1,72 @@
+"""The Python surface of siliconflow_batch, recorded at each release and compared with griffe.
+
+griffe finds breaking changes between two versions of a package (removed names, changed signatures and
+types). The surface of the last release is kept in release/api-surface.json, so the check needs no git
+history: a breaking change without a major version bump (minor while the version is 0.x) fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import griffe
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = ROOT / "release" / "api-surface.json"
+PACKAGES = ("siliconflow_batch", "siliconflow_batch_generated")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+__all__ = ["RECORD", "breaking_changes", "dump_surface", "is_major_bump", "load_recorded", "load_surface"]
+
+
+def load_surface(root: Path = ROOT) -> griffe.Module:
+    """The current public surface of siliconflow_batch, statically analysed from the source tree."""
+    loader = griffe.GriffeLoader(search_paths=[str(root / "overlay"), str(root / "generated")])
+    for package in PACKAGES:
+        loader.load(package)
+    loader.resolve_aliases(external=False)
+    module: griffe.Module = loader.modules_collection["siliconflow_batch"]
+    return module
+
+
+def dump_surface(version: str, root: Path = ROOT) -> str:
+    """The surface of both packages as JSON, with the version it belongs to."""
+    module = load_surface(root)
+    collection = module.modules_collection
+    # Paths relative to the repository, so the record is the same on every machine.
+    packages = {name: json.loads(collection[name].as_json().replace(f"{root}/", "")) for name in PACKAGES}
+    return json.dumps({"version": version, "packages": packages}, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def load_recorded(path: Path = RECORD) -> tuple[str, griffe.Module]:
+    """The version and the surface recorded at the last release."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    collection = griffe.ModulesCollection()
+    for name, tree in data["packages"].items():
+        module = json.loads(json.dumps(tree), object_hook=griffe.json_decoder)
+        # griffe's JSON decoder leaves a module without its collection, which resolving aliases needs.
+        module._modules_collection = collection
+        collection.set_member(name, module)
+    surface: griffe.Module = collection["siliconflow_batch"]
+    return str(data["version"]), surface
+
+
+def breaking_changes(old: griffe.Module, new: griffe.Module) -> list[str]:
+    """Every change from ``old`` to ``new`` that can break a caller, explained in one line each."""
+    return [_ANSI.sub("", breakage.explain()) for breakage in griffe.find_breaking_changes(old, new)]
+
+
+def _parts(version: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(p) for p in version.split("."))
+    return major, minor, patch
+
+
+def is_major_bump(old: str, new: str) -> bool:
+    """Whether ``new`` is a breaking-change bump from ``old``: major, or minor while the major is 0."""
+    before, after = _parts(old), _parts(new)
+    if before[0] == 0:
+        return after[0] > 0 or after[1] > before[1]
+    return after[0] > before[0]

@@ -1,0 +1,238 @@
+"""Release engineering: the API change report, the Python surface against the last release, update-spec."""
+
+from __future__ import annotations
+
+import copy
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+
+from release import bump_of, current_version
+
+from api_surface import breaking_changes, is_major_bump, load_recorded, load_surface
+from helpers import ROOT, copy_tree
+from spec_diff import diff_specs, format_report, required_bump
+
+SPEC: dict[str, Any] = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())
+
+
+def _changed(edit: Any) -> dict[str, Any]:
+    new = copy.deepcopy(SPEC)
+    edit(new)
+    return new
+
+
+def _batch(spec: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = spec["components"]["schemas"]["Batch"]
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("edit", "bump", "line"),
+    [
+        (
+            lambda s: _batch(s)["properties"].update(priority={"type": "integer"}),
+            "minor",
+            "[added] schema Batch.priority: optional field added",
+        ),
+        (
+            lambda s: _batch(s)["properties"].pop("file_name"),
+            "major",
+            "[BREAKING] schema Batch.file_name: field removed",
+        ),
+        (
+            lambda s: _batch(s)["properties"]["status"]["enum"].append("paused"),
+            "minor",
+            "[added] schema Batch.status: enum value 'paused' added",
+        ),
+        (
+            lambda s: _batch(s)["properties"]["created_at"].update(type="string"),
+            "major",
+            "[BREAKING] schema Batch.created_at: type changed from 'integer' to 'string'",
+        ),
+        (
+            lambda s: _batch(s)["properties"]["status"].update(description="The state."),
+            "patch",
+            "[changed] schema Batch.status: description changed",
+        ),
+        (
+            lambda s: s["paths"]["/batches/{batch_id}"].pop("get"),
+            "major",
+            "[BREAKING] GET /batches/{batch_id}: operation removed",
+        ),
+        (
+            lambda s: s["paths"]["/batches"]["get"]["parameters"].append(
+                {"name": "order", "in": "query", "required": False, "schema": {"type": "string"}}
+            ),
+            "minor",
+            "[added] GET /batches: optional parameter order (query) added",
+        ),
+        (
+            lambda s: _batch(s)["properties"]["status"]["enum"].remove("in_queue"),
+            "major",
+            "[BREAKING] schema Batch.status: enum value 'in_queue' removed",
+        ),
+    ],
+)
+def test_change_report_marks_each_change(edit: Any, bump: str, line: str) -> None:
+    changes = diff_specs(SPEC, _changed(edit))
+    assert [str(c) for c in changes] == [line]
+    assert required_bump(changes) == bump
+    assert format_report(changes).endswith(f"version bump: {bump}")
+
+
+def test_no_change_no_report() -> None:
+    assert diff_specs(SPEC, copy.deepcopy(SPEC)) == []
+    assert format_report([]) == "API change report: no changes"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "bump"),
+    [
+        ("0.1.0", "0.1.1", "minor"),
+        ("0.1.0", "0.2.0", "major"),
+        ("1.2.3", "1.2.4", "patch"),
+        ("1.2.3", "1.3.0", "minor"),
+        ("1.2.3", "2.0.0", "major"),
+        ("1.2.3", "1.2.3", "none"),
+        ("1.2.3", "1.2.2", "none"),
+    ],
+)
+def test_version_steps(old: str, new: str, bump: str) -> None:
+    assert bump_of(old, new) == bump
+    assert is_major_bump(old, new) == (bump == "major")
+
+
+def test_no_breaking_change_since_the_last_release_without_a_major_bump() -> None:
+    released, recorded = load_recorded()
+    breaks = breaking_changes(recorded, load_surface())
+    spec_changes = diff_specs(yaml.safe_load((ROOT / "release" / "openapi.yaml").read_text()), SPEC)
+    if breaks or required_bump(spec_changes) == "major":
+        assert is_major_bump(released, current_version()), (
+            f"breaking changes since {released} need a major version (minor while 0.x): "
+            f"{breaks + [str(c) for c in spec_changes if c.breaking]}"
+        )
+
+
+def _tree(tmp_path: Path) -> Path:
+    tree = copy_tree(tmp_path)
+    for name in ("overlay", "release"):
+        shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "CHANGELOG.md"):
+        shutil.copy(ROOT / name, tree / name)
+    return tree
+
+
+def _release(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(tree / "scripts" / "release.py"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_a_breaking_signature_change_is_caught_and_needs_a_major_bump(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    module = tree / "overlay" / "siliconflow_batch" / "validation.py"
+    source = module.read_text()
+    module.write_text(
+        source.replace(
+            "path: str | os.PathLike[str], *, endpoint: str = CHAT_COMPLETIONS, replace_model: str | None = None",
+            "path: str | os.PathLike[str], *, endpoint: str = CHAT_COMPLETIONS",
+        )
+    )
+    assert module.read_text() != source
+    breaks = breaking_changes(load_recorded(tree / "release" / "api-surface.json")[1], load_surface(tree))
+    assert any("validate_requests" in b and "replace_model" in b and "removed" in b for b in breaks), breaks
+    refused = _release(tree, "0.1.1")
+    assert refused.returncode == 1
+    assert "0.1.0 -> 0.1.1 allows a minor change, but the changes since the last release need major" in refused.stderr
+    accepted = _release(tree, "0.2.0")
+    assert accepted.returncode == 0, accepted.stderr
+    assert 'version = "0.2.0"' in (tree / "pyproject.toml").read_text()
+    changelog = (tree / "CHANGELOG.md").read_text()
+    assert changelog.index("## 0.2.0") < changelog.index("## 0.1.0")
+    assert "[BREAKING] python:" in changelog
+    assert load_recorded(tree / "release" / "api-surface.json")[0] == "0.2.0"
+
+
+def test_release_of_an_unchanged_tree_needs_a_higher_version(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    assert _release(tree, "0.1.0").returncode == 1
+    assert _release(tree, "0.1.1").returncode == 0
+
+
+class _Pages(http.server.BaseHTTPRequestHandler):
+    pages: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        body = self.pages.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def docs_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_update_spec_fetches_a_changed_page_and_reports(tmp_path: Path, docs_server: str) -> None:
+    tree = _tree(tmp_path)
+    fragments = tree / "spec" / "fragments"
+    get_page = (fragments / "siliconflow-get-batch.openapi.md").read_bytes()
+    list_page = (fragments / "siliconflow-list-batches.openapi.md").read_text()
+    changed = list_page.replace(
+        """        - name: after
+          in: query""",
+        """        - name: order
+          in: query
+          required: false
+          schema:
+            type: string
+          description: asc or desc.
+        - name: after
+          in: query""",
+    )
+    assert changed != list_page
+    _Pages.pages = {"/get-batch.md": get_page, "/get-batch-list.md": changed.encode()}
+    sources = tree / "spec" / "sources.yaml"
+    listed = yaml.safe_load(sources.read_text())
+    listed["fragments"]["siliconflow-get-batch.openapi.md"]["url"] = f"{docs_server}/get-batch.md"
+    listed["fragments"]["siliconflow-list-batches.openapi.md"]["url"] = f"{docs_server}/get-batch-list.md"
+    sources.write_text(yaml.safe_dump(listed))
+    result = subprocess.run(
+        [sys.executable, str(tree / "scripts" / "update_spec.py"), "--sources", str(sources)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 page(s) changed: siliconflow-list-batches.openapi.md" in result.stdout
+    assert "[added] GET /batches: optional parameter order (query) added" in result.stdout
+    assert "version bump: minor" in result.stdout
+    assert (fragments / "siliconflow-list-batches.openapi.md").read_text() == changed
+    assert (
+        "order"
+        in (tree / "generated" / "siliconflow_batch_generated" / "api" / "default" / "list_batches.py").read_text()
+    )
