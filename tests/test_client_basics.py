@@ -212,3 +212,46 @@ def test_documented_files_parse_through_the_client(mode: str, api: FakeAPI, tmp_
 def test_empty_file_list(mode: str, api: FakeAPI) -> None:
     api.on("GET /files", envelope({"data": [], "object": "file"}))
     assert run(make_client(mode, api).files.list()) == []
+
+
+# --- raw responses ---------------------------------------------------------------------------------------------
+
+
+def test_raw_response_gives_headers_and_the_parsed_value(mode: str, api: FakeAPI) -> None:
+    api.on("GET /batches/batch_1", httpx.Response(200, json=batch(), headers={"x-ratelimit-remaining": "41"}))
+    raw = run(make_client(mode, api).batches.with_raw_response.retrieve("batch_1"))
+    assert isinstance(raw, sf.APIResponse)
+    assert raw.status_code == 200
+    assert raw.headers["x-ratelimit-remaining"] == "41"
+    assert repr(raw) == "<APIResponse [200] GET /v1/batches/batch_1>"
+    parsed = raw.parse()
+    assert isinstance(parsed, sf.Batch)
+    assert raw.parse() is parsed  # parsed once
+
+
+def test_raw_calls_cover_every_single_request_operation(mode: str, api: FakeAPI, tmp_path: Any) -> None:
+    api.on("POST /batches", ok(batch()))
+    api.on("POST /batches/batch_1/cancel", ok(batch(status="cancelling")))
+    api.on("GET /batches", ok({"object": "list", "data": [batch()], "has_more": False}))
+    api.on("GET /files", envelope({"data": [], "object": "file"}))
+    api.on("POST /files", envelope({"id": "file-1", "object": "file", "bytes": 3, "createdAt": 5}))
+    path = tmp_path / "r.jsonl"
+    path.write_text(
+        '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
+        '"body":{"model":"m","messages":[{"role":"user","content":"x"}]}}\n'
+    )
+    client = make_client(mode, api)
+    assert run(client.batches.with_raw_response.create(input_file_id="file-in")).parse().id == "batch_1"
+    assert run(client.batches.with_raw_response.cancel("batch_1")).parse().status == "cancelling"
+    assert [b.id for b in run(client.batches.with_raw_response.list(limit=1)).parse().data] == ["batch_1"]
+    assert run(client.files.with_raw_response.list()).parse() == []
+    assert run(client.files.with_raw_response.upload(path)).parse().created_at == 5
+
+
+def test_raw_calls_raise_like_the_ordinary_ones(mode: str, api: FakeAPI) -> None:
+    with pytest.raises(sf.NotFoundError):
+        run(make_client(mode, api).batches.with_raw_response.retrieve("batch_missing"))
+    api.on("GET /batches/batch_1", ok({"id": "batch_1"}))
+    raw = run(make_client(mode, api).batches.with_raw_response.retrieve("batch_1"))
+    with pytest.raises(sf.APIResponseValidationError, match="field 'object' required field is missing"):
+        raw.parse()

@@ -38,12 +38,14 @@ if TYPE_CHECKING:
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
     from ._pagination import AsyncBatchPager, BatchPager
     from ._results import ResultLineError
+    from .resources.raw import APIResponse
     from .types import TERMINAL_STATUSES, Batch, BatchPage, BatchResult, BatchStatus, FileObject, RequestCounts
     from .validation import ValidationReport, validate_requests
 
 # Each name's module is imported when the name is first used (PEP 562): `import siliconflow_batch`
 # stays cheap, and the generated models load only once a client needs them.
 _EXPORTS = {
+    "APIResponse": ".resources.raw",
     "DEFAULT_BASE_URL": "._http",
     "DEFAULT_MAX_RETRIES": "._client",
     "DEFAULT_TIMEOUT": "._http",
@@ -115,6 +117,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",

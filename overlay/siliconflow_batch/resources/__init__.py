@@ -2,5 +2,16 @@
 
 from .batches import AsyncBatches, Batches
 from .files import AsyncFiles, Files
+from .raw import APIResponse, AsyncRawBatches, AsyncRawFiles, RawBatches, RawFiles
 
-__all__ = ["AsyncBatches", "AsyncFiles", "Batches", "Files"]
+__all__ = [
+    "APIResponse",
+    "AsyncBatches",
+    "AsyncFiles",
+    "AsyncRawBatches",
+    "AsyncRawFiles",
+    "Batches",
+    "Files",
+    "RawBatches",
+    "RawFiles",
+]

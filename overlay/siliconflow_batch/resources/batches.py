@@ -11,45 +11,21 @@ from typing import Any
 import httpx
 
 from .. import _http
-from .._exceptions import APIConnectionError, InputValidationError, InternalServerError
+from .._exceptions import APIConnectionError, InternalServerError
 from .._http import AsyncSender, Sender
 from .._pagination import AsyncBatchPager, BatchPager
-from .._parse import parse_batch, parse_batch_page
-from .._requests import cancel_request, content_request, create_request, list_request, retrieve_request
+from .._parse import parse_batch
+from .._requests import content_request
 from .._results import Accountant, ResultLineError, Source, aiter_lines, iter_lines, parse_result_line
 from .._retry import backoff_delay
 from .._wait import TRANSIENT, OnUpdate, WaitState
 from ..types import Batch, BatchMetadata, BatchPage, BatchResult
-from ..validation import CHAT_COMPLETIONS, validate_create
+from ..validation import CHAT_COMPLETIONS
+from .raw import AsyncRawBatches, RawBatches, create_spec
 
 __all__ = ["AsyncBatches", "Batches"]
 
 DEFAULT_POLL_INTERVAL = 30.0
-
-
-def _create_spec(
-    input_file_id: str,
-    endpoint: str,
-    completion_window: str,
-    metadata: Mapping[str, str] | None,
-    replace_model: str | None,
-) -> _http.RequestSpec:
-    problems = validate_create(
-        input_file_id=input_file_id,
-        endpoint=endpoint,
-        completion_window=completion_window,
-        metadata=metadata,
-        replace_model=replace_model,
-    )
-    if problems:
-        raise InputValidationError("batch not created", problems)
-    return create_request(
-        input_file_id=input_file_id,
-        endpoint=endpoint,
-        completion_window=completion_window,
-        metadata=metadata,
-        replace_model=replace_model,
-    )
 
 
 IDEMPOTENCY_KEY = "idempotency_key"
@@ -86,6 +62,8 @@ class Batches:
 
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
+        self.with_raw_response = RawBatches(sender)
+        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
     def create(
         self,
@@ -107,9 +85,7 @@ class Batches:
         (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and returned if found,
         else sent again: one batch per key, even through such failures.
         """
-        spec = _create_spec(
-            input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model
-        )
+        spec = create_spec(input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model)
         if idempotency_key is None:
             return parse_batch(self._sender.send(spec))
         for attempt in range(self._sender.max_retries + 1):
@@ -134,18 +110,18 @@ class Batches:
 
     def retrieve(self, batch_id: str) -> Batch:
         """The batch's current state."""
-        return parse_batch(self._sender.send(retrieve_request(batch_id)))
+        return self.with_raw_response.retrieve(batch_id).parse()
 
     def cancel(self, batch_id: str) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        return parse_batch(self._sender.send(cancel_request(batch_id)))
+        return self.with_raw_response.cancel(batch_id).parse()
 
     def list(self, *, limit: int | None = None) -> BatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
         return BatchPager(lambda after: self._page(limit, after))
 
     def _page(self, limit: int | None, after: str | None) -> BatchPage:
-        return parse_batch_page(self._sender.send(list_request(limit=limit, after=after)))
+        return self.with_raw_response.list(limit=limit, after=after).parse()
 
     def wait(
         self,
@@ -257,6 +233,8 @@ class AsyncBatches:
 
     def __init__(self, sender: AsyncSender) -> None:
         self._sender = sender
+        self.with_raw_response = AsyncRawBatches(sender)
+        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
     async def create(
         self,
@@ -269,9 +247,7 @@ class AsyncBatches:
         idempotency_key: str | None = None,
     ) -> Batch:
         """Create a batch over an uploaded file; see :meth:`Batches.create`."""
-        spec = _create_spec(
-            input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model
-        )
+        spec = create_spec(input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model)
         if idempotency_key is None:
             return parse_batch(await self._sender.send(spec))
         for attempt in range(self._sender.max_retries + 1):
@@ -298,18 +274,18 @@ class AsyncBatches:
 
     async def retrieve(self, batch_id: str) -> Batch:
         """The batch's current state."""
-        return parse_batch(await self._sender.send(retrieve_request(batch_id)))
+        return (await self.with_raw_response.retrieve(batch_id)).parse()
 
     async def cancel(self, batch_id: str) -> Batch:
         """Ask the server to cancel; see :meth:`Batches.cancel`."""
-        return parse_batch(await self._sender.send(cancel_request(batch_id)))
+        return (await self.with_raw_response.cancel(batch_id)).parse()
 
     def list(self, *, limit: int | None = None) -> AsyncBatchPager:
         """Every batch, fetched ``limit`` per page: ``async for batch in client.batches.list()``."""
         return AsyncBatchPager(lambda after: self._page(limit, after))
 
     async def _page(self, limit: int | None, after: str | None) -> BatchPage:
-        return parse_batch_page(await self._sender.send(list_request(limit=limit, after=after)))
+        return (await self.with_raw_response.list(limit=limit, after=after)).parse()
 
     async def wait(
         self,

@@ -14,22 +14,14 @@ import httpx
 from .. import _http
 from .._exceptions import APIConnectionError
 from .._http import AsyncSender, RequestSpec, Sender
-from .._parse import parse_file_list, parse_uploaded_file
-from .._requests import content_request, list_files_request, upload_request
+from .._requests import content_request
 from .._retry import backoff_delay
 from ..types import FileObject
-from ..validation import validate_requests
+from .raw import AsyncRawFiles, RawFiles
 
 __all__ = ["AsyncFiles", "Files"]
 
 PathLike = str | os.PathLike[str]
-
-
-def _checked(path: PathLike, validate: bool, replace_model: str | None) -> Path:
-    file = Path(path)
-    if validate:
-        validate_requests(file, replace_model=replace_model).raise_for_problems()
-    return file
 
 
 @contextmanager
@@ -59,6 +51,8 @@ class Files:
 
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
+        self.with_raw_response = RawFiles(sender)
+        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
     def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
         """Upload a batch input JSONL file (purpose ``batch``).
@@ -66,13 +60,11 @@ class Files:
         With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
         problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
         """
-        file = _checked(path, validate, replace_model)
-        with file.open("rb") as handle:
-            return parse_uploaded_file(self._sender.send(upload_request(handle, file.name)))
+        return self.with_raw_response.upload(path, validate=validate, replace_model=replace_model).parse()
 
     def list(self, *, limit: int | None = None) -> list[FileObject]:
         """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
-        return parse_file_list(self._sender.send(list_files_request(limit=limit)))
+        return self.with_raw_response.list(limit=limit).parse()
 
     def download(self, file_id_or_url: str, destination: PathLike) -> Path:
         """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
@@ -106,16 +98,16 @@ class AsyncFiles:
 
     def __init__(self, sender: AsyncSender) -> None:
         self._sender = sender
+        self.with_raw_response = AsyncRawFiles(sender)
+        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
     async def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
         """Upload a batch input JSONL file; see :meth:`Files.upload`."""
-        file = _checked(path, validate, replace_model)
-        with file.open("rb") as handle:
-            return parse_uploaded_file(await self._sender.send(upload_request(handle, file.name)))
+        return (await self.with_raw_response.upload(path, validate=validate, replace_model=replace_model)).parse()
 
     async def list(self, *, limit: int | None = None) -> list[FileObject]:
         """The uploaded batch files; see :meth:`Files.list`."""
-        return parse_file_list(await self._sender.send(list_files_request(limit=limit)))
+        return (await self.with_raw_response.list(limit=limit)).parse()
 
     async def download(self, file_id_or_url: str, destination: PathLike) -> Path:
         """Save a file atomically; see :meth:`Files.download`."""
