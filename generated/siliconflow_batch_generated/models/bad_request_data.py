@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -46,13 +46,7 @@ class BadRequestData:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-
-        def _parse_code(data: object) -> int | None:
-            if data is None:
-                return data
-            return cast(int | None, data)
-
-        code = _parse_code(d.pop("code"))
+        code = d.pop("code")
 
         message = d.pop("message")
 

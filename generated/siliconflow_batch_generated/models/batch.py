@@ -275,95 +275,25 @@ class Batch:
 
         errors = _parse_errors(d.pop("errors", UNSET))
 
-        def _parse_output_file_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        output_file_id = d.pop("output_file_id", UNSET)
 
-        output_file_id = _parse_output_file_id(d.pop("output_file_id", UNSET))
+        error_file_id = d.pop("error_file_id", UNSET)
 
-        def _parse_error_file_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        in_progress_at = d.pop("in_progress_at", UNSET)
 
-        error_file_id = _parse_error_file_id(d.pop("error_file_id", UNSET))
+        expires_at = d.pop("expires_at", UNSET)
 
-        def _parse_in_progress_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        finalizing_at = d.pop("finalizing_at", UNSET)
 
-        in_progress_at = _parse_in_progress_at(d.pop("in_progress_at", UNSET))
+        completed_at = d.pop("completed_at", UNSET)
 
-        def _parse_expires_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        failed_at = d.pop("failed_at", UNSET)
 
-        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+        expired_at = d.pop("expired_at", UNSET)
 
-        def _parse_finalizing_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        cancelling_at = d.pop("cancelling_at", UNSET)
 
-        finalizing_at = _parse_finalizing_at(d.pop("finalizing_at", UNSET))
-
-        def _parse_completed_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
-
-        def _parse_failed_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        failed_at = _parse_failed_at(d.pop("failed_at", UNSET))
-
-        def _parse_expired_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        expired_at = _parse_expired_at(d.pop("expired_at", UNSET))
-
-        def _parse_cancelling_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        cancelling_at = _parse_cancelling_at(d.pop("cancelling_at", UNSET))
-
-        def _parse_cancelled_at(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        cancelled_at = _parse_cancelled_at(d.pop("cancelled_at", UNSET))
+        cancelled_at = d.pop("cancelled_at", UNSET)
 
         def _parse_request_counts(data: object) -> BatchRequestCounts | None | Unset:
             if data is None:
@@ -399,14 +329,7 @@ class Batch:
 
         metadata = _parse_metadata(d.pop("metadata", UNSET))
 
-        def _parse_file_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        file_name = _parse_file_name(d.pop("file_name", UNSET))
+        file_name = d.pop("file_name", UNSET)
 
         batch = cls(
             id=id,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -89,23 +89,9 @@ class BatchList:
 
                 data.append(data_item)
 
-        def _parse_first_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        first_id = d.pop("first_id", UNSET)
 
-        first_id = _parse_first_id(d.pop("first_id", UNSET))
-
-        def _parse_last_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_id = _parse_last_id(d.pop("last_id", UNSET))
+        last_id = d.pop("last_id", UNSET)
 
         has_more = d.pop("has_more", UNSET)
 
