@@ -219,8 +219,9 @@ def case_retrieve(count: int, rounds: int) -> list[Row]:
 
 
 def case_parse_page(rounds: int) -> list[Row]:
-    import openai
     from openai._models import construct_type
+    from openai.pagination import SyncCursorPage
+    from openai.types import Batch as OpenAIBatch
 
     page = {
         "object": "list",
@@ -231,7 +232,7 @@ def case_parse_page(rounds: int) -> list[Row]:
     }
     body = json.dumps(page).encode()
     response = httpx.Response(200, content=body, request=httpx.Request("GET", "https://api.test/v1/batches"))
-    page_type = openai.pagination.SyncCursorPage[openai.types.Batch]
+    page_type = SyncCursorPage[OpenAIBatch]
 
     def ours() -> None:
         for _ in range(50):
