@@ -23,11 +23,6 @@ def schema_errors(spec: dict[str, Any], schema: dict[str, Any], instance: Any) -
     return [error.message for error in OAS30Validator(root).iter_errors(instance)]
 
 
-def ref(name: str) -> dict[str, str]:
-    """Return a schema that refers to the component schema ``name``."""
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def media_schema(spec: dict[str, Any], path: str, method: str, status: str = "200") -> dict[str, Any]:
     """Return the JSON schema of one operation's response (or request body, with status ``"request"``)."""
     operation = spec["paths"][path][method]

@@ -13,10 +13,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
+
 from ._engine import DEFAULT_MODELS, Engine, StoredBatch
+
+if TYPE_CHECKING:
+    from ._server import RunningServer
 
 __all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
 
@@ -145,13 +150,13 @@ class Emulator:
 
     # --- the two ways in ---------------------------------------------------------------------------------------
 
-    def transport(self) -> Any:
+    def transport(self) -> httpx.MockTransport:
         """An ``httpx.MockTransport`` serving this emulator in-process, for ``httpx.Client`` or ``AsyncClient``."""
         from ._transport import make_transport
 
         return make_transport(self)
 
-    def serve(self, port: int = 0, host: str = "127.0.0.1") -> Any:
+    def serve(self, port: int = 0, host: str = "127.0.0.1") -> RunningServer:
         """Start a real HTTP server in a background thread; returns a handle with ``url`` and ``close()``."""
         from ._server import start_server
 
