@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._client import SiliconFlow
-from ._exceptions import InputValidationError, SiliconFlowError
+from ._exceptions import InputValidationError, Problem, SiliconFlowError
 from ._version import package_version
 from .types import Batch, BatchResult, FileObject, Unset
 from .validation import ValidationReport, validate_requests
@@ -80,19 +80,13 @@ def _metadata(pairs: Sequence[str] | None) -> dict[str, str] | None:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise InputValidationError("bad --metadata", [_problem("metadata", f"expected key=value, got {pair!r}")])
+            raise InputValidationError("bad --metadata", [Problem("metadata", f"expected key=value, got {pair!r}")])
         result[key] = value
     return result
 
 
-def _problem(field: str, message: str) -> Any:
-    from ._exceptions import Problem
-
-    return Problem(field, message)
-
-
-def _batch_dict(batch: Batch) -> dict[str, Any]:
-    return batch.to_dict()
+def _show(out: _Output, batch: Batch) -> None:
+    out.data(batch.to_dict(), lambda: _batch_text(batch))
 
 
 def _file_dict(file: FileObject) -> dict[str, Any]:
@@ -194,7 +188,7 @@ def cmd_create(args: argparse.Namespace, out: _Output) -> int:
             metadata=_metadata(args.metadata),
             replace_model=args.model,
         )
-    out.data(_batch_dict(batch), lambda: _batch_text(batch))
+    _show(out, batch)
     return OK
 
 
@@ -213,12 +207,12 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
         out.note(f"created batch {batch.id} ({batch.status})")
         args.batch_id = batch.id  # for the resume hint if interrupted
         if not args.wait:
-            out.data(_batch_dict(batch), lambda: _batch_text(batch))
+            _show(out, batch)
             return OK
         batch = _wait(client, batch.id, args, out)
         saved = _save_results(client, batch, Path(args.output), report.custom_ids, out) if args.output else {}
     out.data(
-        {"batch": _batch_dict(batch), "files": {k: str(v) for k, v in saved.items()}},
+        {"batch": batch.to_dict(), "files": {k: str(v) for k, v in saved.items()}},
         lambda: _batch_text(batch) + "".join(f"\n{k:<12} {v}" for k, v in saved.items()),
     )
     return _terminal_code(batch)
@@ -271,21 +265,24 @@ def _write_results(results: Any, path: Path) -> int:
 def cmd_get(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         batch = client.batches.retrieve(args.batch_id)
-    out.data(_batch_dict(batch), lambda: _batch_text(batch))
+    _show(out, batch)
     return OK
 
 
 def cmd_list(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         pager = client.batches.list(limit=args.limit)
-        batches = list(pager) if args.all else next(iter(pager.iter_pages()), None)
-        items = batches if isinstance(batches, list) else (batches.data if batches is not None else [])
+        if args.all:
+            items = list(pager)
+        else:
+            first = next(iter(pager.iter_pages()), None)
+            items = first.data if first is not None else []
     rows = [
         (b.id, str(b.status), "{1}/{0}".format(*b.counts), b.created_at_datetime.isoformat(), b.file_name)
         for b in items
     ]
     out.data(
-        [_batch_dict(b) for b in items],
+        [b.to_dict() for b in items],
         lambda: _table(["id", "status", "done", "created", "file"], rows) if rows else "no batches",
     )
     return OK
@@ -294,14 +291,14 @@ def cmd_list(args: argparse.Namespace, out: _Output) -> int:
 def cmd_cancel(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         batch = client.batches.cancel(args.batch_id)
-    out.data(_batch_dict(batch), lambda: _batch_text(batch))
+    _show(out, batch)
     return OK
 
 
 def cmd_wait(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         batch = _wait(client, args.batch_id, args, out)
-    out.data(_batch_dict(batch), lambda: _batch_text(batch))
+    _show(out, batch)
     return _terminal_code(batch)
 
 
