@@ -221,13 +221,6 @@ def _skip_or_raise(error: ResultLineError, skip_bad_lines: bool) -> BatchResult 
     return None
 
 
-def _parse_or_skip(raw: bytes, number: int, source: Source, skip_bad_lines: bool) -> BatchResult | None:
-    try:
-        return parse_result_line(raw, number, source)
-    except ResultLineError as error:
-        return _skip_or_raise(error, skip_bad_lines)
-
-
 class AsyncBatches:
     """Batch operations of :class:`~siliconflow_batch.AsyncSiliconFlow`; each mirrors :class:`Batches`."""
 
@@ -340,12 +333,16 @@ class AsyncBatches:
         if isinstance(batch, str):
             batch = await self.retrieve(batch)
         accountant = Accountant(expected_ids)
+        first = accountant.first
         for source, file_ref in _result_sources(batch):
             number = 0
             async for raw in self._lines(file_ref):
                 number += 1
-                result = _parse_or_skip(raw, number, source, skip_bad_lines)
-                if result is not None and accountant.first(result):
+                try:
+                    result = parse_result_line(raw, number, source)
+                except ResultLineError as error:
+                    result = _skip_or_raise(error, skip_bad_lines)
+                if result is not None and first(result):
                     yield result
         for missing in accountant.missing():
             yield missing
