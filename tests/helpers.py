@@ -16,6 +16,29 @@ FRAGMENTS = ROOT / "spec" / "fragments"
 SEEDS = ROOT.parent / "shared" / "seeds"
 BATCH = "#/components/schemas/Batch"
 
+GET_PAGE_BODY: dict[str, Any] = {  # the get-batch page's rendered 200 example
+    "id": "batch_rdyqgrcgjg",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "errors": [],
+    "input_file_id": "file-jkvytbjtow",
+    "completion_window": "24h",
+    "status": "in_queue",
+    "output_file_id": None,
+    "error_file_id": None,
+    "created_at": 1741685413,
+    "in_progress_at": None,
+    "expires_at": 1741771813,
+    "finalizing_at": None,
+    "completed_at": None,
+    "failed_at": None,
+    "expired_at": None,
+    "cancelling_at": None,
+    "cancelled_at": None,
+    "request_counts": {},
+    "metadata": {"description": "nightly eval job"},
+}
+
 
 def schema_errors(spec: dict[str, Any], schema: dict[str, Any], instance: Any) -> list[str]:
     """Validate ``instance`` against an OpenAPI 3.0 ``schema`` whose refs point into ``spec``."""

@@ -15,34 +15,11 @@ from typing import Any
 
 import pytest
 
-from helpers import BATCH, media_schema, schema_errors
+from helpers import BATCH, GET_PAGE_BODY, media_schema, schema_errors
 from regenerate import CORRECTIONS, PipelineError, build_spec, dump_spec, generate_client
 from spec_overlay import load_corrections
 
 Spec = dict[str, Any]
-
-GET_PAGE_BODY: dict[str, Any] = {  # the get-batch page's rendered 200 example
-    "id": "batch_rdyqgrcgjg",
-    "object": "batch",
-    "endpoint": "/v1/chat/completions",
-    "errors": [],
-    "input_file_id": "file-jkvytbjtow",
-    "completion_window": "24h",
-    "status": "in_queue",
-    "output_file_id": None,
-    "error_file_id": None,
-    "created_at": 1741685413,
-    "in_progress_at": None,
-    "expires_at": 1741771813,
-    "finalizing_at": None,
-    "completed_at": None,
-    "failed_at": None,
-    "expired_at": None,
-    "cancelling_at": None,
-    "cancelled_at": None,
-    "request_counts": {},
-    "metadata": {"description": "nightly eval job"},
-}
 
 
 def _batch(**changes: Any) -> dict[str, Any]:

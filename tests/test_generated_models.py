@@ -20,10 +20,9 @@ from siliconflow_batch_generated.models import (
 )
 from siliconflow_batch_generated.types import Unset
 
-from helpers import FRAGMENTS, schema_errors, synthesize_example
+from helpers import FRAGMENTS, GET_PAGE_BODY, schema_errors, synthesize_example
 from regenerate import SPEC, build_spec
 from spec_fragments import load_fragment
-from test_corrections import GET_PAGE_BODY
 
 # Which generated model parses each operation's 200 body.
 MODELS: dict[tuple[str, str], Any] = {
