@@ -94,6 +94,7 @@ def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:
         str(out_dir),
         "--metadata",
         "job=cli",
+        "--metadata",
         "team=evals",
         "--json",
     )
@@ -170,10 +171,10 @@ def test_bad_usage_exits_2(url: str) -> None:
     assert caught.value.code == 2
     bad_metadata = sfb(url, "create", "--input-file-id", "f", "--metadata", "novalue")
     assert bad_metadata.code == 2
-    assert "expected key=value" in bad_metadata.err
+    assert "--metadata: expected KEY=VALUE, got 'novalue'" in bad_metadata.err
     window = sfb(url, "create", "--input-file-id", "f", "--window", "2h")
     assert window.code == 2
-    assert "completion_window: must be between 24h and 336h" in window.err
+    assert "--window: must be between 24h and 336h" in window.err
 
 
 def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:

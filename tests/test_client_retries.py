@@ -168,7 +168,7 @@ def test_read_timeouts_and_dropped_connections_are_retried_for_reads(mode: str, 
 
 def test_timeouts_surface_as_api_timeout_error(mode: str, api: FakeAPI, clock: FakeClock) -> None:
     api.on("GET /batches/batch_1", httpx.ReadTimeout("slow"))
-    with pytest.raises(sf.APITimeoutError, match="GET /v1/batches/batch_1: timed out") as caught:
+    with pytest.raises(sf.APITimeoutError, match=r"GET https://api\.test/v1/batches/batch_1: timed out") as caught:
         run(make_client(mode, api, max_retries=1).batches.retrieve("batch_1"))
     assert caught.value.request is not None
     assert len(api.requests) == 2

@@ -264,10 +264,18 @@ def test_bad_result_line_names_its_line(mode: str, api: FakeAPI) -> None:
 
 
 def test_bad_result_lines_can_be_skipped(mode: str, api: FakeAPI) -> None:
-    api.on("GET /files/file-out/content", stream([_line("a"), b"[1]\n", b'{"custom_id": 5}\n', _line("c")]))
+    api.on("GET /files/file-out/content", stream([_line("a"), b"[1]\n", b'{"custom_id": null}\n', _line("c")]))
     done = sf.Batch.from_dict({**DONE, "error_file_id": None})
     results = run(make_client(mode, api).batches.results(done, skip_bad_lines=True))
     assert [(r.custom_id, r.line) for r in results] == [("a", 1), ("c", 4)]
+
+
+def test_a_bom_and_a_numeric_custom_id_do_not_lose_a_result(mode: str, api: FakeAPI) -> None:
+    lines = [b"\xef\xbb\xbf" + _line("a"), b'{"custom_id": 42, "response": null}\n']
+    api.on("GET /files/file-out/content", stream(lines))
+    done = sf.Batch.from_dict({**DONE, "error_file_id": None})
+    results = run(make_client(mode, api).batches.results(done))
+    assert [(r.custom_id, r.line) for r in results] == [("a", 1), ("42", 2)]
 
 
 def test_results_resume_after_a_dropped_connection(mode: str, api: FakeAPI, clock: FakeClock) -> None:

@@ -193,7 +193,7 @@ def test_every_emulator_answer_fits_the_spec(emulator: Emulator, clock: FakeCloc
     file = client.files.upload(_input(tmp_path))
     client.files.list()
     batches = [client.batches.create(input_file_id=file.id, metadata={"k": "v"}) for _ in range(3)]
-    for step in range(8):  # every status on the way, and a cancel in the middle
+    for step in range(10):  # every status on the way, and a cancel in the middle
         clock.now += 7
         for batch in batches:
             client.batches.retrieve(batch.id)
@@ -373,7 +373,20 @@ def test_idempotent_create_sends_again_when_nothing_was_created(mode: str, clock
     created = run(make_client(mode, api).batches.create(input_file_id="file-in", idempotency_key="k"))
     assert created.id == "batch_1"
     assert len(api.calls("POST /batches")) == 2
-    assert len(api.calls("GET /batches")) == 1
+    assert len(api.calls("GET /batches")) == 2  # before the first send, and after the ambiguous failure
+
+
+def test_a_rerun_with_the_same_idempotency_key_returns_the_batch_already_created(
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path
+) -> None:
+    client = _client(mode, emulator, server)
+    file = run(client.files.upload(_input(tmp_path)))
+    first = run(client.batches.create(input_file_id=file.id, idempotency_key="job-7/shard-0/attempt-1"))
+    again = run(client.batches.create(input_file_id=file.id, idempotency_key="job-7/shard-0/attempt-1"))
+    other = run(client.batches.create(input_file_id=file.id, idempotency_key="job-7/shard-0/attempt-2"))
+    assert again.id == first.id
+    assert other.id != first.id
+    assert emulator.requests["POST /batches"] == 2
 
 
 def test_without_a_key_an_ambiguous_create_is_reported(

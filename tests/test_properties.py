@@ -162,7 +162,7 @@ def _parses_or_raises_validation_error(raw: bytes) -> None:
         parse_batch(_response(raw))
     except sf.APIResponseValidationError as error:  # the one error allowed; anything else fails the test
         caught = error
-    assert caught is None or str(caught).startswith("GET /v1/batches/batch_1: ")
+    assert caught is None or str(caught).startswith("GET https://api.test/v1/batches/batch_1: ")
 
 
 @PROPERTIES
@@ -171,7 +171,7 @@ def test_any_error_response_maps_to_a_status_error(status: int, body: bytes) -> 
     error = make_status_error(_response(body, status))
     assert isinstance(error, sf.APIStatusError)
     assert error.status_code == status
-    assert str(error).startswith(f"GET /v1/batches/batch_1: {status}")
+    assert str(error).startswith(f"GET https://api.test/v1/batches/batch_1: {status}")
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,6 +10,7 @@ import pytest
 
 import siliconflow_batch as sf
 from siliconflow_batch import Problem, validate_requests
+from siliconflow_batch.validation import CHAT_COMPLETIONS, validate_create
 
 from fakes import FakeAPI, make_client, run
 
@@ -53,7 +54,7 @@ def test_a_good_file_passes(tmp_path: Path) -> None:
     assert report.ok
     assert report.line_count == 2
     assert report.custom_ids == ["a", "b"]
-    assert report.models == {"deepseek-ai/DeepSeek-V3"}
+    assert report.models == {"deepseek-ai/DeepSeek-V3": 1}
     report.raise_for_problems()
 
 
@@ -97,8 +98,8 @@ def test_a_good_file_passes(tmp_path: Path) -> None:
             Problem("body.messages", "must end with a user message, ends with 'assistant'", 2),
         ),
         (
-            _request("x", body={"messages": [{"role": "user", "content": "x"}]}),
-            Problem("body.model", "must be a non-empty string (or pass replace_model)", 2),
+            _request("x", body={"model": "", "messages": [{"role": "user", "content": "x"}]}),
+            Problem("body.model", "must be a non-empty string when given, got ''", 2),
         ),
     ],
 )
@@ -112,8 +113,65 @@ def test_mixed_models_need_replace_model(tmp_path: Path) -> None:
     path = _write(tmp_path, _request("a"), other)
     (problem,) = validate_requests(path).problems
     assert problem.field == "body.model"
-    assert "found 2: Qwen/Qwen3-8B, deepseek-ai/DeepSeek-V3" in problem.message
+    assert problem.line == 2
+    assert "found 2: deepseek-ai/DeepSeek-V3 (line 1), Qwen/Qwen3-8B (line 2)" in problem.message
+    assert "replace_model=" in problem.message
+    assert "--model" in problem.message
     assert validate_requests(path, replace_model="Qwen/Qwen3-8B").ok
+
+
+def test_only_custom_id_and_messages_are_required(tmp_path: Path) -> None:
+    # The vendor's guide: custom_id and body.messages are required, "the rest is not required".
+    path = _write(tmp_path, {"custom_id": "a", "body": {"messages": [{"role": "user", "content": "x"}]}})
+    report = validate_requests(path)
+    assert report.ok, report.problems
+    assert report.models == {}
+
+
+@pytest.mark.parametrize("window", ["\u0662\u0664h", "\uff12\uff14h", "24 h", "24H", "024h "])
+def test_windows_in_other_digits_or_forms_are_refused(window: str) -> None:
+    problems = validate_create(
+        input_file_id="f", endpoint=CHAT_COMPLETIONS, completion_window=window, metadata=None, replace_model=None
+    )
+    assert [p.field for p in problems] == ["completion_window"]
+
+
+@pytest.mark.parametrize("kind", ["directory", "missing"])
+def test_a_path_that_is_not_a_readable_file_is_one_problem(tmp_path: Path, kind: str) -> None:
+    path = tmp_path if kind == "directory" else tmp_path / "nope.jsonl"
+    report = validate_requests(path)
+    assert len(report.problems) == 1
+    assert report.problems[0].field == "file"
+    assert ("is a directory" in report.problems[0].message) == (kind == "directory")
+
+
+def test_one_giant_line_is_reported_in_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siliconflow_batch import validation
+
+    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 1000)
+    giant = json.dumps(_request("big", body={"messages": [{"role": "user", "content": "x" * 50_000}]}))
+    path = _write(tmp_path, _request("a"), giant, _request("b"))
+    reads: list[int] = []
+    real_open = Path.open
+
+    def spying_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, *args, **kwargs)
+        real_readline = handle.readline
+
+        def readline(size: int = -1) -> bytes:
+            line: bytes = real_readline(size)
+            reads.append(len(line))
+            return line
+
+        handle.readline = readline
+        return handle
+
+    monkeypatch.setattr(Path, "open", spying_open)
+    report = validate_requests(path)
+    assert [(p.field, p.line) for p in report.problems] == [("line", 2)]
+    assert f"is {len(giant) + 1} bytes" in report.problems[0].message
+    assert report.line_count == 3
+    assert max(reads) <= 1_048_576  # never more than a bounded piece at once
 
 
 def test_replace_model_allows_lines_without_a_model(tmp_path: Path) -> None:

@@ -24,8 +24,11 @@ def _config(
     api_key: str | None, base_url: str | None, timeout: float | httpx.Timeout, max_retries: int
 ) -> dict[str, object]:
     key = api_key if api_key is not None else os.environ.get("SILICONFLOW_API_KEY")
+    key = key.strip() if isinstance(key, str) else key  # as read from a file: a trailing newline is common
     if not key:
         raise SiliconFlowError("no API key: pass api_key=... or set SILICONFLOW_API_KEY")
+    if not all("!" <= char <= "~" for char in key):  # the message never quotes the key
+        raise SiliconFlowError("the API key holds a space, control or non-ASCII character; check where it came from")
     url = base_url or os.environ.get("SILICONFLOW_BASE_URL") or DEFAULT_BASE_URL
     if not url.startswith(("http://", "https://")):
         raise SiliconFlowError(f"base_url must start with http:// or https://, got {url!r}")

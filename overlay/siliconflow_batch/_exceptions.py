@@ -19,6 +19,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchNotFinishedError",
     "EnvelopeError",
     "GatewayTimeoutError",
     "InputValidationError",
@@ -32,22 +33,72 @@ __all__ = [
     "SiliconFlowError",
     "WaitTimeoutError",
     "make_status_error",
+    "shorten",
+    "where",
 ]
 
 OVERLOADED_CODE = 50505
+# Bodies can be huge (an HTML error page, a whole echoed file): messages quote at most this much of one.
+MAX_QUOTED = 500
+
+
+def _rebuild(cls: type[SiliconFlowError], args: tuple[object, ...]) -> SiliconFlowError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error
 
 
 class SiliconFlowError(Exception):
-    """Base of every error this package raises."""
+    """Base of every error this package raises; every one pickles (process pools) and holds no API key."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exception's default re-calls __init__ with args only, which breaks every class with keyword arguments.
+        return (_rebuild, (type(self), self.args), dict(self.__dict__))
+
+
+def where(request: httpx.Request) -> str:
+    """``METHOD scheme://host/path`` of a request, for messages: the host it tried, never the query string.
+
+    A presigned result URL carries its signature in the query, so no query is ever quoted.
+    """
+    url = request.url
+    return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+
+def shorten(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary where there is one, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def _redacted(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` without its Authorization header (and without its body), safe to keep and pickle."""
+    headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() != "authorization"]
+    return httpx.Request(request.method, request.url, headers=headers)
+
+
+def _redacted_response(response: httpx.Response) -> httpx.Response:
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    request = _redacted(response.request)
+    return httpx.Response(response.status_code, headers=response.headers, content=content, request=request)
 
 
 class APIError(SiliconFlowError):
-    """A request to the API failed; ``request`` is the httpx request, when there was one."""
+    """A request to the API failed; ``request`` is the httpx request, when there was one.
+
+    ``request`` is a copy without the Authorization header, so neither the error nor its pickle holds the key.
+    """
 
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.request = request
+        self.request = _redacted(request) if request is not None else None
 
 
 class APIConnectionError(APIError):
@@ -69,7 +120,7 @@ class APIResponseValidationError(APIError):
 
     def __init__(self, message: str, *, response: httpx.Response, field: str | None = None) -> None:
         super().__init__(message, request=response.request)
-        self.response = response
+        self.response = _redacted_response(response)
         self.status_code = response.status_code
         self.field = field
 
@@ -79,7 +130,7 @@ class APIStatusError(APIError):
 
     def __init__(self, message: str, *, response: httpx.Response, body: object, code: int | str | None) -> None:
         super().__init__(message, request=response.request)
-        self.response = response
+        self.response = _redacted_response(response)
         self.status_code = response.status_code
         self.body = body
         self.code = code
@@ -126,6 +177,14 @@ class EnvelopeError(APIStatusError):
 
 class PaginationError(SiliconFlowError):
     """The server ignored the ``after`` cursor and served a page again; following it would never end."""
+
+
+class BatchNotFinishedError(SiliconFlowError):
+    """Results were asked of a batch that has not ended; ``batch`` is the batch as it was seen."""
+
+    def __init__(self, message: str, *, batch: Batch) -> None:
+        super().__init__(message)
+        self.batch = batch
 
 
 class WaitTimeoutError(SiliconFlowError):
@@ -196,9 +255,9 @@ def _decode_body(response: httpx.Response) -> tuple[object, str | None, int | st
     try:
         body: Any = json.loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
-        return text, text[:500], None
+        return text, shorten(text), None
     if isinstance(body, str):
-        return body, body[:500] or None, None
+        return body, shorten(body) or None, None
     if isinstance(body, dict):
         message = body.get("message")
         if isinstance(message, dict):  # OpenAI-style {"error": {...}} nests one level deeper
@@ -206,8 +265,9 @@ def _decode_body(response: httpx.Response) -> tuple[object, str | None, int | st
         if message is None and isinstance(body.get("error"), dict):
             message = body["error"].get("message")
         code = body.get("code")
-        return body, str(message) if message not in (None, "") else None, code if isinstance(code, int | str) else None
-    return body, text[:500], None
+        quoted = shorten(str(message)) if message not in (None, "") else None
+        return body, quoted, code if isinstance(code, int | str) and not isinstance(code, bool) else None
+    return body, shorten(text), None
 
 
 def make_status_error(response: httpx.Response, *, envelope: bool = False) -> APIStatusError:
@@ -224,6 +284,5 @@ def make_status_error(response: httpx.Response, *, envelope: bool = False) -> AP
     prefix = f"{status} {response.reason_phrase}".strip() if not envelope else f"{status} envelope status false"
     detail = message or "no error message in the response body"
     if code is not None:
-        detail = f"{detail} (code {code})"
-    request = response.request
-    return cls(f"{request.method} {request.url.path}: {prefix}: {detail}", response=response, body=body, code=code)
+        detail = f"{detail} (code {shorten(str(code), 40)})"
+    return cls(f"{where(response.request)}: {prefix}: {detail}", response=response, body=body, code=code)

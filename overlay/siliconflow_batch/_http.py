@@ -7,18 +7,29 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._exceptions import APIConnectionError, APIError, APITimeoutError, make_status_error
+from ._exceptions import APIConnectionError, APIError, APITimeoutError, make_status_error, shorten, where
 from ._retry import backoff_delay, should_retry
 from ._version import package_version
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncSender", "RequestSpec", "Sender", "logger"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "AsyncSender",
+    "RequestSpec",
+    "Sender",
+    "deadline_scope",
+    "logger",
+    "time_left",
+]
 
 logger = logging.getLogger("siliconflow_batch")
 
@@ -28,6 +39,28 @@ DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 # The clock and the sleeps are looked up here at call time, so that tests can replace them.
 monotonic = time.monotonic
 sleep = time.sleep
+
+
+# A wall-clock deadline (on `monotonic`) for every request sent inside `deadline_scope`: the request timeouts
+# and the retries' sleeps are cut to fit it. A context variable, so each asyncio task keeps its own.
+_DEADLINE: ContextVar[float | None] = ContextVar("siliconflow_batch_deadline", default=None)
+
+
+@contextmanager
+def deadline_scope(at: float | None) -> Iterator[None]:
+    """Send the requests of the block so that none runs, or retries, past ``at`` (a ``monotonic()`` time)."""
+    outer = _DEADLINE.get()
+    token = _DEADLINE.set(at if outer is None else outer if at is None else min(at, outer))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds until the current deadline (None when there is none); may be negative."""
+    deadline = _DEADLINE.get()
+    return None if deadline is None else deadline - monotonic()
 
 
 async def async_sleep(seconds: float) -> None:
@@ -80,6 +113,12 @@ class _Policy:
 
     def build(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
         url = self.url(spec)
+        timeout = self.timeout
+        left = time_left()
+        if left is not None:
+            if left <= 0:
+                raise APITimeoutError(f"{spec.method} {_path_of(url)}: the deadline passed before it was sent")
+            timeout = _capped(timeout, left)
         # Errors come as JSON or plain text (404, 504); saying so lets servers (and Prism) send either.
         headers = {"User-Agent": _user_agent(), "Accept": "application/json, text/plain;q=0.9", **spec.headers}
         if self.sends_key_to(url):
@@ -91,29 +130,32 @@ class _Policy:
             json=spec.json,
             files=spec.files() if spec.files is not None else None,
             headers=headers,
-            timeout=self.timeout,
+            timeout=timeout,
         )
 
     def on_response(self, spec: RequestSpec, response: httpx.Response, retries: int, started: float) -> _Retry | None:
         """Log the answer; return how to retry it, or None when it is final (success or not)."""
         elapsed = (monotonic() - started) * 1000.0
-        logger.debug("%s %s -> %d in %.1f ms", spec.method, _path(response.request), response.status_code, elapsed)
+        logger.debug("%s -> %d in %.1f ms", where(response.request), response.status_code, elapsed)
         if response.is_success or retries >= self.max_retries:
             return None
         if not should_retry(idempotent=spec.idempotent, response=response):
             return None
-        return _Retry(backoff_delay(retries, response.headers), f"{response.status_code}")
+        delay = backoff_delay(retries, response.headers)
+        return _Retry(delay, f"{response.status_code}") if _fits(delay) else None
 
     def on_error(self, spec: RequestSpec, request: httpx.Request, error: httpx.HTTPError, retries: int) -> _Retry:
         """Log a transport failure; return how to retry it, or raise it as our own error."""
-        logger.debug("%s %s failed: %s", spec.method, _path(request), type(error).__name__)
+        logger.debug("%s failed: %s", where(request), type(error).__name__)
         if retries < self.max_retries and should_retry(idempotent=spec.idempotent, error=error):
-            return _Retry(backoff_delay(retries), type(error).__name__)
+            delay = backoff_delay(retries)
+            if _fits(delay):
+                return _Retry(delay, type(error).__name__)
         if isinstance(error, httpx.TimeoutException):
-            raise APITimeoutError(f"{spec.method} {_path(request)}: timed out ({error})", request=request) from error
+            raise APITimeoutError(f"{where(request)}: timed out ({_describe(error)})", request=request) from error
         if isinstance(error, httpx.TransportError):
-            raise APIConnectionError(f"{spec.method} {_path(request)}: {_describe(error)}", request=request) from error
-        raise APIError(f"{spec.method} {_path(request)}: {error}", request=request) from error
+            raise APIConnectionError(f"{where(request)}: {_describe(error)}", request=request) from error
+        raise APIError(f"{where(request)}: {_describe(error)}", request=request) from error
 
     def log_retry(self, spec: RequestSpec, retry: _Retry, retries: int) -> None:
         logger.debug(
@@ -139,12 +181,23 @@ def _unlink(response: httpx.Response) -> httpx.Response:
     return response
 
 
+def _fits(delay: float) -> bool:
+    """Whether a retry after ``delay`` seconds still starts before the deadline."""
+    left = time_left()
+    return left is None or delay < left
+
+
+def _capped(timeout: httpx.Timeout, limit: float) -> httpx.Timeout:
+    def cap(value: float | None) -> float:
+        return limit if value is None else min(value, limit)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
+    )
+
+
 def _user_agent() -> str:
     return f"siliconflow-batch/{package_version()} python-httpx/{httpx.__version__}"
-
-
-def _path(request: httpx.Request) -> str:
-    return request.url.path
 
 
 def _path_of(url: str) -> str:
@@ -152,7 +205,8 @@ def _path_of(url: str) -> str:
 
 
 def _describe(error: httpx.HTTPError) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    text = shorten(str(error), 200)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class Sender(_Policy):

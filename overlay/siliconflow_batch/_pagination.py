@@ -16,6 +16,7 @@ class _Cursor:
     def __init__(self) -> None:
         self.after: str | None = None
         self.previous_ids: frozenset[str] = frozenset()
+        self.used: set[str] = set()  # one cursor per page: a cycle of any length repeats one of them
         self.done = False
 
     def accept(self, page: BatchPage) -> bool:
@@ -31,6 +32,12 @@ class _Cursor:
             )
         next_after = page.last_id or page.data[-1].id
         self.done = not page.has_more or next_after == self.after
+        if not self.done and next_after in self.used:
+            raise PaginationError(
+                f"the server's pages loop: after={self.after!r} leads back to after={next_after!r}, "
+                "which was already followed; stopping instead of looping"
+            )
+        self.used.add(next_after)
         self.previous_ids, self.after = ids, next_after
         return True
 

@@ -3,14 +3,19 @@
 The generated ``from_dict`` methods trust the server: a missing key is a KeyError, a wrong type passes
 silently. Here every parsed object is also checked against the generated classes' own annotations, so the
 check follows the spec through every regeneration with nothing written twice.
+
+Tolerant reader: only the essential fields (``ESSENTIAL``) must fit. Any other field of an unexpected shape
+keeps its raw JSON value, with one warning per class and field, instead of sinking the object or its page.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import logging
+import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
@@ -22,13 +27,19 @@ from siliconflow_batch_generated.models.file_list_envelope import FileListEnvelo
 from siliconflow_batch_generated.models.uploaded_file_envelope import UploadedFileEnvelope
 from siliconflow_batch_generated.types import Unset
 
-from ._exceptions import APIResponseValidationError, make_status_error
+from ._exceptions import APIResponseValidationError, make_status_error, where
 from .types import Batch, BatchPage, FileObject
 
 __all__ = ["check", "parse_batch", "parse_batch_page", "parse_file_list", "parse_json", "parse_uploaded_file"]
 
 T = TypeVar("T")
 _NAMESPACE: dict[str, Any] = {}
+# Fields without which an object means nothing: a batch with no id or status cannot be polled or fetched.
+ESSENTIAL = frozenset({"id", "status", "data"})
+# The caches below are filled on first use, possibly by many threads at once.
+_LOCK = threading.RLock()
+_WARNED: set[tuple[str, str]] = set()
+logger = logging.getLogger("siliconflow_batch")
 
 
 class _Mismatch(Exception):
@@ -58,6 +69,8 @@ def parse_batch_page(response: httpx.Response) -> BatchPage:
     body = parse_json(response)
     if not isinstance(body, dict):
         raise _invalid(response, "", f"expected an object, got {type(body).__name__}")
+    if body.get("status") is False or ("data" not in body and "message" in body):
+        raise make_status_error(response, envelope=True)  # an error envelope under a 200 is not an empty page
     items = body.get("data", [])
     if not isinstance(items, list):
         raise _invalid(response, "data", f"expected a list, got {type(items).__name__}")
@@ -98,31 +111,72 @@ def _envelope(cls: type[T], response: httpx.Response) -> T:
 def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
     if not isinstance(data, dict):
         raise _invalid(response, path, f"expected an object, got {type(data).__name__}")
-    try:
-        parsed = cls.from_dict(data)  # type: ignore[attr-defined]
-    except KeyError as exc:
-        raise _invalid(response, _join(path, str(exc.args[0])), "required field is missing") from exc
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise _invalid(response, _join(path, _blame(cls, data)), f"cannot be parsed: {exc}") from exc
-    try:
-        check(parsed, path)
-    except _Mismatch as exc:
-        raise _invalid(response, exc.path, str(exc).split(": ", 1)[1]) from None
+    raw: dict[str, Any] = {}  # non-essential fields set aside: the generated parser could not take them
+    while True:
+        try:
+            parsed = cls.from_dict({k: v for k, v in data.items() if k not in raw})  # type: ignore[attr-defined]
+            break
+        except KeyError as exc:
+            raise _invalid(response, _join(path, str(exc.args[0])), "required field is missing") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            name = _blame(cls, data, raw)
+            if name is None or name in ESSENTIAL or name in raw:
+                raise _invalid(response, _join(path, name or ""), f"cannot be parsed: {exc}") from exc
+            raw[name] = data[name]
+    skip = {_attribute(cls, name) for name in raw}
+    if not _predicate(cls)(parsed):
+        for attribute, mismatch in _mismatches(parsed, path, skip):
+            if attribute.rstrip("_") in ESSENTIAL:
+                raise _invalid(response, mismatch.path, str(mismatch).split(": ", 1)[1]) from None
+            raw[attribute.rstrip("_")] = data.get(attribute.rstrip("_"))
+    for name, value in raw.items():
+        _warn_once(cls, name, value)
+        setattr(parsed, _attribute(cls, name), value)
     return parsed  # type: ignore[no-any-return]
 
 
-def _blame(cls: type, data: dict[str, Any]) -> str:
-    """The field whose value the generated code could not convert: an enum given a non-string."""
+def _attribute(cls: type, key: str) -> str:
+    """The attrs attribute that holds JSON key ``key`` (``object`` is held by ``object_``)."""
+    names = {a.name for a in attrs.fields(cls)}
+    return key if key in names else f"{key}_"
+
+
+def _warn_once(cls: type, name: str, value: Any) -> None:
+    if (cls.__name__, name) not in _WARNED:
+        _WARNED.add((cls.__name__, name))
+        logger.warning(
+            "%s.%s has an unexpected shape (%s %s); its raw value is kept (warned once)",
+            cls.__name__,
+            name,
+            type(value).__name__,
+            _preview(value),
+        )
+
+
+def _blame(cls: type, data: dict[str, Any], raw: dict[str, Any]) -> str | None:
+    """The field the generated code could not convert, or None when no single field is to blame.
+
+    That is an enum given a non-string, else the first optional field whose removal lets the object parse.
+    """
     for name, hint in _fields(cls):
         key = name.rstrip("_")
         enums = [a for a in get_args(hint) or (hint,) if isinstance(a, type) and issubclass(a, enum.Enum)]
         if enums and key in data and not isinstance(data[key], str):
             return key
-    return ""
+    required = {a.name.rstrip("_") for a in attrs.fields(cls) if a.default is attrs.NOTHING}
+    for key in data:
+        if key in raw or key in required or key in ESSENTIAL:
+            continue
+        try:
+            cls.from_dict({k: v for k, v in data.items() if k != key and k not in raw})  # type: ignore[attr-defined]
+        except (TypeError, ValueError, AttributeError, KeyError):
+            continue
+        return key
+    return None
 
 
 def check(obj: Any, path: str = "") -> None:
-    """Check every field of a generated attrs object against its annotation, recursively.
+    """Check every field of a generated attrs object against its annotation, recursively (strictly).
 
     The fast compiled predicate decides; only a failure walks the annotations again to name the field.
     """
@@ -131,11 +185,24 @@ def check(obj: Any, path: str = "") -> None:
 
 
 def _explain(obj: Any, path: str) -> None:
+    for _, mismatch in _mismatches(obj, path, set()):
+        raise mismatch
+
+
+def _mismatches(obj: Any, path: str, skip: set[str]) -> Iterator[tuple[str, _Mismatch]]:
+    """Each top-level attribute of ``obj`` (outside ``skip``) that does not fit, with where and why."""
     for name, hint in _fields(type(obj)):
+        if name in skip:
+            continue
         value = getattr(obj, name)
         where = path if name == "additional_properties" else _join(path, name.rstrip("_"))
-        if not _matches(value, hint, where):
-            raise _Mismatch(where, f"expected {_describe(hint)}, got {type(value).__name__} {_preview(value)}")
+        try:
+            if _matches(value, hint, where):
+                continue
+            mismatch = _Mismatch(where, f"expected {_describe(hint)}, got {type(value).__name__} {_preview(value)}")
+        except _Mismatch as inner:
+            mismatch = inner
+        yield name, mismatch
 
 
 Predicate = Callable[[Any], bool]
@@ -150,8 +217,15 @@ def _predicate(cls: type) -> Predicate:
     no call for the common case of exact types.
     """
     predicate = _PREDICATES.get(cls)
+    if predicate is not None:
+        return predicate
+    with _LOCK:  # built once, and published only when complete (nested models are looked up at check time)
+        return _compile_predicate(cls)
+
+
+def _compile_predicate(cls: type) -> Predicate:
+    predicate = _PREDICATES.get(cls)
     if predicate is None:
-        _PREDICATES[cls] = lambda value: _predicate(cls)(value)  # a placeholder for recursive models
         namespace: dict[str, Any] = {}
         lines = ["def check(obj):"]
         for index, (name, hint) in enumerate(_fields(cls)):
@@ -217,6 +291,14 @@ _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
 
 def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
     fields = _FIELDS.get(cls)
+    if fields is not None:
+        return fields
+    with _LOCK:
+        return _load_fields(cls)
+
+
+def _load_fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    fields = _FIELDS.get(cls)
     if fields is None:
         if not _NAMESPACE:  # the generated annotations name every model; load them once, on first parse
             _NAMESPACE.update({name: getattr(_models, name) for name in _models.__all__}, Unset=Unset, Any=Any)
@@ -272,7 +354,7 @@ def _join(path: str, name: str) -> str:
 
 
 def _where(response: httpx.Response) -> str:
-    return f"{response.request.method} {response.request.url.path}"
+    return where(response.request)
 
 
 def _invalid(response: httpx.Response, field: str, message: str) -> APIResponseValidationError:

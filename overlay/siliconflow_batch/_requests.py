@@ -16,6 +16,7 @@ from siliconflow_batch_generated.types import UNSET, File
 
 from ._exceptions import InputValidationError, Problem
 from ._http import RequestSpec
+from .validation import MIN_PAGE_LIMIT
 
 __all__ = [
     "cancel_request",
@@ -63,8 +64,16 @@ def cancel_request(batch_id: str) -> RequestSpec:
     return _spec(_api("cancel_batch")._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
+def _limit(limit: int | None) -> int | None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_PAGE_LIMIT):
+        problem = Problem("limit", f"must be at least {MIN_PAGE_LIMIT}, got {limit!r}")
+        raise InputValidationError("invalid limit", [problem])
+    return limit
+
+
 def list_request(*, limit: int | None, after: str | None) -> RequestSpec:
     """GET /batches?limit=&after=."""
+    limit = _limit(limit)
     kwargs = _api("list_batches")._get_kwargs(
         limit=UNSET if limit is None else limit, after=UNSET if after is None else after
     )
@@ -105,6 +114,7 @@ def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
 
 def list_files_request(*, limit: int | None) -> RequestSpec:
     """GET /files?purpose=batch&limit=."""
+    limit = _limit(limit)
     return _spec(
         _api("list_files")._get_kwargs(purpose=models.ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
         idempotent=True,

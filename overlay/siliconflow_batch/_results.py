@@ -25,34 +25,56 @@ class ResultLineError(SiliconFlowError):
         self.reason = reason
 
 
+class _Splitter:
+    """Bytes to lines in linear time: a line longer than a chunk is joined once, not re-scanned per chunk."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        lines = chunk.split(b"\n")
+        if len(lines) == 1:
+            self._parts.append(chunk)
+            return []
+        if self._parts:
+            self._parts.append(lines[0])
+            lines[0] = b"".join(self._parts)
+        tail = lines.pop()
+        self._parts = [tail] if tail else []
+        return lines
+
+    def end(self) -> list[bytes]:
+        tail = b"".join(self._parts)
+        self._parts = []
+        return [tail] if tail else []
+
+
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Split a byte stream into lines without holding more than one line and one chunk."""
-    pending = b""
+    splitter = _Splitter()
     for chunk in chunks:
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        yield from lines
-    if pending:
-        yield pending
+        yield from splitter.feed(chunk)
+    yield from splitter.end()
 
 
 async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     """The async twin of :func:`iter_lines`."""
-    pending = b""
+    splitter = _Splitter()
     async for chunk in chunks:
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
+        for line in splitter.feed(chunk):
             yield line
-    if pending:
-        yield pending
+    for line in splitter.end():
+        yield line
 
 
 _decode_json = json.JSONDecoder().decode
+_BOM = b"\xef\xbb\xbf"
 
 
 def parse_result_line(raw: bytes, number: int, source: Source) -> BatchResult | None:
     """One result line as a BatchResult (None for a blank line); a malformed line raises ResultLineError."""
+    if number == 1 and raw.startswith(_BOM):  # written by a tool that marks UTF-8 files
+        raw = raw[len(_BOM) :]
     if not raw or raw.isspace():
         return None
     try:
@@ -63,6 +85,8 @@ def parse_result_line(raw: bytes, number: int, source: Source) -> BatchResult | 
     if type(data) is not dict:
         raise ResultLineError(source, number, f"expected an object, got {type(data).__name__}")
     custom_id = data.get("custom_id")
+    if type(custom_id) is int:  # a server that turned "42" into 42: the input's id is still its digits
+        custom_id = str(custom_id)
     if type(custom_id) is not str or not custom_id:
         raise ResultLineError(source, number, "custom_id is missing or not a string")
     response, error, line_id = data.get("response"), data.get("error"), data.get("id")

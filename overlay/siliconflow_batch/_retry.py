@@ -8,6 +8,7 @@ which a run-time dependency would not shorten.
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 
@@ -27,26 +28,32 @@ _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _seconds(value: str, scale: float) -> float | None:
+    try:
+        seconds = float(value) / scale
+    except ValueError:
+        return None
+    return max(seconds, 0.0) if math.isfinite(seconds) else None  # nan and inf are ignored, negatives are 0
+
+
 def retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
-    """Seconds the server asks us to wait (``retry-after-ms``, or Retry-After in seconds or as an HTTP date)."""
+    """Seconds the server asks us to wait (``retry-after-ms``, or Retry-After in seconds or as an HTTP date).
+
+    None when the header is absent or unusable (``nan``, ``inf``, garbage); never negative. Callers cap it.
+    """
     value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
+    if value is not None and (seconds := _seconds(value, 1000.0)) is not None:
+        return seconds
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    if (seconds := _seconds(value, 1.0)) is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 def backoff_delay(retries_done: int, headers: httpx.Headers | None = None) -> float:

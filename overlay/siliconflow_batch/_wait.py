@@ -5,33 +5,53 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import _http
-from ._exceptions import APIConnectionError, InternalServerError, RateLimitError, WaitTimeoutError
+from ._exceptions import APIConnectionError, APIStatusError, InternalServerError, RateLimitError, WaitTimeoutError
 from .types import Batch, RequestCounts
 
-__all__ = ["TRANSIENT", "OnUpdate", "WaitState"]
+__all__ = ["DEFAULT_MAX_OUTAGE", "TRANSIENT", "OnUpdate", "WaitState"]
 
 OnUpdate = Callable[[Batch], object]
+# How long polls may keep failing, once the server has answered, before a wait gives up.
+DEFAULT_MAX_OUTAGE = 600.0
 # Errors that do not end a wait: the next poll may well succeed (each was already retried by the sender).
 TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 
 
 class WaitState:
-    """One batch being waited on: its deadline, the last batch seen, and when to tell ``on_update``."""
+    """One batch being waited on: its deadline, the last batch seen, and when to tell ``on_update``.
 
-    def __init__(self, batch_id: str, *, poll_interval: float, timeout: float | None, on_update: OnUpdate | None):
-        if poll_interval < 0:
-            raise ValueError(f"poll_interval must be >= 0, got {poll_interval}")
+    ``deadline`` bounds the whole wait, the requests inside each poll included (see ``_http.deadline_scope``).
+    A poll that cannot reach the server before it has ever answered ends the wait at once (a wrong host or
+    port); once it has answered, failures are tolerated for ``max_outage`` seconds in a row.
+    """
+
+    def __init__(
+        self,
+        batch_id: str,
+        *,
+        poll_interval: float,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+    ):
+        for name, value in (("poll_interval", poll_interval), ("timeout", timeout), ("max_outage", max_outage)):
+            if value is not None and not value >= 0:  # `not >=` also refuses nan
+                raise ValueError(f"{name} must be >= 0 seconds, got {value}")
         self.batch_id = batch_id
         self.poll_interval = poll_interval
         self.deadline = None if timeout is None else _http.monotonic() + timeout
         self.on_update = on_update
+        self.max_outage = max_outage
         self.last: Batch | None = None
         self._last_key: tuple[str, RequestCounts] | None = None
+        self._answered = False
+        self._failing_since: float | None = None
 
     def observe(self, batch: Batch) -> bool:
         """Take a polled batch; fire ``on_update`` on a change of status or counts; True once terminal."""
         key = (str(batch.status), batch.counts)
         self.last = batch
+        self._answered, self._failing_since = True, None
         if key != self._last_key:
             self._last_key = key
             if self.on_update is not None:
@@ -39,7 +59,24 @@ class WaitState:
         return batch.is_terminal
 
     def failed(self, error: Exception) -> None:
-        """A poll failed with a transient error: log it and keep waiting."""
+        """A poll failed with a transient error: log it and keep waiting, or re-raise it when waiting is futile."""
+        if self.deadline is not None and _http.monotonic() >= self.deadline:
+            return  # next_delay() raises the WaitTimeoutError
+        if isinstance(error, APIStatusError):
+            self._answered = True  # an error status is an answer: the host is right
+        elif isinstance(error, APIConnectionError) and not self._answered:
+            # Never reached the server: a wrong host or port does not heal by polling.
+            error.add_note(f"waiting for batch {self.batch_id}: the server never answered; check the base URL")
+            raise error
+        now = _http.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        elif now - self._failing_since >= self.max_outage:
+            error.add_note(
+                f"waiting for batch {self.batch_id}: every poll failed for {now - self._failing_since:.0f} s "
+                f"(max_outage {self.max_outage:g} s)"
+            )
+            raise error
         _http.logger.warning("polling batch %s failed, will poll again: %s", self.batch_id, error)
 
     def next_delay(self) -> float:

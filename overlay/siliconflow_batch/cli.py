@@ -1,26 +1,30 @@
 """The ``siliconflow-batch`` command: validate, upload, submit, wait, fetch results, and run the emulator.
 
-Exit codes: 0 done; 1 an API error, or a batch that ended failed, expired or cancelled; 2 bad usage or input
-(with the validation report); 130 interrupted (the batch keeps running on the server).
+Exit codes: 0 done; 1 an API error, a batch that ended failed, expired or cancelled, or results asked of a
+batch still running; 2 bad usage or input (with the validation report); 130 interrupted (the batch keeps
+running on the server). Options such as --base-url go before or after the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._atomic import atomic_write, check_destination
 from ._client import SiliconFlow
-from ._exceptions import InputValidationError, Problem, SiliconFlowError
+from ._exceptions import BatchNotFinishedError, InputValidationError, Problem, SiliconFlowError, shorten
 from ._version import package_version
-from .types import Batch, BatchResult, FileObject, Unset
-from .validation import ValidationReport, validate_requests
+from ._wait import DEFAULT_MAX_OUTAGE
+from .types import Batch, BatchResult, FileObject, Unset, timestamp_datetime
+from .validation import CHAT_COMPLETIONS, ValidationReport, validate_create, validate_requests
 
 __all__ = ["main"]
 
@@ -36,6 +40,10 @@ class _Output:
         self.err = err
         self.tty = err.isatty()
         self._bar_open = False
+        self._lock = threading.Lock()
+        self._shown: tuple[Batch, float] | None = None
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def data(self, value: Any, human: Callable[[], str]) -> None:
         """Print ``value`` as JSON, or ``human()`` as text."""
@@ -48,25 +56,56 @@ class _Output:
         print(text, file=self.err)
 
     def progress(self, batch: Batch, started: float) -> None:
-        """Show the batch's progress: a live bar on a terminal, a line per change otherwise."""
-        total, completed, failed = batch.counts
-        elapsed = time.monotonic() - started
-        clock = f"{int(elapsed // 60)}:{int(elapsed % 60):02d}"
-        counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
+        """Show the batch's progress: a live bar on a terminal (its clock ticks), a line per change otherwise."""
         if not self.tty:
-            print(f"[{clock}] {batch.id} {batch.status}: {counts}", file=self.err, flush=True)
+            total, completed, failed = batch.counts
+            counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
+            print(f"[{_clock(started)}] {batch.id} {batch.status}: {counts}", file=self.err, flush=True)
             return
+        with self._lock:
+            self._shown = (batch, started)
+            self._draw()
+        if self._ticker is None:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick_forever, name="progress-clock", daemon=True)
+            self._ticker.start()
+
+    def tick(self) -> None:
+        """Redraw the live bar with the current time, so the clock moves while the status does not."""
+        with self._lock:
+            if self._bar_open and self._shown is not None:
+                self._draw()
+
+    def _tick_forever(self) -> None:
+        while not self._stop.wait(1.0):
+            self.tick()
+
+    def _draw(self) -> None:
+        assert self._shown is not None
+        batch, started = self._shown
+        total, completed, failed = batch.counts
+        counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
         width = 30
         filled = int(width * (completed + failed) / total) if total else 0
         bar = "#" * filled + "-" * (width - filled)
-        print(f"\r[{bar}] {batch.status:<11} {counts}  {clock} ", end="", file=self.err, flush=True)
+        print(f"\r[{bar}] {batch.status:<11} {counts}  {_clock(started)} ", end="", file=self.err, flush=True)
         self._bar_open = True
 
     def close_bar(self) -> None:
-        """End a live progress line before printing anything else."""
-        if self._bar_open:
-            print(file=self.err)
-            self._bar_open = False
+        """End a live progress line (and its clock) before printing anything else."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            if self._bar_open:
+                print(file=self.err)
+                self._bar_open = False
+
+
+def _clock(started: float) -> str:
+    elapsed = time.monotonic() - started
+    return f"{int(elapsed // 60)}:{int(elapsed % 60):02d}"
 
 
 def _client(args: argparse.Namespace) -> SiliconFlow:
@@ -80,9 +119,26 @@ def _metadata(pairs: Sequence[str] | None) -> dict[str, str] | None:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise InputValidationError("bad --metadata", [Problem("metadata", f"expected key=value, got {pair!r}")])
+            raise InputValidationError("bad --metadata", [Problem("--metadata", f"expected KEY=VALUE, got {pair!r}")])
         result[key] = value
     return result
+
+
+def _create_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The create parameters from the command line, checked before anything is sent (or uploaded)."""
+    metadata = _metadata(args.metadata)
+    problems = validate_create(
+        input_file_id=getattr(args, "input_file_id", None) or "(the uploaded file)",
+        endpoint=CHAT_COMPLETIONS,
+        completion_window=args.window,
+        metadata=metadata,
+        replace_model=args.model,
+    )
+    if problems:
+        renamed = {"completion_window": "--window", "replace_model": "--model", "input_file_id": "--input-file-id"}
+        flagged = [Problem(renamed.get(p.field, p.field), p.message, p.line) for p in problems]
+        raise InputValidationError("nothing was sent", flagged)
+    return {"completion_window": args.window, "metadata": metadata, "replace_model": args.model}
 
 
 def _show(out: _Output, batch: Batch) -> None:
@@ -111,7 +167,7 @@ def _batch_text(batch: Batch) -> str:
         ("output file", batch.output_file_id or "-"),
         ("error file", batch.error_file_id or "-"),
         ("window", batch.completion_window),
-        ("created", batch.created_at_datetime.isoformat()),
+        ("created", _iso(batch.created_at)),
     ]
     rows += [("error", message) for message in batch.error_messages()]
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
@@ -125,8 +181,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _iso(timestamp: int | None) -> str | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
+def _iso(timestamp: object) -> str:
+    """A timestamp (seconds or milliseconds) as ISO 8601; anything else as it came, "-" when absent."""
+    when = timestamp_datetime(timestamp)
+    if when is not None:
+        return when.isoformat()
+    return "-" if timestamp is None or isinstance(timestamp, Unset) else str(timestamp)
 
 
 def _report_text(report: ValidationReport) -> str:
@@ -181,19 +241,28 @@ def cmd_upload(args: argparse.Namespace, out: _Output) -> int:
 
 
 def cmd_create(args: argparse.Namespace, out: _Output) -> int:
+    create = _create_args(args)
     with _client(args) as client:
-        batch = client.batches.create(
-            input_file_id=args.input_file_id,
-            completion_window=args.window,
-            metadata=_metadata(args.metadata),
-            replace_model=args.model,
-        )
+        batch = client.batches.create(input_file_id=args.input_file_id, **create)
     _show(out, batch)
     return OK
 
 
+def _output_dir(value: str | None) -> Path | None:
+    """--output DIR of submit: a folder that is there or can be made, checked before anything is sent."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise InputValidationError(f"cannot save results in {path}", [Problem("--output", "is a file; give a folder")])
+    return path
+
+
 def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
-    metadata = _metadata(args.metadata)
+    create = _create_args(args)
+    output = _output_dir(args.output)
+    if output is not None and not args.wait:
+        raise InputValidationError("bad usage", [Problem("--output", "needs --wait (results exist once it ends)")])
     report = validate_requests(args.file, replace_model=args.model)
     if not report.ok:
         out.data(_report_dict(report), lambda: _report_text(report))
@@ -201,16 +270,14 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         file = client.files.upload(args.file, validate=False)
         out.note(f"uploaded {file.filename} as {file.id} ({report.line_count} requests)")
-        batch = client.batches.create(
-            input_file_id=file.id, completion_window=args.window, metadata=metadata, replace_model=args.model
-        )
+        batch = client.batches.create(input_file_id=file.id, **create)
         out.note(f"created batch {batch.id} ({batch.status})")
         args.batch_id = batch.id  # for the resume hint if interrupted
         if not args.wait:
             _show(out, batch)
             return OK
         batch = _wait(client, batch.id, args, out)
-        saved = _save_results(client, batch, Path(args.output), report.custom_ids, out) if args.output else {}
+        saved = _save_results(client, batch, output, report.custom_ids, out) if output is not None else {}
     out.data(
         {"batch": batch.to_dict(), "files": {k: str(v) for k, v in saved.items()}},
         lambda: _batch_text(batch) + "".join(f"\n{k:<12} {v}" for k, v in saved.items()),
@@ -225,6 +292,7 @@ def _wait(client: SiliconFlow, batch_id: str, args: argparse.Namespace, out: _Ou
             batch_id,
             poll_interval=args.poll_interval,
             timeout=args.timeout,
+            max_outage=args.max_outage,
             on_update=lambda b: out.progress(b, started),
         )
     finally:
@@ -249,16 +317,11 @@ def _save_results(
 
 
 def _write_results(results: Any, path: Path) -> int:
-    temp = path.with_name(f".{path.name}.part")
     count = 0
-    try:
-        with temp.open("w", encoding="utf-8") as handle:
-            for result in results:
-                handle.write(json.dumps(_result_dict(result), ensure_ascii=False) + "\n")
-                count += 1
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
+    with atomic_write(path) as handle:
+        for result in results:
+            handle.write(json.dumps(_result_dict(result), ensure_ascii=False).encode() + b"\n")
+            count += 1
     return count
 
 
@@ -277,10 +340,7 @@ def cmd_list(args: argparse.Namespace, out: _Output) -> int:
         else:
             first = next(iter(pager.iter_pages()), None)
             items = first.data if first is not None else []
-    rows = [
-        (b.id, str(b.status), "{1}/{0}".format(*b.counts), b.created_at_datetime.isoformat(), b.file_name)
-        for b in items
-    ]
+    rows = [(b.id, str(b.status), "{1}/{0}".format(*b.counts), _iso(b.created_at), b.file_name) for b in items]
     out.data(
         [b.to_dict() for b in items],
         lambda: _table(["id", "status", "done", "created", "file"], rows) if rows else "no batches",
@@ -303,8 +363,10 @@ def cmd_wait(args: argparse.Namespace, out: _Output) -> int:
 
 
 def cmd_results(args: argparse.Namespace, out: _Output) -> int:
+    if args.output:
+        check_destination(Path(args.output), what="--output")
     with _client(args) as client:
-        results = client.batches.results(args.batch_id, skip_bad_lines=args.skip_bad_lines)
+        results = client.batches.results(args.batch_id, skip_bad_lines=args.skip_bad_lines, partial=args.partial)
         if args.output:
             count = _write_results(results, Path(args.output))
             out.data({"results": count, "path": args.output}, lambda: f"wrote {count} results to {args.output}")
@@ -314,8 +376,8 @@ def cmd_results(args: argparse.Namespace, out: _Output) -> int:
                 print(json.dumps(_result_dict(result), ensure_ascii=False), file=out.stream)
             return OK
         for result in results:
-            text = result.content if result.ok else json.dumps(result.error or result.body)
-            print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{(text or '')[:100]}", file=out.stream)
+            text = result.content if result.ok else json.dumps(result.error or result.body, ensure_ascii=False)
+            print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{shorten(text or '', 100)}", file=out.stream)
     return OK
 
 
@@ -334,11 +396,16 @@ def cmd_emulator(args: argparse.Namespace, out: _Output) -> int:
     from .testing import Emulator, Faults
 
     faults = Faults(rate=args.fault_rate, seed=args.seed)
-    emulator = Emulator(
-        api_key=args.emulator_key, stage_seconds=args.stage_seconds, state_dir=args.state_dir, faults=faults
-    )
-    with emulator.serve(port=args.port, host=args.host) as server:
-        out.note(f"emulator listening on {server.url} (API key {args.emulator_key!r}); Ctrl-C stops it")
+    key = args.emulator_key or os.environ.get("SILICONFLOW_API_KEY", "").strip() or "sk-emulator"
+    emulator = Emulator(api_key=key, stage_seconds=args.stage_seconds, state_dir=args.state_dir, faults=faults)
+    try:
+        server = emulator.serve(port=args.port, host=args.host)
+    except OSError as error:
+        problem = Problem("--port", f"cannot listen on {args.host}:{args.port}: {error.strerror}")
+        raise InputValidationError("the emulator did not start", [problem]) from None
+    with server:
+        source = "--emulator-key" if args.emulator_key else "the default" if key == "sk-emulator" else "from the env"
+        out.note(f"emulator listening on {server.url} (API key: {source}, never shown); Ctrl-C stops it")
         print(server.url, file=out.stream, flush=True)
         try:
             while True:
@@ -357,21 +424,68 @@ def _version_text() -> str:
     return f"siliconflow-batch {package_version()} (spec sha256 {SPEC_SHA256}, {GENERATOR_VERSION})"
 
 
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {value!r}")
+    return number
+
+
+def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+        if number < low or (high is not None and number > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {number}")
+        return number
+
+    return parse
+
+
+def _share(value: str) -> float:
+    number = _non_negative(value)
+    if number > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value!r}")
+    return number
+
+
+def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Add the options every command takes.
+
+    On the commands they default to SUPPRESS, so that one given before the command (on the top-level parser)
+    is not overwritten by the command's default.
+    """
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--base-url", default=default(None), help="API base URL (default: $SILICONFLOW_BASE_URL or the vendor's)"
+    )
+    parser.add_argument("--api-key", default=default(None), help="API key (default: $SILICONFLOW_API_KEY)")
+    parser.add_argument("--json", action="store_true", default=default(False), help="print JSON for scripts")
+    parser.add_argument(
+        "--max-retries", type=_bounded_int(0), default=default(2), help="retries of a failed request (default 2)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--base-url", default=None, help="API base URL (default: $SILICONFLOW_BASE_URL or the vendor's)"
-    )
-    common.add_argument("--api-key", default=None, help="API key (default: $SILICONFLOW_API_KEY)")
-    common.add_argument("--json", action="store_true", help="print JSON for scripts instead of text")
-    common.add_argument("--max-retries", type=int, default=2, help="retries of a failed request (default 2)")
+    _add_common(common, suppress=True)
 
     parser = argparse.ArgumentParser(
         prog="siliconflow-batch",
         description=__doc__.split("\n\n")[0],
-        parents=[common],
+        epilog="Options such as --base-url and --json may come before or after the command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_common(parser, suppress=False)
     parser.add_argument("--version", action="version", version=_version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -381,8 +495,21 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     def waiting(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)")
-        sub.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+        sub.add_argument("--poll-interval", type=_non_negative, default=30.0, help="seconds between polls (default 30)")
+        sub.add_argument("--timeout", type=_non_negative, default=None, help="give up after this many seconds")
+        sub.add_argument(
+            "--max-outage",
+            type=_non_negative,
+            default=DEFAULT_MAX_OUTAGE,
+            help=f"give up once polls have failed this many seconds in a row (default {DEFAULT_MAX_OUTAGE:g})",
+        )
+
+    def creating(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--model", help="run every request on this model (the batch's replace.model)")
+        sub.add_argument("--window", default="24h", help="completion window, 24h..336h (default 24h)")
+        sub.add_argument(
+            "--metadata", action="append", metavar="KEY=VALUE", help="a metadata pair; repeat for more (at most 16)"
+        )
 
     sub = command("validate", cmd_validate, "check a batch input file without sending it")
     sub.add_argument("file")
@@ -395,15 +522,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("create", cmd_create, "create a batch over an uploaded file")
     sub.add_argument("--input-file-id", required=True)
-    sub.add_argument("--window", default="24h", help="completion window, 24h..336h (default 24h)")
-    sub.add_argument("--metadata", nargs="*", metavar="KEY=VALUE")
-    sub.add_argument("--model", help="run every request on this model (replace.model)")
+    creating(sub)
 
     sub = command("submit", cmd_submit, "validate, upload and create a batch; with --wait, follow it to the end")
     sub.add_argument("file")
-    sub.add_argument("--model", help="run every request on this model (replace.model)")
-    sub.add_argument("--window", default="24h", help="completion window, 24h..336h (default 24h)")
-    sub.add_argument("--metadata", nargs="*", metavar="KEY=VALUE")
+    creating(sub)
     sub.add_argument("--wait", action="store_true", help="wait until the batch ends")
     sub.add_argument("--output", metavar="DIR", help="with --wait: save output, errors and results here")
     waiting(sub)
@@ -412,7 +535,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("batch_id")
 
     sub = command("list", cmd_list, "list batches (the first page, or --all)")
-    sub.add_argument("--limit", type=int, default=20)
+    sub.add_argument("--limit", type=_bounded_int(1), default=20)
     sub.add_argument("--all", action="store_true", help="follow every page")
 
     sub = command("cancel", cmd_cancel, "cancel a batch")
@@ -422,25 +545,26 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("batch_id")
     waiting(sub)
 
-    sub = command("results", cmd_results, "print or save a batch's results")
+    sub = command("results", cmd_results, "print or save a batch's results (once it has ended)")
     sub.add_argument("batch_id")
     sub.add_argument("--output", metavar="FILE", help="write the results as JSONL to FILE")
     sub.add_argument("--skip-bad-lines", action="store_true", help="skip malformed result lines")
+    sub.add_argument("--partial", action="store_true", help="allow the results so far of a batch still running")
 
     sub = command("files", cmd_files, "list uploaded batch files")
-    sub.add_argument("--limit", type=int, default=None)
+    sub.add_argument("--limit", type=_bounded_int(1), default=None)
 
     sub = command("emulator", cmd_emulator, "run the local emulator of the API on 127.0.0.1")
-    sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument("--port", type=_bounded_int(0, 65535), default=8000)
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument(
         "--emulator-key",
-        default=os.environ.get("SILICONFLOW_API_KEY") or "sk-emulator",
-        help="the key the emulator accepts (default: $SILICONFLOW_API_KEY or sk-emulator)",
+        default=None,
+        help="the key the emulator accepts (default: $SILICONFLOW_API_KEY, else sk-emulator)",
     )
-    sub.add_argument("--stage-seconds", type=float, default=1.0, help="how long each batch stage lasts")
+    sub.add_argument("--stage-seconds", type=_non_negative, default=1.0, help="how long each batch stage lasts")
     sub.add_argument("--state-dir", default=None, help="keep state in this directory instead of memory")
-    sub.add_argument("--fault-rate", type=float, default=0.0, help="inject faults into this share of requests")
+    sub.add_argument("--fault-rate", type=_share, default=0.0, help="inject faults into this share of requests")
     sub.add_argument("--seed", type=int, default=0, help="seed of the fault injection")
     return parser
 
@@ -455,6 +579,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except InputValidationError as error:
         out.note(f"error: {error}")
         return USAGE
+    except BatchNotFinishedError as error:
+        out.note(f"error: {error}")
+        return FAILED
+    except OSError as error:  # a path the user named that cannot be read or written
+        where = f" ({error.filename})" if error.filename else ""
+        out.note(f"error: {error.strerror or error}{where}")
+        return USAGE
     except KeyboardInterrupt:
         out.close_bar()
         batch_id = getattr(args, "batch_id", None)
@@ -462,7 +593,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         out.note(f"interrupted: the batch keeps running on the server{resume}")
         return INTERRUPTED
     except SiliconFlowError as error:
-        out.note(f"error: {error}")
+        notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
+        out.note(f"error: {error}{notes}")
         return FAILED
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
@@ -30,6 +31,7 @@ __all__ = [
     "FileObject",
     "RequestCounts",
     "Unset",
+    "timestamp_datetime",
 ]
 
 TERMINAL_STATUSES: frozenset[BatchStatus] = frozenset(
@@ -49,11 +51,41 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) else 0
 
 
+# A Unix time in seconds passes this only after the year 5000; in milliseconds, it passed it in 1973.
+_MILLISECONDS = 10**11
+
+
+def timestamp_datetime(value: object) -> datetime | None:
+    """A Unix timestamp in seconds, or in milliseconds as some servers send, as an aware UTC datetime.
+
+    None for anything that is not a usable number.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    seconds = value / 1000 if abs(value) >= _MILLISECONDS else value
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _error_line(error: object) -> str:
+    """One readable line for an error item of any shape (a string, or an object like ``{code, message, line}``)."""
+    if not isinstance(error, dict):
+        return str(error)
+    line, code, message = error.get("line"), error.get("code"), error.get("message")
+    where = f"line {line}: " if isinstance(line, int) and not isinstance(line, bool) else ""
+    tag = f"[{code}] " if isinstance(code, str | int) and not isinstance(code, bool) and code != "" else ""
+    text = message if isinstance(message, str) else ""
+    return f"{where}{tag}{text}".strip() or json.dumps(error, default=str)
+
+
 class Batch(_GeneratedBatch):
     """A batch (the generated attrs model) with helpers.
 
     ``status`` is a :class:`BatchStatus` and compares equal to its string; a status this client does not know
-    yet keeps its raw value. Timestamps are Unix seconds; :meth:`datetime_of` converts them.
+    yet keeps its raw value. Timestamps are Unix seconds; :meth:`datetime_of` converts them (milliseconds too).
+    A field other than ``id`` and ``status`` that arrives in an unexpected shape keeps its raw JSON value.
     """
 
     @property
@@ -70,30 +102,29 @@ class Batch(_GeneratedBatch):
         return RequestCounts(_int(counts.total), _int(counts.completed), _int(counts.failed))
 
     @property
-    def created_at_datetime(self) -> datetime:
-        """``created_at`` as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.created_at, UTC)
+    def created_at_datetime(self) -> datetime | None:
+        """``created_at`` as an aware UTC datetime (None if the server sent something that is not a time)."""
+        return timestamp_datetime(self.created_at)
 
     def datetime_of(self, name: str) -> datetime | None:
         """The timestamp field ``name`` (say ``"completed_at"``) as a UTC datetime, or None while unset."""
         if not name.endswith("_at") or not hasattr(self, name):
             raise AttributeError(f"Batch has no timestamp field {name!r}")
-        value = getattr(self, name)
-        return datetime.fromtimestamp(value, UTC) if isinstance(value, int) else None
+        return timestamp_datetime(getattr(self, name))
 
     def error_messages(self) -> list[str]:
-        """The batch's errors as readable lines, whichever of its three shapes the server used."""
-        errors = self.errors
-        if isinstance(errors, list):
-            return [str(e) for e in errors]
-        if isinstance(errors, BatchErrors) and isinstance(errors.data, list):
-            lines = []
-            for error in errors.data:
-                where = f"line {error.line}: " if isinstance(error.line, int) else ""
-                code = f"[{error.code}] " if isinstance(error.code, str) else ""
-                lines.append(f"{where}{code}{error.message if isinstance(error.message, str) else ''}".strip())
-            return lines
-        return []
+        """The batch's errors as readable lines.
+
+        Whichever shape the server used: strings, objects, or OpenAI's ``{"data": [...]}``.
+        """
+        errors: Any = self.errors
+        if isinstance(errors, BatchErrors):
+            errors = errors.data
+        elif isinstance(errors, dict):  # an object the generated model could not take, kept raw
+            errors = errors.get("data")
+        if not isinstance(errors, list):
+            return []
+        return [_error_line(e.to_dict() if isinstance(e, BatchError) else e) for e in errors]
 
 
 @frozen

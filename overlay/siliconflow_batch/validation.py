@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ._exceptions import InputValidationError, Problem
 
@@ -19,6 +19,8 @@ __all__ = [
     "MAX_METADATA_KEY",
     "MAX_METADATA_PAIRS",
     "MAX_METADATA_VALUE",
+    "MIN_PAGE_LIMIT",
+    "WINDOW",
     "ValidationReport",
     "validate_create",
     "validate_requests",
@@ -30,10 +32,14 @@ MAX_LINES = 5000
 MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
+MIN_PAGE_LIMIT = 1  # the list routes' `limit` minimum (spec/openapi.yaml; a test holds them equal)
 MIN_WINDOW_HOURS = 24
 MAX_WINDOW_HOURS = 336
+# A bound of this client, not a vendor rule: a line is parsed whole, so a longer one is reported, not read.
+# The largest context of the batch models is well under a megabyte of text.
+MAX_LINE_BYTES = 32 * 1024**2
 ROLES = frozenset({"system", "user", "assistant"})
-_WINDOW = re.compile(r"(\d+)h")
+WINDOW = re.compile(r"([0-9]+)h")  # ASCII digits only: "٢٤h" is not a window the server reads
 
 
 @dataclass
@@ -43,7 +49,8 @@ class ValidationReport:
     path: Path
     problems: list[Problem] = field(default_factory=list)
     line_count: int = 0
-    models: set[str] = field(default_factory=set)
+    models: dict[str, int] = field(default_factory=dict)
+    """Each model named in ``body.model``, with the first line that names it."""
     custom_ids: list[str] = field(default_factory=list)
 
     @property
@@ -62,47 +69,85 @@ def validate_requests(
 ) -> ValidationReport:
     """Check a batch input JSONL file against the API's rules and return a report of every problem.
 
-    Rules: at most 1 GB and 5000 requests; each line a JSON object with a unique non-empty ``custom_id``,
-    ``method`` POST, ``url`` equal to ``endpoint``, ``body.messages`` a non-empty list of system, user and
-    assistant messages ending with a user message, and one ``body.model`` across the file unless
-    ``replace_model`` (which the batch will use instead) is given.
+    The vendor's rules: at most 1 GB and 5000 requests; each line a JSON object with a unique non-empty
+    ``custom_id`` and ``body.messages``, a non-empty list of system, user and assistant messages ending with a
+    user message. ``method``, ``url`` and ``body.model`` may be left out; when present they must be POST,
+    ``endpoint`` and a model name, with one ``body.model`` across the file unless ``replace_model`` (which the
+    batch will use instead) is given. Lines over ``MAX_LINE_BYTES`` are reported without being read whole.
     """
     report = ValidationReport(Path(path))
     problems = report.problems
     try:
-        size = report.path.stat().st_size
+        handle = report.path.open("rb")
+    except IsADirectoryError:
+        problems.append(Problem("file", "is a directory, not a file"))
+        return report
     except OSError as exc:
         problems.append(Problem("file", f"cannot be read: {exc.strerror or exc}"))
         return report
-    if size > MAX_FILE_BYTES:
-        problems.append(Problem("file", f"is {size} bytes; the limit is {MAX_FILE_BYTES} bytes (1 GB)"))
-        return report
-    seen: dict[str, int] = {}
-    blank: int | None = None
-    with report.path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                blank = blank or number
-                continue
-            if blank is not None:
-                problems.append(Problem("line", "is empty; requests must be on consecutive lines", blank))
-                blank = None
-            report.line_count += 1
-            _check_line(raw, number, endpoint, replace_model, seen, report)
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem("file", f"is {size} bytes; the limit is {MAX_FILE_BYTES} bytes (1 GB)"))
+            return report
+        try:
+            _check_lines(handle, endpoint, replace_model, report)
+        except OSError as exc:  # a FIFO that breaks, a disk error, a directory on some systems
+            problems.append(Problem("file", f"cannot be read: {exc.strerror or exc}"))
+            return report
     if report.line_count == 0:
         problems.append(Problem("file", "holds no requests"))
     if report.line_count > MAX_LINES:
         problems.append(Problem("file", f"holds {report.line_count} requests; the limit is {MAX_LINES}"))
     if replace_model is None and len(report.models) > 1:
-        names = ", ".join(sorted(report.models))
+        found = ", ".join(f"{model} (line {line})" for model, line in sorted(report.models.items(), key=lambda i: i[1]))
         problems.append(
             Problem(
                 "body.model",
-                f"must be the same on every line, found {len(report.models)}: {names} "
-                "(or pass replace_model to run them all on one model)",
+                f"must be the same on every line, found {len(report.models)}: {found}; "
+                "or give a replace model (replace_model= in Python, --model on the command line) to run all on one",
+                line=sorted(report.models.values())[1],
             )
         )
     return report
+
+
+def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, report: ValidationReport) -> None:
+    seen: dict[str, int] = {}
+    blank: int | None = None
+    number = 0
+    while raw := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            length = len(raw) + _skip_line(handle)
+            report.problems.append(
+                Problem(
+                    "line",
+                    f"is {length} bytes; this client validates lines up to {MAX_LINE_BYTES} bytes "
+                    "(upload with validate=False to send it unchecked)",
+                    number,
+                )
+            )
+            report.line_count += 1
+            continue
+        if not raw.strip():
+            blank = blank or number
+            continue
+        if blank is not None:
+            report.problems.append(Problem("line", "is empty; requests must be on consecutive lines", blank))
+            blank = None
+        report.line_count += 1
+        _check_line(raw, number, endpoint, replace_model, seen, report)
+
+
+def _skip_line(handle: BinaryIO) -> int:
+    """Read past the rest of a line in bounded pieces; return how many bytes it had."""
+    skipped = 0
+    while chunk := handle.readline(1024**2):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
 
 
 def _check_line(
@@ -125,20 +170,27 @@ def _check_line(
     else:
         seen[custom_id] = number
         report.custom_ids.append(custom_id)
-    if line.get("method") != "POST":
-        problems.append(Problem("method", f"must be 'POST', got {line.get('method')!r}", number))
-    if line.get("url") != endpoint:
-        problems.append(Problem("url", f"must be {endpoint!r} (the batch endpoint), got {line.get('url')!r}", number))
+    if "method" in line and line["method"] != "POST":  # optional, but right when given
+        problems.append(Problem("method", f"must be 'POST', got {_short(line['method'])}", number))
+    if "url" in line and line["url"] != endpoint:
+        problems.append(Problem("url", f"must be {endpoint!r} (the batch endpoint), got {_short(line['url'])}", number))
     body = line.get("body")
     if not isinstance(body, dict):
         problems.append(Problem("body", "must be an object", number))
         return
     _check_messages(body.get("messages"), number, problems)
-    model = body.get("model")
+    if "model" not in body:
+        return
+    model = body["model"]
     if isinstance(model, str) and model:
-        report.models.add(model)
+        report.models.setdefault(model, number)
     elif replace_model is None:
-        problems.append(Problem("body.model", "must be a non-empty string (or pass replace_model)", number))
+        problems.append(Problem("body.model", f"must be a non-empty string when given, got {_short(model)}", number))
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_messages(messages: Any, number: int, problems: list[Problem]) -> None:
@@ -170,7 +222,7 @@ def validate_create(
         problems.append(Problem("input_file_id", "must be a non-empty file id"))
     if endpoint != CHAT_COMPLETIONS:
         problems.append(Problem("endpoint", f"must be {CHAT_COMPLETIONS!r} (the only one supported), got {endpoint!r}"))
-    match = _WINDOW.fullmatch(completion_window) if isinstance(completion_window, str) else None
+    match = WINDOW.fullmatch(completion_window) if isinstance(completion_window, str) else None
     if match is None or not MIN_WINDOW_HOURS <= int(match.group(1)) <= MAX_WINDOW_HOURS:
         problems.append(
             Problem(

@@ -4,7 +4,8 @@ from enum import StrEnum
 class ListFilesPurpose(StrEnum):
     """The values the API documents for ListFilesPurpose.
 
-    A value the API adds later is kept as it is rather than rejected.
+    A value the API adds later is kept as it is rather than rejected; a known value in another case
+    (``"COMPLETED"``, as some OpenAI-compatible servers send) reads as that value.
     """
 
     BATCH = "batch"
@@ -14,12 +15,15 @@ class ListFilesPurpose(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> "ListFilesPurpose | None":
-        """Keep a value this client does not know yet (say a status the server added) instead of raising.
+        """Match a known value in any case; keep a value this client does not know yet instead of raising.
 
-        The result is an instance of this class that is not one of its members, holding the raw value.
+        An unknown value gives an instance of this class that is not one of its members, holding the raw value.
         """
         if not isinstance(value, str):
             return None
+        for known in cls:
+            if known.value.lower() == value.lower():
+                return known
         member = str.__new__(cls, value)
         member._name_ = value.upper()
         member._value_ = value

@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 
 from .. import _http
-from .._exceptions import APIConnectionError, InternalServerError
+from .._exceptions import APIConnectionError, BatchNotFinishedError, InternalServerError
 from .._http import AsyncSender, Sender
 from .._pagination import AsyncBatchPager, BatchPager
 from .._parse import parse_batch
 from .._requests import content_request
 from .._results import Accountant, ResultLineError, Source, aiter_lines, iter_lines, parse_result_line
 from .._retry import backoff_delay
-from .._wait import TRANSIENT, OnUpdate, WaitState
+from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
 from ..types import Batch, BatchMetadata, BatchPage, BatchResult
 from ..validation import CHAT_COMPLETIONS
 from .raw import AsyncRawBatches, RawBatches, create_spec
@@ -53,6 +53,15 @@ def _result_sources(batch: Batch) -> list[tuple[Source, str]]:
     return sources
 
 
+def _check_finished(batch: Batch, partial: bool) -> None:
+    if not partial and not batch.is_terminal:
+        raise BatchNotFinishedError(
+            f"batch {batch.id} is {batch.status}: its results are not final until it ends "
+            "(wait for it, or pass partial=True for what it has so far)",
+            batch=batch,
+        )
+
+
 def _read_failure(file_ref: str, error: httpx.HTTPError, failures: int) -> APIConnectionError:
     return APIConnectionError(f"reading {file_ref} broke off {failures} times, last with {type(error).__name__}")
 
@@ -81,13 +90,17 @@ class Batches:
         the chat completions endpoint). The request is never sent twice unless the first try provably did
         nothing, so a retry cannot create a second batch.
 
-        With ``idempotency_key`` (stored in the batch's metadata), a create that may or may not have happened
-        (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and returned if found,
-        else sent again: one batch per key, even through such failures.
+        With ``idempotency_key`` (stored in the batch's metadata), a batch already created with the key (by an
+        earlier run that crashed, say) is returned instead of creating another, and a create that may or may
+        not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
+        returned if found, else sent again: one batch per key, even through such failures.
         """
         spec = create_spec(input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model)
         if idempotency_key is None:
             return parse_batch(self._sender.send(spec))
+        existing = self.find(idempotency_key)
+        if existing is not None:
+            return existing
         for attempt in range(self._sender.max_retries + 1):
             try:
                 return parse_batch(self._sender.send(spec))
@@ -130,17 +143,25 @@ class Batches:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
     ) -> Batch:
         """Poll until the batch is completed, failed, expired or cancelled, and return it.
 
-        ``on_update`` is called with the batch whenever its status or counts change. Transient errors do not
-        end the wait. After ``timeout`` seconds :class:`WaitTimeoutError` is raised with the last batch seen.
+        ``on_update`` is called with the batch whenever its status or counts change. ``timeout`` is a wall-clock
+        deadline for the whole wait, the retries and request timeouts inside each poll included: then
+        :class:`WaitTimeoutError` is raised with the last batch seen. A server that never answered (a wrong
+        host or port) ends the wait at once; once it has answered, failing polls are tolerated for
+        ``max_outage`` seconds in a row, and then the last error is raised.
         """
-        state = WaitState(batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update)
+        state = WaitState(
+            batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage
+        )
         while True:
             try:
-                if state.observe(self.retrieve(batch_id)):
-                    return state.last  # type: ignore[return-value]
+                with _http.deadline_scope(state.deadline):
+                    batch = self.retrieve(batch_id)
+                if state.observe(batch):
+                    return batch
             except TRANSIENT as error:
                 state.failed(error)
             _http.sleep(state.next_delay())
@@ -152,14 +173,23 @@ class Batches:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
     ) -> builtins.list[Batch]:
-        """Wait for several batches, polling each once per round; returns them in the order given."""
-        states = {i: WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update) for i in batch_ids}
+        """Wait for several batches, polling each once per round; returns them in the order given.
+
+        ``timeout`` and ``max_outage`` are as in :meth:`wait`.
+        """
+        states = {
+            i: WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage)
+            for i in batch_ids
+        }
         pending = list(dict.fromkeys(batch_ids))
         while True:
             for batch_id in list(pending):
                 try:
-                    if states[batch_id].observe(self.retrieve(batch_id)):
+                    with _http.deadline_scope(states[batch_id].deadline):
+                        batch = self.retrieve(batch_id)
+                    if states[batch_id].observe(batch):
                         pending.remove(batch_id)
                 except TRANSIENT as error:
                     states[batch_id].failed(error)
@@ -168,16 +198,24 @@ class Batches:
             _http.sleep(min(states[i].next_delay() for i in pending))
 
     def results(
-        self, batch: Batch | str, *, expected_ids: Iterable[str] | None = None, skip_bad_lines: bool = False
+        self,
+        batch: Batch | str,
+        *,
+        expected_ids: Iterable[str] | None = None,
+        skip_bad_lines: bool = False,
+        partial: bool = False,
     ) -> Iterator[BatchResult]:
         """Stream the results of a batch: the output file, then the error file, one line at a time.
 
         Each custom_id is yielded once; with ``expected_ids`` (the input's), ids that neither file answers are
         yielded last with ``source="missing"``. A malformed line raises :class:`ResultLineError` unless
         ``skip_bad_lines``. A download that breaks off resumes where it stopped. Memory stays constant.
+        A batch that has not ended raises :class:`BatchNotFinishedError`, unless ``partial`` asks for the
+        results it has so far.
         """
         if isinstance(batch, str):
             batch = self.retrieve(batch)
+        _check_finished(batch, partial)
         accountant = Accountant(expected_ids)
         first = accountant.first
         for source, file_ref in _result_sources(batch):
@@ -243,6 +281,9 @@ class AsyncBatches:
         spec = create_spec(input_file_id, endpoint, completion_window, _keyed(metadata, idempotency_key), replace_model)
         if idempotency_key is None:
             return parse_batch(await self._sender.send(spec))
+        existing = await self.find(idempotency_key)
+        if existing is not None:
+            return existing
         for attempt in range(self._sender.max_retries + 1):
             try:
                 return parse_batch(await self._sender.send(spec))
@@ -287,19 +328,23 @@ class AsyncBatches:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
     ) -> Batch:
         """Poll until the batch is terminal; see :meth:`Batches.wait`."""
-        state = WaitState(batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update)
+        state = WaitState(
+            batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage
+        )
         return await self._wait(state, None)
 
     async def _wait(self, state: WaitState, gate: Any) -> Batch:
         while True:
             try:
-                if gate is None:
-                    batch = await self.retrieve(state.batch_id)
-                else:
-                    async with gate:
+                with _http.deadline_scope(state.deadline):
+                    if gate is None:
                         batch = await self.retrieve(state.batch_id)
+                    else:
+                        async with gate:
+                            batch = await self.retrieve(state.batch_id)
                 if state.observe(batch):
                     return batch
             except TRANSIENT as error:
@@ -314,24 +359,47 @@ class AsyncBatches:
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         max_concurrency: int = 8,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
     ) -> builtins.list[Batch]:
-        """Wait for many batches at once with at most ``max_concurrency`` polls in flight; results in order."""
+        """Wait for many batches at once with at most ``max_concurrency`` polls in flight; results in order.
+
+        If one wait fails, the others are cancelled (no polling task outlives the call) and its error is raised.
+        """
         import asyncio  # not at module level: the sync client should not pay for it
 
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
         gate = asyncio.Semaphore(max_concurrency)
         unique = list(dict.fromkeys(batch_ids))
-        states = [WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update) for i in unique]
-        done = dict(zip(unique, await asyncio.gather(*(self._wait(s, gate) for s in states)), strict=True))
+        states = [
+            WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage)
+            for i in unique
+        ]
+        tasks = [asyncio.ensure_future(self._wait(s, gate)) for s in states]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            for task in tasks:
+                task.cancel()  # a no-op for the finished ones
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        done = {state.batch_id: task.result() for state, task in zip(states, tasks, strict=True)}
         return [done[i] for i in batch_ids]
 
     async def results(
-        self, batch: Batch | str, *, expected_ids: Iterable[str] | None = None, skip_bad_lines: bool = False
+        self,
+        batch: Batch | str,
+        *,
+        expected_ids: Iterable[str] | None = None,
+        skip_bad_lines: bool = False,
+        partial: bool = False,
     ) -> AsyncIterator[BatchResult]:
         """Stream the results of a batch; see :meth:`Batches.results`."""
         if isinstance(batch, str):
             batch = await self.retrieve(batch)
+        _check_finished(batch, partial)
         accountant = Accountant(expected_ids)
         first = accountant.first
         for source, file_ref in _result_sources(batch):

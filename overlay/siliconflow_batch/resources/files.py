@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import httpx
 
 from .. import _http
+from .._atomic import atomic_write, check_destination
 from .._exceptions import APIConnectionError
 from .._http import AsyncSender, RequestSpec, Sender
 from .._requests import content_request
@@ -24,26 +22,17 @@ __all__ = ["AsyncFiles", "Files"]
 PathLike = str | os.PathLike[str]
 
 
-@contextmanager
-def _atomic_target(destination: Path) -> Iterator[IO[bytes]]:
-    """A temporary file beside ``destination`` that replaces it only when the block succeeds."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, destination)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-
-
 def _broken(spec: RequestSpec, error: httpx.HTTPError, attempts: int) -> APIConnectionError:
-    return APIConnectionError(
-        f"GET {spec.url}: the download broke off {attempts} times, last with {type(error).__name__}: {error}"
-    )
+    where = spec.url.split("?", 1)[0]  # a presigned URL's query is its signature: never quoted
+    return APIConnectionError(f"GET {where}: the download broke off {attempts} times, last with {type(error).__name__}")
+
+
+def _target(destination: PathLike) -> Path:
+    target = Path(destination)
+    with contextlib.suppress(OSError):  # check_destination says what is wrong with the path
+        target.parent.mkdir(parents=True, exist_ok=True)
+    check_destination(target)
+    return target
 
 
 class Files:
@@ -74,11 +63,11 @@ class Files:
         started again, up to ``max_retries`` times.
         """
         spec = content_request(file_id_or_url)
-        target = Path(destination)
+        target = _target(destination)
         attempts = 0
         while True:
             try:
-                with _atomic_target(target) as out:
+                with atomic_write(target) as out:
                     response = self._sender.send(spec, stream=True)
                     try:
                         for chunk in response.iter_bytes():
@@ -112,11 +101,11 @@ class AsyncFiles:
     async def download(self, file_id_or_url: str, destination: PathLike) -> Path:
         """Save a file atomically; see :meth:`Files.download`."""
         spec = content_request(file_id_or_url)
-        target = Path(destination)
+        target = _target(destination)
         attempts = 0
         while True:
             try:
-                with _atomic_target(target) as out:
+                with atomic_write(target) as out:
                     response = await self._sender.send(spec, stream=True)
                     try:
                         async for chunk in response.aiter_bytes():

@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from .._exceptions import InputValidationError
+from .._exceptions import InputValidationError, Problem
 from .._http import AsyncSender, RequestSpec, Sender
 from .._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
 from .._requests import (
@@ -87,10 +87,13 @@ def create_spec(
 
 
 def checked_file(path: str | os.PathLike[str], validate: bool, replace_model: str | None) -> Path:
-    """The upload's path, validated first unless told not to."""
+    """The upload's path, validated first unless told not to; never a path that cannot be read as a file."""
     file = Path(path)
     if validate:
         validate_requests(file, replace_model=replace_model).raise_for_problems()
+    elif not file.is_file():
+        reason = "is a directory, not a file" if file.is_dir() else "does not exist or is not a regular file"
+        raise InputValidationError(f"{file} cannot be uploaded", [Problem("file", reason)])
     return file
 
 
