@@ -132,9 +132,10 @@ Client = SiliconFlow | AsyncSiliconFlow
 def make_client(mode: str, api: FakeAPI, **options: Any) -> Client:
     """A sync or async client whose requests go to ``api``."""
     transport = httpx.MockTransport(api)
+    options.setdefault("api_key", KEY)
     if mode == "sync":
-        return SiliconFlow(api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=transport), **options)
-    return AsyncSiliconFlow(api_key=KEY, base_url=BASE, http_client=httpx.AsyncClient(transport=transport), **options)
+        return SiliconFlow(base_url=BASE, http_client=httpx.Client(transport=transport), **options)
+    return AsyncSiliconFlow(base_url=BASE, http_client=httpx.AsyncClient(transport=transport), **options)
 
 
 def run(value: Any) -> Any:

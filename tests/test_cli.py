@@ -17,22 +17,8 @@ from siliconflow_batch import cli
 from siliconflow_batch.resources import Batches
 from siliconflow_batch.testing import Emulator
 
+from cli_support import MODEL, Run, write_requests
 from fakes import FakeClock
-
-MODEL = "deepseek-ai/DeepSeek-V3"
-
-
-def _write(path: Path, count: int = 6, *, fail: frozenset[int] = frozenset({2}), bad: bool = False) -> Path:
-    lines = []
-    for i in range(count):
-        body: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": f"q{i}"}]}
-        if i in fail:
-            body["max_tokens"] = 10**6
-        lines.append(
-            {"custom_id": "dup" if bad else f"r{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}
-        )
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
 
 
 @pytest.fixture
@@ -46,16 +32,6 @@ def url(emulator: Emulator) -> Iterator[str]:
         yield server.url
 
 
-class Run:
-    """The outcome of one command: exit code, stdout, stderr."""
-
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
 def sfb(url: str, *args: str) -> Run:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=stderr)
@@ -63,10 +39,10 @@ def sfb(url: str, *args: str) -> Run:
 
 
 def test_validate_ok_and_bad(tmp_path: Path, url: str) -> None:
-    good = sfb(url, "validate", str(_write(tmp_path / "good.jsonl")))
+    good = sfb(url, "validate", str(write_requests(tmp_path / "good.jsonl")))
     assert good.code == 0
     assert f"OK, 6 requests, model {MODEL}" in good.out
-    bad = sfb(url, "validate", str(_write(tmp_path / "bad.jsonl", bad=True)), "--json")
+    bad = sfb(url, "validate", str(write_requests(tmp_path / "bad.jsonl", bad=True)), "--json")
     assert bad.code == 2
     report = bad.json()
     assert report["ok"] is False
@@ -74,7 +50,7 @@ def test_validate_ok_and_bad(tmp_path: Path, url: str) -> None:
 
 
 def test_submit_of_an_invalid_file_exits_2_and_uploads_nothing(tmp_path: Path, url: str, emulator: Emulator) -> None:
-    result = sfb(url, "submit", str(_write(tmp_path / "bad.jsonl", bad=True)), "--wait")
+    result = sfb(url, "submit", str(write_requests(tmp_path / "bad.jsonl", bad=True)), "--wait")
     assert result.code == 2
     assert "line 2: custom_id: 'dup' is already used on line 1" in result.out
     assert emulator.requests["POST /files"] == 0
@@ -86,7 +62,7 @@ def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:
     result = sfb(
         url,
         "submit",
-        str(_write(tmp_path / "in.jsonl")),
+        str(write_requests(tmp_path / "in.jsonl")),
         "--wait",
         "--poll-interval",
         "5",
@@ -114,7 +90,7 @@ def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:
 
 
 def test_get_list_cancel_files_and_results(tmp_path: Path, url: str, clock: FakeClock) -> None:
-    created = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--json")
+    created = sfb(url, "submit", str(write_requests(tmp_path / "in.jsonl")), "--json")
     assert created.code == 0
     batch_id = created.json()["id"]
     got = sfb(url, "get", batch_id)
@@ -140,7 +116,7 @@ def test_get_list_cancel_files_and_results(tmp_path: Path, url: str, clock: Fake
 
 
 def test_wait_exits_1_when_the_batch_is_cancelled(tmp_path: Path, url: str, clock: FakeClock) -> None:
-    batch_id = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--json").json()["id"]
+    batch_id = sfb(url, "submit", str(write_requests(tmp_path / "in.jsonl")), "--json").json()["id"]
     assert sfb(url, "cancel", batch_id, "--json").json()["status"] == "cancelling"
     result = sfb(url, "wait", batch_id, "--poll-interval", "5")
     assert result.code == 1
@@ -148,7 +124,7 @@ def test_wait_exits_1_when_the_batch_is_cancelled(tmp_path: Path, url: str, cloc
 
 
 def test_wait_timeout_is_an_error(tmp_path: Path, url: str) -> None:
-    batch_id = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--json").json()["id"]
+    batch_id = sfb(url, "submit", str(write_requests(tmp_path / "in.jsonl")), "--json").json()["id"]
     result = sfb(url, "wait", batch_id, "--poll-interval", "5", "--timeout", "12")
     assert result.code == 1
     assert "not done after the wait timeout" in result.err
@@ -182,7 +158,7 @@ def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path: Path, url: str, monkeypat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Batches, "wait", interrupted)
-    result = sfb(url, "submit", str(_write(tmp_path / "in.jsonl")), "--wait")
+    result = sfb(url, "submit", str(write_requests(tmp_path / "in.jsonl")), "--wait")
     assert result.code == 130
     assert "the batch keeps running on the server; resume with: siliconflow-batch wait batch_" in result.err
 
@@ -196,7 +172,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, url: str) -> None:
     code = cli.main(
         [
             "submit",
-            str(_write(tmp_path / "in.jsonl")),
+            str(write_requests(tmp_path / "in.jsonl")),
             "--wait",
             "--poll-interval",
             "5",
