@@ -118,7 +118,7 @@ from siliconflow_batch.testing import Emulator
 from siliconflow_batch.testing._engine import StoredBatch
 total = int(sys.argv[1])
 emulator = Emulator(stage_seconds=0.0)
-line = b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"Qwen/Qwen3-8B",'
+line = b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"Qwen/QwQ-32B",'
 line += b'"messages":[{"role":"user","content":"x"}]}}\n'
 file = emulator.engine.add_file("in.jsonl", "batch", line, 0)
 for i in range(total):
@@ -378,7 +378,7 @@ def case_validate(lines: int, megabytes: float, rounds: int) -> list[Row]:
                             "custom_id": f"r{i}",
                             "method": "POST",
                             "url": "/v1/chat/completions",
-                            "body": {"model": "Qwen/Qwen3-8B", "messages": [{"role": "user", "content": padding}]},
+                            "body": {"model": "Qwen/QwQ-32B", "messages": [{"role": "user", "content": padding}]},
                         }
                     )
                     + "\n"

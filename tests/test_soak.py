@@ -48,7 +48,7 @@ def _write_job(directory: Path, job: int) -> tuple[Path, list[str]]:
                     "custom_id": cid,
                     "method": "POST",
                     "url": "/v1/chat/completions",
-                    "body": {"model": "Qwen/Qwen3-8B", "messages": [{"role": "user", "content": cid}]},
+                    "body": {"model": "Qwen/QwQ-32B", "messages": [{"role": "user", "content": cid}]},
                 }
             )
             + "\n"

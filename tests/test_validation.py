@@ -109,15 +109,15 @@ def test_each_rule_reports_its_line(tmp_path: Path, line: Any, expected: Problem
 
 
 def test_mixed_models_need_replace_model(tmp_path: Path) -> None:
-    other = _request("b", body={"model": "Qwen/Qwen3-8B", "messages": [{"role": "user", "content": "x"}]})
+    other = _request("b", body={"model": "Qwen/QwQ-32B", "messages": [{"role": "user", "content": "x"}]})
     path = _write(tmp_path, _request("a"), other)
     (problem,) = validate_requests(path).problems
     assert problem.field == "body.model"
     assert problem.line == 2
-    assert "found 2: deepseek-ai/DeepSeek-V3 (line 1), Qwen/Qwen3-8B (line 2)" in problem.message
+    assert "found 2: deepseek-ai/DeepSeek-V3 (line 1), Qwen/QwQ-32B (line 2)" in problem.message
     assert "replace_model=" in problem.message
     assert "--model" in problem.message
-    assert validate_requests(path, replace_model="Qwen/Qwen3-8B").ok
+    assert validate_requests(path, replace_model="Qwen/QwQ-32B").ok
 
 
 def test_only_custom_id_and_messages_are_required(tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_one_giant_line_is_reported_in_bounded_memory(tmp_path: Path, monkeypatc
 
 def test_replace_model_allows_lines_without_a_model(tmp_path: Path) -> None:
     path = _write(tmp_path, _request("a", body={"messages": [{"role": "user", "content": "x"}]}))
-    assert validate_requests(path, replace_model="Qwen/Qwen3-8B").ok
+    assert validate_requests(path, replace_model="Qwen/QwQ-32B").ok
 
 
 def test_blank_line_in_the_middle_is_reported(tmp_path: Path) -> None:
@@ -262,7 +262,7 @@ def test_create_accepts_the_window_bounds(mode: str, api: FakeAPI, window: str) 
             input_file_id="file-in",
             completion_window=window,
             metadata={"job": "nightly"},
-            replace_model="Qwen/Qwen3-8B",
+            replace_model="Qwen/QwQ-32B",
         )
     )
     assert created.completion_window == window
@@ -271,7 +271,7 @@ def test_create_accepts_the_window_bounds(mode: str, api: FakeAPI, window: str) 
         "endpoint": "/v1/chat/completions",
         "completion_window": window,
         "metadata": {"job": "nightly"},
-        "replace": {"model": "Qwen/Qwen3-8B"},
+        "replace": {"model": "Qwen/QwQ-32B"},
     }
 
 

@@ -77,7 +77,7 @@ def test_wheel_installs_into_a_fresh_venv_and_imports(wheel: Path, tmp_path: Pat
         "emulator = Emulator()\n"
         "path = pathlib.Path(sys.argv[1])\n"
         'path.write_text(\'{"custom_id":"a","method":"POST","url":"/v1/chat/completions",\'\n'
-        '                \'"body":{"model":"Qwen/Qwen3-8B","messages":[{"role":"user","content":"x"}]}}\\n\')\n'
+        '                \'"body":{"model":"Qwen/QwQ-32B","messages":[{"role":"user","content":"x"}]}}\\n\')\n'
         "with emulator.serve() as server:\n"
         "    client = SiliconFlow(api_key=emulator.api_key, base_url=server.url)\n"
         "    batch = client.batches.create(input_file_id=client.files.upload(path).id)\n"

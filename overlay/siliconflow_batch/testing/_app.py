@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import io
 import json
 import random
 import re
@@ -13,11 +12,22 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from ..validation import (
+    CHAT_COMPLETIONS,
+    MAX_FILE_BYTES,
+    MAX_LINES,
+    MAX_METADATA_KEY,
+    MAX_METADATA_PAIRS,
+    MAX_METADATA_VALUE,
+    MAX_WINDOW_HOURS,
+    MIN_WINDOW_HOURS,
+    WINDOW,
+)
 from ._engine import DEFAULT_MODELS, Engine, StoredBatch
 
 if TYPE_CHECKING:
@@ -26,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
 
 FAULT_KINDS = ("overloaded", "gateway_timeout", "rate_limit", "slow", "drop", "truncate")
-WINDOW = re.compile(r"(\d+)h")
 _ROUTES = re.compile(
     r"(POST|GET) /files|GET /files/[^/]+/content|(POST|GET) /batches|GET /batches/[^/]+"
     r"|POST /batches/[^/]+/cancel"
@@ -35,7 +44,10 @@ _ROUTES = re.compile(
 
 @dataclass
 class EmulatedResponse:
-    """What the emulator answers: status, headers and body, or a broken connection (``drop``/``truncate``)."""
+    """What the emulator answers: status, headers and body, or a broken connection (``drop``/``truncate``).
+
+    A stored file is answered as ``file`` (a path, streamed by the server) instead of ``body``.
+    """
 
     status: int
     body: bytes = b""
@@ -43,6 +55,7 @@ class EmulatedResponse:
     drop: bool = False
     truncate: bool = False
     delay: float = 0.0
+    file: Path | None = None
 
 
 def _json(status: int, body: Any) -> EmulatedResponse:
@@ -164,8 +177,22 @@ class Emulator:
 
     # --- requests ----------------------------------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> EmulatedResponse:
-        """Answer one request (``target`` is the path with its query)."""
+    def refuse_early(self, method: str, target: str, headers: dict[str, str]) -> EmulatedResponse | None:
+        """The answer to a request that is refused on its head alone (no route, wrong key), before its body.
+
+        A server calls this before reading a body, so that a wrong key costs no upload. None: read on.
+        """
+        path = unquote(urlsplit(target).path)
+        if not path.startswith(self.base_path + "/"):
+            return _text(404, "404 page not found")
+        if not _ROUTES.fullmatch(f"{method} {path[len(self.base_path) :]}"):
+            return _text(404, "404 page not found")
+        if headers.get("authorization") != f"Bearer {self.api_key}":
+            return _json(401, "Invalid token")
+        return None
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes | IO[bytes]) -> EmulatedResponse:
+        """Answer one request (``target`` is the path with its query; ``body`` bytes or a readable file)."""
         parts = urlsplit(target)
         path = unquote(parts.path)
         if not path.startswith(self.base_path + "/"):
@@ -201,7 +228,7 @@ class Emulator:
         return response
 
     def _route(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes | IO[bytes]
     ) -> EmulatedResponse:
         segments = path.strip("/").split("/")
         now = self.clock()
@@ -213,7 +240,7 @@ class Emulator:
             case "GET", ["files", file_id, "content"]:
                 return self._content(file_id)
             case "POST", ["batches"]:
-                return self._create(body, now)
+                return self._create(body if isinstance(body, bytes) else body.read(), now)
             case "GET", ["batches"]:
                 return self._list_batches(query, now)
             case "GET", ["batches", batch_id]:
@@ -224,24 +251,43 @@ class Emulator:
 
     # --- files ---------------------------------------------------------------------------------------------------
 
-    def _upload(self, content_type: str, body: bytes, now: float) -> EmulatedResponse:
+    def _upload(self, content_type: str, body: bytes | IO[bytes], now: float) -> EmulatedResponse:
         if not content_type.startswith("multipart/form-data"):
             return _bad_request("the upload must be multipart/form-data")
-        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        from python_multipart import FormParser  # the emulator extra: a streaming parser, files never in memory
+
+        fields: dict[str, bytes] = {}
+        files: list[tuple[str, str, IO[bytes]]] = []
+        parser = FormParser(
+            "multipart/form-data",
+            on_field=lambda f: fields.__setitem__((f.field_name or b"").decode(), f.value or b""),
+            on_file=lambda f: files.append(
+                ((f.field_name or b"").decode(), (f.file_name or b"").decode("utf-8", "replace"), f.file_object)
+            ),
+            boundary=_boundary(content_type),
+            config={"MAX_MEMORY_FILE_SIZE": 1024**2, "UPLOAD_DIR": str(self.engine.blob_dir)},
         )
-        fields: dict[str, tuple[str | None, bytes]] = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
-                fields[name] = (part.get_filename(), payload)
-        if fields.get("purpose", (None, b""))[1] != b"batch":
-            return _bad_request("purpose must be batch")
-        if "file" not in fields:
-            return _bad_request("file is required")
-        filename, content = fields["file"]
-        stored = self.engine.add_file(filename or "upload.jsonl", "batch", content, now)
+        stream = io.BytesIO(body) if isinstance(body, bytes) else body
+        try:
+            while chunk := stream.read(1024**2):
+                parser.write(chunk)
+            parser.finalize()
+        except Exception as exc:  # the parser's own errors: a malformed body is the client's fault
+            return _bad_request(f"the multipart body cannot be read: {type(exc).__name__}")
+        try:
+            if fields.get("purpose") != b"batch":
+                return _bad_request("purpose must be batch")
+            uploaded = [f for f in files if f[0] == "file"]
+            if not uploaded:
+                return _bad_request("file is required")
+            _, filename, handle = uploaded[0]
+            if not filename.lower().endswith(".jsonl"):
+                return _bad_request("only JSONL files (.jsonl) are accepted for batch")
+            handle.seek(0)
+            stored = self.engine.add_file(filename, "batch", handle, now)
+        finally:
+            for _, _, handle in files:
+                handle.close()
         self.engine.save()
         return _envelope(
             {
@@ -283,10 +329,10 @@ class Emulator:
         return _envelope({"data": items, "object": "file"})
 
     def _content(self, file_id: str) -> EmulatedResponse:
-        content = self.engine.contents.get(file_id)
-        if content is None:
+        path = self.engine.path_of(file_id)
+        if path is None:
             return _text(404, "404 page not found")
-        return EmulatedResponse(200, content, {"Content-Type": "application/octet-stream"})
+        return EmulatedResponse(200, headers={"Content-Type": "application/octet-stream"}, file=path)
 
     # --- batches -------------------------------------------------------------------------------------------------
 
@@ -303,6 +349,10 @@ class Emulator:
         source = self.engine.files.get(data["input_file_id"])
         if source is None:
             return _bad_request(f"input_file_id {data['input_file_id']} does not exist")
+        if source.line_count > MAX_LINES:
+            return _bad_request(f"the input file has {source.line_count} lines; the limit is {MAX_LINES}")
+        if source.bytes > MAX_FILE_BYTES:
+            return _bad_request(f"the input file has {source.bytes} bytes; the limit is {MAX_FILE_BYTES}")
         replace = data.get("replace") or {}
         stored = StoredBatch(
             id=self.engine.new_id("batch_"),
@@ -351,7 +401,7 @@ class Emulator:
                 return _bad_request(f"after {after} is not a batch id")
             start = positions[after] + 1
         page = ordered[start : start + limit]
-        data = [self.engine.view(b, now) for b in page]
+        data = [self.engine.view(b, now, listed=True) for b in page]
         return _json(
             200,
             {
@@ -368,16 +418,27 @@ def _create_problem(data: dict[str, Any]) -> str | None:
     for name in ("input_file_id", "endpoint", "completion_window"):
         if not isinstance(data.get(name), str) or not data[name]:
             return f"{name} is required"
-    if data["endpoint"] != "/v1/chat/completions":
-        return "endpoint must be /v1/chat/completions"
+    if data["endpoint"] != CHAT_COMPLETIONS:
+        return f"endpoint must be {CHAT_COMPLETIONS}"
     match = WINDOW.fullmatch(data["completion_window"])
-    if match is None or not 24 <= int(match.group(1)) <= 336:
-        return "completion_window must be between 24h and 336h"
+    if match is None or not MIN_WINDOW_HOURS <= int(match.group(1)) <= MAX_WINDOW_HOURS:
+        return f"completion_window must be between {MIN_WINDOW_HOURS}h and {MAX_WINDOW_HOURS}h"
+    replace = data.get("replace")
+    if replace is not None and (not isinstance(replace, dict) or not isinstance(replace.get("model", ""), str)):
+        return "replace must be an object like {\"model\": \"...\"}"
     metadata = data.get("metadata")
     if metadata is not None:
-        if not isinstance(metadata, dict) or len(metadata) > 16:
-            return "metadata must be an object of at most 16 pairs"
+        if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA_PAIRS:
+            return f"metadata must be an object of at most {MAX_METADATA_PAIRS} pairs"
         for key, value in metadata.items():
-            if len(key) > 64 or not isinstance(value, str) or len(value) > 512:
-                return "metadata keys are at most 64 characters and values strings of at most 512"
+            if len(key) > MAX_METADATA_KEY or not isinstance(value, str) or len(value) > MAX_METADATA_VALUE:
+                return (
+                    f"metadata keys are at most {MAX_METADATA_KEY} characters "
+                    f"and values strings of at most {MAX_METADATA_VALUE}"
+                )
     return None
+
+
+def _boundary(content_type: str) -> str | None:
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    return match.group(1) if match else None

@@ -10,14 +10,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import shutil
+import tempfile
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = ["DEFAULT_MODELS", "Engine", "StoredBatch", "StoredFile"]
 
+# The batch models of the vendor's guide (vendor-facts.md).
 DEFAULT_MODELS = frozenset(
-    {"deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-R1", "Qwen/Qwen3-8B", "Qwen/Qwen2.5-72B-Instruct"}
+    {
+        "deepseek-ai/DeepSeek-V3",
+        "deepseek-ai/DeepSeek-R1",
+        "Qwen/QwQ-32B",
+        "deepseek-ai/DeepSeek-V3.1-Terminus",
+        "moonshotai/Kimi-K2-Instruct-0905",
+    }
 )
 IN_PROGRESS_STAGES = 3  # in_progress lasts three stages, counts rising as it goes
 MAX_TOKENS = 16384  # a request asking for more fails, like an unknown model: it lands in the error file
@@ -65,13 +76,16 @@ class _Line:
 
 @dataclass
 class Engine:
-    """Files, batches and their progress. Not thread-safe on its own: the app serialises calls."""
+    """Files, batches and their progress. Not thread-safe on its own: the app serialises calls.
+
+    File contents live on disk (in ``state_dir``, or a temporary folder removed with the engine), never in
+    memory: an upload of hundreds of megabytes costs the emulator a few buffers.
+    """
 
     stage_seconds: float = 1.0
     models: frozenset[str] = DEFAULT_MODELS
     state_dir: Path | None = None
     files: dict[str, StoredFile] = field(default_factory=dict)
-    contents: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, StoredBatch] = field(default_factory=dict)
     counter: int = 0
     # Caches: input files never change, and the list order only changes when a batch is added.
@@ -81,7 +95,21 @@ class Engine:
 
     def __post_init__(self) -> None:
         if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self.blob_dir = self.state_dir
             self._load()
+        else:
+            self.blob_dir = Path(tempfile.mkdtemp(prefix="siliconflow-emulator-"))
+            weakref.finalize(self, shutil.rmtree, self.blob_dir, ignore_errors=True)
+
+    def path_of(self, file_id: str) -> Path | None:
+        """Where a stored file's bytes are, or None for an unknown id."""
+        return self.blob_dir / f"{file_id}.bin" if file_id in self.files else None
+
+    def read(self, file_id: str) -> bytes:
+        """A stored file's bytes (for small files and the in-process transport)."""
+        path = self.path_of(file_id)
+        return path.read_bytes() if path is not None else b""
 
     # --- ids and persistence -------------------------------------------------------------------------------
 
@@ -95,11 +123,6 @@ class Engine:
         """Write the state to ``state_dir`` (when there is one), file contents included."""
         if self.state_dir is None:
             return
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        for file_id, content in self.contents.items():
-            path = self.state_dir / f"{file_id}.bin"
-            if not path.exists():
-                path.write_bytes(content)
         state = {
             "counter": self.counter,
             "files": [asdict(f) for f in self.files.values()],
@@ -119,18 +142,25 @@ class Engine:
         for item in state["files"]:
             stored = StoredFile(**item)
             self.files[stored.id] = stored
-            self.contents[stored.id] = (self.state_dir / f"{stored.id}.bin").read_bytes()
         for item in state["batches"]:
             self.batches[item["id"]] = StoredBatch(**item)
 
     # --- files ----------------------------------------------------------------------------------------------
 
-    def add_file(self, filename: str, purpose: str, content: bytes, now: float) -> StoredFile:
-        """Store a file."""
-        lines = sum(1 for line in content.splitlines() if line.strip())
-        stored = StoredFile(self.new_id("file-"), filename, purpose, int(now), len(content), lines)
+    def add_file(self, filename: str, purpose: str, content: bytes | IO[bytes], now: float) -> StoredFile:
+        """Store a file, from bytes or copied from an open binary file in bounded pieces."""
+        file_id = self.new_id("file-")
+        path = self.blob_dir / f"{file_id}.bin"
+        with path.open("wb") as out:
+            if isinstance(content, bytes):
+                out.write(content)
+            else:
+                shutil.copyfileobj(content, out, 1024**2)
+        size, lines = os.path.getsize(path), 0
+        with path.open("rb") as handle:
+            lines = sum(1 for line in handle if line.strip())
+        stored = StoredFile(file_id, filename, purpose, int(now), size, lines)
         self.files[stored.id] = stored
-        self.contents[stored.id] = content
         return stored
 
     # --- batches --------------------------------------------------------------------------------------------
@@ -139,8 +169,11 @@ class Engine:
         """The completion window in seconds."""
         return int(batch.completion_window.removesuffix("h")) * 3600.0
 
-    def view(self, batch: StoredBatch, now: float) -> dict[str, Any]:
-        """The Batch object the API returns for ``batch`` at time ``now``; produces result files once done."""
+    def view(self, batch: StoredBatch, now: float, *, listed: bool = False) -> dict[str, Any]:
+        """The Batch object the API returns for ``batch`` at time ``now``; produces result files once done.
+
+        ``file_name`` is in list views only, as the vendor's (and our spec's) list page has it.
+        """
         lines = self._lines(batch)
         total = len(lines)
         s = self.stage_seconds
@@ -221,7 +254,7 @@ class Engine:
             **stamps,
             "request_counts": counts,
             "metadata": batch.metadata,
-            "file_name": batch.file_name,
+            **({"file_name": batch.file_name} if listed else {}),
         }
 
     def add_batch(self, batch: StoredBatch) -> None:
@@ -243,28 +276,14 @@ class Engine:
         return cached
 
     def _parse(self, batch: StoredBatch) -> list[_Line]:
-        lines = []
-        for raw in self.contents.get(batch.input_file_id, b"").splitlines():
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-                body = data["body"]
-                messages = body["messages"]
-                prompt = str(messages[-1].get("content", ""))
-                max_tokens = body.get("max_tokens", 0)
-                lines.append(
-                    _Line(
-                        str(data["custom_id"]),
-                        str(body.get("model", "")),
-                        prompt,
-                        True,
-                        max_tokens if isinstance(max_tokens, int) else 0,
-                    )
-                )
-            except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-                custom_id = data.get("custom_id") if isinstance(data, dict) else None
-                lines.append(_Line(str(custom_id or f"line-{len(lines) + 1}"), "", "", valid=False))
+        lines: list[_Line] = []
+        path = self.path_of(batch.input_file_id)
+        if path is None:
+            return lines
+        with path.open("rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    lines.append(_parse_line(raw, len(lines) + 1))
         return lines
 
     def _served(self, line: _Line, batch: StoredBatch) -> bool:
@@ -340,6 +359,26 @@ class Engine:
             },
             "error": None,
         }
+
+
+def _parse_line(raw: bytes, number: int) -> _Line:
+    """One input line as the model service sees it; a line it cannot read keeps its own custom_id if it has one."""
+    data: Any = None
+    try:
+        data = json.loads(raw)
+        body = data["body"]
+        prompt = str(body["messages"][-1].get("content", ""))
+        max_tokens = body.get("max_tokens", 0)
+        return _Line(
+            str(data["custom_id"]),
+            str(body.get("model", "")),
+            prompt,
+            True,
+            max_tokens if isinstance(max_tokens, int) else 0,
+        )
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
+        custom_id = data.get("custom_id") if isinstance(data, dict) else None
+        return _Line(str(custom_id) if custom_id else f"line-{number}", "", "", valid=False)
 
 
 def _expired(line: _Line) -> dict[str, Any]:

@@ -39,9 +39,10 @@ def make_transport(emulator: Emulator) -> httpx.MockTransport:
             time.sleep(answer.delay)
         if answer.drop:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        body = answer.file.read_bytes() if answer.file is not None else answer.body
         if answer.truncate:
-            headers = {**answer.headers, "Content-Length": str(len(answer.body))}
-            return httpx.Response(answer.status, headers=headers, stream=_CutStream(answer.body))
-        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
+            headers = {**answer.headers, "Content-Length": str(len(body))}
+            return httpx.Response(answer.status, headers=headers, stream=_CutStream(body))
+        return httpx.Response(answer.status, headers=answer.headers, content=body)
 
     return httpx.MockTransport(handler)
