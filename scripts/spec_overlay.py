@@ -45,6 +45,10 @@ class StaleCorrectionError(CorrectionError):
         self.correction = correction
 
 
+class _StaleAction(Exception):
+    """One action that no longer applies; the correction collects them and says which to delete."""
+
+
 @dataclass(frozen=True)
 class Correction:
     """One named correction: a reason and the overlay actions that carry it out."""
@@ -96,11 +100,29 @@ def apply_corrections(
         if correction.id in skipped:
             continue
         before = copy.deepcopy(result)
+        stale: list[tuple[int, dict[str, Any], str]] = []
         for number, action in enumerate(correction.actions, start=1):
-            result = _apply_action(result, correction.id, number, action, strict)
-        if strict and result == before:
-            raise StaleCorrectionError(correction.id, "its actions together change nothing")
+            try:
+                result = _apply_action(result, correction.id, number, action, strict)
+            except _StaleAction as why:
+                stale.append((number, action, str(why)))
+        if stale or (strict and result == before):
+            raise StaleCorrectionError(correction.id, _what_to_delete(correction, stale))
     return result
+
+
+def _what_to_delete(correction: Correction, stale: list[tuple[int, dict[str, Any], str]]) -> str:
+    """Which actions to delete from spec/corrections.yaml, quoted, so that no action still needed goes with them."""
+    total = len(correction.actions)
+    if not stale or len(stale) == total:
+        reasons = "; ".join(f"action {n}: {why}" for n, _, why in stale) or "its actions together change nothing"
+        return f"{reasons}. Delete the whole correction (all {total} of its actions) from spec/corrections.yaml."
+    lines = [f"{len(stale)} of its {total} actions no longer apply; the other {total - len(stale)} are still needed."]
+    for number, action, why in stale:
+        text = yaml.safe_dump([action], sort_keys=False, allow_unicode=True, width=200).rstrip()
+        quoted = "\n".join("    " + row for row in text.splitlines())
+        lines.append(f"action {number}: {why}. Delete only this action:\n{quoted}")
+    return "\n".join(lines)
 
 
 def _check_action(filename: str, index: int, action: Any) -> None:
@@ -130,7 +152,7 @@ def _apply_action(
     matches = [tuple(match.parts) for match in _JSONPATH.finditer(target, document)]
     if not matches:
         if strict:
-            raise StaleCorrectionError(name, f"action {number}: target {target} matches nothing")
+            raise _StaleAction(f"target {target} matches nothing")
         return document
     if "remove" in action:
         # Remove from the deepest and last match first so earlier indices stay valid.
@@ -144,7 +166,7 @@ def _apply_action(
         node = _resolve(document, parts)
         merged = _merge(copy.deepcopy(node), copy.deepcopy(update))
         if strict and merged == node:
-            raise StaleCorrectionError(name, f"action {number}: {target} already holds what the correction sets")
+            raise _StaleAction(f"{target} already holds what the correction sets")
         if not parts:
             document = merged
         else:

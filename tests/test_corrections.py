@@ -7,6 +7,7 @@ isolates the one left out.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -287,3 +288,59 @@ def test_stale_correction_fails_the_regeneration_by_name(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "stale correction 'unique-operation-ids'" in result.stderr
     assert "already holds what the correction sets" in result.stderr
+
+
+def _fix_the_list_page(tree: Path) -> None:
+    page = tree / "spec" / "fragments" / "siliconflow-list-batches.openapi.md"
+    fixed = page.read_text(encoding="utf-8").replace("operationId: getBatchEvaluationJob", "operationId: listBatches")
+    page.write_text(fixed, encoding="utf-8")
+
+
+def test_a_stale_action_is_named_and_quoted_and_the_others_kept(tmp_path: Path) -> None:
+    from helpers import copy_tree, run_regenerate
+
+    tree = copy_tree(tmp_path)
+    _fix_the_list_page(tree)
+    result = run_regenerate(tree, "--check")
+    assert result.returncode == 1
+    assert "1 of its 2 actions no longer apply; the other 1 are still needed" in result.stderr
+    assert "action 2: $.paths['/batches'].get already holds what the correction sets" in result.stderr
+    assert "Delete only this action:" in result.stderr
+    assert "operationId: listBatches" in result.stderr  # the action's own text, to find it in the file
+    assert "operationId: getBatch\n" not in result.stderr  # action 1 is still needed: not offered for deletion
+
+
+def test_deleting_a_whole_correction_that_is_still_needed_fails_the_type_check(tmp_path: Path) -> None:
+    # The vendor fixed one of the two pages; deleting the whole correction (not just the stale action) leaves the
+    # get operation named getBatchEvaluationJob. The overlay's static imports make mypy fail before any test.
+    import shutil
+
+    import yaml
+
+    from helpers import ROOT, copy_tree, run_regenerate
+
+    tree = copy_tree(tmp_path)
+    shutil.copytree(ROOT / "overlay", tree / "overlay", ignore=shutil.ignore_patterns("__pycache__"))
+    _fix_the_list_page(tree)
+    corrections = tree / "spec" / "corrections.yaml"
+    overlay = yaml.safe_load(corrections.read_text(encoding="utf-8"))
+    overlay["actions"] = [a for a in overlay["actions"] if a["x-correction"] != "unique-operation-ids"]
+    corrections.write_text(yaml.safe_dump(overlay, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    regenerated = run_regenerate(tree)
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert (
+        tree / "generated" / "siliconflow_batch_generated" / "api" / "default" / "get_batch_evaluation_job.py"
+    ).exists()
+    # --no-site-packages: the installed (editable) package would supply the old get_batch module.
+    command = ["mypy", "--strict", "--no-incremental", "--follow-imports=silent", "--no-site-packages"]
+    checked = subprocess.run(
+        [sys.executable, "-m", *command, "overlay/siliconflow_batch/_requests.py"],
+        cwd=tree,
+        env={**os.environ, "MYPYPATH": "overlay:generated"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert checked.returncode == 1, checked.stdout
+    assert 'Module "siliconflow_batch_generated.api.default" has no attribute "get_batch"' in checked.stdout

@@ -78,3 +78,17 @@ def test_page_without_yaml_block_is_refused(tmp_path: Path) -> None:
 def test_empty_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FragmentError, match="no fragments"):
         load_fragments(tmp_path)
+
+
+def test_transcribed_fragments_match_what_their_pages_show() -> None:
+    # spec/sources.yaml records, for a page without YAML, its method, path, statuses and response fields.
+    import yaml
+
+    sources = yaml.safe_load((FRAGMENTS.parent / "sources.yaml").read_text(encoding="utf-8"))["fragments"]
+    checked = {name: source["page"] for name, source in sources.items() if source.get("page")}
+    assert "siliconflow-cancel-batch.openapi.yaml" in checked
+    for name, page in checked.items():
+        operation = load_fragment(FRAGMENTS / name)["paths"][page["path"]][page["method"]]
+        assert set(page["statuses"]) <= set(operation["responses"]), name
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert list(ok["properties"]) == page["fields"], name
