@@ -25,3 +25,23 @@ ensure_venv() {
     fi
     echo "$want" > "$stamp"
 }
+
+# npm installs Prism for the contract tests (scripts/mock). Installed from Debian's packages when missing and
+# this user may (root, as on CI); otherwise the run stops here saying what to install.
+ensure_npm() {
+    command -v npm >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing npm from Debian's packages (one time, for the Prism contract tests)..." >&2
+        local log="$VENV/apt.log"
+        if (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm) >"$log" 2>&1 \
+            && command -v npm >/dev/null 2>&1; then
+            return 0
+        fi
+        echo "error: installing npm failed; the end of $log:" >&2
+        tail -n 20 "$log" >&2
+        exit 1
+    fi
+    echo "error: npm is needed for the Prism contract tests: install Node.js and npm (apt-get install npm)," >&2
+    echo "       or run pytest with SILICONFLOW_SKIP_CONTRACT=1 to skip them knowingly" >&2
+    exit 1
+}

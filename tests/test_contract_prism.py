@@ -51,9 +51,12 @@ def prism(request: pytest.FixtureRequest) -> Iterator[str]:
         if "Prism is listening" in line:
             break
         if not line and process.poll() is not None:
-            if not os.environ.get("CI") and process.returncode == 2:
-                pytest.skip("npm is not available to install Prism")
-            raise AssertionError("scripts/mock exited:\n" + "".join(lines))
+            if process.returncode == 2 and os.environ.get("SILICONFLOW_SKIP_CONTRACT") == "1":
+                pytest.skip("SILICONFLOW_SKIP_CONTRACT=1 and npm is not available to install Prism")
+            raise AssertionError(
+                "scripts/mock exited (scripts/test installs npm; set SILICONFLOW_SKIP_CONTRACT=1 to skip knowingly):\n"
+                + "".join(lines)
+            )
     else:
         process.kill()
         raise AssertionError("Prism did not start:\n" + "".join(lines[-20:]))

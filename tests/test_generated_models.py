@@ -121,12 +121,12 @@ def test_openai_errors_object_parses_into_its_model() -> None:
 
 
 def test_unknown_status_and_unknown_fields_are_kept() -> None:
-    batch = Batch.from_dict({**GET_PAGE_BODY, "status": "paused", "priority": 3})
+    batch = Batch.from_dict({**GET_PAGE_BODY, "status": "paused", "x_test_field_7f3a": 3})
     assert batch.status == "paused"
     assert isinstance(batch.status, BatchStatus)
     assert batch.status not in list(BatchStatus)  # kept raw, not mistaken for a known member
-    assert batch.additional_properties == {"priority": 3}
-    assert batch.to_dict() == {**GET_PAGE_BODY, "status": "paused", "priority": 3}
+    assert batch.additional_properties == {"x_test_field_7f3a": 3}
+    assert batch.to_dict() == {**GET_PAGE_BODY, "status": "paused", "x_test_field_7f3a": 3}
 
 
 def test_known_status_is_still_the_enum_member() -> None:

@@ -39,9 +39,9 @@ def _batch(spec: dict[str, Any]) -> dict[str, Any]:
     ("edit", "bump", "line"),
     [
         (
-            lambda s: _batch(s)["properties"].update(priority={"type": "integer"}),
+            lambda s: _batch(s)["properties"].update(x_test_field_7f3a={"type": "integer"}),
             "minor",
-            "[added] schema Batch.priority: optional field added",
+            "[added] schema Batch.x_test_field_7f3a: optional field added",
         ),
         (
             lambda s: _batch(s)["properties"].pop("file_name"),
