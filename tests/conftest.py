@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from siliconflow_batch import _http
+from siliconflow_batch.testing import Emulator, RunningServer
 
 from fakes import FakeAPI, FakeClock
 
@@ -29,3 +32,22 @@ def api() -> FakeAPI:
 def mode(request: pytest.FixtureRequest) -> str:
     """Run the test with the sync client and again with the async one."""
     return str(request.param)
+
+
+@pytest.fixture
+def emulator(clock: FakeClock) -> Emulator:
+    """An in-memory emulator on the test's fake clock: each stage of a batch takes 10 s of it."""
+    return Emulator(stage_seconds=10, clock=clock.monotonic)
+
+
+@pytest.fixture
+def server(emulator: Emulator) -> Iterator[RunningServer]:
+    """The emulator served on a loopback port for the test."""
+    with emulator.serve() as running:
+        yield running
+
+
+@pytest.fixture
+def url(server: RunningServer) -> str:
+    """The served emulator's base URL."""
+    return server.url

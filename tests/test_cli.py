@@ -6,7 +6,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,6 @@ from siliconflow_batch.testing import Emulator
 
 from cli_support import MODEL, Run, write_requests
 from fakes import FakeClock
-
-
-@pytest.fixture
-def emulator(clock: FakeClock) -> Emulator:
-    return Emulator(stage_seconds=10, clock=clock.monotonic)
-
-
-@pytest.fixture
-def url(emulator: Emulator) -> Iterator[str]:
-    with emulator.serve() as server:
-        yield server.url
 
 
 def sfb(url: str, *args: str) -> Run:

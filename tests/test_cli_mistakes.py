@@ -27,17 +27,6 @@ from cli_support import MODEL, Run, write_requests
 from fakes import FakeClock, batch
 
 
-@pytest.fixture
-def emulator(clock: FakeClock) -> Emulator:
-    return Emulator(stage_seconds=10, clock=clock.monotonic)
-
-
-@pytest.fixture
-def url(emulator: Emulator) -> Iterator[str]:
-    with emulator.serve() as server:
-        yield server.url
-
-
 def call(*args: str) -> Run:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = cli.main(list(args), stdout=stdout, stderr=stderr)

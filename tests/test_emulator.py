@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +39,6 @@ def _input(tmp_path: Path, count: int = 10, *, oversized: frozenset[int] = froze
         lines.append(json.dumps({"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}))
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-@pytest.fixture
-def emulator(clock: FakeClock) -> Emulator:
-    return Emulator(stage_seconds=10, clock=clock.monotonic)
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[Any]:
-    with emulator.serve() as running:
-        yield running
 
 
 def _client(mode: str, emulator: Emulator, server: Any, **options: Any) -> Any:

@@ -25,17 +25,6 @@ MODEL = "deepseek-ai/DeepSeek-V3"
 
 
 @pytest.fixture
-def emulator(clock: FakeClock) -> Emulator:
-    return Emulator(stage_seconds=10, clock=clock.monotonic)
-
-
-@pytest.fixture
-def server(emulator: Emulator) -> Iterator[RunningServer]:
-    with emulator.serve() as running:
-        yield running
-
-
-@pytest.fixture
 def client(emulator: Emulator, server: RunningServer) -> Iterator[sf.SiliconFlow]:
     with sf.SiliconFlow(api_key=emulator.api_key, base_url=server.url, max_retries=0) as made:
         yield made
