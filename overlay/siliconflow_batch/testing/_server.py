@@ -190,6 +190,7 @@ def start_server(emulator: Emulator, host: str, port: int) -> RunningServer:
             _Connection(sock, emulator).serve()
 
     server = _Server((host, port), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="siliconflow-emulator", daemon=True)
+    # A short poll: close() waits up to one poll interval for the loop to notice (0.5 s by default, per test).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="siliconflow-emulator", daemon=True)
     thread.start()
     return RunningServer(server, thread, emulator.base_path)
