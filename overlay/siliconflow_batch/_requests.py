@@ -79,9 +79,7 @@ def _limit(limit: int | None) -> int | None:
 def list_request(*, limit: int | None, after: str | None) -> RequestSpec:
     """GET /batches?limit=&after=."""
     limit = _limit(limit)
-    kwargs = list_batches._get_kwargs(
-        limit=UNSET if limit is None else limit, after=UNSET if after is None else after
-    )
+    kwargs = list_batches._get_kwargs(limit=UNSET if limit is None else limit, after=UNSET if after is None else after)
     return _spec(kwargs, idempotent=True)
 
 

@@ -425,7 +425,7 @@ def _create_problem(data: dict[str, Any]) -> str | None:
         return f"completion_window must be between {MIN_WINDOW_HOURS}h and {MAX_WINDOW_HOURS}h"
     replace = data.get("replace")
     if replace is not None and (not isinstance(replace, dict) or not isinstance(replace.get("model", ""), str)):
-        return "replace must be an object like {\"model\": \"...\"}"
+        return 'replace must be an object like {"model": "..."}'
     metadata = data.get("metadata")
     if metadata is not None:
         if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA_PAIRS:
