@@ -154,22 +154,33 @@ def test_a_breaking_signature_change_is_caught_and_needs_a_major_bump(tmp_path: 
     assert module.read_text() != source
     breaks = breaking_changes(load_recorded(tree / "release" / "api-surface.json")[1], load_surface(tree))
     assert any("validate_requests" in b and "replace_model" in b and "removed" in b for b in breaks), breaks
-    refused = _release(tree, "0.1.1")
+    now, patch, minor = _next_versions()
+    refused = _release(tree, patch)
     assert refused.returncode == 1
-    assert "0.1.0 -> 0.1.1 allows a minor change, but the changes since the last release need major" in refused.stderr
-    accepted = _release(tree, "0.2.0")
+    expected = f"{now} -> {patch} allows a minor change, but the changes since the last release need major"
+    assert expected in refused.stderr
+    accepted = _release(tree, minor)
     assert accepted.returncode == 0, accepted.stderr
-    assert 'version = "0.2.0"' in (tree / "pyproject.toml").read_text()
+    assert f'version = "{minor}"' in (tree / "pyproject.toml").read_text()
     changelog = (tree / "CHANGELOG.md").read_text()
-    assert changelog.index("## 0.2.0") < changelog.index("## 0.1.0")
+    assert changelog.index(f"## {minor}") < changelog.index(f"## {now}")
     assert "[BREAKING] python:" in changelog
-    assert load_recorded(tree / "release" / "api-surface.json")[0] == "0.2.0"
+    assert load_recorded(tree / "release" / "api-surface.json")[0] == minor
+
+
+def _next_versions() -> tuple[str, str, str]:
+    """The current version (0.x), its next patch and its next minor version."""
+    now = current_version()
+    major, minor, patch = (int(part) for part in now.split("."))
+    assert major == 0, "these tests speak of 0.x versions, where a breaking change is a minor bump"
+    return now, f"0.{minor}.{patch + 1}", f"0.{minor + 1}.0"
 
 
 def test_release_of_an_unchanged_tree_needs_a_higher_version(tmp_path: Path) -> None:
     tree = _tree(tmp_path)
-    assert _release(tree, "0.1.0").returncode == 1
-    assert _release(tree, "0.1.1").returncode == 0
+    now, patch, _ = _next_versions()
+    assert _release(tree, now).returncode == 1
+    assert _release(tree, patch).returncode == 0
 
 
 class _Pages(http.server.BaseHTTPRequestHandler):

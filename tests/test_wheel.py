@@ -70,6 +70,12 @@ def test_wheel_installs_into_a_fresh_venv_and_imports(wheel: Path, tmp_path: Pat
     installed = _run(python, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check")
     assert "openapi-python-client" not in installed
     assert "ruff" not in installed
+    assert "python-multipart" not in installed  # the emulator's extra is not a run-time dependency
+    missing = subprocess.run(
+        [python, "-c", "import siliconflow_batch.testing"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert "pip install 'siliconflow-batch[emulator]'" in missing.stderr
+    _run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[emulator]")
     snippet = (
         "from siliconflow_batch import SiliconFlow\n"
         "from siliconflow_batch.testing import Emulator\n"

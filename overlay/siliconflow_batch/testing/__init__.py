@@ -7,9 +7,17 @@
 ...                      http_client=httpx.Client(transport=emulator.transport()))
 
 or, over a real socket: ``with emulator.serve() as server: SiliconFlow(base_url=server.url, ...)``.
-It speaks the vendor's wire format (envelopes, ``createdAt``, plain-text 404s, ``in_queue``), needs no
-dependency beyond httpx, and can inject faults (:class:`Faults`).
+It speaks the vendor's wire format (envelopes, ``createdAt``, plain-text 404s, ``in_queue``), needs the
+``emulator`` extra (``pip install 'siliconflow-batch[emulator]'``), and can inject faults (:class:`Faults`).
 """
+
+try:  # the emulator extra: h11 (HTTP parsing) and python-multipart (streamed uploads)
+    import h11  # noqa: F401
+    import python_multipart  # noqa: F401
+except ImportError as missing:  # pragma: no cover - exercised by the wheel test
+    raise ImportError(
+        f"siliconflow_batch.testing needs {missing.name}: pip install 'siliconflow-batch[emulator]'"
+    ) from missing
 
 from ._app import FAULT_KINDS, EmulatedResponse, Emulator, Faults
 from ._engine import DEFAULT_MODELS
