@@ -18,8 +18,8 @@ import pytest
 
 import siliconflow_batch as sf
 from siliconflow_batch import _http
-from siliconflow_batch._results import iter_lines
 from siliconflow_batch._retry import MAX_RETRY_AFTER, backoff_delay, retry_after
+from siliconflow_batch._sync.lines import iter_lines
 
 from fakes import BASE, KEY, FakeAPI, FakeClock, batch, envelope, make_client, ok, run, stream
 

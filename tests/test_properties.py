@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import siliconflow_batch as sf
 from siliconflow_batch._exceptions import make_status_error
 from siliconflow_batch._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
-from siliconflow_batch._results import ResultLineError, iter_lines, parse_result_line
+from siliconflow_batch._results import ResultLineError, parse_result_line
+from siliconflow_batch._sync.lines import iter_lines
 
 from helpers import media_schema
 from regenerate import build_spec

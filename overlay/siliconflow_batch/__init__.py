@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
 
-    from ._client import DEFAULT_MAX_RETRIES, AsyncSiliconFlow, SiliconFlow
+    from ._async.client import AsyncSiliconFlow
+    from ._async.pagination import AsyncBatchPager
+    from ._client import DEFAULT_MAX_RETRIES
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -37,16 +39,17 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
-    from ._pagination import AsyncBatchPager, BatchPager
+    from ._response import APIResponse
     from ._results import ResultLineError
-    from .resources.raw import APIResponse
+    from ._sync.client import SiliconFlow
+    from ._sync.pagination import BatchPager
     from .types import TERMINAL_STATUSES, Batch, BatchPage, BatchResult, BatchStatus, FileObject, RequestCounts
     from .validation import ValidationReport, validate_requests
 
 # Each name's module is imported when the name is first used (PEP 562): `import siliconflow_batch`
 # stays cheap, and the generated models load only once a client needs them.
 _EXPORTS = {
-    "APIResponse": ".resources.raw",
+    "APIResponse": "._response",
     "DEFAULT_BASE_URL": "._http",
     "DEFAULT_MAX_RETRIES": "._client",
     "DEFAULT_TIMEOUT": "._http",
@@ -56,14 +59,14 @@ _EXPORTS = {
     "APIResponseValidationError": "._exceptions",
     "APIStatusError": "._exceptions",
     "APITimeoutError": "._exceptions",
-    "AsyncBatchPager": "._pagination",
-    "AsyncSiliconFlow": "._client",
+    "AsyncBatchPager": "._async.pagination",
+    "AsyncSiliconFlow": "._async.client",
     "AuthenticationError": "._exceptions",
     "BadRequestError": "._exceptions",
     "Batch": ".types",
     "BatchNotFinishedError": "._exceptions",
     "BatchPage": ".types",
-    "BatchPager": "._pagination",
+    "BatchPager": "._sync.pagination",
     "BatchResult": ".types",
     "BatchStatus": ".types",
     "EnvelopeError": "._exceptions",
@@ -79,7 +82,7 @@ _EXPORTS = {
     "RateLimitError": "._exceptions",
     "RequestCounts": ".types",
     "ResultLineError": "._results",
-    "SiliconFlow": "._client",
+    "SiliconFlow": "._sync.client",
     "SiliconFlowError": "._exceptions",
     "ValidationReport": ".validation",
     "WaitTimeoutError": "._exceptions",

@@ -1,6 +1,7 @@
-"""Sending one API request: URL and auth, retries with backoff, logging, and errors mapped to our classes.
+"""Every decision about one API request: URL and auth, deadlines, retries with backoff, logging, errors.
 
-The sync and async senders share every decision (``_Policy``); they differ only in how they send and sleep.
+The senders (``_async/sender.py`` and the ``_sync`` twin generated from it) only send and sleep; everything
+they decide is here, in :class:`Policy`, free of I/O.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._exceptions import APIConnectionError, APIError, APITimeoutError, make_status_error, shorten, where
+from ._exceptions import APIConnectionError, APIError, APITimeoutError, shorten, where
 from ._retry import backoff_delay, should_retry
 from ._version import package_version
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
-    "AsyncSender",
+    "Policy",
     "RequestSpec",
-    "Sender",
     "deadline_scope",
+    "detach_stream",
     "logger",
     "time_left",
 ]
@@ -90,7 +91,7 @@ class _Retry:
     reason: str
 
 
-class _Policy:
+class Policy:
     """Configuration and every decision shared by the sync and async senders."""
 
     def __init__(self, *, api_key: str, base_url: str, timeout: httpx.Timeout, max_retries: int) -> None:
@@ -172,7 +173,7 @@ class _Policy:
         return f"base_url={self.base_url!r}, max_retries={self.max_retries}, timeout={self.timeout!r}"
 
 
-def _unlink(response: httpx.Response) -> httpx.Response:
+def detach_stream(response: httpx.Response) -> httpx.Response:
     """Break httpx's response <-> stream reference cycle once the body has been read.
 
     Otherwise every body waits for the cyclic garbage collector, and a long listing holds many pages at once.
@@ -207,67 +208,3 @@ def _path_of(url: str) -> str:
 def _describe(error: httpx.HTTPError) -> str:
     text = shorten(str(error), 200)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-class Sender(_Policy):
-    """Sends requests with an ``httpx.Client``, retrying as the policy says."""
-
-    def __init__(self, client: httpx.Client, **config: Any) -> None:
-        super().__init__(**config)
-        self.client = client
-
-    def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        """Send ``spec``; return a 2xx response (open, when ``stream``) or raise an ``APIError``."""
-        retries = 0
-        while True:
-            request = self.build(self.client, spec)
-            started = monotonic()
-            try:
-                response = self.client.send(request, stream=stream)
-                if stream and not response.is_success:
-                    response.read()
-            except httpx.HTTPError as error:
-                retry = self.on_error(spec, request, error, retries)
-            else:
-                retry_or_final = self.on_response(spec, response, retries, started)
-                if retry_or_final is None:
-                    if response.is_success:
-                        return response if stream else _unlink(response)
-                    raise make_status_error(response)
-                response.close()
-                retry = retry_or_final
-            self.log_retry(spec, retry, retries)
-            sleep(retry.delay)
-            retries += 1
-
-
-class AsyncSender(_Policy):
-    """Sends requests with an ``httpx.AsyncClient``, retrying as the policy says."""
-
-    def __init__(self, client: httpx.AsyncClient, **config: Any) -> None:
-        super().__init__(**config)
-        self.client = client
-
-    async def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        """Send ``spec``; return a 2xx response (open, when ``stream``) or raise an ``APIError``."""
-        retries = 0
-        while True:
-            request = self.build(self.client, spec)
-            started = monotonic()
-            try:
-                response = await self.client.send(request, stream=stream)
-                if stream and not response.is_success:
-                    await response.aread()
-            except httpx.HTTPError as error:
-                retry = self.on_error(spec, request, error, retries)
-            else:
-                retry_or_final = self.on_response(spec, response, retries, started)
-                if retry_or_final is None:
-                    if response.is_success:
-                        return response if stream else _unlink(response)
-                    raise make_status_error(response)
-                await response.aclose()
-                retry = retry_or_final
-            self.log_retry(spec, retry, retries)
-            await async_sleep(retry.delay)
-            retries += 1

@@ -1,16 +1,14 @@
-"""Cursor pagination over ``after``: one page in memory, and no endless loop on a server that ignores it."""
+"""The pagers' shared state: where the next page starts, and the loops a server's cursors could lead into."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-
 from ._exceptions import PaginationError
-from .types import Batch, BatchPage
+from .types import BatchPage
 
-__all__ = ["AsyncBatchPager", "BatchPager"]
+__all__ = ["Cursor"]
 
 
-class _Cursor:
+class Cursor:
     """The state shared by both pagers: where the next page starts, and what the last page held."""
 
     def __init__(self) -> None:
@@ -40,42 +38,3 @@ class _Cursor:
         self.used.add(next_after)
         self.previous_ids, self.after = ids, next_after
         return True
-
-
-class BatchPager:
-    """Iterate over every batch, fetching pages as needed; :meth:`iter_pages` yields whole pages."""
-
-    def __init__(self, fetch: Callable[[str | None], BatchPage]) -> None:
-        self._fetch = fetch
-
-    def iter_pages(self) -> Iterator[BatchPage]:
-        """Yield each non-empty page in turn."""
-        cursor = _Cursor()
-        while not cursor.done:
-            page = self._fetch(cursor.after)
-            if cursor.accept(page):
-                yield page
-
-    def __iter__(self) -> Iterator[Batch]:
-        for page in self.iter_pages():
-            yield from page.data
-
-
-class AsyncBatchPager:
-    """The async twin of :class:`BatchPager`: ``async for batch in client.batches.list()``."""
-
-    def __init__(self, fetch: Callable[[str | None], Awaitable[BatchPage]]) -> None:
-        self._fetch = fetch
-
-    async def iter_pages(self) -> AsyncIterator[BatchPage]:
-        """Yield each non-empty page in turn."""
-        cursor = _Cursor()
-        while not cursor.done:
-            page = await self._fetch(cursor.after)
-            if cursor.accept(page):
-                yield page
-
-    async def __aiter__(self) -> AsyncIterator[Batch]:
-        async for page in self.iter_pages():
-            for batch in page.data:
-                yield batch

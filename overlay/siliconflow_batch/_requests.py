@@ -10,7 +10,9 @@ client, not with the package.)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
 from siliconflow_batch_generated import models
@@ -27,12 +29,14 @@ from siliconflow_batch_generated.types import UNSET, File
 
 from ._exceptions import InputValidationError, Problem
 from ._http import RequestSpec
-from .validation import MIN_PAGE_LIMIT
+from .validation import MIN_PAGE_LIMIT, validate_create, validate_requests
 
 __all__ = [
     "cancel_request",
+    "checked_file",
     "content_request",
     "create_request",
+    "create_spec",
     "list_files_request",
     "list_request",
     "retrieve_request",
@@ -130,3 +134,40 @@ def content_request(file_id_or_url: str) -> RequestSpec:
         return RequestSpec(method="GET", url=file_id_or_url, idempotent=True, headers={"Accept": "*/*"})
     kwargs = get_file_content._get_kwargs(_id("file_id", file_id_or_url))
     return RequestSpec(method="GET", url=kwargs["url"], idempotent=True, headers={"Accept": "*/*"})
+
+
+def create_spec(
+    input_file_id: str,
+    endpoint: str,
+    completion_window: str,
+    metadata: Mapping[str, str] | None,
+    replace_model: str | None,
+) -> RequestSpec:
+    """The create request, after every parameter has been checked."""
+    problems = validate_create(
+        input_file_id=input_file_id,
+        endpoint=endpoint,
+        completion_window=completion_window,
+        metadata=metadata,
+        replace_model=replace_model,
+    )
+    if problems:
+        raise InputValidationError("batch not created", problems)
+    return create_request(
+        input_file_id=input_file_id,
+        endpoint=endpoint,
+        completion_window=completion_window,
+        metadata=metadata,
+        replace_model=replace_model,
+    )
+
+
+def checked_file(path: str | os.PathLike[str], validate: bool, replace_model: str | None) -> Path:
+    """The upload's path, validated first unless told not to; never a path that cannot be read as a file."""
+    file = Path(path)
+    if validate:
+        validate_requests(file, replace_model=replace_model).raise_for_problems()
+    elif not file.is_file():
+        reason = "is a directory, not a file" if file.is_dir() else "does not exist or is not a regular file"
+        raise InputValidationError(f"{file} cannot be uploaded", [Problem("file", reason)])
+    return file

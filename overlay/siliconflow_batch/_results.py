@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from ._exceptions import SiliconFlowError
 from ._http import logger
 from .types import BatchResult
 
-__all__ = ["Accountant", "ResultLineError", "aiter_lines", "iter_lines", "parse_result_line"]
+__all__ = ["Accountant", "ResultLineError", "Splitter", "parse_result_line"]
 
 Source = Literal["output", "error"]
 
@@ -25,7 +25,7 @@ class ResultLineError(SiliconFlowError):
         self.reason = reason
 
 
-class _Splitter:
+class Splitter:
     """Bytes to lines in linear time: a line longer than a chunk is joined once, not re-scanned per chunk."""
 
     def __init__(self) -> None:
@@ -47,24 +47,6 @@ class _Splitter:
         tail = b"".join(self._parts)
         self._parts = []
         return [tail] if tail else []
-
-
-def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Split a byte stream into lines without holding more than one line and one chunk."""
-    splitter = _Splitter()
-    for chunk in chunks:
-        yield from splitter.feed(chunk)
-    yield from splitter.end()
-
-
-async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-    """The async twin of :func:`iter_lines`."""
-    splitter = _Splitter()
-    async for chunk in chunks:
-        for line in splitter.feed(chunk):
-            yield line
-    for line in splitter.end():
-        yield line
 
 
 _decode_json = json.JSONDecoder().decode

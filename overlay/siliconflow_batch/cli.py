@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._atomic import atomic_write, check_destination
-from ._client import SiliconFlow
 from ._exceptions import BatchNotFinishedError, InputValidationError, Problem, SiliconFlowError, shorten
+from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE
 from .types import Batch, BatchResult, FileObject, Unset, timestamp_datetime

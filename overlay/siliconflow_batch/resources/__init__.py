@@ -1,11 +1,16 @@
-"""The resources of a client: ``client.files`` and ``client.batches``."""
+"""The resource classes behind ``client.batches`` and ``client.files`` (and their raw-response forms).
 
-from .batches import AsyncBatches, Batches
-from .files import AsyncFiles, Files
-from .raw import APIResponse, AsyncRawBatches, AsyncRawFiles, RawBatches, RawFiles
+The async classes are the source (``_async/``); the sync ones are generated from them (``_sync/``).
+"""
+
+from .._async.batches import AsyncBatches
+from .._async.files import AsyncFiles
+from .._async.raw import AsyncRawBatches, AsyncRawFiles
+from .._sync.batches import Batches
+from .._sync.files import Files
+from .._sync.raw import RawBatches, RawFiles
 
 __all__ = [
-    "APIResponse",
     "AsyncBatches",
     "AsyncFiles",
     "AsyncRawBatches",

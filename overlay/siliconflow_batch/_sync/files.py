@@ -1,3 +1,4 @@
+# Generated from _async/files.py by scripts/unasync.py: edit that file, not this one.
 """``client.files``: upload (validated first), list, and download without ever leaving a half-written file."""
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import httpx
 from .. import _http
 from .._atomic import atomic_write, check_destination
 from .._exceptions import APIConnectionError
-from .._http import AsyncSender, RequestSpec, Sender
+from .._http import RequestSpec
 from .._requests import content_request
 from .._retry import backoff_delay
 from ..types import FileObject
-from .raw import AsyncRawFiles, RawFiles
+from .raw import RawFiles
+from .sender import Sender
 
-__all__ = ["AsyncFiles", "Files"]
+__all__ = ["Files"]
 
 PathLike = str | os.PathLike[str]
 
@@ -49,11 +51,11 @@ class Files:
         With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
         problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
         """
-        return self.with_raw_response.upload(path, validate=validate, replace_model=replace_model).parse()
+        return (self.with_raw_response.upload(path, validate=validate, replace_model=replace_model)).parse()
 
     def list(self, *, limit: int | None = None) -> list[FileObject]:
         """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
-        return self.with_raw_response.list(limit=limit).parse()
+        return (self.with_raw_response.list(limit=limit)).parse()
 
     def download(self, file_id_or_url: str, destination: PathLike) -> Path:
         """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
@@ -80,41 +82,3 @@ class Files:
                 if attempts > self._sender.max_retries:
                     raise _broken(spec, error, attempts) from error
                 _http.sleep(backoff_delay(attempts - 1))
-
-
-class AsyncFiles:
-    """File operations of :class:`~siliconflow_batch.AsyncSiliconFlow`."""
-
-    def __init__(self, sender: AsyncSender) -> None:
-        self._sender = sender
-        self.with_raw_response = AsyncRawFiles(sender)
-        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
-
-    async def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
-        """Upload a batch input JSONL file; see :meth:`Files.upload`."""
-        return (await self.with_raw_response.upload(path, validate=validate, replace_model=replace_model)).parse()
-
-    async def list(self, *, limit: int | None = None) -> list[FileObject]:
-        """The uploaded batch files; see :meth:`Files.list`."""
-        return (await self.with_raw_response.list(limit=limit)).parse()
-
-    async def download(self, file_id_or_url: str, destination: PathLike) -> Path:
-        """Save a file atomically; see :meth:`Files.download`."""
-        spec = content_request(file_id_or_url)
-        target = _target(destination)
-        attempts = 0
-        while True:
-            try:
-                with atomic_write(target) as out:
-                    response = await self._sender.send(spec, stream=True)
-                    try:
-                        async for chunk in response.aiter_bytes():
-                            out.write(chunk)
-                    finally:
-                        await response.aclose()
-                return target
-            except httpx.HTTPError as error:
-                attempts += 1
-                if attempts > self._sender.max_retries:
-                    raise _broken(spec, error, attempts) from error
-                await _http.async_sleep(backoff_delay(attempts - 1))

@@ -1,0 +1,225 @@
+"""``client.batches``: create, retrieve, list, cancel, wait and results."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
+
+import httpx
+
+from .. import _http
+from .._batch_logic import (
+    AMBIGUOUS,
+    DEFAULT_POLL_INTERVAL,
+    LOOKUP_LIMIT,
+    check_finished,
+    has_key,
+    keyed,
+    read_failure,
+    result_sources,
+    skip_or_raise,
+)
+from .._parse import parse_batch
+from .._requests import content_request, create_spec
+from .._results import Accountant, ResultLineError, parse_result_line
+from .._retry import backoff_delay
+from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
+from .._wait_many import async_wait_all
+from ..types import Batch, BatchPage, BatchResult
+from ..validation import CHAT_COMPLETIONS
+from .lines import aiter_lines
+from .pagination import AsyncBatchPager
+from .raw import AsyncRawBatches
+from .sender import AsyncSender
+
+__all__ = ["AsyncBatches"]
+
+
+class AsyncBatches:
+    """Batch operations of :class:`~siliconflow_batch.AsyncSiliconFlow`."""
+
+    def __init__(self, sender: AsyncSender) -> None:
+        self._sender = sender
+        self.with_raw_response = AsyncRawBatches(sender)
+        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
+
+    async def create(
+        self,
+        *,
+        input_file_id: str,
+        completion_window: str = "24h",
+        endpoint: str = CHAT_COMPLETIONS,
+        metadata: Mapping[str, str] | None = None,
+        replace_model: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Batch:
+        """Create a batch over an uploaded file; it starts ``in_queue``.
+
+        The parameters are checked first (window 24h..336h, at most 16 metadata pairs of <= 64/512 characters,
+        the chat completions endpoint). The request is never sent twice unless the first try provably did
+        nothing, so a retry cannot create a second batch.
+
+        With ``idempotency_key`` (stored in the batch's metadata), a batch already created with the key (by an
+        earlier run that crashed, say) is returned instead of creating another, and a create that may or may
+        not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
+        returned if found, else sent again: one batch per key, even through such failures.
+        """
+        spec = create_spec(input_file_id, endpoint, completion_window, keyed(metadata, idempotency_key), replace_model)
+        if idempotency_key is None:
+            return parse_batch(await self._sender.send(spec))
+        existing = await self.find(idempotency_key)
+        if existing is not None:
+            return existing
+        for attempt in range(self._sender.max_retries + 1):
+            try:
+                return parse_batch(await self._sender.send(spec))
+            except AMBIGUOUS as error:
+                last = error
+            found = await self.find(idempotency_key)
+            if found is not None:
+                return found
+            await _http.async_sleep(backoff_delay(attempt))
+        raise last
+
+    async def find(self, idempotency_key: str) -> Batch | None:
+        """The batch created with ``idempotency_key``, among the newest ``LOOKUP_LIMIT`` batches, or None."""
+        index = 0
+        async for batch in self.list(limit=100):
+            if has_key(batch, idempotency_key):
+                return batch
+            index += 1
+            if index >= LOOKUP_LIMIT:
+                break
+        return None
+
+    async def retrieve(self, batch_id: str) -> Batch:
+        """The batch's current state."""
+        return (await self.with_raw_response.retrieve(batch_id)).parse()
+
+    async def cancel(self, batch_id: str) -> Batch:
+        """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
+        return (await self.with_raw_response.cancel(batch_id)).parse()
+
+    def list(self, *, limit: int | None = None) -> AsyncBatchPager:
+        """Every batch, newest first, fetched ``limit`` per page as you iterate."""
+        return AsyncBatchPager(lambda after: self._page(limit, after))
+
+    async def _page(self, limit: int | None, after: str | None) -> BatchPage:
+        return (await self.with_raw_response.list(limit=limit, after=after)).parse()
+
+    async def wait(
+        self,
+        batch_id: str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+    ) -> Batch:
+        """Poll until the batch is completed, failed, expired or cancelled, and return it.
+
+        ``on_update`` is called with the batch whenever its status or counts change. ``timeout`` is a wall-clock
+        deadline for the whole wait, the retries and request timeouts inside each poll included: then
+        :class:`WaitTimeoutError` is raised with the last batch seen. A server that never answered (a wrong
+        host or port) ends the wait at once; once it has answered, failing polls are tolerated for
+        ``max_outage`` seconds in a row, and then the last error is raised.
+        """
+        state = WaitState(
+            batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage
+        )
+        return await self._wait(state, nullcontext())
+
+    async def _wait(self, state: WaitState, gate: AbstractAsyncContextManager[object]) -> Batch:
+        """The one polling loop: poll (inside ``gate``), observe, sleep, until the batch is terminal."""
+        while True:
+            try:
+                with _http.deadline_scope(state.deadline):
+                    async with gate:
+                        batch = await self.retrieve(state.batch_id)
+                if state.observe(batch):
+                    return batch
+            except TRANSIENT as error:
+                state.failed(error)
+            await _http.async_sleep(state.next_delay())
+
+    async def wait_many(
+        self,
+        batch_ids: Sequence[str],
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = None,
+        on_update: OnUpdate | None = None,
+        max_concurrency: int = 8,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+    ) -> builtins.list[Batch]:
+        """Wait for many batches; returns them in the order given (``timeout`` and ``max_outage`` as in wait).
+
+        The async client keeps at most ``max_concurrency`` polls in flight and, if one wait fails, cancels the
+        others (no polling task outlives the call); the sync client polls them in turn, one at a time.
+        """
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        unique = list(dict.fromkeys(batch_ids))
+        states = [
+            WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage)
+            for i in unique
+        ]
+        done = await async_wait_all(self, states, max_concurrency)
+        return [done[i] for i in batch_ids]
+
+    async def results(
+        self,
+        batch: Batch | str,
+        *,
+        expected_ids: Iterable[str] | None = None,
+        skip_bad_lines: bool = False,
+        partial: bool = False,
+    ) -> AsyncIterator[BatchResult]:
+        """Stream the results of a batch: the output file, then the error file, one line at a time.
+
+        Each custom_id is yielded once; with ``expected_ids`` (the input's), ids that neither file answers are
+        yielded last with ``source="missing"``. A malformed line raises :class:`ResultLineError` unless
+        ``skip_bad_lines``. A download that breaks off resumes where it stopped. Memory stays constant.
+        A batch that has not ended raises :class:`BatchNotFinishedError`, unless ``partial`` asks for the
+        results it has so far.
+        """
+        if isinstance(batch, str):
+            batch = await self.retrieve(batch)
+        check_finished(batch, partial)
+        accountant = Accountant(expected_ids)
+        first = accountant.first
+        for source, file_ref in result_sources(batch):
+            number = 0
+            async for raw in self._lines(file_ref):
+                number += 1
+                try:
+                    result = parse_result_line(raw, number, source)
+                except ResultLineError as error:
+                    result = skip_or_raise(error, skip_bad_lines)
+                if result is not None and first(result):
+                    yield result
+        for missing in accountant.missing():
+            yield missing
+
+    async def _lines(self, file_ref: str) -> AsyncIterator[bytes]:
+        """The file's lines; if the stream breaks, it is fetched again and the lines already read are skipped."""
+        done, failures = 0, 0
+        while True:
+            try:
+                response = await self._sender.send(content_request(file_ref), stream=True)
+                try:
+                    index = 0
+                    async for line in aiter_lines(response.aiter_bytes()):
+                        if index >= done:
+                            done += 1
+                            yield line
+                        index += 1
+                finally:
+                    await response.aclose()
+                return
+            except httpx.HTTPError as error:
+                failures += 1
+                if failures > self._sender.max_retries:
+                    raise read_failure(file_ref, error, failures) from error
+                await _http.async_sleep(backoff_delay(failures - 1))

@@ -1,0 +1,59 @@
+"""The client teams construct (the async one; the sync :class:`SiliconFlow` is generated from this file)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
+from .._http import DEFAULT_TIMEOUT
+from .batches import AsyncBatches
+from .files import AsyncFiles
+from .sender import AsyncSender
+
+__all__ = ["AsyncSiliconFlow"]
+
+
+class AsyncSiliconFlow(Settings):
+    """Client for the SiliconFlow Batch API.
+
+    ``api_key`` defaults to ``SILICONFLOW_API_KEY``; ``base_url`` to ``SILICONFLOW_BASE_URL``, then
+    ``https://api.siliconflow.cn/v1``. Requests that fail transiently are retried up to ``max_retries`` times.
+    Pass ``http_client`` to use your own httpx client (proxies, transports); it is then yours to close.
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    files: AsyncFiles
+    batches: AsyncBatches
+    _sender: AsyncSender
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        config = client_config(api_key, base_url, timeout, max_retries)
+        self._owns_http = http_client is None
+        client = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
+        self._sender = AsyncSender(client, **config)
+        self.files = AsyncFiles(self._sender)
+        self.batches = AsyncBatches(self._sender)
+
+    async def close(self) -> None:
+        """Close the HTTP connections (unless the ``http_client`` was passed in)."""
+        if self._owns_http:
+            await self._sender.client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

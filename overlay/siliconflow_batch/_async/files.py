@@ -1,0 +1,83 @@
+"""``client.files``: upload (validated first), list, and download without ever leaving a half-written file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import httpx
+
+from .. import _http
+from .._atomic import atomic_write, check_destination
+from .._exceptions import APIConnectionError
+from .._http import RequestSpec
+from .._requests import content_request
+from .._retry import backoff_delay
+from ..types import FileObject
+from .raw import AsyncRawFiles
+from .sender import AsyncSender
+
+__all__ = ["AsyncFiles"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _broken(spec: RequestSpec, error: httpx.HTTPError, attempts: int) -> APIConnectionError:
+    where = spec.url.split("?", 1)[0]  # a presigned URL's query is its signature: never quoted
+    return APIConnectionError(f"GET {where}: the download broke off {attempts} times, last with {type(error).__name__}")
+
+
+def _target(destination: PathLike) -> Path:
+    target = Path(destination)
+    with contextlib.suppress(OSError):  # check_destination says what is wrong with the path
+        target.parent.mkdir(parents=True, exist_ok=True)
+    check_destination(target)
+    return target
+
+
+class AsyncFiles:
+    """File operations of :class:`~siliconflow_batch.AsyncSiliconFlow`."""
+
+    def __init__(self, sender: AsyncSender) -> None:
+        self._sender = sender
+        self.with_raw_response = AsyncRawFiles(sender)
+        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
+
+    async def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
+        """Upload a batch input JSONL file (purpose ``batch``).
+
+        With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
+        problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
+        """
+        return (await self.with_raw_response.upload(path, validate=validate, replace_model=replace_model)).parse()
+
+    async def list(self, *, limit: int | None = None) -> list[FileObject]:
+        """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
+        return (await self.with_raw_response.list(limit=limit)).parse()
+
+    async def download(self, file_id_or_url: str, destination: PathLike) -> Path:
+        """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
+
+        The bytes go to a temporary file beside it that is renamed only once complete: an interrupted or
+        failed download never leaves a partial file under ``destination``. A download that breaks off is
+        started again, up to ``max_retries`` times.
+        """
+        spec = content_request(file_id_or_url)
+        target = _target(destination)
+        attempts = 0
+        while True:
+            try:
+                with atomic_write(target) as out:
+                    response = await self._sender.send(spec, stream=True)
+                    try:
+                        async for chunk in response.aiter_bytes():
+                            out.write(chunk)
+                    finally:
+                        await response.aclose()
+                return target
+            except httpx.HTTPError as error:  # the body broke off after a good start
+                attempts += 1
+                if attempts > self._sender.max_retries:
+                    raise _broken(spec, error, attempts) from error
+                await _http.async_sleep(backoff_delay(attempts - 1))

@@ -1,0 +1,45 @@
+"""Sending one request with retries, as the :class:`~siliconflow_batch._http.Policy` decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .. import _http
+from .._exceptions import make_status_error
+from .._http import Policy, RequestSpec, detach_stream
+
+__all__ = ["AsyncSender"]
+
+
+class AsyncSender(Policy):
+    """Sends requests with an ``httpx.AsyncClient``, retrying as the policy says."""
+
+    def __init__(self, client: httpx.AsyncClient, **config: Any) -> None:
+        super().__init__(**config)
+        self.client = client
+
+    async def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
+        """Send ``spec``; return a 2xx response (open, when ``stream``) or raise an ``APIError``."""
+        retries = 0
+        while True:
+            request = self.build(self.client, spec)
+            started = _http.monotonic()
+            try:
+                response = await self.client.send(request, stream=stream)
+                if stream and not response.is_success:
+                    await response.aread()
+            except httpx.HTTPError as error:
+                retry = self.on_error(spec, request, error, retries)
+            else:
+                retry_or_final = self.on_response(spec, response, retries, started)
+                if retry_or_final is None:
+                    if response.is_success:
+                        return response if stream else detach_stream(response)
+                    raise make_status_error(response)
+                await response.aclose()
+                retry = retry_or_final
+            self.log_retry(spec, retry, retries)
+            await _http.async_sleep(retry.delay)
+            retries += 1

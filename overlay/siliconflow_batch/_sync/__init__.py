@@ -1,0 +1,6 @@
+# Generated from _async/__init__.py by scripts/unasync.py: edit that file, not this one.
+"""Every I/O loop of the package, written once: the async source of ``_sync/``.
+
+``_sync/`` is generated from this folder by ``scripts/unasync.py`` (``--check`` runs in ``scripts/test``):
+edit here only.
+"""

@@ -1,0 +1,60 @@
+# Generated from _async/client.py by scripts/unasync.py: edit that file, not this one.
+"""The client teams construct (the async one; the sync :class:`SiliconFlow` is generated from this file)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
+from .._http import DEFAULT_TIMEOUT
+from .batches import Batches
+from .files import Files
+from .sender import Sender
+
+__all__ = ["SiliconFlow"]
+
+
+class SiliconFlow(Settings):
+    """Client for the SiliconFlow Batch API.
+
+    ``api_key`` defaults to ``SILICONFLOW_API_KEY``; ``base_url`` to ``SILICONFLOW_BASE_URL``, then
+    ``https://api.siliconflow.cn/v1``. Requests that fail transiently are retried up to ``max_retries`` times.
+    Pass ``http_client`` to use your own httpx client (proxies, transports); it is then yours to close.
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    files: Files
+    batches: Batches
+    _sender: Sender
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        config = client_config(api_key, base_url, timeout, max_retries)
+        self._owns_http = http_client is None
+        client = http_client if http_client is not None else httpx.Client(follow_redirects=True)
+        self._sender = Sender(client, **config)
+        self.files = Files(self._sender)
+        self.batches = Batches(self._sender)
+
+    def close(self) -> None:
+        """Close the HTTP connections (unless the ``http_client`` was passed in)."""
+        if self._owns_http:
+            self._sender.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
