@@ -6,20 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from siliconflow_batch import _http
-from siliconflow_batch.testing import Emulator, RunningServer
+from siliconflow_batch.testing import Emulator, RunningServer, VirtualClock
 
-from fakes import FakeAPI, FakeClock
+from fakes import FakeAPI
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Replace the client's clock and sleeps: nothing really waits, every delay is recorded."""
-    fake = FakeClock()
-    monkeypatch.setattr(_http, "monotonic", fake.monotonic)
-    monkeypatch.setattr(_http, "sleep", fake.sleep)
-    monkeypatch.setattr(_http, "async_sleep", fake.async_sleep)
-    return fake
+def clock() -> Iterator[VirtualClock]:
+    """The package's public test clock, installed: nothing really waits, every delay is recorded."""
+    with VirtualClock(start=1000.0) as virtual:
+        yield virtual
 
 
 @pytest.fixture
@@ -35,7 +31,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def emulator(clock: FakeClock) -> Emulator:
+def emulator(clock: VirtualClock) -> Emulator:
     """An in-memory emulator on the test's fake clock: each stage of a batch takes 10 s of it."""
     return Emulator(stage_seconds=10, clock=clock.monotonic)
 

@@ -1,4 +1,4 @@
-"""Test doubles for the client tests: a scripted API behind httpx.MockTransport, and a fake clock."""
+"""Test doubles for the client tests: a scripted API behind httpx.MockTransport."""
 
 from __future__ import annotations
 
@@ -105,25 +105,6 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 def stream(chunks: list[bytes], *, fail: bool = False) -> httpx.Response:
     """A 200 streamed body of ``chunks``, optionally broken off at the end."""
     return httpx.Response(200, stream=BrokenStream(chunks, fail=fail))
-
-
-class FakeClock:
-    """Stands in for the client's monotonic clock and sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-        await asyncio.sleep(0)
 
 
 Client = SiliconFlow | AsyncSiliconFlow

@@ -14,10 +14,9 @@ import pytest
 import siliconflow_batch as sf
 from siliconflow_batch import cli
 from siliconflow_batch.resources import Batches
-from siliconflow_batch.testing import Emulator
+from siliconflow_batch.testing import Emulator, VirtualClock
 
 from cli_support import MODEL, Run, write_requests
-from fakes import FakeClock
 
 
 def sfb(url: str, *args: str) -> Run:
@@ -77,7 +76,7 @@ def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:
     assert len(progress) == len(set(progress))
 
 
-def test_get_list_cancel_files_and_results(tmp_path: Path, url: str, clock: FakeClock) -> None:
+def test_get_list_cancel_files_and_results(tmp_path: Path, url: str, clock: VirtualClock) -> None:
     created = sfb(url, "submit", str(write_requests(tmp_path / "in.jsonl")), "--json")
     assert created.code == 0
     batch_id = created.json()["id"]
@@ -103,7 +102,7 @@ def test_get_list_cancel_files_and_results(tmp_path: Path, url: str, clock: Fake
     assert "cannot be cancelled" in cancelled.err
 
 
-def test_wait_exits_1_when_the_batch_is_cancelled(tmp_path: Path, url: str, clock: FakeClock) -> None:
+def test_wait_exits_1_when_the_batch_is_cancelled(tmp_path: Path, url: str, clock: VirtualClock) -> None:
     batch_id = sfb(url, "submit", str(write_requests(tmp_path / "in.jsonl")), "--json").json()["id"]
     assert sfb(url, "cancel", batch_id, "--json").json()["status"] == "cancelling"
     result = sfb(url, "wait", batch_id, "--poll-interval", "5")

@@ -21,10 +21,10 @@ import pytest
 
 import siliconflow_batch as sf
 from siliconflow_batch import cli
-from siliconflow_batch.testing import Emulator
+from siliconflow_batch.testing import Emulator, VirtualClock
 
 from cli_support import MODEL, Run, write_requests
-from fakes import FakeClock, batch
+from fakes import batch
 
 
 def call(*args: str) -> Run:
@@ -104,7 +104,7 @@ def test_submit_wait_with_a_file_as_the_output_folder_is_refused_before_uploadin
     assert taken.read_text() == "mine"
 
 
-def test_metadata_before_the_file_does_not_swallow_it(url: str, tmp_path: Path, clock: FakeClock) -> None:
+def test_metadata_before_the_file_does_not_swallow_it(url: str, tmp_path: Path, clock: VirtualClock) -> None:
     path = write_requests(tmp_path / "in.jsonl")
     result = call("submit", "--metadata", "k=v", str(path), "--json", "--base-url", url, "--api-key", "sk-emulator")
     assert result.code == 0, result.err
@@ -113,7 +113,7 @@ def test_metadata_before_the_file_does_not_swallow_it(url: str, tmp_path: Path, 
 
 @pytest.mark.parametrize("kind", ["directory", "existing file", "missing folder"])
 def test_results_output_problems_are_found_before_fetching(
-    url: str, emulator: Emulator, tmp_path: Path, clock: FakeClock, kind: str
+    url: str, emulator: Emulator, tmp_path: Path, clock: VirtualClock, kind: str
 ) -> None:
     batch_id = json.loads(call("submit", str(write_requests(tmp_path / "in.jsonl")), "--json", "--base-url", url,
                                "--api-key", "sk-emulator").out)["id"]  # fmt: skip
@@ -129,7 +129,7 @@ def test_results_output_problems_are_found_before_fetching(
         assert emulator.requests[f"GET /batches/{batch_id}"] == 0
 
 
-def test_the_results_file_gets_the_users_umask(url: str, tmp_path: Path, clock: FakeClock) -> None:
+def test_the_results_file_gets_the_users_umask(url: str, tmp_path: Path, clock: VirtualClock) -> None:
     batch_id = json.loads(call("submit", str(write_requests(tmp_path / "in.jsonl")), "--json", "--base-url", url,
                                "--api-key", "sk-emulator").out)["id"]  # fmt: skip
     clock.now += 100
@@ -248,7 +248,7 @@ def test_a_batch_with_millisecond_timestamps_shows_in_get_and_list(stub: tuple[s
     assert "2025-03-11T09:30:13+00:00" in listed.out
 
 
-def test_failure_text_is_cut_at_a_word(url: str, tmp_path: Path, clock: FakeClock) -> None:
+def test_failure_text_is_cut_at_a_word(url: str, tmp_path: Path, clock: VirtualClock) -> None:
     batch_id = json.loads(call("submit", str(write_requests(tmp_path / "in.jsonl")), "--json", "--base-url", url,
                                "--api-key", "sk-emulator").out)["id"]  # fmt: skip
     clock.now += 100

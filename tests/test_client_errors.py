@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 import siliconflow_batch as sf
+from siliconflow_batch.testing import VirtualClock
 
-from fakes import KEY, FakeAPI, FakeClock, batch, envelope, make_client, ok, run
+from fakes import KEY, FakeAPI, batch, envelope, make_client, ok, run
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ from fakes import KEY, FakeAPI, FakeClock, batch, envelope, make_client, ok, run
 def test_error_bodies_map_to_classes(
     mode: str,
     api: FakeAPI,
-    clock: FakeClock,
+    clock: VirtualClock,
     status: int,
     reply: dict[str, Any],
     cls: type,
@@ -186,7 +187,7 @@ def test_envelope_without_data_is_a_validation_error(mode: str, api: FakeAPI, tm
 
 
 def test_the_key_is_in_no_repr_message_or_log(
-    mode: str, api: FakeAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    mode: str, api: FakeAPI, clock: VirtualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     api.on("GET /batches/batch_1", httpx.Response(503, json={"code": 50505, "message": "busy"}))
     client = make_client(mode, api, max_retries=1)

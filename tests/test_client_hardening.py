@@ -20,8 +20,9 @@ import siliconflow_batch as sf
 from siliconflow_batch import _http
 from siliconflow_batch._retry import MAX_RETRY_AFTER, backoff_delay, retry_after
 from siliconflow_batch._sync.lines import iter_lines
+from siliconflow_batch.testing import VirtualClock
 
-from fakes import BASE, KEY, FakeAPI, FakeClock, batch, envelope, make_client, ok, run, stream
+from fakes import BASE, KEY, FakeAPI, batch, envelope, make_client, ok, run, stream
 
 # --- secrets -------------------------------------------------------------------------------------------------
 
@@ -53,7 +54,7 @@ ERRORS: list[tuple[str, Any]] = [
 
 @pytest.mark.parametrize(("name", "reply"), ERRORS, ids=[name for name, _ in ERRORS])
 def test_every_error_pickles_and_carries_no_key(
-    mode: str, api: FakeAPI, clock: FakeClock, name: str, reply: Any
+    mode: str, api: FakeAPI, clock: VirtualClock, name: str, reply: Any
 ) -> None:
     route = "GET /files" if name == "envelope" else "GET /batches/batch_1"
     api.on(route, reply)
@@ -90,7 +91,9 @@ def test_errors_cross_a_process_pool() -> None:
     assert result.stdout.strip() == "caught late None", result.stderr
 
 
-def test_a_presigned_url_signature_is_never_quoted(mode: str, api: FakeAPI, clock: FakeClock, tmp_path: Path) -> None:
+def test_a_presigned_url_signature_is_never_quoted(
+    mode: str, api: FakeAPI, clock: VirtualClock, tmp_path: Path
+) -> None:
     url = "https://oss.example.com/out.jsonl?Signature=SECRETSIG&Expires=1"
     api.on(f"GET {url}", stream([b'{"custom_id": "a"}\n'], fail=True))
     client = make_client(mode, api, max_retries=1)
@@ -141,7 +144,7 @@ def test_odd_retry_after_values_are_ignored_or_clamped(headers: dict[str, str], 
 
 @pytest.mark.parametrize("header", ["nan", "inf", "-1", "99999999999"])
 def test_a_rate_limited_request_with_an_odd_retry_after_is_retried_promptly(
-    mode: str, api: FakeAPI, clock: FakeClock, header: str
+    mode: str, api: FakeAPI, clock: VirtualClock, header: str
 ) -> None:
     api.on("GET /batches/batch_1", httpx.Response(429, headers={"Retry-After": header}), ok(batch()))
     assert run(make_client(mode, api).batches.retrieve("batch_1")).id == "batch_1"
@@ -220,7 +223,7 @@ def test_an_error_envelope_on_the_list_route_is_an_error_not_an_empty_page(
 # --- deadlines and failing servers ----------------------------------------------------------------------------------
 
 
-class SlowClock(FakeClock):
+class SlowClock(VirtualClock):
     """A fake clock on which every request takes ``cost`` seconds."""
 
     def __init__(self, cost: float) -> None:
@@ -228,7 +231,7 @@ class SlowClock(FakeClock):
         self.cost = cost
 
 
-def test_a_wait_timeout_bounds_the_retries_inside_one_poll(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_a_wait_timeout_bounds_the_retries_inside_one_poll(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     def slow_failure(request: httpx.Request) -> httpx.Response:
         clock.now += 5.0  # each attempt takes 5 s before the server gives up
         return httpx.Response(503, json={"code": 50505, "message": "busy"})
@@ -241,7 +244,7 @@ def test_a_wait_timeout_bounds_the_retries_inside_one_poll(mode: str, api: FakeA
     assert clock.now - started <= 12 + 5  # at most one attempt overruns, by its own length
 
 
-def test_each_request_timeout_is_cut_to_the_deadline(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_each_request_timeout_is_cut_to_the_deadline(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     seen: list[dict[str, float]] = []
 
     def record(request: httpx.Request) -> httpx.Response:
@@ -253,7 +256,7 @@ def test_each_request_timeout_is_cut_to_the_deadline(mode: str, api: FakeAPI, cl
     assert all(value <= 3 for value in seen[0].values())
 
 
-def test_a_wait_on_a_server_that_never_answered_fails_at_once(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_a_wait_on_a_server_that_never_answered_fails_at_once(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", httpx.ConnectError("connection refused"))
     with pytest.raises(sf.APIConnectionError) as caught:
         run(make_client(mode, api, max_retries=1).batches.wait("batch_1", poll_interval=30))
@@ -263,7 +266,7 @@ def test_a_wait_on_a_server_that_never_answered_fails_at_once(mode: str, api: Fa
 
 
 def test_an_outage_after_the_server_answered_is_tolerated_for_max_outage(
-    mode: str, api: FakeAPI, clock: FakeClock
+    mode: str, api: FakeAPI, clock: VirtualClock
 ) -> None:
     api.on("GET /batches/batch_1", ok(batch()), httpx.ConnectError("down"))
     client = make_client(mode, api, max_retries=0)
@@ -284,7 +287,7 @@ def test_negative_or_nan_wait_settings_are_refused(mode: str, api: FakeAPI, valu
     assert api.requests == []
 
 
-def test_async_wait_many_leaves_no_poll_running_when_one_fails(api: FakeAPI, clock: FakeClock) -> None:
+def test_async_wait_many_leaves_no_poll_running_when_one_fails(api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/bad", httpx.Response(404, text="404 page not found"))
     api.on("GET /batches/slow", ok(batch(id="slow")))
     client = make_client("async", api)

@@ -11,8 +11,9 @@ import pytest
 
 import siliconflow_batch as sf
 from siliconflow_batch._retry import backoff_delay, retry_after, should_retry
+from siliconflow_batch.testing import VirtualClock
 
-from fakes import FakeAPI, FakeClock, batch, envelope, make_client, ok, run
+from fakes import FakeAPI, batch, envelope, make_client, ok, run
 
 OVERLOADED = httpx.Response(503, json={"code": 50505, "message": "Model service overloaded.", "data": ""})
 LINES = "".join(
@@ -28,7 +29,7 @@ def _input(tmp_path: Path) -> Path:
     return path
 
 
-def test_503_then_200_is_retried(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_503_then_200_is_retried(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", OVERLOADED, ok(batch(status="validating")))
     result = run(make_client(mode, api).batches.retrieve("batch_1"))
     assert result.status == "validating"
@@ -37,7 +38,7 @@ def test_503_then_200_is_retried(mode: str, api: FakeAPI, clock: FakeClock) -> N
     assert 0.375 <= clock.sleeps[0] <= 0.5  # 0.5 s less up to 25 % jitter
 
 
-def test_retries_stop_after_max_retries(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_retries_stop_after_max_retries(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", httpx.Response(502))
     with pytest.raises(sf.InternalServerError):
         run(make_client(mode, api, max_retries=3).batches.retrieve("batch_1"))
@@ -53,14 +54,14 @@ def test_backoff_doubles_from_half_a_second_to_an_eight_second_cap() -> None:
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-def test_reads_retry_transient_statuses(mode: str, api: FakeAPI, clock: FakeClock, status: int) -> None:
+def test_reads_retry_transient_statuses(mode: str, api: FakeAPI, clock: VirtualClock, status: int) -> None:
     api.on("GET /batches/batch_1", httpx.Response(status), ok(batch()))
     assert run(make_client(mode, api).batches.retrieve("batch_1")).id == "batch_1"
     assert len(api.requests) == 2
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404])
-def test_client_errors_are_not_retried(mode: str, api: FakeAPI, clock: FakeClock, status: int) -> None:
+def test_client_errors_are_not_retried(mode: str, api: FakeAPI, clock: VirtualClock, status: int) -> None:
     api.on("GET /batches/batch_1", httpx.Response(status, text="no"))
     with pytest.raises(sf.APIStatusError):
         run(make_client(mode, api).batches.retrieve("batch_1"))
@@ -78,7 +79,7 @@ def test_client_errors_are_not_retried(mode: str, api: FakeAPI, clock: FakeClock
     ],
 )
 def test_create_is_not_retried_when_the_server_may_have_acted(
-    mode: str, api: FakeAPI, clock: FakeClock, reply: httpx.Response | Exception, error: type
+    mode: str, api: FakeAPI, clock: VirtualClock, reply: httpx.Response | Exception, error: type
 ) -> None:
     api.on("POST /batches", reply, ok(batch()))
     with pytest.raises(error):
@@ -97,14 +98,14 @@ def test_create_is_not_retried_when_the_server_may_have_acted(
     ],
 )
 def test_create_is_retried_when_the_server_provably_did_nothing(
-    mode: str, api: FakeAPI, clock: FakeClock, reply: httpx.Response | Exception
+    mode: str, api: FakeAPI, clock: VirtualClock, reply: httpx.Response | Exception
 ) -> None:
     api.on("POST /batches", reply, ok(batch()))
     assert run(make_client(mode, api).batches.create(input_file_id="file-in")).id == "batch_1"
     assert len(api.calls("POST /batches")) == 2
 
 
-def test_upload_retry_sends_the_whole_file_again(mode: str, api: FakeAPI, clock: FakeClock, tmp_path: Path) -> None:
+def test_upload_retry_sends_the_whole_file_again(mode: str, api: FakeAPI, clock: VirtualClock, tmp_path: Path) -> None:
     uploaded = {"id": "file-1", "object": "file", "bytes": 1, "createdAt": 1, "filename": "requests.jsonl"}
     api.on("POST /files", OVERLOADED, envelope(uploaded))
     run(make_client(mode, api).files.upload(_input(tmp_path)))
@@ -115,27 +116,29 @@ def test_upload_retry_sends_the_whole_file_again(mode: str, api: FakeAPI, clock:
     assert "boundary=+++" not in api.requests[1].headers["content-type"]
 
 
-def test_upload_is_not_retried_after_a_read_timeout(mode: str, api: FakeAPI, clock: FakeClock, tmp_path: Path) -> None:
+def test_upload_is_not_retried_after_a_read_timeout(
+    mode: str, api: FakeAPI, clock: VirtualClock, tmp_path: Path
+) -> None:
     api.on("POST /files", httpx.ReadTimeout("slow"))
     with pytest.raises(sf.APITimeoutError):
         run(make_client(mode, api).files.upload(_input(tmp_path)))
     assert len(api.requests) == 1
 
 
-def test_retry_after_seconds_is_honoured(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_retry_after_seconds_is_honoured(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", httpx.Response(429, headers={"Retry-After": "3"}), ok(batch()))
     run(make_client(mode, api).batches.retrieve("batch_1"))
     assert clock.sleeps == [3.0]
 
 
-def test_retry_after_http_date_is_honoured(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_retry_after_http_date_is_honoured(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
     api.on("GET /batches/batch_1", httpx.Response(503, headers={"Retry-After": when}), ok(batch()))
     run(make_client(mode, api).batches.retrieve("batch_1"))
     assert 27.0 <= clock.sleeps[0] <= 30.0
 
 
-def test_retry_after_is_capped(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_retry_after_is_capped(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", httpx.Response(429, headers={"Retry-After": "3600"}), ok(batch()))
     run(make_client(mode, api).batches.retrieve("batch_1"))
     assert clock.sleeps == [60.0]
@@ -160,13 +163,15 @@ def test_x_should_retry_header_is_obeyed() -> None:
     assert not should_retry(idempotent=False, response=yes)  # never unsafe for a create
 
 
-def test_read_timeouts_and_dropped_connections_are_retried_for_reads(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_read_timeouts_and_dropped_connections_are_retried_for_reads(
+    mode: str, api: FakeAPI, clock: VirtualClock
+) -> None:
     api.on("GET /batches/batch_1", httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), ok(batch()))
     assert run(make_client(mode, api).batches.retrieve("batch_1")).id == "batch_1"
     assert len(api.requests) == 3
 
 
-def test_timeouts_surface_as_api_timeout_error(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_timeouts_surface_as_api_timeout_error(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", httpx.ReadTimeout("slow"))
     with pytest.raises(sf.APITimeoutError, match=r"GET https://api\.test/v1/batches/batch_1: timed out") as caught:
         run(make_client(mode, api, max_retries=1).batches.retrieve("batch_1"))
@@ -174,7 +179,7 @@ def test_timeouts_surface_as_api_timeout_error(mode: str, api: FakeAPI, clock: F
     assert len(api.requests) == 2
 
 
-def test_zero_retries_sends_once(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_zero_retries_sends_once(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", OVERLOADED)
     with pytest.raises(sf.OverloadedError):
         run(make_client(mode, api, max_retries=0).batches.retrieve("batch_1"))

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 import siliconflow_batch as sf
+from siliconflow_batch.testing import VirtualClock
 
-from fakes import BASE, KEY, FakeAPI, FakeClock, batch, make_client, ok, run, stream
+from fakes import BASE, KEY, FakeAPI, batch, make_client, ok, run, stream
 
 
 def _page(ids: list[str], *, has_more: bool) -> httpx.Response:
@@ -106,7 +107,7 @@ STEPS = [
 ]
 
 
-def test_wait_polls_to_a_terminal_status_through_an_unknown_one(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_wait_polls_to_a_terminal_status_through_an_unknown_one(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", *(ok(s) for s in STEPS))
     seen: list[tuple[str, tuple[int, ...]]] = []
     done = run(
@@ -129,7 +130,7 @@ def test_wait_polls_to_a_terminal_status_through_an_unknown_one(mode: str, api: 
     assert clock.sleeps == [5] * (len(STEPS) - 1)
 
 
-def test_wait_timeout_carries_the_last_batch(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_wait_timeout_carries_the_last_batch(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/batch_1", ok(batch(status="in_progress")))
     with pytest.raises(sf.WaitTimeoutError, match="not done after the wait timeout") as caught:
         run(make_client(mode, api).batches.wait("batch_1", poll_interval=10, timeout=25))
@@ -138,7 +139,7 @@ def test_wait_timeout_carries_the_last_batch(mode: str, api: FakeAPI, clock: Fak
     assert clock.sleeps == [10, 10, 5]
 
 
-def test_transient_errors_do_not_end_a_wait(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_transient_errors_do_not_end_a_wait(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on(
         "GET /batches/batch_1",
         httpx.Response(503),
@@ -151,12 +152,12 @@ def test_transient_errors_do_not_end_a_wait(mode: str, api: FakeAPI, clock: Fake
     assert done.error_messages() == ["line 2: [bad] m"]
 
 
-def test_a_missing_batch_ends_the_wait(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_a_missing_batch_ends_the_wait(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     with pytest.raises(sf.NotFoundError):
         run(make_client(mode, api).batches.wait("batch_1", poll_interval=1))
 
 
-def test_wait_many_returns_in_order(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_wait_many_returns_in_order(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/a", ok(batch(id="a", status="in_progress")), ok(batch(id="a", status="completed")))
     api.on("GET /batches/b", ok(batch(id="b", status="cancelled")))
     done = run(make_client(mode, api).batches.wait_many(["a", "b"], poll_interval=2))
@@ -164,7 +165,7 @@ def test_wait_many_returns_in_order(mode: str, api: FakeAPI, clock: FakeClock) -
     assert len(api.calls("GET /batches/b")) == 1  # terminal batches are not polled again
 
 
-def test_async_wait_many_bounds_concurrency(clock: FakeClock) -> None:
+def test_async_wait_many_bounds_concurrency(clock: VirtualClock) -> None:
     in_flight, peak = 0, 0
     polls: dict[str, int] = {}
 
@@ -278,7 +279,7 @@ def test_a_bom_and_a_numeric_custom_id_do_not_lose_a_result(mode: str, api: Fake
     assert [(r.custom_id, r.line) for r in results] == [("a", 1), ("42", 2)]
 
 
-def test_results_resume_after_a_dropped_connection(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_results_resume_after_a_dropped_connection(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     lines = [_line(c) for c in "abcd"]
     api.on("GET /files/file-out/content", stream(lines[:2], fail=True), stream(lines))
     done = sf.Batch.from_dict({**DONE, "error_file_id": None})
@@ -287,7 +288,7 @@ def test_results_resume_after_a_dropped_connection(mode: str, api: FakeAPI, cloc
     assert len(api.requests) == 2
 
 
-def test_results_give_up_after_max_retries(mode: str, api: FakeAPI, clock: FakeClock) -> None:
+def test_results_give_up_after_max_retries(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /files/file-out/content", stream([_line("a")], fail=True))
     done = sf.Batch.from_dict({**DONE, "error_file_id": None})
     with pytest.raises(sf.APIConnectionError, match="broke off 2 times"):
@@ -304,7 +305,9 @@ def test_download_writes_the_whole_file(mode: str, api: FakeAPI, tmp_path: Path)
     assert sorted(p.name for p in target.parent.iterdir()) == ["results.jsonl"]
 
 
-def test_interrupted_download_leaves_no_partial_file(mode: str, api: FakeAPI, clock: FakeClock, tmp_path: Path) -> None:
+def test_interrupted_download_leaves_no_partial_file(
+    mode: str, api: FakeAPI, clock: VirtualClock, tmp_path: Path
+) -> None:
     target = tmp_path / "results.jsonl"
     target.write_bytes(b"previous complete download\n")
     api.on("GET /files/file-out/content", stream([b"half of the"], fail=True))
@@ -314,7 +317,7 @@ def test_interrupted_download_leaves_no_partial_file(mode: str, api: FakeAPI, cl
     assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
 
 
-def test_download_restarts_after_a_break(mode: str, api: FakeAPI, clock: FakeClock, tmp_path: Path) -> None:
+def test_download_restarts_after_a_break(mode: str, api: FakeAPI, clock: VirtualClock, tmp_path: Path) -> None:
     api.on("GET /files/file-out/content", stream([b"half"], fail=True), stream([b"whole\n"]))
     target = run(make_client(mode, api).files.download("file-out", tmp_path / "r.jsonl"))
     assert target.read_bytes() == b"whole\n"

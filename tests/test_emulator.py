@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 import siliconflow_batch as sf
-from siliconflow_batch.testing import Emulator, Faults
+from siliconflow_batch.testing import Emulator, Faults, VirtualClock
 
-from fakes import FakeClock, run
+from fakes import run
 from spec_check import (
     async_request_hook,
     async_response_hook,
@@ -82,7 +82,7 @@ def test_whole_lifecycle_over_http(mode: str, emulator: Emulator, server: Any, t
 
 
 def test_cancel_keeps_partial_results(
-    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: FakeClock
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: VirtualClock
 ) -> None:
     client = _client(mode, emulator, server)
     batch = run(
@@ -100,7 +100,7 @@ def test_cancel_keeps_partial_results(
         run(client.batches.cancel(batch.id))
 
 
-def test_expiry_writes_batch_expired_lines(mode: str, clock: FakeClock, tmp_path: Path) -> None:
+def test_expiry_writes_batch_expired_lines(mode: str, clock: VirtualClock, tmp_path: Path) -> None:
     emulator = Emulator(stage_seconds=50_000, clock=clock.monotonic)  # six stages take longer than 24h
     with emulator.serve() as server:
         client = _client(mode, emulator, server)
@@ -113,7 +113,7 @@ def test_expiry_writes_batch_expired_lines(mode: str, clock: FakeClock, tmp_path
         assert len(results) == 10
 
 
-def test_state_survives_in_a_directory(clock: FakeClock, tmp_path: Path) -> None:
+def test_state_survives_in_a_directory(clock: VirtualClock, tmp_path: Path) -> None:
     first = Emulator(stage_seconds=10, clock=clock.monotonic, state_dir=tmp_path / "state")
     transport = first.transport()
     client = sf.SiliconFlow(
@@ -171,7 +171,7 @@ class SpecCheckingTransport(httpx.BaseTransport):
         return response
 
 
-def test_every_emulator_answer_fits_the_spec(emulator: Emulator, clock: FakeClock, tmp_path: Path) -> None:
+def test_every_emulator_answer_fits_the_spec(emulator: Emulator, clock: VirtualClock, tmp_path: Path) -> None:
     checker = SpecCheckingTransport(emulator.transport())
     client = sf.SiliconFlow(
         api_key=emulator.api_key,
@@ -243,7 +243,7 @@ def test_overloaded_create_is_retried_once(mode: str, emulator: Emulator, server
 
 
 def test_rate_limited_upload_honours_retry_after(
-    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: FakeClock
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: VirtualClock
 ) -> None:
     emulator.faults.retry_after = 7
     emulator.faults.inject("rate_limit", route="POST /files")
@@ -277,7 +277,7 @@ def test_reads_survive_faults(mode: str, emulator: Emulator, server: Any, tmp_pa
 
 
 def test_truncated_download_loses_no_line(
-    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: FakeClock
+    mode: str, emulator: Emulator, server: Any, tmp_path: Path, clock: VirtualClock
 ) -> None:
     client = _client(mode, emulator, server)
     batch = run(client.batches.create(input_file_id=run(client.files.upload(_input(tmp_path, 40))).id))
@@ -320,7 +320,7 @@ def test_random_faults_are_seeded_and_counted() -> None:
         first.inject("explode")
 
 
-def test_async_client_in_process(clock: FakeClock, tmp_path: Path) -> None:
+def test_async_client_in_process(clock: VirtualClock, tmp_path: Path) -> None:
     emulator = Emulator(stage_seconds=10, clock=clock.monotonic)
 
     async def scenario() -> list[sf.Batch]:
@@ -353,7 +353,7 @@ def test_idempotent_create_finds_the_batch_an_ambiguous_failure_created(
     assert emulator.requests["POST /batches"] == 2
 
 
-def test_idempotent_create_sends_again_when_nothing_was_created(mode: str, clock: FakeClock) -> None:
+def test_idempotent_create_sends_again_when_nothing_was_created(mode: str, clock: VirtualClock) -> None:
     from fakes import FakeAPI, batch, make_client, ok
 
     api = FakeAPI()

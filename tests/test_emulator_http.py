@@ -16,10 +16,8 @@ import httpx
 import pytest
 
 import siliconflow_batch as sf
-from siliconflow_batch.testing import DEFAULT_MODELS, Emulator, RunningServer
+from siliconflow_batch.testing import DEFAULT_MODELS, Emulator, RunningServer, VirtualClock
 from siliconflow_batch.validation import MAX_LINES
-
-from fakes import FakeClock
 
 MODEL = "deepseek-ai/DeepSeek-V3"
 
@@ -60,7 +58,7 @@ def _upload(client: sf.SiliconFlow, tmp_path: Path, text: str, name: str = "in.j
 
 
 def test_a_first_line_that_is_not_json_fails_alone_and_breaks_nothing(
-    client: sf.SiliconFlow, tmp_path: Path, clock: FakeClock
+    client: sf.SiliconFlow, tmp_path: Path, clock: VirtualClock
 ) -> None:
     file_id = _upload(client, tmp_path, "{oops\n" + _line("r1") + "\n")
     created = client.batches.create(input_file_id=file_id)
@@ -73,7 +71,7 @@ def test_a_first_line_that_is_not_json_fails_alone_and_breaks_nothing(
     assert not results["line-1"].ok
 
 
-def test_a_bad_line_keeps_its_own_custom_id(client: sf.SiliconFlow, tmp_path: Path, clock: FakeClock) -> None:
+def test_a_bad_line_keeps_its_own_custom_id(client: sf.SiliconFlow, tmp_path: Path, clock: VirtualClock) -> None:
     bad = json.dumps({"custom_id": "r2", "body": {"messages": "not a list"}})
     file_id = _upload(client, tmp_path, "\n".join([_line("r1"), bad, _line("r3")]) + "\n")
     batch = client.batches.create(input_file_id=file_id)

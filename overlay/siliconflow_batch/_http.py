@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,12 +24,15 @@ from ._version import package_version
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "Clock",
     "Policy",
     "RequestSpec",
+    "SystemClock",
     "deadline_scope",
     "detach_stream",
     "logger",
     "time_left",
+    "use_clock",
 ]
 
 logger = logging.getLogger("siliconflow_batch")
@@ -37,9 +40,68 @@ logger = logging.getLogger("siliconflow_batch")
 DEFAULT_BASE_URL = "https://api.siliconflow.cn/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
-# The clock and the sleeps are looked up here at call time, so that tests can replace them.
-monotonic = time.monotonic
-sleep = time.sleep
+
+class Clock(Protocol):
+    """What the client reads the time from and sleeps with; :func:`use_clock` installs another one."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds``."""
+        ...
+
+    async def async_sleep(self, seconds: float) -> None:
+        """Suspend the task for ``seconds``."""
+        ...
+
+
+class SystemClock:
+    """The real clock: ``time.monotonic``, ``time.sleep`` and ``asyncio.sleep``."""
+
+    def monotonic(self) -> float:
+        """``time.monotonic()``."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """``time.sleep(seconds)``."""
+        time.sleep(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        """``asyncio.sleep(seconds)``; asyncio is imported on first async use, not with the package."""
+        import asyncio
+
+        await asyncio.sleep(seconds)
+
+
+_clock: Clock = SystemClock()
+
+
+@contextmanager
+def use_clock(clock: Clock) -> Iterator[Clock]:
+    """Make every wait, retry and deadline of the package use ``clock`` inside the block (process-wide)."""
+    global _clock
+    previous, _clock = _clock, clock
+    try:
+        yield clock
+    finally:
+        _clock = previous
+
+
+def monotonic() -> float:
+    """The installed clock's time."""
+    return _clock.monotonic()
+
+
+def sleep(seconds: float) -> None:
+    """Sleep on the installed clock."""
+    _clock.sleep(seconds)
+
+
+async def async_sleep(seconds: float) -> None:
+    """Sleep on the installed clock, in a task."""
+    await _clock.async_sleep(seconds)
 
 
 # A wall-clock deadline (on `monotonic`) for every request sent inside `deadline_scope`: the request timeouts
@@ -62,13 +124,6 @@ def time_left() -> float | None:
     """Seconds until the current deadline (None when there is none); may be negative."""
     deadline = _DEADLINE.get()
     return None if deadline is None else deadline - monotonic()
-
-
-async def async_sleep(seconds: float) -> None:
-    """``asyncio.sleep``; asyncio is imported on first async use, not with the package."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
 ...                      http_client=httpx.Client(transport=emulator.transport()))
 
 or, over a real socket: ``with emulator.serve() as server: SiliconFlow(base_url=server.url, ...)``.
+:class:`VirtualClock` makes the client's waits (and the emulator's batches) run on virtual time.
 It speaks the vendor's wire format (envelopes, ``createdAt``, plain-text 404s, ``in_queue``), needs the
 ``emulator`` extra (``pip install 'siliconflow-batch[emulator]'``), and can inject faults (:class:`Faults`).
 """
@@ -20,7 +21,8 @@ except ImportError as missing:  # pragma: no cover - exercised by the wheel test
     ) from missing
 
 from ._app import FAULT_KINDS, EmulatedResponse, Emulator, Faults
+from ._clock import VirtualClock
 from ._engine import DEFAULT_MODELS
 from ._server import RunningServer
 
-__all__ = ["DEFAULT_MODELS", "FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults", "RunningServer"]
+__all__ = ["DEFAULT_MODELS", "FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults", "RunningServer", "VirtualClock"]
