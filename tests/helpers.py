@@ -86,3 +86,22 @@ def run_regenerate(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=300,
     )
+
+
+TOKEN360_BODY: dict[str, Any] = {  # the token360 page's example (OpenAI-compatible, request_counts filled in)
+    "id": "batch_01abc",
+    "object": "batch",
+    "endpoint": "/v1/chat/completions",
+    "status": "completed",
+    "input_file_id": "file_abc123",
+    "output_file_id": "file_output_xyz",
+    "error_file_id": None,
+    "completion_window": "24h",
+    "request_counts": {"total": 2, "completed": 2, "failed": 0},
+    "created_at": 1710000000,
+    "in_progress_at": 1710000060,
+    "completed_at": 1710003600,
+    "expires_at": 1710086400,
+    "metadata": {"job": "nightly"},
+    "errors": None,
+}

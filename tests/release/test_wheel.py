@@ -14,6 +14,8 @@ import pytest
 
 from helpers import ROOT
 
+pytestmark = pytest.mark.slow  # builds, installs or regenerates: scripts/test runs it, plain pytest does not
+
 
 def _run(*command: str | Path, cwd: Path | None = None) -> str:
     result = subprocess.run(

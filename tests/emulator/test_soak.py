@@ -20,7 +20,7 @@ import pytest
 import siliconflow_batch as sf
 from siliconflow_batch.testing import Emulator, Faults
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.slow]
 
 JOBS = 200
 REQUESTS_PER_JOB = 50

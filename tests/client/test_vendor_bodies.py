@@ -13,7 +13,7 @@ import siliconflow_batch as sf
 
 from fakes import FakeAPI, batch, make_client, ok, run, stream
 
-FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "vendor_bodies.json").read_text(encoding="utf-8"))
+FIXTURES = json.loads((Path(__file__).parent.parent / "fixtures" / "vendor_bodies.json").read_text(encoding="utf-8"))
 
 
 def _ids(entries: list[dict[str, Any]]) -> list[str]:

@@ -21,6 +21,8 @@ from api_surface import breaking_changes, is_major_bump, load_recorded, load_sur
 from helpers import ROOT, copy_tree
 from spec_diff import diff_specs, format_report, required_bump
 
+pytestmark = pytest.mark.slow  # builds, installs or regenerates: scripts/test runs it, plain pytest does not
+
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())
 
 

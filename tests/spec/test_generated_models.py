@@ -20,7 +20,7 @@ from siliconflow_batch_generated.models import (
 )
 from siliconflow_batch_generated.types import Unset
 
-from helpers import FRAGMENTS, GET_PAGE_BODY, schema_errors, synthesize_example
+from helpers import FRAGMENTS, GET_PAGE_BODY, TOKEN360_BODY, schema_errors, synthesize_example
 from regenerate import SPEC, build_spec
 from spec_fragments import load_fragment
 
@@ -49,24 +49,6 @@ def _documented_bodies() -> list[Any]:
                 cases.append(pytest.param(MODELS[route, method], body, id=f"{path.stem}:{method}"))
     return cases
 
-
-TOKEN360_BODY: dict[str, Any] = {  # the token360 page's example (OpenAI-compatible, request_counts filled in)
-    "id": "batch_01abc",
-    "object": "batch",
-    "endpoint": "/v1/chat/completions",
-    "status": "completed",
-    "input_file_id": "file_abc123",
-    "output_file_id": "file_output_xyz",
-    "error_file_id": None,
-    "completion_window": "24h",
-    "request_counts": {"total": 2, "completed": 2, "failed": 0},
-    "created_at": 1710000000,
-    "in_progress_at": 1710000060,
-    "completed_at": 1710003600,
-    "expires_at": 1710086400,
-    "metadata": {"job": "nightly"},
-    "errors": None,
-}
 
 ALL_NULL = {key: None for key in GET_PAGE_BODY if key.endswith("_at") and key != "created_at"}
 

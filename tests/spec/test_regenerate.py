@@ -9,6 +9,8 @@ import pytest
 from helpers import ROOT, copy_tree, run_regenerate
 from regenerate import PACKAGE, tree_differences
 
+pytestmark = pytest.mark.slow  # builds, installs or regenerates: scripts/test runs it, plain pytest does not
+
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:

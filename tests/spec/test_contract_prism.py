@@ -23,7 +23,7 @@ import siliconflow_batch as sf
 
 from helpers import ROOT
 
-pytestmark = pytest.mark.contract
+pytestmark = [pytest.mark.contract, pytest.mark.slow]
 
 LINE = (
     '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'

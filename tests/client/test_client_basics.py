@@ -13,9 +13,8 @@ import siliconflow_batch as sf
 from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
 
 from fakes import BASE, KEY, FakeAPI, batch, envelope, make_client, ok, run
-from helpers import FRAGMENTS, GET_PAGE_BODY, synthesize_example
+from helpers import FRAGMENTS, GET_PAGE_BODY, TOKEN360_BODY, synthesize_example
 from spec_fragments import load_fragment
-from test_generated_models import TOKEN360_BODY
 
 
 def test_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

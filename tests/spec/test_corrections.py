@@ -238,6 +238,7 @@ def test_correction_fixes_a_defect(correction: str, corrected: Spec) -> None:
     assert prove(corrected) is None
 
 
+@pytest.mark.slow
 def test_without_unique_operation_ids_validation_fails_and_the_generator_drops_an_operation(tmp_path: Path) -> None:
     spec = _spec_without("unique-operation-ids")
     with pytest.raises(PipelineError, match=r"Operation ID 'getBatchEvaluationJob'.* is not unique"):
@@ -249,6 +250,7 @@ def test_without_unique_operation_ids_validation_fails_and_the_generator_drops_a
     assert len(modules) == 6  # seven operations, one silently lost
 
 
+@pytest.mark.slow
 def test_without_bad_request_code_default_the_generator_drops_the_400_responses(tmp_path: Path) -> None:
     spec = _spec_without("bad-request-code-default")
     (tmp_path / "openapi.yaml").write_text(dump_spec(spec), encoding="utf-8")
@@ -270,6 +272,7 @@ except json.JSONDecodeError:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("skip", "expected"), [(True, "JSONDecodeError"), (False, "'404 page not found'")])
 def test_plain_text_404_through_the_generated_client(tmp_path: Path, skip: bool, expected: str) -> None:
     spec = _spec_without("plain-text-errors") if skip else build_spec()
@@ -277,6 +280,7 @@ def test_plain_text_404_through_the_generated_client(tmp_path: Path, skip: bool,
     assert result.stdout.strip() == expected, result.stderr
 
 
+@pytest.mark.slow
 def test_stale_correction_fails_the_regeneration_by_name(tmp_path: Path) -> None:
     from helpers import copy_tree, run_regenerate
 
@@ -296,6 +300,7 @@ def _fix_the_list_page(tree: Path) -> None:
     page.write_text(fixed, encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_stale_action_is_named_and_quoted_and_the_others_kept(tmp_path: Path) -> None:
     from helpers import copy_tree, run_regenerate
 
@@ -310,6 +315,7 @@ def test_a_stale_action_is_named_and_quoted_and_the_others_kept(tmp_path: Path) 
     assert "operationId: getBatch\n" not in result.stderr  # action 1 is still needed: not offered for deletion
 
 
+@pytest.mark.slow
 def test_deleting_a_whole_correction_that_is_still_needed_fails_the_type_check(tmp_path: Path) -> None:
     # The vendor fixed one of the two pages; deleting the whole correction (not just the stale action) leaves the
     # get operation named getBatchEvaluationJob. The overlay's static imports make mypy fail before any test.
