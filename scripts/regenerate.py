@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +39,20 @@ SPEC = ROOT / "spec" / "openapi.yaml"
 GENERATED = ROOT / "generated"
 GENERATOR_DIR = ROOT / "scripts" / "generator"
 PACKAGE = "siliconflow_batch_generated"
-GENERATOR_VERSION = "0.29.1"
+PYPROJECT = ROOT / "pyproject.toml"
+
+
+def pinned_version(package: str) -> str:
+    """The version of ``package`` pinned (``==``) in pyproject.toml's dev extra: the one place it is stated."""
+    dev: list[str] = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["optional-dependencies"]["dev"]
+    for requirement in dev:
+        name, sep, version = requirement.partition("==")
+        if sep and name.strip() == package:
+            return version.strip()
+    raise SystemExit(f"regenerate: pyproject.toml pins no version of {package} in the dev extra")
+
+
+GENERATOR_VERSION = pinned_version("openapi-python-client")
 SPEC_HEADER = (
     "# Written by scripts/regenerate from spec/fragments/ and spec/corrections.yaml. Do not edit:\n"
     "# change a fragment or a correction and run scripts/regenerate.\n"

@@ -69,9 +69,11 @@ def synthesize_example(schema: dict[str, Any], spec: dict[str, Any]) -> Any:
 
 
 def copy_tree(destination: Path) -> Path:
-    """Copy what the regeneration reads and writes (spec/, scripts/, generated/) to ``destination``."""
+    """Copy what the regeneration reads and writes (spec/, scripts/, generated/, pyproject.toml) to ``destination``."""
     for part in ("spec", "scripts", "generated"):
         shutil.copytree(ROOT / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+    if not (destination / "pyproject.toml").exists():
+        shutil.copy(ROOT / "pyproject.toml", destination / "pyproject.toml")
     return destination
 
 

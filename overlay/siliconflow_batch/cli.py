@@ -24,7 +24,14 @@ from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE
 from .types import Batch, BatchResult, FileObject, Unset, timestamp_datetime
-from .validation import CHAT_COMPLETIONS, ValidationReport, validate_create, validate_requests
+from .validation import (
+    CHAT_COMPLETIONS,
+    MAX_WINDOW_HOURS,
+    MIN_WINDOW_HOURS,
+    ValidationReport,
+    validate_create,
+    validate_requests,
+)
 
 __all__ = ["main"]
 
@@ -506,7 +513,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def creating(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--model", help="run every request on this model (the batch's replace.model)")
-        sub.add_argument("--window", default="24h", help="completion window, 24h..336h (default 24h)")
+        window = f"{MIN_WINDOW_HOURS}h..{MAX_WINDOW_HOURS}h"
+        sub.add_argument("--window", default="24h", help=f"completion window, {window} (default 24h)")
         sub.add_argument(
             "--metadata", action="append", metavar="KEY=VALUE", help="a metadata pair; repeat for more (at most 16)"
         )

@@ -17,6 +17,7 @@ from siliconflow_batch.resources import Batches
 from siliconflow_batch.testing import Emulator, VirtualClock
 
 from cli_support import MODEL, Run, write_requests
+from regenerate import pinned_version
 
 
 def sfb(url: str, *args: str) -> Run:
@@ -197,4 +198,4 @@ def test_module_entry_point_and_version() -> None:
     assert result.returncode == 0
     expected = f"siliconflow-batch {sf.__version__} (spec sha256 {sf.SPEC_SHA256}, {sf.GENERATOR_VERSION})"
     assert result.stdout.strip() == expected
-    assert sf.GENERATOR_VERSION == "openapi-python-client 0.29.1"
+    assert f"openapi-python-client {pinned_version('openapi-python-client')}" == sf.GENERATOR_VERSION
