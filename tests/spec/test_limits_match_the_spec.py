@@ -23,7 +23,8 @@ from helpers import ROOT
 def _create_body() -> dict[str, Any]:
     spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text(encoding="utf-8"))
     schema: dict[str, Any] = spec["paths"]["/batches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    return schema["properties"]
+    properties: dict[str, Any] = schema["properties"]
+    return properties
 
 
 def test_the_window_bounds_are_the_specs() -> None:
