@@ -115,16 +115,8 @@ server.serve_forever()
 EMULATOR = r"""
 import sys
 from siliconflow_batch.testing import Emulator
-from siliconflow_batch.testing._engine import StoredBatch
-total = int(sys.argv[1])
 emulator = Emulator(stage_seconds=0.0)
-line = b'{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"Qwen/QwQ-32B",'
-line += b'"messages":[{"role":"user","content":"x"}]}}\n'
-file = emulator.engine.add_file("in.jsonl", "batch", line, 0)
-for i in range(total):
-    emulator.engine.add_batch(StoredBatch(id=f"batch_{i:07d}", input_file_id=file.id, endpoint="/v1/chat/completions",
-        completion_window="24h", created_at=1_000_000 + i, metadata=None, replace_model=None, file_name="in.jsonl",
-        started=0.0))
+emulator.seed_batches(int(sys.argv[1]))
 server = emulator.serve()
 print(server.url, flush=True)
 sys.stdin.read()

@@ -42,7 +42,7 @@ def test_submit_of_an_invalid_file_exits_2_and_uploads_nothing(tmp_path: Path, u
     assert result.code == 2
     assert "line 2: custom_id: 'dup' is already used on line 1" in result.out
     assert emulator.requests["POST /files"] == 0
-    assert emulator.engine.files == {}
+    assert emulator.files() == []
 
 
 def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:

@@ -146,7 +146,7 @@ def test_concurrent_creates_are_all_kept(emulator: Emulator, server: Any, tmp_pa
     for thread in threads:
         thread.join()
     assert len(set(ids)) == 80
-    assert len(emulator.engine.batches) == 80
+    assert len(emulator.batches()) == 80
     assert len(list(client.batches.list(limit=7))) == 80
 
 
@@ -230,7 +230,7 @@ def test_error_wire_format(emulator: Emulator, server: Any) -> None:
 
 
 def _batch_count(emulator: Emulator) -> int:
-    return len(emulator.engine.batches)
+    return len(emulator.batches())
 
 
 def test_overloaded_create_is_retried_once(mode: str, emulator: Emulator, server: Any, tmp_path: Path) -> None:
@@ -249,7 +249,7 @@ def test_rate_limited_upload_honours_retry_after(
     emulator.faults.inject("rate_limit", route="POST /files")
     run(_client(mode, emulator, server).files.upload(_input(tmp_path)))
     assert clock.sleeps == [7.0]
-    assert len(emulator.engine.files) == 1
+    assert len(emulator.files()) == 1
 
 
 @pytest.mark.parametrize(

@@ -208,3 +208,12 @@ def test_concurrent_clients_over_keep_alive_connections(emulator: Emulator, serv
         thread.join()
     assert errors == []
     assert emulator.requests["GET /files"] == 160
+
+
+def test_a_test_can_seed_and_inspect_the_emulator(emulator: Emulator, client: sf.SiliconFlow) -> None:
+    ids = emulator.seed_batches(250)
+    assert len(ids) == len(set(ids)) == 250
+    listed = [b.id for b in client.batches.list(limit=100)]
+    assert listed == ids[::-1]  # newest first, over three pages
+    assert [b["id"] for b in emulator.batches()] == listed
+    assert [f["filename"] for f in emulator.files()] == ["seed.jsonl"]

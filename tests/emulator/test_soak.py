@@ -100,7 +100,7 @@ def test_soak(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
 
     statuses = Counter(str(batch.status) for batch, _ in outcomes)
-    stored_keys = Counter((b.metadata or {}).get("idempotency_key") for b in emulator.engine.batches.values())
+    stored_keys = Counter((b["metadata"] or {}).get("idempotency_key") for b in emulator.batches())
     total_requests = sum(emulator.requests.values())
     print(
         f"\nsoak: {JOBS} batches x {REQUESTS_PER_JOB} requests in {elapsed:.1f} s; "
@@ -108,7 +108,7 @@ def test_soak(tmp_path: Path) -> None:
         f"({sum(faults.injected.values())} in all), {counter.retries} retries; statuses {dict(statuses)}"
     )
     assert statuses == {"completed": JOBS}
-    assert len(emulator.engine.batches) == JOBS  # exactly one batch per job, whatever the faults
+    assert len(emulator.batches()) == JOBS  # exactly one batch per job, whatever the faults
     assert set(stored_keys.values()) == {1}
     for (batch, results), (_, ids) in zip(outcomes, jobs, strict=True):
         assert sorted(results) == ids  # every request's result, each once

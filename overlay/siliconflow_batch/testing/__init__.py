@@ -20,7 +20,8 @@ except ImportError as missing:  # pragma: no cover - exercised by the wheel test
         f"siliconflow_batch.testing needs {missing.name}: pip install 'siliconflow-batch[emulator]'"
     ) from missing
 
-from ._app import FAULT_KINDS, EmulatedResponse, Emulator, Faults
+from ._answer import EmulatedResponse
+from ._app import FAULT_KINDS, Emulator, Faults
 from ._clock import VirtualClock
 from ._engine import DEFAULT_MODELS
 from ._server import RunningServer

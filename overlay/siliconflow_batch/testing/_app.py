@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,6 +28,7 @@ from ..validation import (
     MIN_WINDOW_HOURS,
     WINDOW,
 )
+from ._answer import EmulatedResponse
 from ._engine import DEFAULT_MODELS, Engine, StoredBatch
 
 if TYPE_CHECKING:
@@ -40,22 +41,6 @@ _ROUTES = re.compile(
     r"(POST|GET) /files|GET /files/[^/]+/content|(POST|GET) /batches|GET /batches/[^/]+"
     r"|POST /batches/[^/]+/cancel"
 )
-
-
-@dataclass
-class EmulatedResponse:
-    """What the emulator answers: status, headers and body, or a broken connection (``drop``/``truncate``).
-
-    A stored file is answered as ``file`` (a path, streamed by the server) instead of ``body``.
-    """
-
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-    truncate: bool = False
-    delay: float = 0.0
-    file: Path | None = None
 
 
 def _json(status: int, body: Any) -> EmulatedResponse:
@@ -149,7 +134,7 @@ class Emulator:
         self.clock = clock
         self.faults = faults if faults is not None else Faults()
         self.base_path = base_path.rstrip("/")
-        self.engine = Engine(
+        self._engine = Engine(
             stage_seconds=stage_seconds, models=models, state_dir=Path(state_dir) if state_dir is not None else None
         )
         self.requests: Counter[str] = Counter()
@@ -157,9 +142,63 @@ class Emulator:
 
     def __repr__(self) -> str:
         return (
-            f"Emulator(batches={len(self.engine.batches)}, files={len(self.engine.files)}, "
-            f"stage_seconds={self.engine.stage_seconds})"
+            f"Emulator(batches={len(self._engine.batches)}, files={len(self._engine.files)}, "
+            f"stage_seconds={self._engine.stage_seconds})"
         )
+
+    # --- what a test may look at, and seed -----------------------------------------------------------------------
+
+    def batches(self) -> list[dict[str, Any]]:
+        """Every stored batch, newest first, as the list route would show it now."""
+        with self._lock:
+            now = self.clock()
+            ordered, _ = self._engine.newest_first()
+            return [self._engine.view(b, now, listed=True) for b in ordered]
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every stored file (uploads and results), as the file list shows one."""
+        with self._lock:
+            return [
+                {
+                    "id": f.id,
+                    "object": "file",
+                    "bytes": f.bytes,
+                    "created_at": f.created_at,
+                    "filename": f.filename,
+                    "purpose": f.purpose,
+                    "line_count": f.line_count,
+                }
+                for f in self._engine.files.values()
+            ]
+
+    def seed_batches(self, count: int, *, model: str = "deepseek-ai/DeepSeek-V3") -> list[str]:
+        """Store ``count`` batches of one request each at once, without requests; their ids, oldest first.
+
+        For tests (and benchmarks) of listing and paging through many batches.
+        """
+        line = json.dumps(
+            {"custom_id": "seed", "body": {"model": model, "messages": [{"role": "user", "content": "seed"}]}}
+        ).encode()
+        with self._lock:
+            now = self.clock()
+            source = self._engine.add_file("seed.jsonl", "batch", line + b"\n", now)
+            ids = []
+            for index in range(count):
+                batch = StoredBatch(
+                    id=self._engine.new_id("batch_"),
+                    input_file_id=source.id,
+                    endpoint=CHAT_COMPLETIONS,
+                    completion_window=f"{MIN_WINDOW_HOURS}h",
+                    created_at=int(now) + index,
+                    started=now,
+                    metadata=None,
+                    replace_model=None,
+                    file_name=source.filename,
+                )
+                self._engine.add_batch(batch)
+                ids.append(batch.id)
+            self._engine.save()
+            return ids
 
     # --- the two ways in ---------------------------------------------------------------------------------------
 
@@ -244,7 +283,7 @@ class Emulator:
             case "GET", ["batches"]:
                 return self._list_batches(query, now)
             case "GET", ["batches", batch_id]:
-                return self._with_batch(batch_id, now, lambda b: _json(200, self.engine.view(b, now)))
+                return self._with_batch(batch_id, now, lambda b: _json(200, self._engine.view(b, now)))
             case "POST", ["batches", batch_id, "cancel"]:
                 return self._with_batch(batch_id, now, lambda b: self._cancel(b, now))
         return _text(404, "404 page not found")
@@ -265,7 +304,7 @@ class Emulator:
                 ((f.field_name or b"").decode(), (f.file_name or b"").decode("utf-8", "replace"), f.file_object)
             ),
             boundary=_boundary(content_type),
-            config={"MAX_MEMORY_FILE_SIZE": 1024**2, "UPLOAD_DIR": str(self.engine.blob_dir)},
+            config={"MAX_MEMORY_FILE_SIZE": 1024**2, "UPLOAD_DIR": str(self._engine.blob_dir)},
         )
         stream = io.BytesIO(body) if isinstance(body, bytes) else body
         try:
@@ -284,11 +323,11 @@ class Emulator:
             if not filename.lower().endswith(".jsonl"):
                 return _bad_request("only JSONL files (.jsonl) are accepted for batch")
             handle.seek(0)
-            stored = self.engine.add_file(filename, "batch", handle, now)
+            stored = self._engine.add_file(filename, "batch", handle, now)
         finally:
             for _, _, handle in files:
                 handle.close()
-        self.engine.save()
+        self._engine.save()
         return _envelope(
             {
                 "id": stored.id,
@@ -310,7 +349,7 @@ class Emulator:
         if limit < 1:
             return _bad_request("limit must be >= 1")
         files = sorted(
-            (f for f in self.engine.files.values() if f.purpose == "batch"),
+            (f for f in self._engine.files.values() if f.purpose == "batch"),
             key=lambda f: (f.created_at, f.id),
             reverse=True,
         )[:limit]
@@ -329,7 +368,7 @@ class Emulator:
         return _envelope({"data": items, "object": "file"})
 
     def _content(self, file_id: str) -> EmulatedResponse:
-        path = self.engine.path_of(file_id)
+        path = self._engine.path_of(file_id)
         if path is None:
             return _text(404, "404 page not found")
         return EmulatedResponse(200, headers={"Content-Type": "application/octet-stream"}, file=path)
@@ -346,7 +385,7 @@ class Emulator:
         problem = _create_problem(data)
         if problem:
             return _bad_request(problem)
-        source = self.engine.files.get(data["input_file_id"])
+        source = self._engine.files.get(data["input_file_id"])
         if source is None:
             return _bad_request(f"input_file_id {data['input_file_id']} does not exist")
         if source.line_count > MAX_LINES:
@@ -355,7 +394,7 @@ class Emulator:
             return _bad_request(f"the input file has {source.bytes} bytes; the limit is {MAX_FILE_BYTES}")
         replace = data.get("replace") or {}
         stored = StoredBatch(
-            id=self.engine.new_id("batch_"),
+            id=self._engine.new_id("batch_"),
             input_file_id=source.id,
             endpoint=data["endpoint"],
             completion_window=data["completion_window"],
@@ -365,26 +404,26 @@ class Emulator:
             replace_model=replace.get("model") if isinstance(replace, dict) else None,
             file_name=source.filename,
         )
-        self.engine.add_batch(stored)
-        self.engine.save()
-        return _json(200, self.engine.view(stored, now))
+        self._engine.add_batch(stored)
+        self._engine.save()
+        return _json(200, self._engine.view(stored, now))
 
     def _with_batch(
         self, batch_id: str, now: float, then: Callable[[StoredBatch], EmulatedResponse]
     ) -> EmulatedResponse:
-        stored = self.engine.batches.get(batch_id)
+        stored = self._engine.batches.get(batch_id)
         if stored is None:
             return _text(404, "404 page not found")
         return then(stored)
 
     def _cancel(self, stored: StoredBatch, now: float) -> EmulatedResponse:
-        view = self.engine.view(stored, now)
+        view = self._engine.view(stored, now)
         if view["status"] in ("completed", "failed", "expired", "cancelled"):
             return _bad_request(f"batch {stored.id} is {view['status']} and cannot be cancelled")
         if stored.cancel_requested_at is None:
             stored.cancel_requested_at = now
-            self.engine.save()
-        return _json(200, self.engine.view(stored, now))
+            self._engine.save()
+        return _json(200, self._engine.view(stored, now))
 
     def _list_batches(self, query: dict[str, str], now: float) -> EmulatedResponse:
         try:
@@ -393,7 +432,7 @@ class Emulator:
             return _bad_request("limit must be an integer")
         if not 1 <= limit <= 100:
             return _bad_request("limit must be between 1 and 100")
-        ordered, positions = self.engine.newest_first()
+        ordered, positions = self._engine.newest_first()
         start = 0
         after = query.get("after")
         if after and not self.faults.ignore_after:
@@ -401,7 +440,7 @@ class Emulator:
                 return _bad_request(f"after {after} is not a batch id")
             start = positions[after] + 1
         page = ordered[start : start + limit]
-        data = [self.engine.view(b, now, listed=True) for b in page]
+        data = [self._engine.view(b, now, listed=True) for b in page]
         return _json(
             200,
             {

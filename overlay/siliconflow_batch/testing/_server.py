@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Self
 
 import h11
 
-from ._app import EmulatedResponse
+from ._answer import EmulatedResponse
 
 if TYPE_CHECKING:
     from ._app import Emulator
