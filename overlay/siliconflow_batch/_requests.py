@@ -65,12 +65,12 @@ def _id(name: str, value: str) -> str:
 
 def retrieve_request(batch_id: str) -> RequestSpec:
     """GET /batches/{batch_id}."""
-    return _spec(get_batch._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
+    return _spec(get_batch.request_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
 def cancel_request(batch_id: str) -> RequestSpec:
     """POST /batches/{batch_id}/cancel; cancelling twice is harmless, so it is retried like a read."""
-    return _spec(cancel_batch._get_kwargs(_id("batch_id", batch_id)), idempotent=True)
+    return _spec(cancel_batch.request_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
 def _limit(limit: int | None) -> int | None:
@@ -83,7 +83,9 @@ def _limit(limit: int | None) -> int | None:
 def list_request(*, limit: int | None, after: str | None) -> RequestSpec:
     """GET /batches?limit=&after=."""
     limit = _limit(limit)
-    kwargs = list_batches._get_kwargs(limit=UNSET if limit is None else limit, after=UNSET if after is None else after)
+    kwargs = list_batches.request_kwargs(
+        limit=UNSET if limit is None else limit, after=UNSET if after is None else after
+    )
     return _spec(kwargs, idempotent=True)
 
 
@@ -103,7 +105,7 @@ def create_request(
         metadata=UNSET if metadata is None else models.CreateBatchRequestMetadata.from_dict(dict(metadata)),
         replace=UNSET if replace_model is None else models.CreateBatchRequestReplace(model=replace_model),
     )
-    return _spec(create_batch._get_kwargs(body=body), idempotent=False)
+    return _spec(create_batch.request_kwargs(body=body), idempotent=False)
 
 
 def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
@@ -113,7 +115,7 @@ def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
         handle.seek(0)
         file = File(payload=cast(BinaryIO, handle), file_name=filename, mime_type="application/jsonl")
         body = models.UploadFileRequest(purpose=models.FilePurpose.BATCH, file=file)
-        kwargs: dict[str, Any] = upload_file._get_kwargs(body=body)
+        kwargs: dict[str, Any] = upload_file.request_kwargs(body=body)
         return kwargs
 
     return _spec(kwargs(), idempotent=False, files=lambda: kwargs()["files"])
@@ -123,7 +125,7 @@ def list_files_request(*, limit: int | None) -> RequestSpec:
     """GET /files?purpose=batch&limit=."""
     limit = _limit(limit)
     return _spec(
-        list_files._get_kwargs(purpose=models.ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
+        list_files.request_kwargs(purpose=models.ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
         idempotent=True,
     )
 
@@ -132,7 +134,7 @@ def content_request(file_id_or_url: str) -> RequestSpec:
     """GET /files/{file_id}/content, or the result URL itself when the batch gave a full URL."""
     if isinstance(file_id_or_url, str) and file_id_or_url.startswith(("https://", "http://")):
         return RequestSpec(method="GET", url=file_id_or_url, idempotent=True, headers={"Accept": "*/*"})
-    kwargs = get_file_content._get_kwargs(_id("file_id", file_id_or_url))
+    kwargs = get_file_content.request_kwargs(_id("file_id", file_id_or_url))
     return RequestSpec(method="GET", url=kwargs["url"], idempotent=True, headers={"Accept": "*/*"})
 
 

@@ -315,29 +315,22 @@ def test_a_stale_action_is_named_and_quoted_and_the_others_kept(tmp_path: Path) 
     assert "operationId: getBatch\n" not in result.stderr  # action 1 is still needed: not offered for deletion
 
 
-@pytest.mark.slow
-def test_deleting_a_whole_correction_that_is_still_needed_fails_the_type_check(tmp_path: Path) -> None:
-    # The vendor fixed one of the two pages; deleting the whole correction (not just the stale action) leaves the
-    # get operation named getBatchEvaluationJob. The overlay's static imports make mypy fail before any test.
+def _regenerated_copy(tmp_path: Path, change: Callable[[Path], None]) -> Path:
+    """A copy of the tree with ``change`` made to spec/, regenerated; the overlay comes along."""
     import shutil
-
-    import yaml
 
     from helpers import ROOT, copy_tree, run_regenerate
 
     tree = copy_tree(tmp_path)
     shutil.copytree(ROOT / "overlay", tree / "overlay", ignore=shutil.ignore_patterns("__pycache__"))
-    _fix_the_list_page(tree)
-    corrections = tree / "spec" / "corrections.yaml"
-    overlay = yaml.safe_load(corrections.read_text(encoding="utf-8"))
-    overlay["actions"] = [a for a in overlay["actions"] if a["x-correction"] != "unique-operation-ids"]
-    corrections.write_text(yaml.safe_dump(overlay, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    change(tree)
     regenerated = run_regenerate(tree)
     assert regenerated.returncode == 0, regenerated.stderr
-    assert (
-        tree / "generated" / "siliconflow_batch_generated" / "api" / "default" / "get_batch_evaluation_job.py"
-    ).exists()
-    # --no-site-packages: the installed (editable) package would supply the old get_batch module.
+    return tree
+
+
+def _mypy_requests(tree: Path) -> str:
+    # --no-site-packages: the installed (editable) package would supply the committed generated modules.
     command = ["mypy", "--strict", "--no-incremental", "--follow-imports=silent", "--no-site-packages"]
     checked = subprocess.run(
         [sys.executable, "-m", *command, "overlay/siliconflow_batch/_requests.py"],
@@ -349,4 +342,35 @@ def test_deleting_a_whole_correction_that_is_still_needed_fails_the_type_check(t
         check=False,
     )
     assert checked.returncode == 1, checked.stdout
-    assert 'Module "siliconflow_batch_generated.api.default" has no attribute "get_batch"' in checked.stdout
+    return checked.stdout
+
+
+@pytest.mark.slow
+def test_deleting_a_whole_correction_that_is_still_needed_fails_the_type_check(tmp_path: Path) -> None:
+    # The vendor fixed one of the two pages; deleting the whole correction (not just the stale action) leaves the
+    # get operation named getBatchEvaluationJob. The overlay's static imports make mypy fail before any test.
+    import yaml
+
+    def delete_the_correction(tree: Path) -> None:
+        _fix_the_list_page(tree)
+        corrections = tree / "spec" / "corrections.yaml"
+        overlay = yaml.safe_load(corrections.read_text(encoding="utf-8"))
+        overlay["actions"] = [a for a in overlay["actions"] if a["x-correction"] != "unique-operation-ids"]
+        corrections.write_text(yaml.safe_dump(overlay, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    tree = _regenerated_copy(tmp_path, delete_the_correction)
+    operations = tree / "generated" / "siliconflow_batch_generated" / "api" / "default"
+    assert (operations / "get_batch_evaluation_job.py").exists()
+    assert 'Module "siliconflow_batch_generated.api.default" has no attribute "get_batch"' in _mypy_requests(tree)
+
+
+@pytest.mark.slow
+def test_renaming_a_parameter_in_the_spec_fails_the_type_check(tmp_path: Path) -> None:
+    def rename_limit(tree: Path) -> None:
+        page = tree / "spec" / "fragments" / "siliconflow-list-batches.openapi.md"
+        text = page.read_text(encoding="utf-8")
+        assert text.count("name: limit") == 1
+        page.write_text(text.replace("name: limit", "name: page_size"), encoding="utf-8")
+
+    output = _mypy_requests(_regenerated_copy(tmp_path, rename_limit))
+    assert 'Unexpected keyword argument "limit" for "request_kwargs"' in output

@@ -12,10 +12,11 @@ from ...models.overloaded_data import OverloadedData
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: CreateBatchRequest,
 ) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation: method, url, params, body."""
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
@@ -107,7 +108,7 @@ def sync_detailed(
         Response[BadRequestData | Batch | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -164,7 +165,7 @@ async def asyncio_detailed(
         Response[BadRequestData | Batch | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 

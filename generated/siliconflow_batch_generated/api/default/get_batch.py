@@ -12,9 +12,10 @@ from ...models.overloaded_data import OverloadedData
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     batch_id: str,
 ) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation: method, url, params, body."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -102,7 +103,7 @@ def sync_detailed(
         Response[BadRequestData | Batch | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         batch_id=batch_id,
     )
 
@@ -159,7 +160,7 @@ async def asyncio_detailed(
         Response[BadRequestData | Batch | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         batch_id=batch_id,
     )
 

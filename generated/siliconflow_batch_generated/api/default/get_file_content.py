@@ -12,9 +12,10 @@ from ...models.overloaded_data import OverloadedData
 from ...types import File, Response
 
 
-def _get_kwargs(
+def request_kwargs(
     file_id: str,
 ) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation: method, url, params, body."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -103,7 +104,7 @@ def sync_detailed(
         Response[BadRequestData | File | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         file_id=file_id,
     )
 
@@ -162,7 +163,7 @@ async def asyncio_detailed(
         Response[BadRequestData | File | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         file_id=file_id,
     )
 

@@ -11,11 +11,12 @@ from ...models.overloaded_data import OverloadedData
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     limit: int | Unset = UNSET,
     after: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation: method, url, params, body."""
 
     params: dict[str, Any] = {}
 
@@ -112,7 +113,7 @@ def sync_detailed(
         Response[BadRequestData | BatchList | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         limit=limit,
         after=after,
     )
@@ -175,7 +176,7 @@ async def asyncio_detailed(
         Response[BadRequestData | BatchList | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         limit=limit,
         after=after,
     )

@@ -12,11 +12,12 @@ from ...models.overloaded_data import OverloadedData
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     purpose: ListFilesPurpose,
     limit: int | Unset = 10,
 ) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation: method, url, params, body."""
 
     params: dict[str, Any] = {}
 
@@ -114,7 +115,7 @@ def sync_detailed(
         Response[BadRequestData | FileListEnvelope | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         purpose=purpose,
         limit=limit,
     )
@@ -177,7 +178,7 @@ async def asyncio_detailed(
         Response[BadRequestData | FileListEnvelope | OverloadedData | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         purpose=purpose,
         limit=limit,
     )

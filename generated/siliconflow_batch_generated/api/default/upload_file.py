@@ -12,10 +12,11 @@ from ...models.uploaded_file_envelope import UploadedFileEnvelope
 from ...types import Response
 
 
-def _get_kwargs(
+def request_kwargs(
     *,
     body: UploadFileRequest,
 ) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client.request`` for this operation: method, url, params, body."""
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
@@ -108,7 +109,7 @@ def sync_detailed(
         Response[BadRequestData | OverloadedData | UploadedFileEnvelope | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
@@ -167,7 +168,7 @@ async def asyncio_detailed(
         Response[BadRequestData | OverloadedData | UploadedFileEnvelope | str]
     """
 
-    kwargs = _get_kwargs(
+    kwargs = request_kwargs(
         body=body,
     )
 
