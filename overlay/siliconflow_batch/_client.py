@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import httpx
@@ -9,7 +10,7 @@ import httpx
 from ._exceptions import SiliconFlowError
 from ._http import DEFAULT_BASE_URL, Policy
 
-__all__ = ["DEFAULT_MAX_RETRIES", "Settings", "client_config"]
+__all__ = ["DEFAULT_MAX_RETRIES", "Settings", "client_config", "setup_logging"]
 
 DEFAULT_MAX_RETRIES = 2
 
@@ -57,3 +58,26 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._sender!r})"
+
+
+def setup_logging() -> None:
+    """``SILICONFLOW_LOG=debug`` or ``info`` turns on the package's logging to stderr, without code (as OPENAI_LOG).
+
+    Called once, when the first client class is loaded. Any other value, or none, leaves logging as it is.
+    """
+    level = {"debug": logging.DEBUG, "info": logging.INFO}.get(os.environ.get("SILICONFLOW_LOG", "").strip().lower())
+    if level is None:
+        return
+    global _log_handler
+    logger = logging.getLogger("siliconflow_batch")
+    if _log_handler is None:
+        _log_handler = logging.StreamHandler()
+        _log_handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
+        logger.addHandler(_log_handler)
+    logger.setLevel(level)
+
+
+_log_handler: logging.Handler | None = None
+
+
+setup_logging()

@@ -138,6 +138,7 @@ class RequestSpec:
     files: Callable[[], Any] | None = None
     idempotent: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: httpx.Timeout | None = None  # this call's, instead of the client's
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,12 @@ class Policy:
         parts = urlsplit(self.base_url)
         self._origin = (parts.scheme, parts.netloc.lower())
 
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """The settings (key included, for a new sender), with the ``changes`` that are not None."""
+        current = {"api_key": self._api_key, "base_url": self.base_url, "timeout": self.timeout}
+        current["max_retries"] = self.max_retries
+        return {**current, **{k: v for k, v in changes.items() if v is not None}}
+
     def url(self, spec: RequestSpec) -> str:
         return spec.url if "://" in spec.url else self.base_url + spec.url
 
@@ -169,7 +176,7 @@ class Policy:
 
     def build(self, client: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
         url = self.url(spec)
-        timeout = self.timeout
+        timeout = spec.timeout or self.timeout
         left = time_left()
         if left is not None:
             if left <= 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Unpack
 
 import httpx
 
@@ -20,8 +21,9 @@ from .._batch_logic import (
     result_sources,
     skip_or_raise,
 )
-from .._parse import parse_batch
-from .._requests import content_request, create_spec
+from .._options import PollOptions, RequestOptions
+from .._parse import parse_batch, parse_batch_page
+from .._requests import cancel_request, content_request, create_spec, list_request, retrieve_request
 from .._results import Accountant, ResultLineError, parse_result_line
 from .._retry import backoff_delay
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
@@ -53,6 +55,7 @@ class AsyncBatches:
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
         idempotency_key: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Batch:
         """Create a batch over an uploaded file; it starts ``in_queue``.
 
@@ -67,25 +70,25 @@ class AsyncBatches:
         """
         spec = create_spec(input_file_id, endpoint, completion_window, keyed(metadata, idempotency_key), replace_model)
         if idempotency_key is None:
-            return parse_batch(await self._sender.send(spec))
-        existing = await self.find(idempotency_key)
+            return parse_batch(await self._sender.send(spec, options=options))
+        existing = await self.find(idempotency_key, **options)
         if existing is not None:
             return existing
         for attempt in range(self._sender.max_retries + 1):
             try:
-                return parse_batch(await self._sender.send(spec))
+                return parse_batch(await self._sender.send(spec, options=options))
             except AMBIGUOUS as error:
                 last = error
-            found = await self.find(idempotency_key)
+            found = await self.find(idempotency_key, **options)
             if found is not None:
                 return found
             await _http.async_sleep(backoff_delay(attempt))
         raise last
 
-    async def find(self, idempotency_key: str) -> Batch | None:
+    async def find(self, idempotency_key: str, **options: Unpack[RequestOptions]) -> Batch | None:
         """The batch created with ``idempotency_key``, among the newest ``LOOKUP_LIMIT`` batches, or None."""
         index = 0
-        async for batch in self.list(limit=100):
+        async for batch in self.list(limit=100, **options):
             if has_key(batch, idempotency_key):
                 return batch
             index += 1
@@ -93,20 +96,20 @@ class AsyncBatches:
                 break
         return None
 
-    async def retrieve(self, batch_id: str) -> Batch:
+    async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """The batch's current state."""
-        return (await self.with_raw_response.retrieve(batch_id)).parse()
+        return parse_batch(await self._sender.send(retrieve_request(batch_id), options=options))
 
-    async def cancel(self, batch_id: str) -> Batch:
+    async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        return (await self.with_raw_response.cancel(batch_id)).parse()
+        return parse_batch(await self._sender.send(cancel_request(batch_id), options=options))
 
-    def list(self, *, limit: int | None = None) -> AsyncBatchPager:
+    def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> AsyncBatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
-        return AsyncBatchPager(lambda after: self._page(limit, after))
+        return AsyncBatchPager(lambda after: self._page(limit, after, options))
 
-    async def _page(self, limit: int | None, after: str | None) -> BatchPage:
-        return (await self.with_raw_response.list(limit=limit, after=after)).parse()
+    async def _page(self, limit: int | None, after: str | None, options: RequestOptions) -> BatchPage:
+        return parse_batch_page(await self._sender.send(list_request(limit=limit, after=after), options=options))
 
     async def wait(
         self,
@@ -116,6 +119,7 @@ class AsyncBatches:
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        **options: Unpack[PollOptions],
     ) -> Batch:
         """Poll until the batch is completed, failed, expired or cancelled, and return it.
 
@@ -128,15 +132,15 @@ class AsyncBatches:
         state = WaitState(
             batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage
         )
-        return await self._wait(state, nullcontext())
+        return await self._wait(state, nullcontext(), options)
 
-    async def _wait(self, state: WaitState, gate: AbstractAsyncContextManager[object]) -> Batch:
+    async def _wait(self, state: WaitState, gate: AbstractAsyncContextManager[object], options: PollOptions) -> Batch:
         """The one polling loop: poll (inside ``gate``), observe, sleep, until the batch is terminal."""
         while True:
             try:
                 with _http.deadline_scope(state.deadline):
                     async with gate:
-                        batch = await self.retrieve(state.batch_id)
+                        batch = await self.retrieve(state.batch_id, **options)
                 if state.observe(batch):
                     return batch
             except TRANSIENT as error:
@@ -152,6 +156,7 @@ class AsyncBatches:
         on_update: OnUpdate | None = None,
         max_concurrency: int = 8,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        **options: Unpack[PollOptions],
     ) -> builtins.list[Batch]:
         """Wait for many batches; returns them in the order given (``timeout`` and ``max_outage`` as in wait).
 
@@ -165,7 +170,7 @@ class AsyncBatches:
             WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage)
             for i in unique
         ]
-        done = await async_wait_all(self, states, max_concurrency)
+        done = await async_wait_all(self, states, max_concurrency, options)
         return [done[i] for i in batch_ids]
 
     async def results(
@@ -175,6 +180,7 @@ class AsyncBatches:
         expected_ids: Iterable[str] | None = None,
         skip_bad_lines: bool = False,
         partial: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[BatchResult]:
         """Stream the results of a batch: the output file, then the error file, one line at a time.
 
@@ -185,13 +191,13 @@ class AsyncBatches:
         results it has so far.
         """
         if isinstance(batch, str):
-            batch = await self.retrieve(batch)
+            batch = await self.retrieve(batch, **options)
         check_finished(batch, partial)
         accountant = Accountant(expected_ids)
         first = accountant.first
         for source, file_ref in result_sources(batch):
             number = 0
-            async for raw in self._lines(file_ref):
+            async for raw in self._lines(file_ref, options):
                 number += 1
                 try:
                     result = parse_result_line(raw, number, source)
@@ -202,12 +208,12 @@ class AsyncBatches:
         for missing in accountant.missing():
             yield missing
 
-    async def _lines(self, file_ref: str) -> AsyncIterator[bytes]:
+    async def _lines(self, file_ref: str, options: RequestOptions) -> AsyncIterator[bytes]:
         """The file's lines; if the stream breaks, it is fetched again and the lines already read are skipped."""
         done, failures = 0, 0
         while True:
             try:
-                response = await self._sender.send(content_request(file_ref), stream=True)
+                response = await self._sender.send(content_request(file_ref), stream=True, options=options)
                 try:
                     index = 0
                     async for line in aiter_lines(response.aiter_bytes()):

@@ -45,6 +45,22 @@ class AsyncSiliconFlow(Settings):
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
 
+    def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
+        """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.
+
+        The original is unchanged. The copy never closes the shared connection pool: close the original.
+        """
+        if timeout is not None and not isinstance(timeout, httpx.Timeout):
+            timeout = httpx.Timeout(timeout)
+        copy = object.__new__(type(self))
+        copy._owns_http = False
+        copy._sender = AsyncSender(
+            self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries)
+        )
+        copy.files = AsyncFiles(copy._sender)
+        copy.batches = AsyncBatches(copy._sender)
+        return copy
+
     async def close(self) -> None:
         """Close the HTTP connections (unless the ``http_client`` was passed in)."""
         if self._owns_http:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Unpack
 
 import httpx
 
@@ -12,6 +13,7 @@ from .. import _http
 from .._atomic import atomic_write, check_destination
 from .._exceptions import APIConnectionError
 from .._http import RequestSpec
+from .._options import RequestOptions
 from .._requests import content_request
 from .._retry import backoff_delay
 from ..types import FileObject
@@ -44,19 +46,27 @@ class AsyncFiles:
         self.with_raw_response = AsyncRawFiles(sender)
         """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
-    async def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
+    async def upload(
+        self,
+        path: PathLike,
+        *,
+        validate: bool = True,
+        replace_model: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> FileObject:
         """Upload a batch input JSONL file (purpose ``batch``).
 
         With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
         problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
         """
-        return (await self.with_raw_response.upload(path, validate=validate, replace_model=replace_model)).parse()
+        raw = await self.with_raw_response.upload(path, validate=validate, replace_model=replace_model, **options)
+        return raw.parse()
 
-    async def list(self, *, limit: int | None = None) -> list[FileObject]:
+    async def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> list[FileObject]:
         """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
-        return (await self.with_raw_response.list(limit=limit)).parse()
+        return (await self.with_raw_response.list(limit=limit, **options)).parse()
 
-    async def download(self, file_id_or_url: str, destination: PathLike) -> Path:
+    async def download(self, file_id_or_url: str, destination: PathLike, **options: Unpack[RequestOptions]) -> Path:
         """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
 
         The bytes go to a temporary file beside it that is renamed only once complete: an interrupted or
@@ -69,7 +79,7 @@ class AsyncFiles:
         while True:
             try:
                 with atomic_write(target) as out:
-                    response = await self._sender.send(spec, stream=True)
+                    response = await self._sender.send(spec, stream=True, options=options)
                     try:
                         async for chunk in response.aiter_bytes():
                             out.write(chunk)

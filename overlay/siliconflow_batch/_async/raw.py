@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Unpack
 
+from .._options import RequestOptions
 from .._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
 from .._requests import (
     cancel_request,
@@ -41,22 +43,26 @@ class AsyncRawBatches:
         endpoint: str = CHAT_COMPLETIONS,
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[Batch]:
         """POST /batches; see ``batches.create``."""
         spec = create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
-        return APIResponse(await self._sender.send(spec), parse_batch)
+        return APIResponse(await self._sender.send(spec, options=options), parse_batch)
 
-    async def retrieve(self, batch_id: str) -> APIResponse[Batch]:
+    async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
         """GET /batches/{batch_id}."""
-        return APIResponse(await self._sender.send(retrieve_request(batch_id)), parse_batch)
+        return APIResponse(await self._sender.send(retrieve_request(batch_id), options=options), parse_batch)
 
-    async def cancel(self, batch_id: str) -> APIResponse[Batch]:
+    async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
         """POST /batches/{batch_id}/cancel."""
-        return APIResponse(await self._sender.send(cancel_request(batch_id)), parse_batch)
+        return APIResponse(await self._sender.send(cancel_request(batch_id), options=options), parse_batch)
 
-    async def list(self, *, limit: int | None = None, after: str | None = None) -> APIResponse[BatchPage]:
+    async def list(
+        self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
+    ) -> APIResponse[BatchPage]:
         """One page of GET /batches."""
-        return APIResponse(await self._sender.send(list_request(limit=limit, after=after)), parse_batch_page)
+        spec = list_request(limit=limit, after=after)
+        return APIResponse(await self._sender.send(spec, options=options), parse_batch_page)
 
 
 class AsyncRawFiles:
@@ -66,13 +72,21 @@ class AsyncRawFiles:
         self._sender = sender
 
     async def upload(
-        self, path: str | os.PathLike[str], *, validate: bool = True, replace_model: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        validate: bool = True,
+        replace_model: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[FileObject]:
         """POST /files; see ``files.upload``."""
         file = checked_file(path, validate, replace_model)
         with file.open("rb") as handle:
-            return APIResponse(await self._sender.send(upload_request(handle, file.name)), parse_uploaded_file)
+            response = await self._sender.send(upload_request(handle, file.name), options=options)
+            return APIResponse(response, parse_uploaded_file)
 
-    async def list(self, *, limit: int | None = None) -> APIResponse[list[FileObject]]:
+    async def list(
+        self, *, limit: int | None = None, **options: Unpack[RequestOptions]
+    ) -> APIResponse[list[FileObject]]:
         """GET /files."""
-        return APIResponse(await self._sender.send(list_files_request(limit=limit)), parse_file_list)
+        return APIResponse(await self._sender.send(list_files_request(limit=limit), options=options), parse_file_list)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import Unpack
 
 import httpx
 
@@ -21,8 +22,9 @@ from .._batch_logic import (
     result_sources,
     skip_or_raise,
 )
-from .._parse import parse_batch
-from .._requests import content_request, create_spec
+from .._options import PollOptions, RequestOptions
+from .._parse import parse_batch, parse_batch_page
+from .._requests import cancel_request, content_request, create_spec, list_request, retrieve_request
 from .._results import Accountant, ResultLineError, parse_result_line
 from .._retry import backoff_delay
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
@@ -54,6 +56,7 @@ class Batches:
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
         idempotency_key: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Batch:
         """Create a batch over an uploaded file; it starts ``in_queue``.
 
@@ -68,25 +71,25 @@ class Batches:
         """
         spec = create_spec(input_file_id, endpoint, completion_window, keyed(metadata, idempotency_key), replace_model)
         if idempotency_key is None:
-            return parse_batch(self._sender.send(spec))
-        existing = self.find(idempotency_key)
+            return parse_batch(self._sender.send(spec, options=options))
+        existing = self.find(idempotency_key, **options)
         if existing is not None:
             return existing
         for attempt in range(self._sender.max_retries + 1):
             try:
-                return parse_batch(self._sender.send(spec))
+                return parse_batch(self._sender.send(spec, options=options))
             except AMBIGUOUS as error:
                 last = error
-            found = self.find(idempotency_key)
+            found = self.find(idempotency_key, **options)
             if found is not None:
                 return found
             _http.sleep(backoff_delay(attempt))
         raise last
 
-    def find(self, idempotency_key: str) -> Batch | None:
+    def find(self, idempotency_key: str, **options: Unpack[RequestOptions]) -> Batch | None:
         """The batch created with ``idempotency_key``, among the newest ``LOOKUP_LIMIT`` batches, or None."""
         index = 0
-        for batch in self.list(limit=100):
+        for batch in self.list(limit=100, **options):
             if has_key(batch, idempotency_key):
                 return batch
             index += 1
@@ -94,20 +97,20 @@ class Batches:
                 break
         return None
 
-    def retrieve(self, batch_id: str) -> Batch:
+    def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """The batch's current state."""
-        return (self.with_raw_response.retrieve(batch_id)).parse()
+        return parse_batch(self._sender.send(retrieve_request(batch_id), options=options))
 
-    def cancel(self, batch_id: str) -> Batch:
+    def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        return (self.with_raw_response.cancel(batch_id)).parse()
+        return parse_batch(self._sender.send(cancel_request(batch_id), options=options))
 
-    def list(self, *, limit: int | None = None) -> BatchPager:
+    def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> BatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
-        return BatchPager(lambda after: self._page(limit, after))
+        return BatchPager(lambda after: self._page(limit, after, options))
 
-    def _page(self, limit: int | None, after: str | None) -> BatchPage:
-        return (self.with_raw_response.list(limit=limit, after=after)).parse()
+    def _page(self, limit: int | None, after: str | None, options: RequestOptions) -> BatchPage:
+        return parse_batch_page(self._sender.send(list_request(limit=limit, after=after), options=options))
 
     def wait(
         self,
@@ -117,6 +120,7 @@ class Batches:
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        **options: Unpack[PollOptions],
     ) -> Batch:
         """Poll until the batch is completed, failed, expired or cancelled, and return it.
 
@@ -129,15 +133,15 @@ class Batches:
         state = WaitState(
             batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage
         )
-        return self._wait(state, nullcontext())
+        return self._wait(state, nullcontext(), options)
 
-    def _wait(self, state: WaitState, gate: AbstractContextManager[object]) -> Batch:
+    def _wait(self, state: WaitState, gate: AbstractContextManager[object], options: PollOptions) -> Batch:
         """The one polling loop: poll (inside ``gate``), observe, sleep, until the batch is terminal."""
         while True:
             try:
                 with _http.deadline_scope(state.deadline):
                     with gate:
-                        batch = self.retrieve(state.batch_id)
+                        batch = self.retrieve(state.batch_id, **options)
                 if state.observe(batch):
                     return batch
             except TRANSIENT as error:
@@ -153,6 +157,7 @@ class Batches:
         on_update: OnUpdate | None = None,
         max_concurrency: int = 8,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        **options: Unpack[PollOptions],
     ) -> builtins.list[Batch]:
         """Wait for many batches; returns them in the order given (``timeout`` and ``max_outage`` as in wait).
 
@@ -166,7 +171,7 @@ class Batches:
             WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage)
             for i in unique
         ]
-        done = wait_all(self, states, max_concurrency)
+        done = wait_all(self, states, max_concurrency, options)
         return [done[i] for i in batch_ids]
 
     def results(
@@ -176,6 +181,7 @@ class Batches:
         expected_ids: Iterable[str] | None = None,
         skip_bad_lines: bool = False,
         partial: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[BatchResult]:
         """Stream the results of a batch: the output file, then the error file, one line at a time.
 
@@ -186,13 +192,13 @@ class Batches:
         results it has so far.
         """
         if isinstance(batch, str):
-            batch = self.retrieve(batch)
+            batch = self.retrieve(batch, **options)
         check_finished(batch, partial)
         accountant = Accountant(expected_ids)
         first = accountant.first
         for source, file_ref in result_sources(batch):
             number = 0
-            for raw in self._lines(file_ref):
+            for raw in self._lines(file_ref, options):
                 number += 1
                 try:
                     result = parse_result_line(raw, number, source)
@@ -203,12 +209,12 @@ class Batches:
         for missing in accountant.missing():
             yield missing
 
-    def _lines(self, file_ref: str) -> Iterator[bytes]:
+    def _lines(self, file_ref: str, options: RequestOptions) -> Iterator[bytes]:
         """The file's lines; if the stream breaks, it is fetched again and the lines already read are skipped."""
         done, failures = 0, 0
         while True:
             try:
-                response = self._sender.send(content_request(file_ref), stream=True)
+                response = self._sender.send(content_request(file_ref), stream=True, options=options)
                 try:
                     index = 0
                     for line in iter_lines(response.iter_bytes()):

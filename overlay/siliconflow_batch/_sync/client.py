@@ -46,6 +46,20 @@ class SiliconFlow(Settings):
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
 
+    def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
+        """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.
+
+        The original is unchanged. The copy never closes the shared connection pool: close the original.
+        """
+        if timeout is not None and not isinstance(timeout, httpx.Timeout):
+            timeout = httpx.Timeout(timeout)
+        copy = object.__new__(type(self))
+        copy._owns_http = False
+        copy._sender = Sender(self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries))
+        copy.files = Files(copy._sender)
+        copy.batches = Batches(copy._sender)
+        return copy
+
     def close(self) -> None:
         """Close the HTTP connections (unless the ``http_client`` was passed in)."""
         if self._owns_http:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Unpack
 
 import httpx
 
@@ -13,6 +14,7 @@ from .. import _http
 from .._atomic import atomic_write, check_destination
 from .._exceptions import APIConnectionError
 from .._http import RequestSpec
+from .._options import RequestOptions
 from .._requests import content_request
 from .._retry import backoff_delay
 from ..types import FileObject
@@ -45,19 +47,27 @@ class Files:
         self.with_raw_response = RawFiles(sender)
         """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
-    def upload(self, path: PathLike, *, validate: bool = True, replace_model: str | None = None) -> FileObject:
+    def upload(
+        self,
+        path: PathLike,
+        *,
+        validate: bool = True,
+        replace_model: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> FileObject:
         """Upload a batch input JSONL file (purpose ``batch``).
 
         With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
         problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
         """
-        return (self.with_raw_response.upload(path, validate=validate, replace_model=replace_model)).parse()
+        raw = self.with_raw_response.upload(path, validate=validate, replace_model=replace_model, **options)
+        return raw.parse()
 
-    def list(self, *, limit: int | None = None) -> list[FileObject]:
+    def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> list[FileObject]:
         """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
-        return (self.with_raw_response.list(limit=limit)).parse()
+        return (self.with_raw_response.list(limit=limit, **options)).parse()
 
-    def download(self, file_id_or_url: str, destination: PathLike) -> Path:
+    def download(self, file_id_or_url: str, destination: PathLike, **options: Unpack[RequestOptions]) -> Path:
         """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
 
         The bytes go to a temporary file beside it that is renamed only once complete: an interrupted or
@@ -70,7 +80,7 @@ class Files:
         while True:
             try:
                 with atomic_write(target) as out:
-                    response = self._sender.send(spec, stream=True)
+                    response = self._sender.send(spec, stream=True, options=options)
                     try:
                         for chunk in response.iter_bytes():
                             out.write(chunk)

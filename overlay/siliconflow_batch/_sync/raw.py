@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Unpack
 
+from .._options import RequestOptions
 from .._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
 from .._requests import (
     cancel_request,
@@ -42,22 +44,26 @@ class RawBatches:
         endpoint: str = CHAT_COMPLETIONS,
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[Batch]:
         """POST /batches; see ``batches.create``."""
         spec = create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
-        return APIResponse(self._sender.send(spec), parse_batch)
+        return APIResponse(self._sender.send(spec, options=options), parse_batch)
 
-    def retrieve(self, batch_id: str) -> APIResponse[Batch]:
+    def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
         """GET /batches/{batch_id}."""
-        return APIResponse(self._sender.send(retrieve_request(batch_id)), parse_batch)
+        return APIResponse(self._sender.send(retrieve_request(batch_id), options=options), parse_batch)
 
-    def cancel(self, batch_id: str) -> APIResponse[Batch]:
+    def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
         """POST /batches/{batch_id}/cancel."""
-        return APIResponse(self._sender.send(cancel_request(batch_id)), parse_batch)
+        return APIResponse(self._sender.send(cancel_request(batch_id), options=options), parse_batch)
 
-    def list(self, *, limit: int | None = None, after: str | None = None) -> APIResponse[BatchPage]:
+    def list(
+        self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
+    ) -> APIResponse[BatchPage]:
         """One page of GET /batches."""
-        return APIResponse(self._sender.send(list_request(limit=limit, after=after)), parse_batch_page)
+        spec = list_request(limit=limit, after=after)
+        return APIResponse(self._sender.send(spec, options=options), parse_batch_page)
 
 
 class RawFiles:
@@ -67,13 +73,19 @@ class RawFiles:
         self._sender = sender
 
     def upload(
-        self, path: str | os.PathLike[str], *, validate: bool = True, replace_model: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        validate: bool = True,
+        replace_model: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> APIResponse[FileObject]:
         """POST /files; see ``files.upload``."""
         file = checked_file(path, validate, replace_model)
         with file.open("rb") as handle:
-            return APIResponse(self._sender.send(upload_request(handle, file.name)), parse_uploaded_file)
+            response = self._sender.send(upload_request(handle, file.name), options=options)
+            return APIResponse(response, parse_uploaded_file)
 
-    def list(self, *, limit: int | None = None) -> APIResponse[list[FileObject]]:
+    def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> APIResponse[list[FileObject]]:
         """GET /files."""
-        return APIResponse(self._sender.send(list_files_request(limit=limit)), parse_file_list)
+        return APIResponse(self._sender.send(list_files_request(limit=limit), options=options), parse_file_list)

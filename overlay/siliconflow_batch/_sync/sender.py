@@ -10,6 +10,7 @@ import httpx
 from .. import _http
 from .._exceptions import make_status_error
 from .._http import Policy, RequestSpec, detach_stream
+from .._options import RequestOptions, apply_options
 
 __all__ = ["Sender"]
 
@@ -21,8 +22,9 @@ class Sender(Policy):
         super().__init__(**config)
         self.client = client
 
-    def send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        """Send ``spec``; return a 2xx response (open, when ``stream``) or raise an ``APIError``."""
+    def send(self, spec: RequestSpec, *, stream: bool = False, options: RequestOptions | None = None) -> httpx.Response:
+        """Send ``spec`` (with this call's ``options``); return a 2xx response (open, when ``stream``) or raise."""
+        spec = apply_options(spec, options or {})
         retries = 0
         while True:
             request = self.build(self.client, spec)
