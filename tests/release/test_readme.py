@@ -9,8 +9,12 @@ from helpers import ROOT
 BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
 
 
+EMULATOR_BLOCK = next(block for block in BLOCKS if "Emulator(" in block)
+
+
 def test_readme_has_the_examples() -> None:
-    assert len(BLOCKS) == 2
+    assert len(BLOCKS) == 3  # five lines, per-call options, the emulator
+    assert any("with_options(" in block and "extra_body=" in block for block in BLOCKS)
     code = [line for line in BLOCKS[0].splitlines() if line.strip() and not line.startswith("from ")]
     assert len(code) <= 6  # five statements (ruff's Markdown formatting puts the loop body on its own line)
 
@@ -22,5 +26,5 @@ def test_every_example_compiles() -> None:
 
 def test_emulator_example_runs() -> None:
     namespace: dict[str, object] = {}
-    exec(compile(BLOCKS[1], "README.md", "exec"), namespace)
+    exec(compile(EMULATOR_BLOCK, "README.md", "exec"), namespace)
     assert namespace["client"].batches.list is not None  # type: ignore[attr-defined]
