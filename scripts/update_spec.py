@@ -14,11 +14,14 @@ from pathlib import Path
 import httpx
 import yaml
 
+from spec_diff import Change, diff_specs, format_report, required_bump
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "spec" / "sources.yaml"
 FRAGMENTS = ROOT / "spec" / "fragments"
+SPEC = ROOT / "spec" / "openapi.yaml"
 
-__all__ = ["fetch_pages", "main"]
+__all__ = ["fetch_pages", "main", "pull_request_body"]
 
 
 def fetch_pages(sources: Path, fragments: Path, client: httpx.Client) -> list[str]:
@@ -43,7 +46,9 @@ def fetch_pages(sources: Path, fragments: Path, client: httpx.Client) -> list[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/update-spec", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sources", type=Path, default=SOURCES, help="the list of pages (default spec/sources.yaml)")
+    parser.add_argument("--report", type=Path, help="also write the change report here, as a pull request's body")
     args = parser.parse_args(argv)
+    before = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     with httpx.Client(timeout=30.0, follow_redirects=True) as client:
         try:
             changed = fetch_pages(args.sources, FRAGMENTS, client)
@@ -51,7 +56,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"update-spec: {error}", file=sys.stderr)
             return 1
     print(f"update-spec: {len(changed)} page(s) changed: {', '.join(changed) or 'none'}")
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "regenerate.py")], check=False).returncode
+    code = subprocess.run([sys.executable, str(ROOT / "scripts" / "regenerate.py")], check=False).returncode
+    if args.report is not None:
+        after = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+        args.report.write_text(pull_request_body(changed, diff_specs(before, after)), encoding="utf-8")
+    return code
+
+
+def pull_request_body(pages: list[str], changes: list[Change]) -> str:
+    """The update's pull request body: the pages that changed, the API change report and the bump it needs."""
+    listed = "\n".join(f"- `spec/fragments/{page}`" for page in pages) or "- none (only the regeneration changed)"
+    report = format_report(changes)
+    return (
+        "The vendor's API reference changed; `scripts/update-spec` fetched it and regenerated the client.\n\n"
+        f"Pages that changed:\n{listed}\n\n"
+        f"```\n{report}\n```\n\n"
+        f"**Version bump needed: {required_bump(changes)}** (run `scripts/release X.Y.Z` after merging).\n"
+    )
 
 
 if __name__ == "__main__":

@@ -233,8 +233,9 @@ def test_update_spec_fetches_a_changed_page_and_reports(tmp_path: Path, docs_ser
     listed["fragments"]["siliconflow-get-batch.openapi.md"]["url"] = f"{docs_server}/get-batch.md"
     listed["fragments"]["siliconflow-list-batches.openapi.md"]["url"] = f"{docs_server}/get-batch-list.md"
     sources.write_text(yaml.safe_dump(listed))
+    report = tmp_path / "report.md"
     result = subprocess.run(
-        [sys.executable, str(tree / "scripts" / "update_spec.py"), "--sources", str(sources)],
+        [sys.executable, str(tree / "scripts" / "update_spec.py"), "--sources", str(sources), "--report", str(report)],
         capture_output=True,
         text=True,
         check=False,
@@ -244,6 +245,10 @@ def test_update_spec_fetches_a_changed_page_and_reports(tmp_path: Path, docs_ser
     assert "1 page(s) changed: siliconflow-list-batches.openapi.md" in result.stdout
     assert "[added] GET /batches: optional parameter order (query) added" in result.stdout
     assert "version bump: minor" in result.stdout
+    body = report.read_text()  # the pull request's body, as the update-spec workflow opens it
+    assert "- `spec/fragments/siliconflow-list-batches.openapi.md`" in body
+    assert "[added] GET /batches: optional parameter order (query) added" in body
+    assert "**Version bump needed: minor**" in body
     assert (fragments / "siliconflow-list-batches.openapi.md").read_text() == changed
     assert (
         "order"

@@ -98,3 +98,19 @@ def test_wheel_installs_into_a_fresh_venv_and_imports(wheel: Path, tmp_path: Pat
     assert shown.startswith("siliconflow-batch ")
     assert "spec sha256 " in shown
     assert f"openapi-python-client {pinned_version('openapi-python-client')}" in shown
+
+
+def test_the_index_sees_typed_metadata_and_a_readme_without_broken_links(dist: Path, wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(name).decode())
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Typing :: Typed" in classifiers
+    assert "Programming Language :: Python :: 3.11" in classifiers
+    assert all(url.split(", ", 1)[1].startswith("https://") for url in metadata.get_all("Project-URL") or [])
+    description = str(metadata.get_payload())
+    assert "# siliconflow-batch" in description
+    links = re.findall(r"\]\(([^)]+)\)", description)
+    assert links
+    assert all(link.startswith(("https://", "http://", "#")) for link in links), links  # relative ones are rewritten
+    _run(Path(sys.executable).parent / "twine", "check", "--strict", *dist.iterdir())  # what scripts/build runs
