@@ -1,9 +1,11 @@
-"""Prepare a release: check the version against what changed, set it, record the surface, start the changelog.
+"""Prepare a release: check the version against what changed, set it, record the surface, write the changelog.
 
 What changed since the last release is measured two ways: the API change report between
 release/openapi.yaml and spec/openapi.yaml, and griffe's breaking changes between
 release/api-surface.json and the package as it is now. The new version must be at least the bump they call
-for (semver; while the major is 0, a breaking change bumps the minor).
+for (semver; while the major is 0, a breaking change bumps the minor). The CHANGELOG entry is written from the
+API change report and the subjects of the commits since the last release; a tree with uncommitted changes is
+refused, so that what is recorded is what was committed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +29,25 @@ RELEASED_SPEC = ROOT / "release" / "openapi.yaml"
 CHANGELOG = ROOT / "CHANGELOG.md"
 VERSION_LINE = re.compile(r'^version = "(\d+\.\d+\.\d+)"$', re.M)
 
-__all__ = ["bump_of", "current_version", "main", "pending_changes"]
+__all__ = ["bump_of", "commits_since_last_release", "current_version", "main", "pending_changes"]
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=60)
+
+
+def uncommitted() -> list[str] | None:
+    """The uncommitted changes (``git status --porcelain`` lines), or None when ROOT is not a git checkout."""
+    status = _git("status", "--porcelain")
+    return None if status.returncode != 0 else [line for line in status.stdout.splitlines() if line.strip()]
+
+
+def commits_since_last_release() -> list[str]:
+    """The subjects of the commits since the one that last recorded a release, oldest first."""
+    last = _git("log", "-1", "--format=%H", "--", "release/api-surface.json").stdout.strip()
+    span = [f"{last}..HEAD"] if last else ["HEAD"]
+    subjects = _git("log", "--reverse", "--no-merges", "--format=%s", *span).stdout.splitlines()
+    return [subject for subject in subjects if subject.strip()]
 
 
 def current_version() -> str:
@@ -67,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     if not re.fullmatch(r"\d+\.\d+\.\d+", args.version):
         print(f"release: {args.version!r} is not X.Y.Z", file=sys.stderr)
         return 2
+    dirty = uncommitted()
+    if dirty is None:
+        print(f"release: {ROOT} is not a git checkout; a release records what was committed", file=sys.stderr)
+        return 1
+    if dirty:
+        shown = "".join(f"\n  {line}" for line in dirty[:10])
+        print(f"release: the tree has uncommitted changes; commit or stash them first:{shown}", file=sys.stderr)
+        return 1
     spec_changes: list[Change] = []
     surface_breaks: list[str] = []
     if args.initial:
@@ -90,14 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     RELEASED_SPEC.write_bytes(SPEC.read_bytes())
     today = datetime.date.today().isoformat()
     entry = [f"## {args.version} - {today}", ""]
-    entry += [f"- {c}" for c in spec_changes] + [f"- [BREAKING] python: {b}" for b in surface_breaks]
-    entry += ["- (describe the release here)", "", ""]
+    changes = [f"- {c}" for c in spec_changes] + [f"- [BREAKING] python: {b}" for b in surface_breaks]
+    entry += ["API changes:", "", *(changes or ["- none"]), ""]
+    entry += ["Commits:", "", *(f"- {subject}" for subject in commits_since_last_release() or ["none"]), "", ""]
     old = CHANGELOG.read_text(encoding="utf-8") if CHANGELOG.exists() else "# Changelog\n\n"
     head, marker, rest = old.partition("\n## ")  # the newest entry goes above the last one
     CHANGELOG.write_text(
         head.rstrip("\n") + "\n\n" + "\n".join(entry) + (marker.lstrip("\n") + rest if marker else ""), encoding="utf-8"
     )
-    print(f"release: {released} -> {args.version} ({given}); recorded the surface and the spec; edit CHANGELOG.md")
+    print(f"release: {released} -> {args.version} ({given}); recorded the surface and the spec; wrote CHANGELOG.md")
     return 0
 
 

@@ -125,12 +125,25 @@ def test_no_breaking_change_since_the_last_release_without_a_major_bump() -> Non
 
 
 def _tree(tmp_path: Path) -> Path:
+    """A committed git checkout of what a release reads, its last release recorded in the first commit."""
     tree = copy_tree(tmp_path)
     for name in ("overlay", "release"):
         shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "CHANGELOG.md"):
         shutil.copy(ROOT / name, tree / name)
+    _git(tree, "init", "--quiet")
+    _commit(tree, "The last release")
     return tree
+
+
+def _git(tree: Path, *args: str) -> None:
+    identity = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=tree, check=True, capture_output=True, timeout=60)
+
+
+def _commit(tree: Path, subject: str) -> None:
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "--quiet", "--allow-empty", "-m", subject)
 
 
 def _release(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -154,6 +167,7 @@ def test_a_breaking_signature_change_is_caught_and_needs_a_major_bump(tmp_path: 
         )
     )
     assert module.read_text() != source
+    _commit(tree, "validate_requests: drop replace_model")
     breaks = breaking_changes(load_recorded(tree / "release" / "api-surface.json")[1], load_surface(tree))
     assert any("validate_requests" in b and "replace_model" in b and "removed" in b for b in breaks), breaks
     now, patch, minor = _next_versions()
@@ -167,6 +181,8 @@ def test_a_breaking_signature_change_is_caught_and_needs_a_major_bump(tmp_path: 
     changelog = (tree / "CHANGELOG.md").read_text()
     assert changelog.index(f"## {minor}") < changelog.index(f"## {now}")
     assert "[BREAKING] python:" in changelog
+    assert "- validate_requests: drop replace_model" in changelog  # the commits since the last release
+    assert "- The last release" not in changelog
     assert load_recorded(tree / "release" / "api-surface.json")[0] == minor
 
 
@@ -183,6 +199,18 @@ def test_release_of_an_unchanged_tree_needs_a_higher_version(tmp_path: Path) -> 
     now, patch, _ = _next_versions()
     assert _release(tree, now).returncode == 1
     assert _release(tree, patch).returncode == 0
+    assert "API changes:\n\n- none\n\nCommits:\n\n- none" in (tree / "CHANGELOG.md").read_text()
+
+
+def test_a_release_on_a_dirty_tree_is_refused(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    _, patch, _ = _next_versions()
+    (tree / "overlay" / "siliconflow_batch" / "cli.py").write_text("# an edit not committed\n", encoding="utf-8")
+    refused = _release(tree, patch)
+    assert refused.returncode == 1
+    assert "uncommitted changes" in refused.stderr
+    assert "overlay/siliconflow_batch/cli.py" in refused.stderr
+    assert 'version = "' + patch not in (tree / "pyproject.toml").read_text()
 
 
 class _Pages(http.server.BaseHTTPRequestHandler):
