@@ -43,7 +43,16 @@ if TYPE_CHECKING:
     from ._results import ResultLineError
     from ._sync.client import SiliconFlow
     from ._sync.pagination import BatchPager
-    from .types import TERMINAL_STATUSES, Batch, BatchPage, BatchResult, BatchStatus, FileObject, RequestCounts
+    from .types import (
+        TERMINAL_STATUSES,
+        AccountInfo,
+        Batch,
+        BatchPage,
+        BatchResult,
+        BatchStatus,
+        FileObject,
+        RequestCounts,
+    )
     from .validation import ValidationReport, validate_requests
 
 # Each name's module is imported when the name is first used (PEP 562): `import siliconflow_batch`
@@ -54,6 +63,7 @@ _EXPORTS = {
     "DEFAULT_MAX_RETRIES": "._client",
     "DEFAULT_TIMEOUT": "._http",
     "TERMINAL_STATUSES": ".types",
+    "AccountInfo": ".types",
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
     "APIResponseValidationError": "._exceptions",
@@ -126,6 +136,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AccountInfo",
     "AsyncBatchPager",
     "AsyncSiliconFlow",
     "AuthenticationError",

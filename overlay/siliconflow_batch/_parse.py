@@ -25,12 +25,21 @@ import siliconflow_batch_generated.models as _models
 from siliconflow_batch_generated.models.batch_list import BatchList
 from siliconflow_batch_generated.models.file_list_envelope import FileListEnvelope
 from siliconflow_batch_generated.models.uploaded_file_envelope import UploadedFileEnvelope
+from siliconflow_batch_generated.models.user_info_response_200 import UserInfoResponse200
 from siliconflow_batch_generated.types import Unset
 
 from ._exceptions import APIResponseValidationError, make_status_error, where
-from .types import Batch, BatchPage, FileObject
+from .types import AccountInfo, Batch, BatchPage, FileObject, decimal_or_none
 
-__all__ = ["check", "parse_batch", "parse_batch_page", "parse_file_list", "parse_json", "parse_uploaded_file"]
+__all__ = [
+    "check",
+    "parse_account",
+    "parse_batch",
+    "parse_batch_page",
+    "parse_file_list",
+    "parse_json",
+    "parse_uploaded_file",
+]
 
 T = TypeVar("T")
 _NAMESPACE: dict[str, Any] = {}
@@ -100,6 +109,29 @@ def parse_file_list(response: httpx.Response) -> list[FileObject]:
     return [FileObject.from_listed(item) for item in envelope.data.data]
 
 
+def parse_account(response: httpx.Response) -> AccountInfo:
+    """The account from a ``GET /user/info`` answer, out of its envelope; balances as Decimals."""
+    envelope = _envelope(UserInfoResponse200, response)
+    if isinstance(envelope.data, Unset):
+        raise _invalid(response, "data", "missing from a successful envelope")
+    data = envelope.data
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    return AccountInfo(
+        id=text(data.id),
+        name=text(data.name),
+        email=text(data.email),
+        is_admin=data.is_admin if isinstance(data.is_admin, bool) else None,
+        status=text(data.status),
+        balance=decimal_or_none(data.balance),
+        charge_balance=decimal_or_none(data.charge_balance),
+        total_balance=decimal_or_none(data.total_balance),
+        extra=dict(data.additional_properties),
+    )
+
+
 def _envelope(cls: type[T], response: httpx.Response) -> T:
     body = parse_json(response)
     # An envelope that says status false is an error even under a 200.
@@ -125,14 +157,32 @@ def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
             raw[name] = data[name]
     skip = {_attribute(cls, name) for name in raw}
     if not _predicate(cls)(parsed):
-        for attribute, mismatch in _mismatches(parsed, path, skip):
-            if attribute.rstrip("_") in ESSENTIAL:
-                raise _invalid(response, mismatch.path, str(mismatch).split(": ", 1)[1]) from None
-            raw[attribute.rstrip("_")] = data.get(attribute.rstrip("_"))
-    for name, value in raw.items():
-        _warn_once(cls, name, value)
-        setattr(parsed, _attribute(cls, name), value)
+        _tolerate(parsed, data, path, response, raw, skip)
+    else:
+        _keep_raw(parsed, raw)
     return parsed  # type: ignore[no-any-return]
+
+
+def _tolerate(
+    obj: Any, data: dict[str, Any], path: str, response: httpx.Response, raw: dict[str, Any], skip: set[str]
+) -> None:
+    """Keep the raw value of each non-essential field that does not fit; look inside an essential nested object."""
+    for attribute, mismatch in _mismatches(obj, path, skip):
+        key = attribute.rstrip("_")
+        value = getattr(obj, attribute)
+        if key in ESSENTIAL:
+            if attrs.has(type(value)) and isinstance(data.get(key), dict):  # an envelope's data: fix inside it
+                _tolerate(value, data[key], _join(path, key), response, {}, set())
+                continue
+            raise _invalid(response, mismatch.path, str(mismatch).split(": ", 1)[1]) from None
+        raw[key] = data.get(key)
+    _keep_raw(obj, raw)
+
+
+def _keep_raw(obj: Any, raw: dict[str, Any]) -> None:
+    for name, value in raw.items():
+        _warn_once(type(obj), name, value)
+        setattr(obj, _attribute(type(obj), name), value)
 
 
 def _attribute(cls: type, key: str) -> str:

@@ -25,6 +25,7 @@ from siliconflow_batch_generated.api.default import (
     list_files,
     upload_file,
 )
+from siliconflow_batch_generated.api.user_info import user_info
 from siliconflow_batch_generated.types import UNSET, File
 
 from ._exceptions import InputValidationError, Problem
@@ -32,6 +33,7 @@ from ._http import RequestSpec
 from .validation import MIN_PAGE_LIMIT, validate_create, validate_requests
 
 __all__ = [
+    "account_request",
     "cancel_request",
     "checked_file",
     "content_request",
@@ -61,6 +63,11 @@ def _id(name: str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputValidationError(f"invalid {name}", [Problem(name, f"must be a non-empty string, got {value!r}")])
     return value
+
+
+def account_request() -> RequestSpec:
+    """GET /user/info."""
+    return _spec(user_info.request_kwargs(), idempotent=True)
 
 
 def retrieve_request(batch_id: str) -> RequestSpec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple
 
 from attrs import field, frozen
@@ -20,6 +21,7 @@ from siliconflow_batch_generated.types import Unset
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "AccountInfo",
     "Batch",
     "BatchError",
     "BatchErrors",
@@ -219,3 +221,38 @@ class BatchResult(NamedTuple):
         except (KeyError, IndexError, TypeError):
             return None
         return content if isinstance(content, str) else None
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """A balance as the API sends it (a decimal string like ``"88.00"``, or a number) as a Decimal; None if not."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+@frozen
+class AccountInfo:
+    """The account behind the API key (``GET /user/info``): who it is and its balances, in yuan, as Decimals.
+
+    Batch jobs are paid only from the recharged balance, ``charge_balance``; ``balance`` is the gifted credit,
+    and ``total_balance`` the two together. A balance the server did not send, or sent in another shape, is None.
+    """
+
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    is_admin: bool | None = None
+    status: str | None = None
+    balance: Decimal | None = None
+    charge_balance: Decimal | None = None
+    total_balance: Decimal | None = None
+    extra: dict[str, Any] = field(factory=dict, repr=False)
+
+    @property
+    def can_pay_for_batches(self) -> bool:
+        """True when the recharged balance, the one batch jobs are paid from, is above zero."""
+        return self.charge_balance is not None and self.charge_balance > 0

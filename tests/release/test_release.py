@@ -255,11 +255,20 @@ def test_update_spec_fetches_a_changed_page_and_reports(tmp_path: Path, docs_ser
           in: query""",
     )
     assert changed != list_page
-    _Pages.pages = {"/get-batch.md": get_page, "/get-batch-list.md": changed.encode()}
+    account_page = (fragments / "siliconflow-user-info.openapi.md").read_bytes()
+    _Pages.pages = {"/get-batch.md": get_page, "/get-batch-list.md": changed.encode(), "/user-info.md": account_page}
     sources = tree / "spec" / "sources.yaml"
     listed = yaml.safe_load(sources.read_text())
     listed["fragments"]["siliconflow-get-batch.openapi.md"]["url"] = f"{docs_server}/get-batch.md"
     listed["fragments"]["siliconflow-list-batches.openapi.md"]["url"] = f"{docs_server}/get-batch-list.md"
+    listed["fragments"]["siliconflow-user-info.openapi.md"]["url"] = f"{docs_server}/user-info.md"
+    fetched = sorted(name for name, source in listed["fragments"].items() if source.get("fetch"))
+    # every page with an OpenAPI block is fetched: the two batch pages and the account page
+    assert fetched == [
+        "siliconflow-get-batch.openapi.md",
+        "siliconflow-list-batches.openapi.md",
+        "siliconflow-user-info.openapi.md",
+    ]
     sources.write_text(yaml.safe_dump(listed))
     report = tmp_path / "report.md"
     result = subprocess.run(

@@ -18,6 +18,7 @@ from siliconflow_batch_generated.models import (
     FileListEnvelope,
     UploadedFileEnvelope,
 )
+from siliconflow_batch_generated.models.user_info_response_200 import UserInfoResponse200
 from siliconflow_batch_generated.types import Unset
 
 from helpers import FRAGMENTS, GET_PAGE_BODY, TOKEN360_BODY, schema_errors, synthesize_example
@@ -32,6 +33,7 @@ MODELS: dict[tuple[str, str], Any] = {
     ("/batches", "get"): BatchList,
     ("/files", "post"): UploadedFileEnvelope,
     ("/files", "get"): FileListEnvelope,
+    ("/user/info", "get"): UserInfoResponse200,
 }
 
 

@@ -44,6 +44,7 @@ def test_merge_unions_all_operations() -> None:
         ("/files", "get"),
         ("/files", "post"),
         ("/files/{file_id}/content", "get"),
+        ("/user/info", "get"),
     }
 
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .upload_file_request import UploadFileRequest
     from .uploaded_file import UploadedFile
     from .uploaded_file_envelope import UploadedFileEnvelope
+    from .user_info_response_200 import UserInfoResponse200
+    from .user_info_response_200_data import UserInfoResponse200Data
 
 _MODULES = {
     "BadRequestData": ".bad_request_data",
@@ -51,6 +53,8 @@ _MODULES = {
     "UploadFileRequest": ".upload_file_request",
     "UploadedFile": ".uploaded_file",
     "UploadedFileEnvelope": ".uploaded_file_envelope",
+    "UserInfoResponse200": ".user_info_response_200",
+    "UserInfoResponse200Data": ".user_info_response_200_data",
 }
 
 
@@ -85,4 +89,6 @@ __all__ = (
     "UploadFileRequest",
     "UploadedFile",
     "UploadedFileEnvelope",
+    "UserInfoResponse200",
+    "UserInfoResponse200Data",
 )

@@ -9,6 +9,7 @@ import httpx
 
 from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
 from .._http import DEFAULT_TIMEOUT
+from .account import AsyncAccount
 from .batches import AsyncBatches
 from .files import AsyncFiles
 from .sender import AsyncSender
@@ -27,6 +28,7 @@ class AsyncSiliconFlow(Settings):
 
     files: AsyncFiles
     batches: AsyncBatches
+    account: AsyncAccount
     _sender: AsyncSender
 
     def __init__(
@@ -44,6 +46,7 @@ class AsyncSiliconFlow(Settings):
         self._sender = AsyncSender(client, **config)
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
+        self.account = AsyncAccount(self._sender)
 
     def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
         """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.
@@ -59,6 +62,7 @@ class AsyncSiliconFlow(Settings):
         )
         copy.files = AsyncFiles(copy._sender)
         copy.batches = AsyncBatches(copy._sender)
+        copy.account = AsyncAccount(copy._sender)
         return copy
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ import httpx
 
 from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
 from .._http import DEFAULT_TIMEOUT
+from .account import Account
 from .batches import Batches
 from .files import Files
 from .sender import Sender
@@ -28,6 +29,7 @@ class SiliconFlow(Settings):
 
     files: Files
     batches: Batches
+    account: Account
     _sender: Sender
 
     def __init__(
@@ -45,6 +47,7 @@ class SiliconFlow(Settings):
         self._sender = Sender(client, **config)
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
+        self.account = Account(self._sender)
 
     def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
         """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.
@@ -58,6 +61,7 @@ class SiliconFlow(Settings):
         copy._sender = Sender(self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries))
         copy.files = Files(copy._sender)
         copy.batches = Batches(copy._sender)
+        copy.account = Account(copy._sender)
         return copy
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -39,7 +40,7 @@ __all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
 FAULT_KINDS = ("overloaded", "gateway_timeout", "rate_limit", "slow", "drop", "truncate")
 _ROUTES = re.compile(
     r"(POST|GET) /files|GET /files/[^/]+/content|(POST|GET) /batches|GET /batches/[^/]+"
-    r"|POST /batches/[^/]+/cancel"
+    r"|POST /batches/[^/]+/cancel|GET /user/info"
 )
 
 
@@ -129,8 +130,10 @@ class Emulator:
         state_dir: str | Path | None = None,
         faults: Faults | None = None,
         base_path: str = "/v1",
+        charge_balance: str = "88.00",
     ) -> None:
         self.api_key = api_key
+        self.charge_balance = charge_balance  # the recharged balance GET /user/info reports (a decimal string)
         self.clock = clock
         self.faults = faults if faults is not None else Faults()
         self.base_path = base_path.rstrip("/")
@@ -286,6 +289,8 @@ class Emulator:
                 return self._with_batch(batch_id, now, lambda b: _json(200, self._engine.view(b, now)))
             case "POST", ["batches", batch_id, "cancel"]:
                 return self._with_batch(batch_id, now, lambda b: self._cancel(b, now))
+            case "GET", ["user", "info"]:
+                return self._user_info()
         return _text(404, "404 page not found")
 
     # --- files ---------------------------------------------------------------------------------------------------
@@ -372,6 +377,25 @@ class Emulator:
         if path is None:
             return _text(404, "404 page not found")
         return EmulatedResponse(200, headers={"Content-Type": "application/octet-stream"}, file=path)
+
+    def _user_info(self) -> EmulatedResponse:
+        gifted = Decimal("0.88")
+        charged = Decimal(self.charge_balance)
+        return _envelope(
+            {
+                "id": "emulator-user",
+                "name": "",
+                "image": "",
+                "email": "emulator@example.com",
+                "isAdmin": False,
+                "balance": f"{gifted:.2f}",
+                "status": "normal",
+                "introduction": "",
+                "role": "",
+                "chargeBalance": f"{charged:.2f}",
+                "totalBalance": f"{gifted + charged:.2f}",
+            }
+        )
 
     # --- batches -------------------------------------------------------------------------------------------------
 
