@@ -28,9 +28,9 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from spec_corrections import apply_corrections, load_corrections
 from spec_diff import diff_specs, format_report
 from spec_fragments import load_fragments, merge_fragments
-from spec_overlay import apply_corrections, load_corrections
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAGMENTS = ROOT / "spec" / "fragments"

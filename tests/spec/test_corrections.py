@@ -18,7 +18,7 @@ import pytest
 
 from helpers import BATCH, GET_PAGE_BODY, media_schema, schema_errors
 from regenerate import CORRECTIONS, PipelineError, build_spec, dump_spec, generate_client
-from spec_overlay import load_corrections
+from spec_corrections import load_corrections
 
 Spec = dict[str, Any]
 

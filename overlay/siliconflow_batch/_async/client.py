@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
 from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
 from .._http import DEFAULT_TIMEOUT
-from .account import AsyncAccount
-from .batches import AsyncBatches
-from .files import AsyncFiles
 from .sender import AsyncSender
+
+if TYPE_CHECKING:
+    from .account import AsyncAccount
+    from .batches import AsyncBatches
+    from .files import AsyncFiles
 
 __all__ = ["AsyncSiliconFlow"]
 
@@ -44,6 +46,14 @@ class AsyncSiliconFlow(Settings):
         self._owns_http = http_client is None
         client = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
         self._sender = AsyncSender(client, **config)
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
+        # Loaded with the first client, not with the package: they bring the generated models and parsers.
+        from .account import AsyncAccount
+        from .batches import AsyncBatches
+        from .files import AsyncFiles
+
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
         self.account = AsyncAccount(self._sender)
@@ -60,9 +70,7 @@ class AsyncSiliconFlow(Settings):
         copy._sender = AsyncSender(
             self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries)
         )
-        copy.files = AsyncFiles(copy._sender)
-        copy.batches = AsyncBatches(copy._sender)
-        copy.account = AsyncAccount(copy._sender)
+        copy._attach_resources()
         return copy
 
     async def close(self) -> None:

@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import httpx
 
 from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
 from .._http import DEFAULT_TIMEOUT
-from .account import Account
-from .batches import Batches
-from .files import Files
 from .sender import Sender
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .batches import Batches
+    from .files import Files
 
 __all__ = ["SiliconFlow"]
 
@@ -45,6 +47,14 @@ class SiliconFlow(Settings):
         self._owns_http = http_client is None
         client = http_client if http_client is not None else httpx.Client(follow_redirects=True)
         self._sender = Sender(client, **config)
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
+        # Loaded with the first client, not with the package: they bring the generated models and parsers.
+        from .account import Account
+        from .batches import Batches
+        from .files import Files
+
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
         self.account = Account(self._sender)
@@ -59,9 +69,7 @@ class SiliconFlow(Settings):
         copy = object.__new__(type(self))
         copy._owns_http = False
         copy._sender = Sender(self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries))
-        copy.files = Files(copy._sender)
-        copy.batches = Batches(copy._sender)
-        copy.account = Account(copy._sender)
+        copy._attach_resources()
         return copy
 
     def close(self) -> None:

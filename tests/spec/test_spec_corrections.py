@@ -1,4 +1,4 @@
-"""The Overlay engine: update, remove, copy, grouping, and the stale-correction rule."""
+"""Applying the corrections (an OpenAPI Overlay document): update, remove, copy, grouping, and the stale rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from spec_overlay import (
+from spec_corrections import (
     Correction,
     CorrectionError,
     StaleCorrectionError,
