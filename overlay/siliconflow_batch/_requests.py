@@ -38,7 +38,6 @@ __all__ = [
     "checked_file",
     "content_request",
     "create_request",
-    "create_spec",
     "list_files_request",
     "list_request",
     "retrieve_request",
@@ -104,7 +103,16 @@ def create_request(
     metadata: Mapping[str, str] | None,
     replace_model: str | None,
 ) -> RequestSpec:
-    """POST /batches: never sent twice unless the first try provably did nothing."""
+    """POST /batches, after every parameter has been checked; never sent twice unless the first try did nothing."""
+    problems = validate_create(
+        input_file_id=input_file_id,
+        endpoint=endpoint,
+        completion_window=completion_window,
+        metadata=metadata,
+        replace_model=replace_model,
+    )
+    if problems:
+        raise InputValidationError("batch not created", problems)
     body = models.CreateBatchRequest(
         input_file_id=input_file_id,
         endpoint=models.BatchEndpoint(endpoint),
@@ -143,32 +151,6 @@ def content_request(file_id_or_url: str) -> RequestSpec:
         return RequestSpec(method="GET", url=file_id_or_url, idempotent=True, headers={"Accept": "*/*"})
     kwargs = get_file_content.request_kwargs(_id("file_id", file_id_or_url))
     return RequestSpec(method="GET", url=kwargs["url"], idempotent=True, headers={"Accept": "*/*"})
-
-
-def create_spec(
-    input_file_id: str,
-    endpoint: str,
-    completion_window: str,
-    metadata: Mapping[str, str] | None,
-    replace_model: str | None,
-) -> RequestSpec:
-    """The create request, after every parameter has been checked."""
-    problems = validate_create(
-        input_file_id=input_file_id,
-        endpoint=endpoint,
-        completion_window=completion_window,
-        metadata=metadata,
-        replace_model=replace_model,
-    )
-    if problems:
-        raise InputValidationError("batch not created", problems)
-    return create_request(
-        input_file_id=input_file_id,
-        endpoint=endpoint,
-        completion_window=completion_window,
-        metadata=metadata,
-        replace_model=replace_model,
-    )
 
 
 def checked_file(path: str | os.PathLike[str], validate: bool, replace_model: str | None) -> Path:

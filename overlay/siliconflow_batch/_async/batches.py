@@ -23,7 +23,7 @@ from .._batch_logic import (
 )
 from .._options import PollOptions, RequestOptions
 from .._parse import parse_batch, parse_batch_page
-from .._requests import cancel_request, content_request, create_spec, list_request, retrieve_request
+from .._requests import cancel_request, content_request, create_request, list_request, retrieve_request
 from .._results import Accountant, ResultLineError, parse_result_line
 from .._retry import backoff_delay
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
@@ -68,7 +68,13 @@ class AsyncBatches:
         not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
         returned if found, else sent again: one batch per key, even through such failures.
         """
-        spec = create_spec(input_file_id, endpoint, completion_window, keyed(metadata, idempotency_key), replace_model)
+        spec = create_request(
+            input_file_id=input_file_id,
+            endpoint=endpoint,
+            completion_window=completion_window,
+            metadata=keyed(metadata, idempotency_key),
+            replace_model=replace_model,
+        )
         if idempotency_key is None:
             return parse_batch(await self._sender.send(spec, options=options))
         existing = await self.find(idempotency_key, **options)

@@ -15,7 +15,7 @@ from .._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploa
 from .._requests import (
     cancel_request,
     checked_file,
-    create_spec,
+    create_request,
     list_files_request,
     list_request,
     retrieve_request,
@@ -46,7 +46,13 @@ class AsyncRawBatches:
         **options: Unpack[RequestOptions],
     ) -> APIResponse[Batch]:
         """POST /batches; see ``batches.create``."""
-        spec = create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
+        spec = create_request(
+            input_file_id=input_file_id,
+            endpoint=endpoint,
+            completion_window=completion_window,
+            metadata=metadata,
+            replace_model=replace_model,
+        )
         return APIResponse(await self._sender.send(spec, options=options), parse_batch)
 
     async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:

@@ -16,7 +16,7 @@ from .._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploa
 from .._requests import (
     cancel_request,
     checked_file,
-    create_spec,
+    create_request,
     list_files_request,
     list_request,
     retrieve_request,
@@ -47,7 +47,13 @@ class RawBatches:
         **options: Unpack[RequestOptions],
     ) -> APIResponse[Batch]:
         """POST /batches; see ``batches.create``."""
-        spec = create_spec(input_file_id, endpoint, completion_window, metadata, replace_model)
+        spec = create_request(
+            input_file_id=input_file_id,
+            endpoint=endpoint,
+            completion_window=completion_window,
+            metadata=metadata,
+            replace_model=replace_model,
+        )
         return APIResponse(self._sender.send(spec, options=options), parse_batch)
 
     def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:

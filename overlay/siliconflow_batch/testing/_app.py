@@ -161,18 +161,7 @@ class Emulator:
     def files(self) -> list[dict[str, Any]]:
         """Every stored file (uploads and results), as the file list shows one."""
         with self._lock:
-            return [
-                {
-                    "id": f.id,
-                    "object": "file",
-                    "bytes": f.bytes,
-                    "created_at": f.created_at,
-                    "filename": f.filename,
-                    "purpose": f.purpose,
-                    "line_count": f.line_count,
-                }
-                for f in self._engine.files.values()
-            ]
+            return [f.listed() for f in self._engine.files.values()]
 
     def seed_batches(self, count: int, *, model: str = "deepseek-ai/DeepSeek-V3") -> list[str]:
         """Store ``count`` batches of one request each at once, without requests; their ids, oldest first.
@@ -358,18 +347,7 @@ class Emulator:
             key=lambda f: (f.created_at, f.id),
             reverse=True,
         )[:limit]
-        items = [
-            {
-                "id": f.id,
-                "object": "file",
-                "bytes": f.bytes,
-                "created_at": f.created_at,
-                "filename": f.filename,
-                "purpose": f.purpose,
-                "line_count": f.line_count,
-            }
-            for f in files
-        ]
+        items = [f.listed() for f in files]
         return _envelope({"data": items, "object": "file"})
 
     def _content(self, file_id: str) -> EmulatedResponse:

@@ -45,6 +45,18 @@ class StoredFile:
     bytes: int
     line_count: int
 
+    def listed(self) -> dict[str, Any]:
+        """The file as the file list shows it."""
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": self.bytes,
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "line_count": self.line_count,
+        }
+
 
 @dataclass
 class StoredBatch:
