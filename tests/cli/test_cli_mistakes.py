@@ -51,9 +51,10 @@ def test_options_before_the_command_are_used(url: str, emulator: Emulator, tmp_p
     assert "Invalid token" in one_line_error(wrong_key, 1)
 
 
-def test_help_names_both_places_for_options() -> None:
+def test_help_names_both_places_for_options(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["--help"], stdout=io.StringIO())
+    assert "may come before or after the command" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", ["validate", "upload", "submit"])
