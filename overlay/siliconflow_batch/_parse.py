@@ -146,7 +146,8 @@ def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
     raw: dict[str, Any] = {}  # non-essential fields set aside: the generated parser could not take them
     while True:
         try:
-            parsed = cls.from_dict({k: v for k, v in data.items() if k not in raw})  # type: ignore[attr-defined]
+            source = {k: v for k, v in data.items() if k not in raw} if raw else data
+            parsed = cls.from_dict(source)  # type: ignore[attr-defined]
             break
         except KeyError as exc:
             raise _invalid(response, _join(path, str(exc.args[0])), "required field is missing") from exc
@@ -155,10 +156,9 @@ def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
             if name is None or name in ESSENTIAL or name in raw:
                 raise _invalid(response, _join(path, name or ""), f"cannot be parsed: {exc}") from exc
             raw[name] = data[name]
-    skip = {_attribute(cls, name) for name in raw}
     if not _predicate(cls)(parsed):
-        _tolerate(parsed, data, path, response, raw, skip)
-    else:
+        _tolerate(parsed, data, path, response, raw, {_attribute(cls, name) for name in raw})
+    elif raw:
         _keep_raw(parsed, raw)
     return parsed  # type: ignore[no-any-return]
 
