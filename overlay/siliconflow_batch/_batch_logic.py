@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._exceptions import APIConnectionError, BatchNotFinishedError, InternalServerError, SiliconFlowError
 from ._http import logger
 from ._results import ResultLineError, Source
-from .types import Batch, BatchMetadata, BatchResult
+
+if TYPE_CHECKING:
+    from ._records import BatchResult
+    from .types import Batch
 
 __all__ = [
     "AMBIGUOUS",
@@ -39,6 +43,8 @@ def keyed(metadata: Mapping[str, str] | None, key: str | None) -> Mapping[str, s
 
 def has_key(batch: Batch, key: str) -> bool:
     """Whether ``batch`` was created with idempotency key ``key``."""
+    from .types import BatchMetadata
+
     metadata = batch.metadata
     return isinstance(metadata, BatchMetadata) and IDEMPOTENCY_KEY in metadata and metadata[IDEMPOTENCY_KEY] == key
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._exceptions import PaginationError
-from .types import BatchPage
+
+if TYPE_CHECKING:
+    from .types import BatchPage
 
 __all__ = ["Cursor"]
 

@@ -16,20 +16,18 @@ import logging
 import threading
 import types
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import attrs
 import httpx
 
-import siliconflow_batch_generated.models as _models
-from siliconflow_batch_generated.models.batch_list import BatchList
-from siliconflow_batch_generated.models.file_list_envelope import FileListEnvelope
-from siliconflow_batch_generated.models.uploaded_file_envelope import UploadedFileEnvelope
-from siliconflow_batch_generated.models.user_info_response_200 import UserInfoResponse200
+import siliconflow_batch_generated.models as _models  # its models load lazily (PEP 562)
 from siliconflow_batch_generated.types import Unset
 
 from ._exceptions import APIResponseValidationError, make_status_error, where
-from .types import AccountInfo, Batch, BatchPage, FileObject, decimal_or_none
+
+if TYPE_CHECKING:
+    from .types import AccountInfo, Batch, BatchPage, FileObject
 
 __all__ = [
     "check",
@@ -68,13 +66,22 @@ def parse_json(response: httpx.Response) -> Any:
         ) from exc
 
 
+# The generated models and our types load with the first parse, not with the client (import cost).
+
+
 def parse_batch(response: httpx.Response) -> Batch:
     """A Batch from a get, create or cancel answer."""
+    from .types import Batch
+
     return _model(Batch, parse_json(response), response, "")
 
 
 def parse_batch_page(response: httpx.Response) -> BatchPage:
     """A page of batches; each item is parsed into our :class:`Batch`, so helpers like ``is_terminal`` work."""
+    from siliconflow_batch_generated.models.batch_list import BatchList
+
+    from .types import Batch, BatchPage
+
     body = parse_json(response)
     if not isinstance(body, dict):
         raise _invalid(response, "", f"expected an object, got {type(body).__name__}")
@@ -95,6 +102,10 @@ def parse_batch_page(response: httpx.Response) -> BatchPage:
 
 def parse_uploaded_file(response: httpx.Response) -> FileObject:
     """The file from an upload answer, out of its envelope."""
+    from siliconflow_batch_generated.models.uploaded_file_envelope import UploadedFileEnvelope
+
+    from .types import FileObject
+
     envelope = _envelope(UploadedFileEnvelope, response)
     if isinstance(envelope.data, Unset):
         raise _invalid(response, "data", "missing from a successful envelope")
@@ -103,6 +114,10 @@ def parse_uploaded_file(response: httpx.Response) -> FileObject:
 
 def parse_file_list(response: httpx.Response) -> list[FileObject]:
     """The files from a list answer, out of its envelope."""
+    from siliconflow_batch_generated.models.file_list_envelope import FileListEnvelope
+
+    from .types import FileObject
+
     envelope = _envelope(FileListEnvelope, response)
     if isinstance(envelope.data, Unset) or isinstance(envelope.data.data, Unset):
         return []
@@ -111,6 +126,10 @@ def parse_file_list(response: httpx.Response) -> list[FileObject]:
 
 def parse_account(response: httpx.Response) -> AccountInfo:
     """The account from a ``GET /user/info`` answer, out of its envelope; balances as Decimals."""
+    from siliconflow_batch_generated.models.user_info_response_200 import UserInfoResponse200
+
+    from .types import AccountInfo, decimal_or_none
+
     envelope = _envelope(UserInfoResponse200, response)
     if isinstance(envelope.data, Unset):
         raise _invalid(response, "data", "missing from a successful envelope")

@@ -3,9 +3,9 @@
 Only the shape (method, path, query, body) comes from the generated code; sending, retrying and parsing
 are ours. Path ids are checked here: an empty id would turn ``GET /batches/{id}`` into the list route.
 
-The operation modules are imported by name, statically: an operation or parameter that a regeneration
-renames or drops fails ``mypy --strict`` here, before any test runs. (This module is loaded with the first
-client, not with the package.)
+The operation modules are imported by name (inside each builder, so that they load with the first request,
+not with the client): an operation or parameter that a regeneration renames or drops fails ``mypy --strict``
+here, before any test runs.
 """
 
 from __future__ import annotations
@@ -16,16 +16,6 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
 from siliconflow_batch_generated import models
-from siliconflow_batch_generated.api.default import (
-    cancel_batch,
-    create_batch,
-    get_batch,
-    get_file_content,
-    list_batches,
-    list_files,
-    upload_file,
-)
-from siliconflow_batch_generated.api.user_info import user_info
 from siliconflow_batch_generated.types import UNSET, File
 
 from ._exceptions import InputValidationError, Problem
@@ -66,16 +56,22 @@ def _id(name: str, value: str) -> str:
 
 def account_request() -> RequestSpec:
     """GET /user/info."""
+    from siliconflow_batch_generated.api.user_info import user_info
+
     return _spec(user_info.request_kwargs(), idempotent=True)
 
 
 def retrieve_request(batch_id: str) -> RequestSpec:
     """GET /batches/{batch_id}."""
+    from siliconflow_batch_generated.api.default import get_batch
+
     return _spec(get_batch.request_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
 def cancel_request(batch_id: str) -> RequestSpec:
     """POST /batches/{batch_id}/cancel; cancelling twice is harmless, so it is retried like a read."""
+    from siliconflow_batch_generated.api.default import cancel_batch
+
     return _spec(cancel_batch.request_kwargs(_id("batch_id", batch_id)), idempotent=True)
 
 
@@ -88,6 +84,8 @@ def _limit(limit: int | None) -> int | None:
 
 def list_request(*, limit: int | None, after: str | None) -> RequestSpec:
     """GET /batches?limit=&after=."""
+    from siliconflow_batch_generated.api.default import list_batches
+
     limit = _limit(limit)
     kwargs = list_batches.request_kwargs(
         limit=UNSET if limit is None else limit, after=UNSET if after is None else after
@@ -104,6 +102,8 @@ def create_request(
     replace_model: str | None,
 ) -> RequestSpec:
     """POST /batches, after every parameter has been checked; never sent twice unless the first try did nothing."""
+    from siliconflow_batch_generated.api.default import create_batch
+
     problems = validate_create(
         input_file_id=input_file_id,
         endpoint=endpoint,
@@ -125,6 +125,7 @@ def create_request(
 
 def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
     """POST /files (multipart): the parts are rebuilt, and the file rewound, for every attempt."""
+    from siliconflow_batch_generated.api.default import upload_file
 
     def kwargs() -> dict[str, Any]:
         handle.seek(0)
@@ -138,6 +139,8 @@ def upload_request(handle: IO[bytes], filename: str) -> RequestSpec:
 
 def list_files_request(*, limit: int | None) -> RequestSpec:
     """GET /files?purpose=batch&limit=."""
+    from siliconflow_batch_generated.api.default import list_files
+
     limit = _limit(limit)
     return _spec(
         list_files.request_kwargs(purpose=models.ListFilesPurpose.BATCH, limit=UNSET if limit is None else limit),
@@ -147,6 +150,8 @@ def list_files_request(*, limit: int | None) -> RequestSpec:
 
 def content_request(file_id_or_url: str) -> RequestSpec:
     """GET /files/{file_id}/content, or the result URL itself when the batch gave a full URL."""
+    from siliconflow_batch_generated.api.default import get_file_content
+
     if isinstance(file_id_or_url, str) and file_id_or_url.startswith(("https://", "http://")):
         return RequestSpec(method="GET", url=file_id_or_url, idempotent=True, headers={"Accept": "*/*"})
     kwargs = get_file_content.request_kwargs(_id("file_id", file_id_or_url))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from ._exceptions import SiliconFlowError
 from ._http import logger
-from .types import BatchResult
+from ._records import BatchResult
 
 __all__ = ["Accountant", "ResultLineError", "Splitter", "parse_result_line"]
 

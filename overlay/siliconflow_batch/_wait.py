@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from . import _http
 from ._exceptions import APIConnectionError, APIStatusError, InternalServerError, RateLimitError, WaitTimeoutError
-from .types import Batch, RequestCounts
+from ._records import RequestCounts
+
+if TYPE_CHECKING:
+    from .types import Batch
 
 __all__ = ["DEFAULT_MAX_OUTAGE", "TRANSIENT", "OnUpdate", "WaitState"]
 
-OnUpdate = Callable[[Batch], object]
+OnUpdate = Callable[["Batch"], object]
 # How long polls may keep failing, once the server has answered, before a wait gives up.
 DEFAULT_MAX_OUTAGE = 600.0
 # Errors that do not end a wait: the next poll may well succeed (each was already retried by the sender).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from attrs import field, frozen
 
@@ -18,6 +18,8 @@ from siliconflow_batch_generated.models.batch_status import BatchStatus
 from siliconflow_batch_generated.models.file_object import FileObject as _ListedFile
 from siliconflow_batch_generated.models.uploaded_file import UploadedFile as _UploadedFile
 from siliconflow_batch_generated.types import Unset
+
+from ._records import BatchResult, RequestCounts
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -39,14 +41,6 @@ __all__ = [
 TERMINAL_STATUSES: frozenset[BatchStatus] = frozenset(
     {BatchStatus.COMPLETED, BatchStatus.FAILED, BatchStatus.EXPIRED, BatchStatus.CANCELLED}
 )
-
-
-class RequestCounts(NamedTuple):
-    """How many requests a batch holds and how many have finished; 0 where the server has not said."""
-
-    total: int
-    completed: int
-    failed: int
 
 
 def _int(value: object) -> int:
@@ -178,49 +172,6 @@ class BatchPage:
     has_more: bool
     first_id: str | None = None
     last_id: str | None = None
-
-
-class BatchResult(NamedTuple):
-    """The outcome of one request of a batch: a line of the output file, of the error file, or a missing one.
-
-    ``response`` is ``{"status_code", "request_id", "body"}`` as in OpenAI's output lines; ``error`` is the
-    line's error object (or, for ``source == "missing"``, why there is no result). Immutable; a NamedTuple
-    because a results file can hold millions of them and a tuple is the cheapest record to build.
-    """
-
-    custom_id: str
-    response: dict[str, Any] | None
-    error: dict[str, Any] | None
-    id: str | None = None
-    source: Literal["output", "error", "missing"] = "output"
-    line: int | None = None
-
-    @property
-    def status_code(self) -> int | None:
-        """The HTTP status the request got, when it got one."""
-        code = (self.response or {}).get("status_code")
-        return code if isinstance(code, int) else None
-
-    @property
-    def ok(self) -> bool:
-        """True when the request succeeded (a 2xx response and no error)."""
-        code = self.status_code
-        return self.error is None and code is not None and 200 <= code < 300
-
-    @property
-    def body(self) -> dict[str, Any] | None:
-        """The response body (a chat completion), when there is one."""
-        body = (self.response or {}).get("body")
-        return body if isinstance(body, dict) else None
-
-    @property
-    def content(self) -> str | None:
-        """The first choice's message text, the usual thing to read from a chat completion."""
-        try:
-            content = self.body["choices"][0]["message"]["content"]  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            return None
-        return content if isinstance(content, str) else None
 
 
 def decimal_or_none(value: object) -> Decimal | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
+from .. import _ops
 from .._options import RequestOptions
-from .._parse import parse_account
-from .._requests import account_request
-from ..types import AccountInfo
 from .sender import AsyncSender
+
+if TYPE_CHECKING:
+    from ..types import AccountInfo
 
 __all__ = ["AsyncAccount"]
 
@@ -21,4 +22,4 @@ class AsyncAccount:
 
     async def retrieve(self, **options: Unpack[RequestOptions]) -> AccountInfo:
         """Who the key belongs to and its balances; batch jobs are paid only from ``charge_balance``."""
-        return parse_account(await self._sender.send(account_request(), options=options))
+        return _ops.parse_account(await self._sender.send(_ops.account_request(), options=options))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import httpx
 
-from .. import _http
+from .. import _http, _ops
 from .._batch_logic import (
     AMBIGUOUS,
     DEFAULT_POLL_INTERVAL,
@@ -22,18 +22,18 @@ from .._batch_logic import (
     skip_or_raise,
 )
 from .._options import PollOptions, RequestOptions
-from .._parse import parse_batch, parse_batch_page
-from .._requests import cancel_request, content_request, create_request, list_request, retrieve_request
 from .._results import Accountant, ResultLineError, parse_result_line
 from .._retry import backoff_delay
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
 from .._wait_many import async_wait_all
-from ..types import Batch, BatchPage, BatchResult
 from ..validation import CHAT_COMPLETIONS
 from .lines import aiter_lines
 from .pagination import AsyncBatchPager
 from .raw import AsyncRawBatches
 from .sender import AsyncSender
+
+if TYPE_CHECKING:
+    from ..types import Batch, BatchPage, BatchResult
 
 __all__ = ["AsyncBatches"]
 
@@ -68,7 +68,7 @@ class AsyncBatches:
         not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
         returned if found, else sent again: one batch per key, even through such failures.
         """
-        spec = create_request(
+        spec = _ops.create_request(
             input_file_id=input_file_id,
             endpoint=endpoint,
             completion_window=completion_window,
@@ -76,13 +76,13 @@ class AsyncBatches:
             replace_model=replace_model,
         )
         if idempotency_key is None:
-            return parse_batch(await self._sender.send(spec, options=options))
+            return _ops.parse_batch(await self._sender.send(spec, options=options))
         existing = await self.find(idempotency_key, **options)
         if existing is not None:
             return existing
         for attempt in range(self._sender.max_retries + 1):
             try:
-                return parse_batch(await self._sender.send(spec, options=options))
+                return _ops.parse_batch(await self._sender.send(spec, options=options))
             except AMBIGUOUS as error:
                 last = error
             found = await self.find(idempotency_key, **options)
@@ -104,18 +104,20 @@ class AsyncBatches:
 
     async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """The batch's current state."""
-        return parse_batch(await self._sender.send(retrieve_request(batch_id), options=options))
+        return _ops.parse_batch(await self._sender.send(_ops.retrieve_request(batch_id), options=options))
 
     async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        return parse_batch(await self._sender.send(cancel_request(batch_id), options=options))
+        return _ops.parse_batch(await self._sender.send(_ops.cancel_request(batch_id), options=options))
 
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> AsyncBatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
         return AsyncBatchPager(lambda after: self._page(limit, after, options))
 
     async def _page(self, limit: int | None, after: str | None, options: RequestOptions) -> BatchPage:
-        return parse_batch_page(await self._sender.send(list_request(limit=limit, after=after), options=options))
+        return _ops.parse_batch_page(
+            await self._sender.send(_ops.list_request(limit=limit, after=after), options=options)
+        )
 
     async def wait(
         self,
@@ -219,7 +221,7 @@ class AsyncBatches:
         done, failures = 0, 0
         while True:
             try:
-                response = await self._sender.send(content_request(file_ref), stream=True, options=options)
+                response = await self._sender.send(_ops.content_request(file_ref), stream=True, options=options)
                 try:
                     index = 0
                     async for line in aiter_lines(response.aiter_bytes()):

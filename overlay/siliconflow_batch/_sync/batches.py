@@ -6,11 +6,11 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import httpx
 
-from .. import _http
+from .. import _http, _ops
 from .._batch_logic import (
     AMBIGUOUS,
     DEFAULT_POLL_INTERVAL,
@@ -23,18 +23,18 @@ from .._batch_logic import (
     skip_or_raise,
 )
 from .._options import PollOptions, RequestOptions
-from .._parse import parse_batch, parse_batch_page
-from .._requests import cancel_request, content_request, create_request, list_request, retrieve_request
 from .._results import Accountant, ResultLineError, parse_result_line
 from .._retry import backoff_delay
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
 from .._wait_many import wait_all
-from ..types import Batch, BatchPage, BatchResult
 from ..validation import CHAT_COMPLETIONS
 from .lines import iter_lines
 from .pagination import BatchPager
 from .raw import RawBatches
 from .sender import Sender
+
+if TYPE_CHECKING:
+    from ..types import Batch, BatchPage, BatchResult
 
 __all__ = ["Batches"]
 
@@ -69,7 +69,7 @@ class Batches:
         not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
         returned if found, else sent again: one batch per key, even through such failures.
         """
-        spec = create_request(
+        spec = _ops.create_request(
             input_file_id=input_file_id,
             endpoint=endpoint,
             completion_window=completion_window,
@@ -77,13 +77,13 @@ class Batches:
             replace_model=replace_model,
         )
         if idempotency_key is None:
-            return parse_batch(self._sender.send(spec, options=options))
+            return _ops.parse_batch(self._sender.send(spec, options=options))
         existing = self.find(idempotency_key, **options)
         if existing is not None:
             return existing
         for attempt in range(self._sender.max_retries + 1):
             try:
-                return parse_batch(self._sender.send(spec, options=options))
+                return _ops.parse_batch(self._sender.send(spec, options=options))
             except AMBIGUOUS as error:
                 last = error
             found = self.find(idempotency_key, **options)
@@ -105,18 +105,18 @@ class Batches:
 
     def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """The batch's current state."""
-        return parse_batch(self._sender.send(retrieve_request(batch_id), options=options))
+        return _ops.parse_batch(self._sender.send(_ops.retrieve_request(batch_id), options=options))
 
     def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        return parse_batch(self._sender.send(cancel_request(batch_id), options=options))
+        return _ops.parse_batch(self._sender.send(_ops.cancel_request(batch_id), options=options))
 
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> BatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
         return BatchPager(lambda after: self._page(limit, after, options))
 
     def _page(self, limit: int | None, after: str | None, options: RequestOptions) -> BatchPage:
-        return parse_batch_page(self._sender.send(list_request(limit=limit, after=after), options=options))
+        return _ops.parse_batch_page(self._sender.send(_ops.list_request(limit=limit, after=after), options=options))
 
     def wait(
         self,
@@ -220,7 +220,7 @@ class Batches:
         done, failures = 0, 0
         while True:
             try:
-                response = self._sender.send(content_request(file_ref), stream=True, options=options)
+                response = self._sender.send(_ops.content_request(file_ref), stream=True, options=options)
                 try:
                     index = 0
                     for line in iter_lines(response.iter_bytes()):

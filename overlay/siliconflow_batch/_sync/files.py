@@ -6,20 +6,21 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import httpx
 
-from .. import _http
+from .. import _http, _ops
 from .._atomic import atomic_write, check_destination
 from .._exceptions import APIConnectionError
 from .._http import RequestSpec
 from .._options import RequestOptions
-from .._requests import content_request
 from .._retry import backoff_delay
-from ..types import FileObject
 from .raw import RawFiles
 from .sender import Sender
+
+if TYPE_CHECKING:
+    from ..types import FileObject
 
 __all__ = ["Files"]
 
@@ -74,7 +75,7 @@ class Files:
         failed download never leaves a partial file under ``destination``. A download that breaks off is
         started again, up to ``max_retries`` times.
         """
-        spec = content_request(file_id_or_url)
+        spec = _ops.content_request(file_id_or_url)
         target = _target(destination)
         attempts = 0
         while True:

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .._pagination import Cursor
-from ..types import Batch, BatchPage
+
+if TYPE_CHECKING:
+    from ..types import Batch, BatchPage
 
 __all__ = ["BatchPager"]
 

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
+from .. import _ops
 from .._options import RequestOptions
-from .._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
-from .._requests import (
-    cancel_request,
-    checked_file,
-    create_request,
-    list_files_request,
-    list_request,
-    retrieve_request,
-    upload_request,
-)
 from .._response import APIResponse
-from ..types import Batch, BatchPage, FileObject
 from ..validation import CHAT_COMPLETIONS
 from .sender import Sender
+
+if TYPE_CHECKING:
+    from ..types import Batch, BatchPage, FileObject
 
 __all__ = ["RawBatches", "RawFiles"]
 
@@ -47,29 +40,29 @@ class RawBatches:
         **options: Unpack[RequestOptions],
     ) -> APIResponse[Batch]:
         """POST /batches; see ``batches.create``."""
-        spec = create_request(
+        spec = _ops.create_request(
             input_file_id=input_file_id,
             endpoint=endpoint,
             completion_window=completion_window,
             metadata=metadata,
             replace_model=replace_model,
         )
-        return APIResponse(self._sender.send(spec, options=options), parse_batch)
+        return APIResponse(self._sender.send(spec, options=options), _ops.parse_batch)
 
     def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
         """GET /batches/{batch_id}."""
-        return APIResponse(self._sender.send(retrieve_request(batch_id), options=options), parse_batch)
+        return APIResponse(self._sender.send(_ops.retrieve_request(batch_id), options=options), _ops.parse_batch)
 
     def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
         """POST /batches/{batch_id}/cancel."""
-        return APIResponse(self._sender.send(cancel_request(batch_id), options=options), parse_batch)
+        return APIResponse(self._sender.send(_ops.cancel_request(batch_id), options=options), _ops.parse_batch)
 
     def list(
         self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
     ) -> APIResponse[BatchPage]:
         """One page of GET /batches."""
-        spec = list_request(limit=limit, after=after)
-        return APIResponse(self._sender.send(spec, options=options), parse_batch_page)
+        spec = _ops.list_request(limit=limit, after=after)
+        return APIResponse(self._sender.send(spec, options=options), _ops.parse_batch_page)
 
 
 class RawFiles:
@@ -87,11 +80,13 @@ class RawFiles:
         **options: Unpack[RequestOptions],
     ) -> APIResponse[FileObject]:
         """POST /files; see ``files.upload``."""
-        file = checked_file(path, validate, replace_model)
+        file = _ops.checked_file(path, validate, replace_model)
         with file.open("rb") as handle:
-            response = self._sender.send(upload_request(handle, file.name), options=options)
-            return APIResponse(response, parse_uploaded_file)
+            response = self._sender.send(_ops.upload_request(handle, file.name), options=options)
+            return APIResponse(response, _ops.parse_uploaded_file)
 
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> APIResponse[list[FileObject]]:
         """GET /files."""
-        return APIResponse(self._sender.send(list_files_request(limit=limit), options=options), parse_file_list)
+        return APIResponse(
+            self._sender.send(_ops.list_files_request(limit=limit), options=options), _ops.parse_file_list
+        )
