@@ -13,7 +13,7 @@ EMULATOR_BLOCK = next(block for block in BLOCKS if "Emulator(" in block)
 
 
 def test_readme_has_the_examples() -> None:
-    assert len(BLOCKS) == 3  # five lines, per-call options, the emulator
+    assert len(BLOCKS) == 4  # five lines, per-call options, the emulator, the virtual clock
     assert any("with_options(" in block and "extra_body=" in block for block in BLOCKS)
     code = [line for line in BLOCKS[0].splitlines() if line.strip() and not line.startswith("from ")]
     assert len(code) <= 6  # five statements (ruff's Markdown formatting puts the loop body on its own line)
@@ -28,3 +28,11 @@ def test_emulator_example_runs() -> None:
     namespace: dict[str, object] = {}
     exec(compile(EMULATOR_BLOCK, "README.md", "exec"), namespace)
     assert namespace["client"].batches.list is not None  # type: ignore[attr-defined]
+
+
+def test_virtual_clock_example_runs() -> None:
+    (block,) = [b for b in BLOCKS if "VirtualClock()" in b]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert type(namespace["clock"]).__name__ == "VirtualClock"
+    assert type(namespace["emulator"]).__name__ == "Emulator"
