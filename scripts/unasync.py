@@ -20,7 +20,6 @@ TARGET = ROOT / "overlay" / "siliconflow_batch" / "_sync"
 
 SUBS = [
     (r"AsyncIterator", "Iterator"),
-    (r"AsyncIterable", "Iterable"),
     (r"AbstractAsyncContextManager", "AbstractContextManager"),
     (r"Awaitable\[([^\]]+)\]", r"\1"),
     (r"Async([A-Z][A-Za-z0-9_]*)", r"\1"),
@@ -31,7 +30,6 @@ SUBS = [
     (r"aclose", "close"),
     (r"aread", "read"),
     (r"aiter_bytes", "iter_bytes"),
-    (r"aiter_lines", "iter_lines"),
     (r"async_sleep", "sleep"),
     (r"async_wait_all", "wait_all"),
     (r"__aenter__", "__enter__"),

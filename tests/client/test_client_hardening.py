@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ import httpx
 import pytest
 
 import siliconflow_batch as sf
+from siliconflow_batch._results import Splitter
 from siliconflow_batch._retry import MAX_RETRY_AFTER, backoff_delay, retry_after
-from siliconflow_batch._sync.lines import iter_lines
 from siliconflow_batch.testing import VirtualClock
 
 from fakes import BASE, KEY, FakeAPI, batch, envelope, make_client, ok, run, stream
@@ -414,3 +415,9 @@ def test_the_parser_caches_fill_once_under_contention() -> None:
         thread.join()
     assert len(results) == 16
     assert len({id(r) for r in results}) == 1
+
+
+def iter_lines(chunks: Iterable[bytes]) -> list[bytes]:
+    """What the results reader makes of a body's chunks (its Splitter, fed chunk by chunk)."""
+    splitter = Splitter()
+    return [line for chunk in chunks for line in splitter.feed(chunk)] + splitter.end()

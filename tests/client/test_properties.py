@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -18,8 +19,7 @@ from hypothesis import strategies as st
 import siliconflow_batch as sf
 from siliconflow_batch._exceptions import make_status_error
 from siliconflow_batch._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
-from siliconflow_batch._results import ResultLineError, parse_result_line
-from siliconflow_batch._sync.lines import iter_lines
+from siliconflow_batch._results import ResultLineError, Splitter, parse_result_line
 
 from helpers import media_schema
 from regenerate import build_spec
@@ -236,3 +236,9 @@ def test_skip_bad_lines_reads_every_good_line(mode: str) -> None:
     done = sf.Batch.from_dict(batch(status="completed", output_file_id="out"))
     results = run(make_client(mode, api).batches.results(done, skip_bad_lines=True))
     assert [(r.custom_id, r.line) for r in results] == [("c0", 1), ("c1", 3), ("c2", 5), ("c3", 7), ("c4", 9)]
+
+
+def iter_lines(chunks: Iterable[bytes]) -> list[bytes]:
+    """What the results reader makes of a body's chunks (its Splitter, fed chunk by chunk)."""
+    splitter = Splitter()
+    return [line for chunk in chunks for line in splitter.feed(chunk)] + splitter.end()

@@ -19,7 +19,7 @@ from unasync import SUBS, unasync_text
         ("async def f(x: AsyncIterator[int]) -> None:", "def f(x: Iterator[int]) -> None:"),
         ("        await response.aclose()", "        response.close()"),
         ("    async with gate:", "    with gate:"),
-        ("    async for line in aiter_lines(r.aiter_bytes()):", "    for line in iter_lines(r.iter_bytes()):"),
+        ("    async for chunk in r.aiter_bytes():", "    for chunk in r.iter_bytes():"),
         ("fetch: Callable[[str], Awaitable[BatchPage]]", "fetch: Callable[[str], BatchPage]"),
         ("class AsyncBatches(AsyncRawBatches):", "class Batches(RawBatches):"),
         ("await _http.async_sleep(delay)", "_http.sleep(delay)"),
