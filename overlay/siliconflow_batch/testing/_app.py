@@ -30,7 +30,7 @@ from ..validation import (
     WINDOW,
 )
 from ._answer import EmulatedResponse
-from ._engine import DEFAULT_MODELS, Engine, StoredBatch
+from ._engine import DEFAULT_MODELS, LINE_FAILURES, Engine, StoredBatch
 
 if TYPE_CHECKING:
     from ._server import RunningServer
@@ -85,6 +85,7 @@ class Faults:
         self.random = random.Random(seed)
         self.planned: list[_Planned] = []
         self.ignore_after = False
+        self.expirations: list[float] = []  # expire_next(): the next batches created end their window midway
         self.slow_seconds = 0.5
         self.retry_after = 1
         self.injected: Counter[str] = Counter()
@@ -94,6 +95,16 @@ class Faults:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
         self.planned.append(_Planned(kind, route, times))
+
+    def expire_next(self, *, times: int = 1, fraction: float = 0.5) -> None:
+        """Make the next ``times`` batches created expire once ``fraction`` of their lines are done.
+
+        As the vendor does: the done part is in the output file, the rest comes back as ``batch_expired`` lines
+        in the error file, and the batch ends ``expired``.
+        """
+        if not 0 <= fraction < 1:
+            raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+        self.expirations += [fraction] * times
 
     def pick(self, route: str) -> str | None:
         """The fault for this request, if any."""
@@ -131,16 +142,26 @@ class Emulator:
         faults: Faults | None = None,
         base_path: str = "/v1",
         charge_balance: str = "88.00",
+        line_failures: dict[str, float] | None = None,
+        result_urls: bool = False,
     ) -> None:
         self.api_key = api_key
         self.charge_balance = charge_balance  # the recharged balance GET /user/info reports (a decimal string)
+        self.result_urls = result_urls  # result files given as full URLs (as the vendor may), not as ids
         self.clock = clock
         self.faults = faults if faults is not None else Faults()
         self.base_path = base_path.rstrip("/")
+        unknown = set(line_failures or {}) - set(LINE_FAILURES)
+        if unknown:
+            raise ValueError(f"unknown line failures {sorted(unknown)}; known: {', '.join(LINE_FAILURES)}")
         self._engine = Engine(
-            stage_seconds=stage_seconds, models=models, state_dir=Path(state_dir) if state_dir is not None else None
+            stage_seconds=stage_seconds,
+            models=models,
+            state_dir=Path(state_dir) if state_dir is not None else None,
+            line_failures=dict(line_failures or {}),
         )
         self.requests: Counter[str] = Counter()
+        self._origin = "http://emulator"  # scheme and host of the request being answered (for result URLs)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -156,7 +177,7 @@ class Emulator:
         with self._lock:
             now = self.clock()
             ordered, _ = self._engine.newest_first()
-            return [self._engine.view(b, now, listed=True) for b in ordered]
+            return [self._shown(b, now, listed=True) for b in ordered]
 
     def files(self) -> list[dict[str, Any]]:
         """Every stored file (uploads and results), as the file list shows one."""
@@ -247,6 +268,7 @@ class Emulator:
             return _json(401, "Invalid token")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self._lock:
+            self._origin = f"http://{headers.get('host', 'emulator')}"
             response = self._route(method, route_path, query, headers, body)
         if fault == "gateway_timeout":  # the work was done; the gateway just gave up waiting
             return _text(504, "upstream request timeout")
@@ -275,7 +297,7 @@ class Emulator:
             case "GET", ["batches"]:
                 return self._list_batches(query, now)
             case "GET", ["batches", batch_id]:
-                return self._with_batch(batch_id, now, lambda b: _json(200, self._engine.view(b, now)))
+                return self._with_batch(batch_id, now, lambda b: _json(200, self._shown(b, now)))
             case "POST", ["batches", batch_id, "cancel"]:
                 return self._with_batch(batch_id, now, lambda b: self._cancel(b, now))
             case "GET", ["user", "info"]:
@@ -405,10 +427,20 @@ class Emulator:
             metadata=data.get("metadata"),
             replace_model=replace.get("model") if isinstance(replace, dict) else None,
             file_name=source.filename,
+            expire_at_fraction=self.faults.expirations.pop(0) if self.faults.expirations else None,
         )
         self._engine.add_batch(stored)
         self._engine.save()
-        return _json(200, self._engine.view(stored, now))
+        return _json(200, self._shown(stored, now))
+
+    def _shown(self, stored: StoredBatch, now: float, *, listed: bool = False) -> dict[str, Any]:
+        """The batch as the API shows it; with ``result_urls``, its result files as full URLs, signed."""
+        view = self._engine.view(stored, now, listed=listed)
+        if self.result_urls:
+            for key in ("output_file_id", "error_file_id"):
+                if view[key]:
+                    view[key] = f"{self._origin}{self.base_path}/files/{view[key]}/content?Signature=emulated"
+        return view
 
     def _with_batch(
         self, batch_id: str, now: float, then: Callable[[StoredBatch], EmulatedResponse]
@@ -425,7 +457,7 @@ class Emulator:
         if stored.cancel_requested_at is None:
             stored.cancel_requested_at = now
             self._engine.save()
-        return _json(200, self._engine.view(stored, now))
+        return _json(200, self._shown(stored, now))
 
     def _list_batches(self, query: dict[str, str], now: float) -> EmulatedResponse:
         try:
@@ -442,7 +474,7 @@ class Emulator:
                 return _bad_request(f"after {after} is not a batch id")
             start = positions[after] + 1
         page = ordered[start : start + limit]
-        data = [self._engine.view(b, now, listed=True) for b in page]
+        data = [self._shown(b, now, listed=True) for b in page]
         return _json(
             200,
             {

@@ -31,6 +31,12 @@ DEFAULT_MODELS = frozenset(
     }
 )
 IN_PROGRESS_STAGES = 3  # in_progress lasts three stages, counts rising as it goes
+# Per-line failures a test may ask for: (HTTP status, code, message) as the vendor's result lines carry them.
+LINE_FAILURES: dict[str, tuple[int, str | int, str]] = {
+    "rate_limit": (429, "rate_limit_exceeded", "Request was rejected due to rate limiting."),
+    "overloaded": (503, 50505, "Model service overloaded. Please try again later."),
+    "invalid": (400, "invalid_request", "The request is invalid for this model."),
+}
 MAX_TOKENS = 16384  # a request asking for more fails, like an unknown model: it lands in the error file
 
 
@@ -75,6 +81,7 @@ class StoredBatch:
     output_file_id: str | None = None
     error_file_id: str | None = None
     final_status: str | None = None
+    expire_at_fraction: float | None = None  # a fault: the window ends when this share of the lines is done
 
 
 @dataclass
@@ -96,6 +103,8 @@ class Engine:
 
     stage_seconds: float = 1.0
     models: frozenset[str] = DEFAULT_MODELS
+    # Share of lines that fail, by kind (LINE_FAILURES), drawn per (batch, custom_id): a resubmission redraws.
+    line_failures: dict[str, float] = field(default_factory=dict)
     state_dir: Path | None = None
     files: dict[str, StoredFile] = field(default_factory=dict)
     batches: dict[str, StoredBatch] = field(default_factory=dict)
@@ -204,6 +213,8 @@ class Engine:
         expires_at = start + self.window_seconds(batch)
         progress_start = start + 2 * s
         progress_end = progress_start + IN_PROGRESS_STAGES * s
+        if batch.expire_at_fraction is not None:
+            expires_at = progress_start + batch.expire_at_fraction * IN_PROGRESS_STAGES * s
         done_at = progress_end + s
         cancel_at = batch.cancel_requested_at
         status: str
@@ -301,15 +312,22 @@ class Engine:
     def _served(self, line: _Line, batch: StoredBatch) -> bool:
         return self._failure(line, batch) is None
 
-    def _failure(self, line: _Line, batch: StoredBatch) -> tuple[str, str] | None:
-        """Why the emulated model service would reject this request, as (code, message), or None."""
+    def _failure(self, line: _Line, batch: StoredBatch) -> tuple[int, str | int, str] | None:
+        """Why the emulated model service would reject this request, as (status, code, message), or None."""
         model = batch.replace_model or line.model
         if not line.valid:
-            return "invalid_request", "The request line could not be parsed"
+            return 400, "invalid_request", "The request line could not be parsed"
         if model not in self.models:
-            return "model_not_found", f"Model does not exist: {model!r}"
+            return 400, "model_not_found", f"Model does not exist: {model!r}"
         if line.max_tokens > MAX_TOKENS:
-            return "invalid_request", f"max_tokens must be at most {MAX_TOKENS}, got {line.max_tokens}"
+            return 400, "invalid_request", f"max_tokens must be at most {MAX_TOKENS}, got {line.max_tokens}"
+        if self.line_failures:
+            draw = int(hashlib.sha256(f"fail/{batch.id}/{line.custom_id}".encode()).hexdigest()[:8], 16) / 16**8
+            for kind in LINE_FAILURES:
+                share = self.line_failures.get(kind, 0.0)
+                if draw < share:
+                    return LINE_FAILURES[kind]
+                draw -= share
         return None
 
     def _finish(self, batch: StoredBatch, status: str, processed: list[_Line], rest: list[_Line], now: float) -> None:
@@ -335,14 +353,15 @@ class Engine:
         model = batch.replace_model or line.model
         failure = self._failure(line, batch)
         if failure is not None:
-            code, message = failure
+            status, code, message = failure
+            kind = "invalid_request_error" if status == 400 else "server_error" if status >= 500 else "rate_limit_error"
             return {
                 "id": f"batch_req_{digest[:16]}",
                 "custom_id": line.custom_id,
                 "response": {
-                    "status_code": 400,
+                    "status_code": status,
                     "request_id": digest[16:32],
-                    "body": {"error": {"message": message, "type": "invalid_request_error", "code": code}},
+                    "body": {"error": {"message": message, "type": kind, "code": code}},
                 },
                 "error": None,
             }
