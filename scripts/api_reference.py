@@ -17,7 +17,12 @@ from api_surface import load_surface
 ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT / "api.md"
 # Modules whose public names (their __all__) are documented, in this order, besides the package's own.
-MODULES = ("siliconflow_batch.resources", "siliconflow_batch.testing", "siliconflow_batch.types")
+MODULES = (
+    "siliconflow_batch.resources",
+    "siliconflow_batch.pricing",
+    "siliconflow_batch.testing",
+    "siliconflow_batch.types",
+)
 
 __all__ = ["main", "render"]
 

@@ -54,6 +54,7 @@ def test_wheel_holds_both_packages_typed_and_nothing_else(wheel: Path) -> None:
     assert "siliconflow_batch/py.typed" in names
     assert "siliconflow_batch_generated/py.typed" in names
     assert "siliconflow_batch_generated/models/batch.py" in names
+    assert "siliconflow_batch/data/batch_prices.json" in names  # the batch prices travel with the package
 
 
 def test_wheel_requires_only_the_runtime_dependencies(wheel: Path) -> None:
@@ -91,9 +92,11 @@ def test_wheel_installs_into_a_fresh_venv_and_imports(wheel: Path, tmp_path: Pat
         "    client = SiliconFlow(api_key=emulator.api_key, base_url=server.url)\n"
         "    batch = client.batches.create(input_file_id=client.files.upload(path).id)\n"
         "    print(client.batches.retrieve(batch.id).status)\n"
+        "from siliconflow_batch.pricing import PriceTable\n"
+        "print(PriceTable.load().as_of)\n"
     )
     # Run outside the source tree so nothing is imported from it by accident.
-    assert _run(python, "-c", snippet, tmp_path / "r.jsonl", cwd=tmp_path).split() == ["in_queue"]
+    assert _run(python, "-c", snippet, tmp_path / "r.jsonl", cwd=tmp_path).split() == ["in_queue", "2026-11-24"]
     shown = _run(env / "bin" / "siliconflow-batch", "--version", cwd=tmp_path)
     assert shown.startswith("siliconflow-batch ")
     assert "spec sha256 " in shown
