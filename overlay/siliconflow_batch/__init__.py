@@ -10,6 +10,8 @@
 
 from typing import TYPE_CHECKING, Any
 
+from ._lazy import lazy_names
+
 if TYPE_CHECKING:
     from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
 
@@ -100,6 +102,9 @@ _EXPORTS = {
 }
 
 
+_exported = lazy_names(globals(), _EXPORTS)
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         from ._version import package_version
@@ -109,14 +114,7 @@ def __getattr__(name: str) -> Any:
         from siliconflow_batch_generated import _provenance
 
         return getattr(_provenance, name)
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return _exported(name)
 
 
 def __dir__() -> list[str]:

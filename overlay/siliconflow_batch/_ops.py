@@ -7,8 +7,9 @@ The imports below are for type checkers: through them mypy sees every signature,
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._parse import (
@@ -72,10 +73,4 @@ _SOURCES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(source, __package__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _SOURCES)
