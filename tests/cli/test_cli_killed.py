@@ -1,0 +1,53 @@
+"""A command killed at any instant leaves nothing half-written, and the same command run again finishes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import siliconflow_batch as sf
+from siliconflow_batch.testing import Emulator, RunningServer
+
+from cli_support import write_requests
+
+pytestmark = pytest.mark.slow  # real processes and real seconds
+
+
+def _command(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "siliconflow_batch", *args, "--base-url", url, "--api-key", "sk-emulator"]
+
+
+def test_results_killed_mid_download_leave_no_partial_file_and_a_rerun_completes(tmp_path: Path) -> None:
+    emulator = Emulator(stage_seconds=0.05)
+    with emulator.serve() as server:
+        batch_id = _finished_batch(emulator, server, tmp_path)
+        emulator.faults.slow_seconds = 30.0
+        emulator.faults.inject("slow", route="GET /files/")  # the download hangs: a kill lands mid-transfer
+        target = tmp_path / "out" / "results.jsonl"
+        target.parent.mkdir()
+        process = subprocess.Popen(_command(server.url, "results", batch_id, "--output", str(target)))
+        deadline = time.monotonic() + 20
+        while emulator.faults.injected["slow"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the download has started
+        assert emulator.faults.injected["slow"] == 1
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        assert not target.exists()  # never a half-written results file
+        rerun = subprocess.run(
+            _command(server.url, "results", batch_id, "--output", str(target)), timeout=60, check=False
+        )
+        assert rerun.returncode == 0
+        assert len(target.read_text().splitlines()) == 6
+
+
+def _finished_batch(emulator: Emulator, server: RunningServer, tmp_path: Path) -> str:
+    with sf.SiliconFlow(api_key=emulator.api_key, base_url=server.url) as client:
+        file = client.files.upload(write_requests(tmp_path / "in.jsonl"))
+        batch = client.batches.create(input_file_id=file.id)
+        return client.batches.wait(batch.id, poll_interval=0.05, timeout=30).id
