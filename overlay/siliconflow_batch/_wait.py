@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from . import _http
 from ._exceptions import APIConnectionError, APIStatusError, InternalServerError, RateLimitError, WaitTimeoutError
 from ._records import RequestCounts
+from ._retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
     from .types import Batch
@@ -17,6 +18,8 @@ __all__ = ["DEFAULT_MAX_OUTAGE", "TRANSIENT", "OnUpdate", "WaitState"]
 OnUpdate = Callable[["Batch"], object]
 # How long polls may keep failing, once the server has answered, before a wait gives up.
 DEFAULT_MAX_OUTAGE = 600.0
+# With max_poll_interval, each poll that shows no change stretches the interval by this much, up to that cap.
+BACKOFF = 1.5
 # Errors that do not end a wait: the next poll may well succeed (each was already retried by the sender).
 TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 
@@ -37,8 +40,10 @@ class WaitState:
         timeout: float | None,
         on_update: OnUpdate | None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        max_poll_interval: float | None = None,
     ):
-        for name, value in (("poll_interval", poll_interval), ("timeout", timeout), ("max_outage", max_outage)):
+        settings = (("poll_interval", poll_interval), ("timeout", timeout), ("max_outage", max_outage))
+        for name, value in (*settings, ("max_poll_interval", max_poll_interval)):
             if value is not None and not value >= 0:  # `not >=` also refuses nan
                 raise ValueError(f"{name} must be >= 0 seconds, got {value}")
         self.batch_id = batch_id
@@ -46,6 +51,9 @@ class WaitState:
         self.deadline = None if timeout is None else _http.monotonic() + timeout
         self.on_update = on_update
         self.max_outage = max_outage
+        self.max_poll_interval = max(max_poll_interval, poll_interval) if max_poll_interval is not None else None
+        self._interval = poll_interval
+        self._hold = 0.0  # a Retry-After the server asked for, honoured by the next delay
         self.last: Batch | None = None
         self._last_key: tuple[str, RequestCounts] | None = None
         self._answered = False
@@ -58,8 +66,11 @@ class WaitState:
         self._answered, self._failing_since = True, None
         if key != self._last_key:
             self._last_key = key
+            self._interval = self.poll_interval  # something moved: look again soon
             if self.on_update is not None:
                 self.on_update(batch)
+        elif self.max_poll_interval is not None:  # nothing moved: look a little later each time
+            self._interval = min(self._interval * BACKOFF, self.max_poll_interval)
         return batch.is_terminal
 
     def failed(self, error: Exception) -> None:
@@ -68,6 +79,8 @@ class WaitState:
             return  # next_delay() raises the WaitTimeoutError
         if isinstance(error, APIStatusError):
             self._answered = True  # an error status is an answer: the host is right
+            asked = retry_after(error.response.headers)
+            self._hold = min(asked, MAX_RETRY_AFTER) if asked is not None else 0.0
         elif isinstance(error, APIConnectionError) and not self._answered:
             # Never reached the server: a wrong host or port does not heal by polling.
             error.add_note(f"waiting for batch {self.batch_id}: the server never answered; check the base URL")
@@ -84,13 +97,16 @@ class WaitState:
         _http.logger.warning("polling batch %s failed, will poll again: %s", self.batch_id, error)
 
     def next_delay(self) -> float:
-        """Seconds until the next poll; raises WaitTimeoutError once the deadline has passed."""
+        """Seconds until the next poll (at least a Retry-After the server asked for); raises WaitTimeoutError
+        once the deadline has passed.
+        """
+        delay, self._hold = max(self._interval, self._hold), 0.0
         if self.deadline is None:
-            return self.poll_interval
+            return delay
         remaining = self.deadline - _http.monotonic()
         if remaining <= 0:
             status = f"status {self.last.status}" if self.last is not None else "no successful poll"
             raise WaitTimeoutError(
                 f"batch {self.batch_id} is not done after the wait timeout ({status})", batch=self.last
             )
-        return min(self.poll_interval, remaining)
+        return min(delay, remaining)

@@ -300,6 +300,7 @@ def _wait(client: SiliconFlow, batch_id: str, args: argparse.Namespace, out: _Ou
             poll_interval=args.poll_interval,
             timeout=args.timeout,
             max_outage=args.max_outage,
+            max_poll_interval=args.max_poll_interval,
             on_update=lambda b: out.progress(b, started),
         )
     finally:
@@ -504,6 +505,12 @@ def _parser() -> argparse.ArgumentParser:
     def waiting(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--poll-interval", type=_non_negative, default=30.0, help="seconds between polls (default 30)")
         sub.add_argument("--timeout", type=_non_negative, default=None, help="give up after this many seconds")
+        sub.add_argument(
+            "--max-poll-interval",
+            type=_non_negative,
+            default=None,
+            help="stretch the poll interval while nothing changes, up to this many seconds (default: fixed)",
+        )
         sub.add_argument(
             "--max-outage",
             type=_non_negative,

@@ -421,3 +421,26 @@ def iter_lines(chunks: Iterable[bytes]) -> list[bytes]:
     """What the results reader makes of a body's chunks (its Splitter, fed chunk by chunk)."""
     splitter = Splitter()
     return [line for chunk in chunks for line in splitter.feed(chunk)] + splitter.end()
+
+
+def test_the_poll_interval_stretches_while_nothing_changes_and_snaps_back(
+    mode: str, api: FakeAPI, clock: VirtualClock
+) -> None:
+    queued, running = batch(status="in_queue"), batch(status="in_progress")
+    api.on("GET /batches/batch_1", *[ok(queued)] * 5, ok(running), ok(running), ok(batch(status="completed")))
+    run(make_client(mode, api).batches.wait("batch_1", poll_interval=10, max_poll_interval=30))
+    # the first poll is news (10); no change: 15, 22.5, 30, 30 (capped); the change to running brings 10 back
+    assert clock.sleeps == [10, 15, 22.5, 30, 30, 10, 15]
+
+
+def test_a_fixed_interval_is_the_default(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
+    api.on("GET /batches/batch_1", *[ok(batch(status="in_queue"))] * 4, ok(batch(status="completed")))
+    run(make_client(mode, api).batches.wait("batch_1", poll_interval=10))
+    assert clock.sleeps == [10.0] * 4
+
+
+def test_a_poll_answered_429_waits_as_long_as_the_server_asks(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "45"}, json={"code": 42900, "message": "slow down"})
+    api.on("GET /batches/batch_1", ok(batch()), limited, ok(batch(status="completed")))
+    run(make_client(mode, api, max_retries=0).batches.wait("batch_1", poll_interval=5))
+    assert clock.sleeps == [5.0, 45.0]

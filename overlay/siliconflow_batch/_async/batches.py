@@ -126,6 +126,7 @@ class AsyncBatches:
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        max_poll_interval: float | None = None,
         **options: Unpack[PollOptions],
     ) -> Batch:
         """Poll until the batch is completed, failed, expired or cancelled, and return it.
@@ -134,10 +135,17 @@ class AsyncBatches:
         deadline for the whole wait, the retries and request timeouts inside each poll included: then
         :class:`WaitTimeoutError` is raised with the last batch seen. A server that never answered (a wrong
         host or port) ends the wait at once; once it has answered, failing polls are tolerated for
-        ``max_outage`` seconds in a row, and then the last error is raised.
+        ``max_outage`` seconds in a row, and then the last error is raised. With ``max_poll_interval``, each poll
+        that shows no change waits 1.5 times longer, up to that cap, and a change brings ``poll_interval``
+        back (a 24-hour window needs no poll every 30 s). A Retry-After from the server is always honoured.
         """
         state = WaitState(
-            batch_id, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage
+            batch_id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_update=on_update,
+            max_outage=max_outage,
+            max_poll_interval=max_poll_interval,
         )
         return await self._wait(state, nullcontext(), options)
 
@@ -163,9 +171,10 @@ class AsyncBatches:
         on_update: OnUpdate | None = None,
         max_concurrency: int = 8,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        max_poll_interval: float | None = None,
         **options: Unpack[PollOptions],
     ) -> builtins.list[Batch]:
-        """Wait for many batches; returns them in the order given (``timeout`` and ``max_outage`` as in wait).
+        """Wait for many batches; returns them in the order given (the timings as in :meth:`wait`).
 
         The async client keeps at most ``max_concurrency`` polls in flight and, if one wait fails, cancels the
         others (no polling task outlives the call); the sync client polls them in turn, one at a time.
@@ -174,7 +183,14 @@ class AsyncBatches:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
         unique = list(dict.fromkeys(batch_ids))
         states = [
-            WaitState(i, poll_interval=poll_interval, timeout=timeout, on_update=on_update, max_outage=max_outage)
+            WaitState(
+                i,
+                poll_interval=poll_interval,
+                timeout=timeout,
+                on_update=on_update,
+                max_outage=max_outage,
+                max_poll_interval=max_poll_interval,
+            )
             for i in unique
         ]
         done = await async_wait_all(self, states, max_concurrency, options)
