@@ -97,8 +97,9 @@ class WaitState:
         _http.logger.warning("polling batch %s failed, will poll again: %s", self.batch_id, error)
 
     def next_delay(self) -> float:
-        """Seconds until the next poll (at least a Retry-After the server asked for); raises WaitTimeoutError
-        once the deadline has passed.
+        """Seconds until the next poll, at least a Retry-After the server asked for.
+
+        Raises WaitTimeoutError once the deadline has passed.
         """
         delay, self._hold = max(self._interval, self._hold), 0.0
         if self.deadline is None:
