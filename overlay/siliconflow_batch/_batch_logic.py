@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._exceptions import APIConnectionError, BatchNotFinishedError, InternalServerError, SiliconFlowError
+from ._exceptions import (
+    APIConnectionError,
+    BatchNotFinishedError,
+    InternalServerError,
+    SiliconFlowError,
+    without_query,
+)
 from ._http import logger
 from ._results import ResultLineError, Source
 
@@ -71,8 +77,9 @@ def check_finished(batch: Batch, partial: bool) -> None:
 
 def read_failure(file_ref: str, error: httpx.HTTPError, failures: int) -> APIConnectionError:
     """The error for a result file whose reading broke off too often (a URL's signature is not quoted)."""
-    where = file_ref.split("?", 1)[0]
-    return APIConnectionError(f"reading {where} broke off {failures} times, last with {type(error).__name__}")
+    return APIConnectionError(
+        f"reading {without_query(file_ref)} broke off {failures} times, last with {type(error).__name__}"
+    )
 
 
 def skip_or_raise(error: ResultLineError, skip_bad_lines: bool) -> BatchResult | None:

@@ -35,6 +35,7 @@ __all__ = [
     "make_status_error",
     "shorten",
     "where",
+    "without_query",
 ]
 
 OVERLOADED_CODE = 50505
@@ -63,6 +64,11 @@ def where(request: httpx.Request) -> str:
     """
     url = request.url
     return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+
+def without_query(url: str) -> str:
+    """``url`` without its query string: a presigned URL's query is its signature, never to be quoted."""
+    return url.split("?", 1)[0]
 
 
 def shorten(text: str, limit: int = MAX_QUOTED) -> str:

@@ -12,7 +12,7 @@ import httpx
 
 from .. import _http, _ops
 from .._atomic import atomic_write, check_destination
-from .._exceptions import APIConnectionError
+from .._exceptions import APIConnectionError, without_query
 from .._http import RequestSpec
 from .._options import RequestOptions
 from .._retry import backoff_delay
@@ -28,8 +28,9 @@ PathLike = str | os.PathLike[str]
 
 
 def _broken(spec: RequestSpec, error: httpx.HTTPError, attempts: int) -> APIConnectionError:
-    where = spec.url.split("?", 1)[0]  # a presigned URL's query is its signature: never quoted
-    return APIConnectionError(f"GET {where}: the download broke off {attempts} times, last with {type(error).__name__}")
+    return APIConnectionError(
+        f"GET {without_query(spec.url)}: the download broke off {attempts} times, last with {type(error).__name__}"
+    )
 
 
 def _target(destination: PathLike) -> Path:
