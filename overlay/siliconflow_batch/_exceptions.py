@@ -23,7 +23,12 @@ __all__ = [
     "EnvelopeError",
     "GatewayTimeoutError",
     "InputValidationError",
+    "InsufficientBalanceError",
     "InternalServerError",
+    "JobError",
+    "JobInputMismatchError",
+    "JobLockedError",
+    "JobNotFinishedError",
     "NotFoundError",
     "OverloadedError",
     "PaginationError",
@@ -191,6 +196,26 @@ class BatchNotFinishedError(SiliconFlowError):
     def __init__(self, message: str, *, batch: Batch) -> None:
         super().__init__(message)
         self.batch = batch
+
+
+class JobError(SiliconFlowError):
+    """A job (``client.jobs``) cannot go on as asked; the message says why and what to do."""
+
+
+class JobLockedError(JobError):
+    """Another process is working on this job directory; two at once would race, so this one stops."""
+
+
+class JobInputMismatchError(JobError):
+    """The input given is not the one the job in this directory was started with."""
+
+
+class JobNotFinishedError(JobError):
+    """Results were asked of a job with requests still pending (pass ``partial=True`` for what it has)."""
+
+
+class InsufficientBalanceError(JobError):
+    """The account's recharged balance, the only one batch jobs are paid from, is zero (``require_balance``)."""
 
 
 class WaitTimeoutError(SiliconFlowError):

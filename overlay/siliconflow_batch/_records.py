@@ -19,8 +19,10 @@ class BatchResult(NamedTuple):
     """The outcome of one request of a batch: a line of the output file, of the error file, or a missing one.
 
     ``response`` is ``{"status_code", "request_id", "body"}`` as in OpenAI's output lines; ``error`` is the
-    line's error object (or, for ``source == "missing"``, why there is no result). Immutable; a NamedTuple
-    because a results file can hold millions of them and a tuple is the cheapest record to build.
+    line's error object (or, for ``source == "missing"``, why there is no result). ``attempts`` is how many
+    batches the request was sent in (a job resubmits failed requests; a single batch's results say 1).
+    Immutable; a NamedTuple because a results file can hold millions of them and a tuple is the cheapest
+    record to build.
     """
 
     custom_id: str
@@ -29,6 +31,7 @@ class BatchResult(NamedTuple):
     id: str | None = None
     source: Literal["output", "error", "missing"] = "output"
     line: int | None = None
+    attempts: int = 1
 
     @property
     def status_code(self) -> int | None:
@@ -56,3 +59,16 @@ class BatchResult(NamedTuple):
         except (KeyError, IndexError, TypeError):
             return None
         return content if isinstance(content, str) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as one JSON-ready object, the line ``results --output`` writes."""
+        return {
+            "custom_id": self.custom_id,
+            "ok": self.ok,
+            "status_code": self.status_code,
+            "source": self.source,
+            "content": self.content,
+            "error": self.error,
+            "response": self.response,
+            "attempts": self.attempts,
+        }

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from . import _http
 from ._exceptions import APIConnectionError, APIStatusError, InternalServerError, RateLimitError, WaitTimeoutError
-from ._records import RequestCounts
 from ._retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
@@ -41,12 +40,14 @@ class WaitState:
         on_update: OnUpdate | None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         max_poll_interval: float | None = None,
+        subject: str | None = None,
     ):
         settings = (("poll_interval", poll_interval), ("timeout", timeout), ("max_outage", max_outage))
         for name, value in (*settings, ("max_poll_interval", max_poll_interval)):
             if value is not None and not value >= 0:  # `not >=` also refuses nan
                 raise ValueError(f"{name} must be >= 0 seconds, got {value}")
         self.batch_id = batch_id
+        self.subject = subject if subject is not None else f"batch {batch_id}"  # what the messages name
         self.poll_interval = poll_interval
         self.deadline = None if timeout is None else _http.monotonic() + timeout
         self.on_update = on_update
@@ -55,23 +56,30 @@ class WaitState:
         self._interval = poll_interval
         self._hold = 0.0  # a Retry-After the server asked for, honoured by the next delay
         self.last: Batch | None = None
-        self._last_key: tuple[str, RequestCounts] | None = None
+        self._last_key: object = None
         self._answered = False
         self._failing_since: float | None = None
 
     def observe(self, batch: Batch) -> bool:
         """Take a polled batch; fire ``on_update`` on a change of status or counts; True once terminal."""
-        key = (str(batch.status), batch.counts)
         self.last = batch
+        if self.progressed((str(batch.status), batch.counts)) and self.on_update is not None:
+            self.on_update(batch)
+        return batch.is_terminal
+
+    def progressed(self, key: object) -> bool:
+        """Take a successful poll whose state is ``key``; True when it differs from the last one.
+
+        A change brings the interval back to ``poll_interval``; no change stretches it (``max_poll_interval``).
+        """
         self._answered, self._failing_since = True, None
         if key != self._last_key:
             self._last_key = key
             self._interval = self.poll_interval  # something moved: look again soon
-            if self.on_update is not None:
-                self.on_update(batch)
-        elif self.max_poll_interval is not None:  # nothing moved: look a little later each time
+            return True
+        if self.max_poll_interval is not None:  # nothing moved: look a little later each time
             self._interval = min(self._interval * BACKOFF, self.max_poll_interval)
-        return batch.is_terminal
+        return False
 
     def failed(self, error: Exception) -> None:
         """A poll failed with a transient error: log it and keep waiting, or re-raise it when waiting is futile."""
@@ -83,18 +91,18 @@ class WaitState:
             self._hold = min(asked, MAX_RETRY_AFTER) if asked is not None else 0.0
         elif isinstance(error, APIConnectionError) and not self._answered:
             # Never reached the server: a wrong host or port does not heal by polling.
-            error.add_note(f"waiting for batch {self.batch_id}: the server never answered; check the base URL")
+            error.add_note(f"waiting for {self.subject}: the server never answered; check the base URL")
             raise error
         now = _http.monotonic()
         if self._failing_since is None:
             self._failing_since = now
         elif now - self._failing_since >= self.max_outage:
             error.add_note(
-                f"waiting for batch {self.batch_id}: every poll failed for {now - self._failing_since:.0f} s "
+                f"waiting for {self.subject}: every poll failed for {now - self._failing_since:.0f} s "
                 f"(max_outage {self.max_outage:g} s)"
             )
             raise error
-        _http.logger.warning("polling batch %s failed, will poll again: %s", self.batch_id, error)
+        _http.logger.warning("polling %s failed, will poll again: %s", self.subject, error)
 
     def next_delay(self) -> float:
         """Seconds until the next poll, at least a Retry-After the server asked for.
@@ -106,8 +114,12 @@ class WaitState:
             return delay
         remaining = self.deadline - _http.monotonic()
         if remaining <= 0:
-            status = f"status {self.last.status}" if self.last is not None else "no successful poll"
-            raise WaitTimeoutError(
-                f"batch {self.batch_id} is not done after the wait timeout ({status})", batch=self.last
+            status = (
+                f"status {self.last.status}"
+                if self.last is not None
+                else "still running"
+                if self._answered
+                else "no successful poll"
             )
+            raise WaitTimeoutError(f"{self.subject} is not done after the wait timeout ({status})", batch=self.last)
         return min(delay, remaining)

@@ -23,7 +23,7 @@ from ._exceptions import BatchNotFinishedError, InputValidationError, Problem, S
 from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE
-from .types import Batch, BatchResult, FileObject, Unset, timestamp_datetime
+from .types import Batch, FileObject, Unset, timestamp_datetime
 from .validation import (
     CHAT_COMPLETIONS,
     MAX_WINDOW_HOURS,
@@ -215,18 +215,6 @@ def _report_dict(report: ValidationReport) -> dict[str, Any]:
     }
 
 
-def _result_dict(result: BatchResult) -> dict[str, Any]:
-    return {
-        "custom_id": result.custom_id,
-        "ok": result.ok,
-        "status_code": result.status_code,
-        "source": result.source,
-        "content": result.content,
-        "error": result.error,
-        "response": result.response,
-    }
-
-
 def _terminal_code(batch: Batch) -> int:
     return OK if batch.status == "completed" else FAILED
 
@@ -328,7 +316,7 @@ def _write_results(results: Any, path: Path) -> int:
     count = 0
     with atomic_write(path) as handle:
         for result in results:
-            handle.write(json.dumps(_result_dict(result), ensure_ascii=False).encode() + b"\n")
+            handle.write(json.dumps(result.to_dict(), ensure_ascii=False).encode() + b"\n")
             count += 1
     return count
 
@@ -381,7 +369,7 @@ def cmd_results(args: argparse.Namespace, out: _Output) -> int:
             return OK
         if out.as_json:
             for result in results:
-                print(json.dumps(_result_dict(result), ensure_ascii=False), file=out.stream)
+                print(json.dumps(result.to_dict(), ensure_ascii=False), file=out.stream)
             return OK
         for result in results:
             text = result.content if result.ok else json.dumps(result.error or result.body, ensure_ascii=False)

@@ -119,15 +119,7 @@ def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, rep
     while raw := handle.readline(MAX_LINE_BYTES + 1):
         number += 1
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            length = len(raw) + _skip_line(handle)
-            report.problems.append(
-                Problem(
-                    "line",
-                    f"is {length} bytes; this client validates lines up to {MAX_LINE_BYTES} bytes "
-                    "(upload with validate=False to send it unchecked)",
-                    number,
-                )
-            )
+            report.problems.append(line_too_long(len(raw) + skip_line(handle), number))
             report.line_count += 1
             continue
         if not raw.strip():
@@ -140,7 +132,17 @@ def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, rep
         _check_line(raw, number, endpoint, replace_model, seen, report)
 
 
-def _skip_line(handle: BinaryIO) -> int:
+def line_too_long(length: int, number: int) -> Problem:
+    """The problem of a line longer than ``MAX_LINE_BYTES``, which is reported without being read whole."""
+    return Problem(
+        "line",
+        f"is {length} bytes; this client validates lines up to {MAX_LINE_BYTES} bytes "
+        "(upload with validate=False to send it unchecked)",
+        number,
+    )
+
+
+def skip_line(handle: BinaryIO) -> int:
     """Read past the rest of a line in bounded pieces; return how many bytes it had."""
     skipped = 0
     while chunk := handle.readline(1024**2):

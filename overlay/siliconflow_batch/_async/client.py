@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .account import AsyncAccount
     from .batches import AsyncBatches
     from .files import AsyncFiles
+    from .jobs import AsyncJobs
 
 __all__ = ["AsyncSiliconFlow"]
 
@@ -31,6 +32,7 @@ class AsyncSiliconFlow(Settings):
     files: AsyncFiles
     batches: AsyncBatches
     account: AsyncAccount
+    jobs: AsyncJobs
     _sender: AsyncSender
 
     def __init__(
@@ -53,10 +55,12 @@ class AsyncSiliconFlow(Settings):
         from .account import AsyncAccount
         from .batches import AsyncBatches
         from .files import AsyncFiles
+        from .jobs import AsyncJobs
 
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
         self.account = AsyncAccount(self._sender)
+        self.jobs = AsyncJobs(self)
 
     def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
         """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.

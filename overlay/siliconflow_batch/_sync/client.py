@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .account import Account
     from .batches import Batches
     from .files import Files
+    from .jobs import Jobs
 
 __all__ = ["SiliconFlow"]
 
@@ -32,6 +33,7 @@ class SiliconFlow(Settings):
     files: Files
     batches: Batches
     account: Account
+    jobs: Jobs
     _sender: Sender
 
     def __init__(
@@ -54,10 +56,12 @@ class SiliconFlow(Settings):
         from .account import Account
         from .batches import Batches
         from .files import Files
+        from .jobs import Jobs
 
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
         self.account = Account(self._sender)
+        self.jobs = Jobs(self)
 
     def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
         """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.

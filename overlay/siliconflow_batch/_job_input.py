@@ -1,0 +1,229 @@
+"""A job's input: read once into the job directory (the spool), then cut into shards under the vendor's limits.
+
+Every shard, the first ones and the resubmissions alike, is cut by :func:`form_shards` from the requests the
+ledger says are waiting for one, and checked by the package's validator (``validate_requests``) with each problem
+reported at its line of the original input. Nothing here talks to the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ._exceptions import Problem
+from ._job_ledger import Ledger
+from .validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
+
+__all__ = ["SHARD_DIR", "SPOOL_NAME", "JobInput", "ShardLimits", "fingerprint", "form_shards", "spool"]
+
+SPOOL_NAME = "input.jsonl"
+SHARD_DIR = "shards"
+# A shard stays this far under the vendor's 1 GB, so that no rounding of "1 GB" on their side can refuse it.
+BYTES_MARGIN = 1024**2
+
+JobInput = str | os.PathLike[str] | Iterable[Mapping[str, Any]]
+"""A job's input: a path to a JSONL file, or request dicts (each written to the job directory as it is read)."""
+
+
+@dataclass(frozen=True)
+class ShardLimits:
+    """How big a shard may be: at most the vendor's 5,000 lines and 1 GB (less a margin)."""
+
+    lines: int = MAX_LINES
+    bytes: int = MAX_FILE_BYTES - BYTES_MARGIN
+
+    def problems(self) -> list[Problem]:
+        """What is wrong with these limits (they may be lowered, never raised past the vendor's)."""
+        found = []
+        if not 1 <= self.lines <= MAX_LINES:
+            found.append(Problem("max_shard_lines", f"must be between 1 and {MAX_LINES}, got {self.lines}"))
+        if not 1 <= self.bytes <= MAX_FILE_BYTES:
+            found.append(Problem("max_shard_bytes", f"must be between 1 and {MAX_FILE_BYTES}, got {self.bytes}"))
+        return found
+
+
+def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | Problem]]:
+    """(input line number, raw line ending in a newline) for each non-blank line, or a Problem for a bad one."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as handle:
+            number = 0
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    yield number, line_too_long(len(raw) + skip_line(handle), number)
+                elif raw.strip():
+                    yield number, raw if raw.endswith(b"\n") else raw + b"\n"
+        return
+    for number, request in enumerate(source, 1):
+        if not isinstance(request, Mapping):
+            yield number, Problem("request", f"must be a dict, not {type(request).__name__}", number)
+            continue
+        try:
+            yield number, json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        except (TypeError, ValueError) as exc:
+            yield number, Problem("request", f"cannot be written as JSON ({exc})", number)
+
+
+def fingerprint(source: JobInput) -> str:
+    """The SHA-256 of the input as a job reads it (blank lines left out): the job's identity for its input."""
+    digest = hashlib.sha256()
+    for _, item in _source_lines(source):
+        if isinstance(item, bytes):
+            digest.update(item)
+    return digest.hexdigest()
+
+
+def _peek(raw: bytes) -> tuple[str | None, str]:
+    """The line's custom_id (None if it has no usable one) and ``body.model`` ("" if none)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None, ""
+    if not isinstance(data, dict):
+        return None, ""
+    custom_id = data.get("custom_id")
+    body = data.get("body")
+    model = body.get("model") if isinstance(body, dict) else None
+    return (custom_id if isinstance(custom_id, str) and custom_id else None), (model if isinstance(model, str) else "")
+
+
+def spool(source: JobInput, job_dir: Path, db: sqlite3.Connection) -> tuple[str, list[Problem]]:
+    """Write the input into the job directory and one ledger row per request; return its fingerprint and problems.
+
+    Runs inside the caller's transaction: a spool that did not finish leaves no rows. A custom_id used twice
+    anywhere in the input is a problem at each later line (a shard's own validation sees only the shard).
+    """
+    digest = hashlib.sha256()
+    problems: list[Problem] = []
+    rows: list[tuple[int, int, str | None, str, int, int]] = []
+    insert = "INSERT INTO requests (idx, line, custom_id, model, offset, length) VALUES (?, ?, ?, ?, ?, ?)"
+    part = job_dir / f"{SPOOL_NAME}.part"
+    offset = index = 0
+    with part.open("wb") as out:
+        for number, item in _source_lines(source):
+            if isinstance(item, Problem):
+                problems.append(item)
+                continue
+            digest.update(item)
+            out.write(item)
+            custom_id, model = _peek(item)
+            rows.append((index, number, custom_id, model, offset, len(item)))
+            offset += len(item)
+            index += 1
+            if len(rows) >= 10_000:
+                db.executemany(insert, rows)
+                rows.clear()
+        db.executemany(insert, rows)
+        out.flush()
+        os.fsync(out.fileno())
+    part.replace(job_dir / SPOOL_NAME)
+    if index == 0 and not problems:
+        problems.append(Problem("file", "holds no requests"))
+    repeats = db.execute(
+        "SELECT r.line, r.custom_id, f.first FROM requests r JOIN "
+        "(SELECT custom_id, MIN(line) AS first FROM requests WHERE custom_id IS NOT NULL "
+        "GROUP BY custom_id HAVING COUNT(*) > 1) f USING (custom_id) WHERE r.line > f.first ORDER BY r.line"
+    )
+    for line, custom_id, first in repeats:
+        problems.append(Problem("custom_id", f"{custom_id!r} is already used on line {first}", line))
+    if problems:  # the repeats must not reach a shard, where the validator would report them again
+        db.execute(
+            "DELETE FROM requests WHERE custom_id IS NOT NULL AND idx NOT IN "
+            "(SELECT MIN(idx) FROM requests WHERE custom_id IS NOT NULL GROUP BY custom_id)"
+        )
+    return digest.hexdigest(), problems
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:64] or "job"
+
+
+def shard_path(job_dir: Path, job_id: str, shard_id: int) -> Path:
+    """Where a shard's file is (its name is also the uploaded file's name, unique to the job and shard)."""
+    return job_dir / SHARD_DIR / f"{_safe(job_id)}-{shard_id:05d}.jsonl"
+
+
+@dataclass
+class _Open:
+    """A shard being written."""
+
+    id: int
+    attempt: int
+    model: str
+    path: Path
+    out: IO[bytes]
+    lines: int = 0
+    bytes: int = 0
+    members: list[int] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+
+
+def form_shards(
+    ledger: Ledger,
+    db: sqlite3.Connection,
+    job_dir: Path,
+    job_id: str,
+    limits: ShardLimits,
+    replace_model: str | None,
+) -> list[Problem]:
+    """Put every request waiting for a shard into new shards, inside the caller's transaction.
+
+    One model per shard unless ``replace_model``, and one attempt number per shard (the requests' next).
+    Returns the problems the validator found, at their lines of the input; with any, the caller rolls back.
+    """
+    (job_dir / SHARD_DIR).mkdir(exist_ok=True)
+    problems: list[Problem] = []
+    groups: dict[tuple[str, int], _Open] = {}
+    next_id = ledger.next_shard_id()
+
+    def close(shard: _Open) -> None:
+        shard.out.flush()
+        os.fsync(shard.out.fileno())
+        shard.out.close()
+        final = shard.path.with_suffix("")  # drop the .part
+        shard.path.replace(final)
+        report = validate_requests(final, replace_model=replace_model)
+        for problem in report.problems:
+            line = shard.numbers[problem.line - 1] if problem.line is not None else None
+            problems.append(Problem(problem.field, problem.message, line))
+        db.execute(
+            "INSERT INTO shards (id, attempt, model, lines, bytes, state) VALUES (?, ?, ?, ?, ?, 'written')",
+            (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes),
+        )
+        db.executemany(
+            "UPDATE requests SET shard = ?, attempts = ? WHERE idx = ?",
+            ((shard.id, shard.attempt, idx) for idx in shard.members),
+        )
+
+    with (job_dir / SPOOL_NAME).open("rb") as spooled:
+        for idx, line, model, offset, length, attempts in ledger.unsharded():
+            if length > limits.bytes:
+                problems.append(Problem("line", f"is {length} bytes; a shard holds at most {limits.bytes}", line))
+                continue
+            key = ("" if replace_model else model, attempts + 1)
+            shard = groups.get(key)
+            if shard is not None and (shard.lines >= limits.lines or shard.bytes + length > limits.bytes):
+                close(shard)
+                shard = None
+            if shard is None:
+                path = shard_path(job_dir, job_id, next_id)
+                part = path.with_name(path.name + ".part")
+                shard = groups[key] = _Open(next_id, key[1], replace_model or model, part, part.open("wb"))
+                next_id += 1
+            spooled.seek(offset)
+            shard.out.write(spooled.read(length))
+            shard.lines += 1
+            shard.bytes += length
+            shard.members.append(idx)
+            shard.numbers.append(line)
+    for shard in groups.values():
+        close(shard)
+    problems.sort(key=lambda p: (p.line or 0, p.field))
+    return problems

@@ -1,0 +1,287 @@
+"""What a job decides, free of network I/O.
+
+The tags its batches carry, which outcomes are retried, the ingest of an ended shard's result files into the
+ledger, and the job's status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ._http import logger
+from ._job_input import ShardLimits
+from ._job_ledger import Ledger, RequestRow, ShardRow
+from ._records import BatchResult
+from ._results import ResultLineError, Source, parse_result_line
+from .pricing import ModelUsage, PriceTable, TokenUsage
+
+__all__ = [
+    "RESERVED_METADATA",
+    "TAG_ATTEMPT",
+    "TAG_INPUT",
+    "TAG_JOB",
+    "TAG_SHARD",
+    "JobSettings",
+    "JobStatus",
+    "classify",
+    "idempotency_key",
+    "ingest",
+    "job_status",
+    "result_of",
+    "tags",
+]
+
+# Every batch of a job carries these in its metadata, so that the server alone can say which job, input, shard
+# and attempt it belongs to (``recover``), plus the idempotency key that makes its create happen once.
+TAG_JOB = "sf_job"
+TAG_INPUT = "sf_input"  # the first 16 hex digits of the input's SHA-256
+TAG_SHARD = "sf_shard"
+TAG_ATTEMPT = "sf_attempt"
+RESERVED_METADATA = 5  # the four tags and the idempotency key
+
+Outcome = Literal["ok", "retry", "failed"]
+_OVERLOADED = "50505"
+_CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
+_MISSING = {"code": "missing_result", "message": "neither the output nor the error file has it"}
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What a job was started with; kept in its ledger, so that a resumed job goes on as it began."""
+
+    job_id: str
+    completion_window: str
+    replace_model: str | None
+    metadata: dict[str, str]
+    max_attempts: int
+    limits: ShardLimits
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as the ledger stores them."""
+        return {**{k: v for k, v in self.__dict__.items() if k != "limits"}, "limits": self.limits.__dict__}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobSettings:
+        """The settings the ledger stored."""
+        return cls(**{**data, "limits": ShardLimits(**data["limits"])})
+
+
+def tags(job_id: str, input_sha256: str, shard: ShardRow) -> dict[str, str]:
+    """The metadata that ties a batch to its job, input, shard and attempt."""
+    return {
+        TAG_JOB: job_id,
+        TAG_INPUT: input_sha256[:16],
+        TAG_SHARD: str(shard.id),
+        TAG_ATTEMPT: str(shard.attempt),
+    }
+
+
+def idempotency_key(job_id: str, shard_id: int) -> str:
+    """The key of a shard's one batch: a shard is one attempt, so (shard, attempt) never gets two batches."""
+    return f"{job_id}/{shard_id}"
+
+
+def classify(result: BatchResult) -> Outcome:
+    """``ok``; ``retry`` for what may succeed if sent again; ``failed`` for a permanent failure.
+
+    Retried: a missing line, ``batch_expired``, a response status of 429 or 5xx, the vendor's overload code
+    50505. Anything else that is not a success (a 400 for a bad request, say) will fail the same way again.
+    """
+    if result.ok:
+        return "ok"
+    if result.source == "missing":
+        return "retry"
+    error = result.error or {}
+    body = result.body or {}
+    inner = body.get("error")
+    body_error: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    codes = {str(error.get("code")), str(body_error.get("code")), str(body.get("code"))}
+    if "batch_expired" in codes or _OVERLOADED in codes:
+        return "retry"
+    status = result.status_code
+    if status is not None and (status == 429 or status >= 500):
+        return "retry"
+    return "failed"
+
+
+def _missing_line(custom_id: str, error: Mapping[str, str]) -> bytes:
+    return json.dumps({"custom_id": custom_id, "response": None, "error": dict(error)}).encode()
+
+
+def ingest(
+    ledger: Ledger, shard: ShardRow, files: list[tuple[Source, Path]], *, max_attempts: int, cancelled: bool
+) -> None:
+    """Read an ended shard's downloaded result files into the ledger, in one transaction.
+
+    Each request still in the shard gets its line (the first one, if a file repeats it) or is missing; a
+    retryable outcome sends it back to wait for a new shard until ``max_attempts``, unless the job was
+    cancelled. Token usage is added from every line that has it: those are billed, whatever comes after.
+    """
+    pending = ledger.requests_of(shard.id)
+    usage = TokenUsage()
+    final: list[tuple[str, str, bytes, int | None, int]] = []
+    retry: list[tuple[str, bytes, int | None, int]] = []
+
+    def decide(idx: int, attempts: int, result: BatchResult, raw: bytes) -> None:
+        outcome = classify(result)
+        if outcome == "retry" and (cancelled or attempts >= max_attempts):
+            outcome = "failed"
+        if outcome == "retry":
+            retry.append((result.source, raw, result.line, idx))
+        else:
+            final.append((outcome, result.source, raw, result.line, idx))
+
+    for source, path in files:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                raw = raw.rstrip(b"\r\n")
+                try:
+                    result = parse_result_line(raw, number, source)
+                except ResultLineError as error:
+                    logger.warning("shard %s: skipped a bad result line: %s", shard.id, error)
+                    continue
+                if result is None or result.custom_id not in pending:
+                    continue  # blank, repeated, or not a request of this shard
+                idx, attempts = pending.pop(result.custom_id)
+                usage.add(result)
+                decide(idx, attempts, result, raw)
+    for custom_id, (idx, attempts) in pending.items():
+        why = _CANCELLED if cancelled else _MISSING
+        missing = BatchResult(custom_id, None, dict(why), source="missing")
+        decide(idx, attempts, missing, _missing_line(custom_id, why))
+    with ledger.transaction() as db:
+        db.executemany(
+            "UPDATE requests SET state = 'final', outcome = ?, source = ?, result = ?, result_line = ? WHERE idx = ?",
+            final,
+        )
+        db.executemany("UPDATE requests SET shard = NULL, source = ?, result = ?, result_line = ? WHERE idx = ?", retry)
+        ledger.add_usage(db, ((m, u.requests, u.input_tokens, u.output_tokens) for m, u in usage.by_model.items()))
+        db.execute("UPDATE shards SET state = 'ingested' WHERE id = ?", (shard.id,))
+
+
+def cancel_unsent(ledger: Ledger, shards: list[ShardRow]) -> None:
+    """Drop shards that will never be sent, and end every request no batch will answer as cancelled."""
+    with ledger.transaction() as db:
+        for shard in shards:
+            db.execute("UPDATE shards SET state = 'dropped' WHERE id = ?", (shard.id,))
+            db.execute("UPDATE requests SET shard = NULL WHERE shard = ? AND state = 'pending'", (shard.id,))
+        rows = db.execute("SELECT idx, custom_id FROM requests WHERE state = 'pending' AND shard IS NULL").fetchall()
+        db.executemany(
+            "UPDATE requests SET state = 'final', outcome = 'failed', source = 'missing', result = ? WHERE idx = ?",
+            ((_missing_line(custom_id, _CANCELLED), idx) for idx, custom_id in rows),
+        )
+
+
+def result_of(row: RequestRow) -> BatchResult:
+    """The request's result as the job gives it back: its deciding line, with the number of attempts."""
+    if row.result is None:  # sent, not answered yet (a job asked for results before it ended)
+        pending = {"code": "pending", "message": "this request has no final outcome yet"}
+        return BatchResult(row.custom_id, None, pending, source="missing", attempts=row.attempts)
+    source: Source = "error" if row.source == "error" else "output"
+    try:
+        result = parse_result_line(row.result, row.result_line or 1, source)
+    except ResultLineError:  # pragma: no cover - the ledger only holds lines that parsed
+        result = None
+    if result is None:  # pragma: no cover - as above
+        return BatchResult(row.custom_id, None, dict(_MISSING), source="missing", attempts=row.attempts)
+    return result._replace(
+        source="missing" if row.source == "missing" else result.source, line=row.result_line, attempts=row.attempts
+    )
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a job stands: its requests by outcome, its batches by status, attempts, tokens and cost.
+
+    ``cost`` is in yuan at the vendor's batch prices (:class:`~siliconflow_batch.pricing.PriceTable`), None when
+    a model used has no known price.
+    """
+
+    job_id: str
+    total: int
+    succeeded: int
+    failed: int
+    pending: int
+    batches: Mapping[str, int] = field(default_factory=dict)
+    """How many of the job's batches are in each status (``unsent``: not created yet)."""
+    attempts: Mapping[int, int] = field(default_factory=dict)
+    """How many requests took each number of attempts (0: not sent yet)."""
+    usage: Mapping[str, ModelUsage] = field(default_factory=dict)
+    cost: Decimal | None = None
+    cancelled: bool = False
+
+    @property
+    def done(self) -> bool:
+        """True once every request has a final outcome."""
+        return self.pending == 0
+
+    @property
+    def resubmitted(self) -> int:
+        """How many requests were sent more than once."""
+        return sum(count for attempts, count in self.attempts.items() if attempts > 1)
+
+    @property
+    def input_tokens(self) -> int:
+        """Input (prompt) tokens over every model."""
+        return sum(u.input_tokens for u in self.usage.values())
+
+    @property
+    def output_tokens(self) -> int:
+        """Output (completion) tokens over every model."""
+        return sum(u.output_tokens for u in self.usage.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The status as JSON-ready data (``cost`` as a decimal string)."""
+        return {
+            "job_id": self.job_id,
+            "done": self.done,
+            "cancelled": self.cancelled,
+            "requests": {
+                "total": self.total,
+                "succeeded": self.succeeded,
+                "failed": self.failed,
+                "pending": self.pending,
+            },
+            "batches": dict(self.batches),
+            "attempts": {str(k): v for k, v in self.attempts.items()},
+            "resubmitted": self.resubmitted,
+            "usage": {
+                model: {"requests": u.requests, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens}
+                for model, u in self.usage.items()
+            },
+            "cost": None if self.cost is None else str(self.cost),
+        }
+
+    def __str__(self) -> str:
+        batches = ", ".join(f"{count} {status}" for status, count in self.batches.items()) or "none yet"
+        cost = "unknown" if self.cost is None else f"{self.cost:.4f} yuan"
+        return (
+            f"job {self.job_id}: {self.succeeded + self.failed}/{self.total} done "
+            f"({self.succeeded} ok, {self.failed} failed, {self.pending} pending); batches: {batches}; "
+            f"resubmitted {self.resubmitted}; tokens {self.input_tokens} in / {self.output_tokens} out; cost {cost}"
+        )
+
+
+def job_status(ledger: Ledger, job_id: str, prices: PriceTable | None) -> JobStatus:
+    """Read the job's status from its ledger."""
+    counts = ledger.counts()
+    usage = TokenUsage()
+    for model, requests, input_tokens, output_tokens in ledger.usage():
+        usage.by_model[model] = ModelUsage(requests, input_tokens, output_tokens)
+    return JobStatus(
+        job_id=job_id,
+        total=sum(counts.values()),
+        succeeded=counts.get("ok", 0),
+        failed=counts.get("failed", 0),
+        pending=counts.get("pending", 0),
+        batches=ledger.batches_by_status(),
+        attempts=ledger.attempts(),
+        usage=dict(usage.by_model),
+        cost=usage.cost(prices) if prices is not None else None,
+        cancelled=bool(ledger.meta("cancelled")),
+    )

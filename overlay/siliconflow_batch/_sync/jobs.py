@@ -1,0 +1,631 @@
+# Generated from _async/jobs.py by scripts/unasync.py: edit that file, not this one.
+"""``client.jobs``: a workload of any size as one call, with one result per request, in input order.
+
+The input is cut into shards under the vendor's limits, each sent as one batch; the batches are followed in one
+polling loop; what fails in a way that may pass (expiry, 429, 5xx, missing lines) is sent again in new shards
+up to ``max_attempts``; the results are merged back in input order. Everything is recorded in a SQLite ledger in
+the job directory before and after each call that changes the server, so a process killed at any instant is
+resumed by the same call (or ``jobs.open``) with no batch created twice and no result lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import sqlite3
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Self
+
+from .. import _http
+from .._atomic import atomic_write, check_destination
+from .._batch_logic import result_sources
+from .._exceptions import (
+    APIError,
+    BadRequestError,
+    InputValidationError,
+    InsufficientBalanceError,
+    JobError,
+    JobInputMismatchError,
+    JobNotFinishedError,
+    PaginationError,
+    Problem,
+    SiliconFlowError,
+)
+from .._job_input import SHARD_DIR, SPOOL_NAME, JobInput, ShardLimits, fingerprint, form_shards, shard_path, spool
+from .._job_ledger import LEDGER_NAME, Ledger, ShardRow, lock_job_dir
+from .._job_logic import (
+    RESERVED_METADATA,
+    TAG_ATTEMPT,
+    TAG_INPUT,
+    TAG_JOB,
+    TAG_SHARD,
+    JobSettings,
+    JobStatus,
+    cancel_unsent,
+    idempotency_key,
+    ingest,
+    job_status,
+    result_of,
+    tags,
+)
+from .._results import Source as ResultSource
+from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, WaitState
+from ..pricing import PriceTable
+from ..validation import CHAT_COMPLETIONS, MAX_LINES, validate_create
+
+if TYPE_CHECKING:
+    from .._records import BatchResult
+    from ..types import Batch
+    from .client import SiliconFlow
+
+__all__ = ["Job", "Jobs"]
+
+PathLike = str | os.PathLike[str]
+OnProgress = Callable[[JobStatus], object]
+DEFAULT_JOB_POLL_INTERVAL = 30.0
+DEFAULT_JOB_MAX_POLL_INTERVAL = 300.0  # a 24-hour window needs no poll every 30 s while nothing moves
+LIST_PAGE = 100  # the list route's largest page: one list request follows up to 100 active batches
+_DEFAULT_LIMITS = ShardLimits()
+_UNSENT = ("written", "uploading", "creating")
+
+
+def _tag(batch: Batch, key: str) -> str | None:
+    from ..types import BatchMetadata
+
+    metadata = batch.metadata
+    if isinstance(metadata, BatchMetadata) and key in metadata:
+        return metadata[key]
+    return None
+
+
+class Jobs:
+    """Workloads of any size (``client.jobs``): run, submit, open and recover jobs kept in a job directory."""
+
+    def __init__(self, client: SiliconFlow) -> None:
+        self._client = client
+
+    def run(
+        self,
+        source: JobInput,
+        *,
+        job_dir: PathLike,
+        job_id: str | None = None,
+        completion_window: str = "24h",
+        replace_model: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        max_attempts: int = 3,
+        max_shard_lines: int = MAX_LINES,
+        max_shard_bytes: int = _DEFAULT_LIMITS.bytes,
+        require_balance: bool = False,
+        on_progress: OnProgress | None = None,
+        poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
+        timeout: float | None = None,
+    ) -> Job:
+        """Submit the workload and wait until every request has a final outcome; return the job.
+
+        Run again with the same ``job_dir`` (after a crash, a Ctrl-C, a redeploy) and it resumes where it stopped.
+        The parameters are those of :meth:`submit` and :meth:`Job.wait`.
+        """
+        job = self.submit(
+            source,
+            job_dir=job_dir,
+            job_id=job_id,
+            completion_window=completion_window,
+            replace_model=replace_model,
+            metadata=metadata,
+            max_attempts=max_attempts,
+            max_shard_lines=max_shard_lines,
+            max_shard_bytes=max_shard_bytes,
+            require_balance=require_balance,
+        )
+        try:
+            job.wait(
+                on_progress=on_progress,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+                timeout=timeout,
+            )
+        except BaseException:
+            job.close()
+            raise
+        return job
+
+    def submit(
+        self,
+        source: JobInput,
+        *,
+        job_dir: PathLike,
+        job_id: str | None = None,
+        completion_window: str = "24h",
+        replace_model: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        max_attempts: int = 3,
+        max_shard_lines: int = MAX_LINES,
+        max_shard_bytes: int = _DEFAULT_LIMITS.bytes,
+        require_balance: bool = False,
+    ) -> Job:
+        """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
+
+        ``source`` is a JSONL file of any size or an iterable of request dicts, read once into ``job_dir``.
+        Nothing is sent while any line is invalid: :class:`InputValidationError` lists every problem at its line
+        of the input. ``job_id`` (default: the directory's name) tags every batch, with its shard and attempt.
+        A ``job_dir`` holding a job resumes it, and refuses a different input (:class:`JobInputMismatchError`).
+        Batch jobs are paid from the recharged balance only: a zero balance warns, or with ``require_balance``
+        raises :class:`InsufficientBalanceError` before anything is created.
+        """
+        job = Job(self._client, job_dir)
+        try:
+            job._lock()
+            if not job._ledger.ready:
+                settings = _checked_settings(
+                    job.dir, job_id, completion_window, replace_model, metadata, max_attempts, max_shard_lines,
+                    max_shard_bytes,
+                )  # fmt: skip
+                job._prepare(source, settings)
+                job._check_balance(require_balance)
+                job._ledger.set_meta(ready=True)
+            elif fingerprint(source) != job._ledger.meta("input_sha256"):
+                raise JobInputMismatchError(
+                    f"the job in {job.dir} was started with another input; "
+                    "give the same input to resume it, or another job directory for a new job"
+                )
+            job._send_all()
+        except BaseException:
+            job.close()
+            raise
+        return job
+
+    def open(self, job_dir: PathLike) -> Job:
+        """The job in ``job_dir``, from this process or another (its state is all in the directory)."""
+        job = Job(self._client, job_dir)
+        if not job._ledger.ready:
+            job.close()
+            raise JobError(f"{job.dir} holds no job (submit or run one there first)")
+        return job
+
+    def recover(
+        self,
+        source: JobInput,
+        *,
+        job_id: str,
+        job_dir: PathLike,
+        completion_window: str = "24h",
+        replace_model: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        max_attempts: int = 3,
+        max_shard_lines: int = MAX_LINES,
+        max_shard_bytes: int = _DEFAULT_LIMITS.bytes,
+    ) -> Job:
+        """Rebuild a job whose ledger was lost, from the server's batches tagged with ``job_id`` and this input.
+
+        The server is the truth: each tagged batch is taken back as the shard and attempt its metadata names,
+        its requests read from its input file; requests no batch holds are sent in new shards. Then use the job
+        as any other (:meth:`Job.wait`). A directory that still has its ledger is refused: open it instead.
+        """
+        job = Job(self._client, job_dir)
+        try:
+            job._lock()
+            if job._ledger.ready:
+                raise JobError(f"{job.dir} still has its ledger: open the job instead of recovering it")
+            settings = _checked_settings(
+                job.dir, job_id, completion_window, replace_model, metadata, max_attempts, max_shard_lines,
+                max_shard_bytes,
+            )  # fmt: skip
+            found = job._tagged_batches(job_id, fingerprint(source))
+            job._prepare(source, settings, recovered=found)
+            job._ledger.set_meta(ready=True)
+            job._send_all()
+        except BaseException:
+            job.close()
+            raise
+        return job
+
+
+def _checked_settings(
+    job_dir: Path,
+    job_id: str | None,
+    completion_window: str,
+    replace_model: str | None,
+    metadata: Mapping[str, str] | None,
+    max_attempts: int,
+    max_shard_lines: int,
+    max_shard_bytes: int,
+) -> JobSettings:
+    """The job's settings, every one checked before anything is read, written or sent."""
+    job_id = job_id if job_id is not None else job_dir.resolve().name
+    problems = validate_create(
+        input_file_id="(each shard's file)",
+        endpoint=CHAT_COMPLETIONS,
+        completion_window=completion_window,
+        metadata=metadata,
+        replace_model=replace_model,
+    )
+    if metadata is not None and len(metadata) > 16 - RESERVED_METADATA:
+        problems.append(
+            Problem("metadata", f"has {len(metadata)} pairs; a job's batches carry {RESERVED_METADATA} of their own, "
+                    f"so at most {16 - RESERVED_METADATA} are yours")
+        )  # fmt: skip
+    if metadata is not None and set(metadata) & {TAG_JOB, TAG_INPUT, TAG_SHARD, TAG_ATTEMPT}:
+        problems.append(
+            Problem("metadata", f"the keys {TAG_JOB}, {TAG_INPUT}, {TAG_SHARD}, {TAG_ATTEMPT} are the job's")
+        )
+    if not job_id.strip() or len(job_id) > 200:
+        problems.append(Problem("job_id", f"must be 1 to 200 characters, got {len(job_id)}"))
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        problems.append(Problem("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}"))
+    problems += ShardLimits(max_shard_lines, max_shard_bytes).problems()
+    if problems:
+        raise InputValidationError("nothing was sent", problems)
+    return JobSettings(
+        job_id=job_id,
+        completion_window=completion_window,
+        replace_model=replace_model,
+        metadata=dict(metadata or {}),
+        max_attempts=max_attempts,
+        limits=ShardLimits(max_shard_lines, max_shard_bytes),
+    )
+
+
+class Job:
+    """One job, kept in its directory: wait for it, read its status and results, cancel it.
+
+    Methods that change the job (``wait``, ``cancel``) take the directory's lock, so a second process working on
+    the same job is refused (:class:`JobLockedError`) rather than raced; ``status`` and ``results`` only read.
+    Close the job (or use it as a context manager) to release the lock.
+    """
+
+    def __init__(self, client: SiliconFlow, job_dir: PathLike) -> None:
+        self.dir = Path(job_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._client = client
+        self._ledger = Ledger(self.dir / LEDGER_NAME)
+        self._held: IO[bytes] | None = None
+        self._prices: PriceTable | None = None
+        self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
+        self._known: JobSettings | None = None
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id!r}, dir={str(self.dir)!r})"
+
+    @property
+    def id(self) -> str:
+        """The job's id, carried in every one of its batches' metadata."""
+        return self._settings.job_id if self._ledger.meta("settings") is not None else self.dir.name
+
+    @property
+    def _settings(self) -> JobSettings:
+        if self._known is None:
+            self._known = JobSettings.from_json(self._ledger.meta("settings"))
+        return self._known
+
+    # --- reading ------------------------------------------------------------------------------------------------------
+
+    def status(self) -> JobStatus:
+        """Where the job stands: requests by outcome, batches by status, attempts, tokens and cost."""
+        if self._prices is None:
+            with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
+                self._prices = PriceTable.load()
+        return job_status(self._ledger, self.id, self._prices)
+
+    def results(self, *, partial: bool = False) -> Iterator[BatchResult]:
+        """One result per input request, in input order, each with its ``attempts`` (constant memory).
+
+        A job with requests still pending raises :class:`JobNotFinishedError` unless ``partial``, which gives
+        the latest outcome so far (``source="missing"``, code ``pending`` for a request not answered yet).
+        """
+        if not partial:
+            pending = self._ledger.counts().get("pending", 0)
+            if pending:
+                raise JobNotFinishedError(
+                    f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
+                )
+        for row in self._ledger.rows():
+            yield result_of(row)
+
+    def write_results(self, destination: PathLike, *, partial: bool = False) -> int:
+        """Write one JSON line per input request (``BatchResult.to_dict()``), atomically; return how many."""
+        target = Path(destination)
+        check_destination(target)
+        count = 0
+        with atomic_write(target) as out:
+            dumps = json.JSONEncoder(ensure_ascii=False).encode
+            for result in self.results(partial=partial):
+                out.write(dumps(result.to_dict()).encode())
+                out.write(b"\n")
+                count += 1
+        return count
+
+    # --- changing -----------------------------------------------------------------------------------------------------
+
+    def wait(
+        self,
+        *,
+        on_progress: OnProgress | None = None,
+        poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
+        timeout: float | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+    ) -> JobStatus:
+        """Drive the job until every request has a final outcome; return its status.
+
+        One loop for all of the job's batches: each round sends what is unsent, polls the active batches (one
+        list request per 100 where the server pages, else one retrieve each), downloads and reads the results of
+        those that ended, and cuts new shards for what is to be sent again. ``on_progress`` gets the status
+        whenever it changes. The interval stretches while nothing changes, up to ``max_poll_interval``; a
+        Retry-After is honoured; ``timeout`` and ``max_outage`` are as in ``batches.wait``.
+        """
+        self._lock()
+        timer = WaitState(
+            self.id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_update=None,
+            max_outage=max_outage,
+            max_poll_interval=max_poll_interval,
+            subject=f"job {self.id}",
+        )
+        while True:
+            try:
+                with _http.deadline_scope(timer.deadline):
+                    self._advance()
+            except TRANSIENT as error:
+                timer.failed(error)
+            else:
+                status = self.status()
+                key = (status.succeeded, status.failed, status.pending, tuple(status.batches.items()))
+                if timer.progressed(key) and on_progress is not None:
+                    on_progress(status)
+                if status.done:
+                    return status
+            _http.sleep(timer.next_delay())
+
+    def cancel(self) -> JobStatus:
+        """Cancel the job: no more batches are created and the running ones are cancelled on the server.
+
+        Their requests end as the batches do; the rest end failed with code ``cancelled``. ``wait`` afterwards
+        collects what the cancelled batches finished.
+        """
+        self._lock()
+        self._ledger.set_meta(cancelled=True)
+        for shard in self._ledger.shards("creating"):  # a create that may have happened: find out
+            found = self._client.batches.find(idempotency_key(self.id, shard.id))
+            if found is not None:
+                self._ledger.update_shard(shard.id, state="created", batch_id=found.id, status=str(found.status))
+        cancel_unsent(self._ledger, self._ledger.shards(*_UNSENT))
+        for shard in self._ledger.shards("created"):
+            assert shard.batch_id is not None
+            try:
+                batch = self._client.batches.cancel(shard.batch_id)
+            except BadRequestError:  # it ended meanwhile: the next poll sees how
+                continue
+            self._ledger.update_shard(shard.id, status=str(batch.status))
+        return self.status()
+
+    def close(self) -> None:
+        """Release the directory's lock and close the ledger."""
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        self._ledger.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- the engine ---------------------------------------------------------------------------------------------
+
+    def _lock(self) -> None:
+        if self._held is None:
+            self._held = lock_job_dir(self.dir)
+
+    def _prepare(
+        self, source: JobInput, settings: JobSettings, recovered: list[tuple[Batch, list[str]]] | None = None
+    ) -> None:
+        """Spool the input and cut the first shards, in one transaction: all of it, or (on any problem) none."""
+        self._ledger.reset()
+        self._known = None
+        try:
+            with self._ledger.transaction() as db:
+                sha, problems = spool(source, self.dir, db)
+                if not problems:
+                    self._ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
+                    if recovered:
+                        _take_back(db, recovered)
+                    problems = self._cut(db)
+                if problems:
+                    raise InputValidationError(f"{_name(source)} has problems; nothing was sent", problems)
+        except BaseException:
+            (self.dir / SPOOL_NAME).unlink(missing_ok=True)
+            shutil.rmtree(self.dir / SHARD_DIR, ignore_errors=True)
+            raise
+
+    def _check_balance(self, required: bool) -> None:
+        """Warn (or with ``required``, refuse) when the recharged balance, which pays for batches, is zero."""
+        try:
+            account = self._client.account.retrieve()
+        except APIError:
+            if required:
+                raise
+            return  # the job can still run; the balance is only advice here
+        if account.charge_balance is not None and not account.can_pay_for_batches:
+            message = (
+                f"the recharged balance is {account.charge_balance}: batch jobs are paid only from recharged "
+                "balance, so these batches may fail"
+            )
+            if required:
+                self._ledger.reset()
+                raise InsufficientBalanceError(message + "; nothing was created")
+            warnings.warn(message, stacklevel=3)
+
+    def _advance(self) -> None:
+        """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
+        self._send_all()
+        self._poll()
+        for shard in self._ledger.shards("ended"):
+            self._collect(shard)
+        if not self._cancelled:
+            with self._ledger.transaction() as db:
+                problems = self._cut(db)
+                if problems:  # pragma: no cover - these lines passed validation when the job began
+                    raise InputValidationError("a resubmitted shard did not validate", problems)
+            self._send_all()
+
+    def _cut(self, db: sqlite3.Connection) -> list[Problem]:
+        """Cut new shards from every request waiting for one (the first ones, or those to send again)."""
+        settings = self._settings
+        return form_shards(self._ledger, db, self.dir, self.id, settings.limits, settings.replace_model)
+
+    @property
+    def _cancelled(self) -> bool:
+        return bool(self._ledger.meta("cancelled"))
+
+    def _send_all(self) -> None:
+        if self._cancelled:
+            return
+        for shard in self._ledger.shards(*_UNSENT):
+            self._send(shard)
+
+    def _send(self, shard: ShardRow) -> None:
+        """Upload the shard's file and create its batch, each recorded as intended before and as done after."""
+        state, file_id = shard.state, shard.file_id
+        path = shard_path(self.dir, self.id, shard.id)
+        if state == "written":
+            self._ledger.update_shard(shard.id, state="uploading")
+        elif state == "uploading":  # an upload that may have happened before a crash: look for it first
+            file_id = self._uploaded(path, shard.bytes)
+        if state != "creating":
+            if file_id is None:
+                file_id = (self._client.files.upload(path, validate=False)).id
+            self._ledger.update_shard(shard.id, state="creating", file_id=file_id)
+        assert file_id is not None
+        settings = self._settings
+        # The key makes the create happen once: after a crash between the call and its record, it finds the batch.
+        batch = self._client.batches.create(
+            input_file_id=file_id,
+            completion_window=settings.completion_window,
+            metadata={**settings.metadata, **tags(self.id, str(self._ledger.meta("input_sha256")), shard)},
+            replace_model=settings.replace_model,
+            idempotency_key=idempotency_key(self.id, shard.id),
+        )
+        self._record(shard, batch)
+
+    def _uploaded(self, path: Path, size: int) -> str | None:
+        """The id of the shard's file if an earlier upload of it reached the server (the newest 100 files)."""
+        for file in self._client.files.list(limit=LIST_PAGE):
+            if file.filename == path.name and file.bytes == size:
+                return file.id
+        return None
+
+    def _record(self, shard: ShardRow, batch: Batch) -> None:
+        """Record what a poll or a create saw of the shard's batch: its status, and once it ended, its files."""
+        status = str(batch.status)
+        if batch.is_terminal:
+            refs = dict(result_sources(batch))
+            self._ledger.update_shard(
+                shard.id,
+                state="ended",
+                batch_id=batch.id,
+                status=status,
+                output_ref=refs.get("output"),
+                error_ref=refs.get("error"),
+            )
+        elif shard.state != "created" or shard.status != status:
+            self._ledger.update_shard(shard.id, state="created", batch_id=batch.id, status=status)
+
+    def _poll(self) -> None:
+        """One look at every active batch.
+
+        Where the server pages, one list request per 100 active batches (ceil(n/100) + 1 at most), then a
+        retrieve for each batch the pages did not show.
+        """
+        active = self._ledger.shards("created")
+        seen: dict[str, Batch] = {}
+        wanted = {shard.batch_id for shard in active}
+        if len(active) > 1 and self._pages:
+            budget = math.ceil(len(active) / LIST_PAGE) + 1
+            try:
+                for page in self._client.batches.list(limit=LIST_PAGE).iter_pages():
+                    seen.update((b.id, b) for b in page.data if b.id in wanted)
+                    budget -= 1
+                    if len(seen) == len(wanted) or budget == 0:
+                        break
+            except PaginationError:  # a server that ignores the cursor: retrieve each one from now on
+                self._pages = False
+        for shard in active:
+            assert shard.batch_id is not None
+            batch = seen.get(shard.batch_id)
+            if batch is None:
+                batch = self._client.batches.retrieve(shard.batch_id)
+            self._record(shard, batch)
+
+    def _collect(self, shard: ShardRow) -> None:
+        """Download an ended batch's result files (atomically, once) and read them into the ledger."""
+        files: list[tuple[ResultSource, Path]] = []
+        results = self.dir / "results"
+        results.mkdir(exist_ok=True)
+        stem = shard_path(self.dir, self.id, shard.id).stem
+        refs: tuple[tuple[ResultSource, str | None], ...] = (("output", shard.output_ref), ("error", shard.error_ref))
+        for source, ref in refs:
+            if ref:
+                path = results / f"{stem}.{source}.jsonl"
+                if not path.exists():
+                    self._client.files.download(ref, path)
+                files.append((source, path))
+        # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
+        ingest(self._ledger, shard, files, max_attempts=self._settings.max_attempts, cancelled=self._cancelled)
+
+    # --- recovery -----------------------------------------------------------------------------------------------------
+
+    def _tagged_batches(self, job_id: str, input_sha256: str) -> list[tuple[Batch, list[str]]]:
+        """Every batch on the server tagged with this job and input, with the custom_ids of its input file."""
+        found = []
+        for batch in self._client.batches.list(limit=LIST_PAGE):
+            if _tag(batch, TAG_JOB) == job_id and _tag(batch, TAG_INPUT) == input_sha256[:16]:
+                found.append(batch)
+        tagged = []
+        for batch in found:
+            with tempfile.TemporaryDirectory() as scratch:
+                path = self._client.files.download(batch.input_file_id, Path(scratch) / "input.jsonl")
+                with path.open("rb") as handle:
+                    members = [str(json.loads(line).get("custom_id")) for line in handle if line.strip()]
+            tagged.append((batch, members))
+        return tagged
+
+
+def _take_back(db: sqlite3.Connection, batches: list[tuple[Batch, list[str]]]) -> None:
+    """Record the server's batches as the shards they were, each request in the latest attempt that holds it."""
+
+    def shard_and_attempt(batch: Batch) -> tuple[int, int]:
+        return int(_tag(batch, TAG_SHARD) or 0), int(_tag(batch, TAG_ATTEMPT) or 1)
+
+    for batch, members in sorted(batches, key=lambda item: shard_and_attempt(item[0])[::-1]):
+        shard_id, attempt = shard_and_attempt(batch)
+        db.execute(
+            "INSERT OR REPLACE INTO shards (id, attempt, model, lines, bytes, state, file_id, batch_id, status) "
+            "VALUES (?, ?, '', ?, 0, 'created', ?, ?, ?)",
+            (shard_id, attempt, len(members), batch.input_file_id, batch.id, str(batch.status)),
+        )
+        db.executemany(
+            "UPDATE requests SET shard = ?, attempts = ? WHERE custom_id = ?",
+            ((shard_id, attempt, custom_id) for custom_id in members),
+        )
+    # A shard whose every request was sent again later has nothing left to read.
+    db.execute(
+        "UPDATE shards SET state = 'ingested' WHERE id NOT IN (SELECT shard FROM requests WHERE shard IS NOT NULL)"
+    )
+
+
+def _name(source: JobInput) -> str:
+    return str(source) if isinstance(source, str | os.PathLike) else "the requests"
