@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
 
     from ._async.client import AsyncSiliconFlow
+    from ._async.jobs import AsyncJob
     from ._async.pagination import AsyncBatchPager
     from ._client import DEFAULT_MAX_RETRIES
     from ._exceptions import (
@@ -30,7 +31,12 @@ if TYPE_CHECKING:
         EnvelopeError,
         GatewayTimeoutError,
         InputValidationError,
+        InsufficientBalanceError,
         InternalServerError,
+        JobError,
+        JobInputMismatchError,
+        JobLockedError,
+        JobNotFinishedError,
         NotFoundError,
         OverloadedError,
         PaginationError,
@@ -41,9 +47,12 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
+    from ._job_input import JobInput
+    from ._job_logic import JobStatus
     from ._response import APIResponse
     from ._results import ResultLineError
     from ._sync.client import SiliconFlow
+    from ._sync.jobs import Job
     from ._sync.pagination import BatchPager
     from .types import (
         TERMINAL_STATUSES,
@@ -72,6 +81,7 @@ _EXPORTS = {
     "APIStatusError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AsyncBatchPager": "._async.pagination",
+    "AsyncJob": "._async.jobs",
     "AsyncSiliconFlow": "._async.client",
     "AuthenticationError": "._exceptions",
     "BadRequestError": "._exceptions",
@@ -85,7 +95,15 @@ _EXPORTS = {
     "FileObject": ".types",
     "GatewayTimeoutError": "._exceptions",
     "InputValidationError": "._exceptions",
+    "InsufficientBalanceError": "._exceptions",
     "InternalServerError": "._exceptions",
+    "Job": "._sync.jobs",
+    "JobError": "._exceptions",
+    "JobInput": "._job_input",
+    "JobInputMismatchError": "._exceptions",
+    "JobLockedError": "._exceptions",
+    "JobNotFinishedError": "._exceptions",
+    "JobStatus": "._job_logic",
     "NotFoundError": "._exceptions",
     "OverloadedError": "._exceptions",
     "PaginationError": "._exceptions",
@@ -136,6 +154,7 @@ __all__ = [
     "APITimeoutError",
     "AccountInfo",
     "AsyncBatchPager",
+    "AsyncJob",
     "AsyncSiliconFlow",
     "AuthenticationError",
     "BadRequestError",
@@ -149,7 +168,15 @@ __all__ = [
     "FileObject",
     "GatewayTimeoutError",
     "InputValidationError",
+    "InsufficientBalanceError",
     "InternalServerError",
+    "Job",
+    "JobError",
+    "JobInput",
+    "JobInputMismatchError",
+    "JobLockedError",
+    "JobNotFinishedError",
+    "JobStatus",
     "NotFoundError",
     "OverloadedError",
     "PaginationError",

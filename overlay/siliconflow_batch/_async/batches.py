@@ -67,6 +67,34 @@ class AsyncBatches:
         not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
         returned if found, else sent again: one batch per key, even through such failures.
         """
+        return await self._create(
+            input_file_id=input_file_id,
+            completion_window=completion_window,
+            endpoint=endpoint,
+            metadata=metadata,
+            replace_model=replace_model,
+            idempotency_key=idempotency_key,
+            look_first=True,
+            options=options,
+        )
+
+    async def _create(
+        self,
+        *,
+        input_file_id: str,
+        completion_window: str,
+        endpoint: str,
+        metadata: Mapping[str, str] | None,
+        replace_model: str | None,
+        idempotency_key: str | None,
+        look_first: bool,
+        options: RequestOptions,
+    ) -> Batch:
+        """``create``; without ``look_first``, a keyed create is not looked up before its first try.
+
+        For a caller that knows no earlier try was made (a job that has just recorded its intent to create):
+        it saves a list request per create, and an ambiguous failure is still looked up before a retry.
+        """
         spec = _ops.create_request(
             input_file_id=input_file_id,
             endpoint=endpoint,
@@ -76,7 +104,7 @@ class AsyncBatches:
         )
         if idempotency_key is None:
             return _ops.parse_batch(await self._sender.send(spec, options=options))
-        existing = await self.find(idempotency_key, **options)
+        existing = await self.find(idempotency_key, **options) if look_first else None
         if existing is not None:
             return existing
         for attempt in range(self._sender.max_retries + 1):

@@ -298,7 +298,9 @@ class Job:
     @property
     def id(self) -> str:
         """The job's id, carried in every one of its batches' metadata."""
-        return self._settings.job_id if self._ledger.meta("settings") is not None else self.dir.name
+        if self._known is None and self._ledger.meta("settings") is None:
+            return self.dir.name  # not started yet: the default id
+        return self._settings.job_id
 
     @property
     def _settings(self) -> JobSettings:
@@ -411,6 +413,8 @@ class Job:
 
     def close(self) -> None:
         """Release the directory's lock and close the ledger."""
+        if self._known is None and self._ledger.meta("settings") is not None:
+            self._known = self._settings  # the id stays readable after closing
         if self._held is not None:
             self._held.close()
             self._held = None
@@ -439,11 +443,11 @@ class Job:
         try:
             with self._ledger.transaction() as db:
                 sha, problems = spool(source, self.dir, db)
-                if not problems:
-                    self._ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
-                    if recovered:
-                        _take_back(db, recovered)
-                    problems = self._cut(db)
+                self._ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
+                if recovered:
+                    _take_back(db, recovered)
+                # Cut and validate even after a spool problem, so that one message lists every problem.
+                problems = sorted(problems + self._cut(db), key=lambda p: (p.line or 0, p.field))
                 if problems:
                     raise InputValidationError(f"{_name(source)} has problems; nothing was sent", problems)
         except BaseException:
@@ -511,13 +515,17 @@ class Job:
             self._ledger.update_shard(shard.id, state="creating", file_id=file_id)
         assert file_id is not None
         settings = self._settings
-        # The key makes the create happen once: after a crash between the call and its record, it finds the batch.
-        batch = self._client.batches.create(
+        # The key makes the create happen once: after a crash between the call and its record, the intent is
+        # still "creating" and the batch is looked for before anything is sent (look_first).
+        batch = self._client.batches._create(
             input_file_id=file_id,
             completion_window=settings.completion_window,
+            endpoint=CHAT_COMPLETIONS,
             metadata={**settings.metadata, **tags(self.id, str(self._ledger.meta("input_sha256")), shard)},
             replace_model=settings.replace_model,
             idempotency_key=idempotency_key(self.id, shard.id),
+            look_first=state == "creating",
+            options={},
         )
         self._record(shard, batch)
 

@@ -1,0 +1,261 @@
+"""Jobs through the emulator, sync and async: completeness, resubmission, validation, locks, recovery, cancel."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import siliconflow_batch as sf
+from siliconflow_batch.testing import Emulator, VirtualClock
+
+from fakes import run
+from job_support import MODEL, batches_per_shard_attempt, client_for, request, write_requests
+
+
+def _ids(count: int) -> list[str]:
+    return [f"r{i}" for i in range(count)]
+
+
+def test_an_expiry_and_failed_lines_still_give_one_result_per_request_in_order(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator._engine.line_failures.update({"rate_limit": 0.05, "overloaded": 0.05, "invalid": 0.02})
+    emulator.faults.expire_next(fraction=0.4)
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 1200)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=500, poll_interval=5))
+    results = run(job.results())
+    assert [r.custom_id for r in results] == _ids(1200)
+    status = run(job.status())
+    assert status.done and status.total == 1200 and status.pending == 0
+    assert status.succeeded == sum(r.ok for r in results)
+    assert status.failed == sum(not r.ok for r in results)
+    # The expired shard's unfinished lines and the 429/50505 lines came back in later attempts.
+    assert status.resubmitted > 300
+    assert {r.attempts for r in results} >= {1, 2}
+    assert set(batches_per_shard_attempt(emulator, job.id).values()) == {1}  # one batch per (shard, attempt)
+    failed = [r for r in results if not r.ok]
+    assert all(r.status_code == 400 or r.attempts == 3 for r in failed)  # permanent, or out of attempts
+    assert status.usage[MODEL].requests == status.succeeded
+    assert status.cost is not None and status.cost > 0
+
+
+def test_permanent_failures_are_final_at_once(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    emulator._engine.line_failures.update({"invalid": 0.2})
+    client = client_for(mode, emulator)
+    job = run(client.jobs.run(write_requests(tmp_path / "in.jsonl", 200), job_dir=tmp_path / "job", poll_interval=5))
+    results = run(job.results())
+    failed = [r for r in results if not r.ok]
+    assert 20 < len(failed) < 60
+    assert {r.attempts for r in results} == {1}  # nothing was sent twice
+    assert {r.status_code for r in failed} == {400}
+    assert len(emulator.batches()) == 1
+
+
+def test_retryable_lines_are_resubmitted_until_they_pass_or_max_attempts(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator._engine.line_failures.update({"rate_limit": 0.3})
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 300)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_attempts=8, poll_interval=5))
+    results = run(job.results())
+    assert all(r.ok for r in results)  # 0.3 ** 8 * 300 < 0.02 expected failures; the draws are deterministic
+    attempts = Counter(r.attempts for r in results)
+    assert 180 < attempts[1] < 240 and attempts[2] > 40
+    assert run(job.status()).attempts == dict(sorted(attempts.items()))
+
+    emulator._engine.line_failures.update({"rate_limit": 1.0})  # every line fails, every time
+    source = write_requests(tmp_path / "in2.jsonl", 30)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job2", max_attempts=3, poll_interval=5))
+    results = run(job.results())
+    assert {(r.ok, r.attempts, r.status_code) for r in results} == {(False, 3, 429)}
+    assert sorted(batches_per_shard_attempt(emulator, job.id)) == [("1", "1"), ("2", "2"), ("3", "3")]
+
+
+def test_invalid_input_is_refused_at_its_input_lines_and_nothing_is_sent(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    lines = [json.dumps(request(i)) for i in range(12)]
+    lines[3] = "{not json"
+    lines[7] = json.dumps({"custom_id": "r7", "body": {"messages": [{"role": "assistant", "content": "hi"}]}})
+    lines[10] = json.dumps(request(1))  # r1 again, in another shard
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    client = client_for(mode, emulator)
+    with pytest.raises(sf.InputValidationError) as caught:
+        run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=5))
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (4, "line"),
+        (8, "body.messages"),
+        (11, "custom_id"),
+    ]
+    assert "'r1' is already used on line 2" in str(caught.value)
+    assert emulator.files() == [] and emulator.batches() == []
+    # Fixed, the same directory takes the corrected input: a refused job was never started.
+    write_requests(source, 12)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=5, poll_interval=5))
+    assert [r.custom_id for r in run(job.results())] == _ids(12)
+
+
+def test_a_changed_input_is_refused_and_the_same_one_resumes(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 10)
+    run(client.jobs.submit(source, job_dir=tmp_path / "job")).close()
+    write_requests(source, 11)
+    with pytest.raises(sf.JobInputMismatchError, match="another input"):
+        run(client.jobs.submit(source, job_dir=tmp_path / "job"))
+    write_requests(source, 10)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", poll_interval=5))
+    assert len(run(job.results())) == 10
+    assert len(emulator.batches()) == 1  # the resumed job created nothing new
+
+
+def test_a_second_holder_of_the_job_directory_is_refused(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for(mode, emulator)
+    first = run(client.jobs.submit(write_requests(tmp_path / "in.jsonl", 10), job_dir=tmp_path / "job"))
+    second = run(client.jobs.open(tmp_path / "job"))
+    with pytest.raises(sf.JobLockedError, match="another process"):
+        run(second.wait(poll_interval=5))
+    assert run(second.status()).total == 10  # reading needs no lock
+    first.close()
+    assert run(second.wait(poll_interval=5)).done  # the lock is free once the holder lets go
+    second.close()
+
+
+def test_recover_rebuilds_a_lost_ledger_from_the_server(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    emulator._engine.line_failures.update({"overloaded": 0.2})
+    emulator.faults.expire_next(fraction=0.5)
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 250)
+    job_dir = tmp_path / "job"
+    job = run(client.jobs.submit(source, job_dir=job_dir, max_shard_lines=100))
+    with pytest.raises(sf.WaitTimeoutError):  # some batches end and are resubmitted, then the ledger is lost
+        run(job.wait(poll_interval=5, timeout=70))
+    assert run(job.status()).resubmitted > 0
+    job.close()
+    (job_dir / "ledger.sqlite").unlink()
+    for extra in ("ledger.sqlite-wal", "ledger.sqlite-shm"):
+        (job_dir / extra).unlink(missing_ok=True)
+    with pytest.raises(sf.JobError, match="holds no job"):
+        run(client.jobs.open(job_dir))
+    before = len(emulator.batches())
+    recovered = run(client.jobs.recover(source, job_id=job.id, job_dir=job_dir, max_shard_lines=100))
+    status = run(recovered.wait(poll_interval=5))
+    results = run(recovered.results())
+    assert [r.custom_id for r in results] == _ids(250)
+    assert status.done and status.succeeded + status.failed == 250
+    assert set(batches_per_shard_attempt(emulator, job.id).values()) == {1}
+    assert before >= 3  # batches that existed before the loss: each taken back, none created again (above)
+    recovered.close()
+    with pytest.raises(sf.JobError, match="still has its ledger"):
+        run(client.jobs.recover(source, job_id=job.id, job_dir=job_dir))
+
+
+def test_cancel_ends_the_job_and_creates_nothing_more(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for(mode, emulator)
+    job = run(client.jobs.submit(write_requests(tmp_path / "in.jsonl", 40), job_dir=tmp_path / "job"))
+    status = run(job.cancel())
+    assert status.cancelled
+    status = run(job.wait(poll_interval=5))
+    results = run(job.results())
+    assert status.done and status.failed == 40
+    assert {r.error["code"] for r in results if r.error} == {"cancelled"}
+    assert [b["status"] for b in emulator.batches()] == ["cancelled"]
+
+
+def test_a_zero_recharged_balance_warns_and_require_balance_refuses(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.charge_balance = "0.00"
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 5)
+    with pytest.raises(sf.InsufficientBalanceError, match="recharged balance is 0.00"):
+        run(client.jobs.submit(source, job_dir=tmp_path / "refused", require_balance=True))
+    assert emulator.batches() == [] and emulator.files() == []
+    with pytest.warns(UserWarning, match="paid only from recharged balance"):
+        run(client.jobs.submit(source, job_dir=tmp_path / "warned")).close()
+    emulator.charge_balance = "10.00"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(client.jobs.submit(source, job_dir=tmp_path / "paid")).close()
+
+
+@pytest.mark.parametrize("pages", [True, False])
+def test_one_list_request_per_100_active_batches_per_round(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path, pages: bool
+) -> None:
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 150)
+    job = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=1))  # 150 active batches
+    emulator.faults.ignore_after = not pages  # a server that serves its first page whatever the cursor
+    emulator.requests.clear()
+    sleeps = len(clock.sleeps)
+    run(job.wait(poll_interval=5))
+    rounds = len(clock.sleeps) - sleeps + 1
+    lists = emulator.requests["GET /batches"]
+    retrieves = sum(n for route, n in emulator.requests.items() if route.startswith("GET /batches/"))
+    if pages:
+        assert retrieves == 0
+        assert lists <= rounds * (math.ceil(150 / 100) + 1)
+    else:  # the cursor cycle is found once; from then on, one retrieve per active batch
+        assert lists <= 2 and retrieves >= 150
+    assert len(run(job.results())) == 150
+
+
+def test_an_iterable_source_is_written_to_the_job_directory_as_it_is_read(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    client = client_for(mode, emulator)
+    requests = (request(i) for i in range(30))  # a generator: it can be read once
+    job = run(client.jobs.run(requests, job_dir=tmp_path / "job", max_shard_lines=10, poll_interval=5))
+    assert [r.custom_id for r in run(job.results())] == _ids(30)
+    assert len((tmp_path / "job" / "input.jsonl").read_text().splitlines()) == 30
+    with pytest.raises(sf.InputValidationError, match="must be a dict"):
+        run(client.jobs.run(["not a dict"], job_dir=tmp_path / "bad"))  # type: ignore[list-item]
+
+
+def test_results_wait_for_the_end_unless_partial_and_the_output_file_is_whole(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    client = client_for(mode, emulator)
+    job = run(client.jobs.submit(write_requests(tmp_path / "in.jsonl", 8), job_dir=tmp_path / "job"))
+    with pytest.raises(sf.JobNotFinishedError, match="8 requests still pending"):
+        run(job.results())
+    assert {r.error["code"] for r in run(job.results(partial=True)) if r.error} == {"pending"}
+    run(job.wait(poll_interval=5))
+    out = tmp_path / "merged.jsonl"
+    assert run(job.write_results(out)) == 8
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["custom_id"] for line in lines] == _ids(8)
+    assert {line["attempts"] for line in lines} == {1} and all(line["ok"] for line in lines)
+    assert set(lines[0]) == {"custom_id", "ok", "status_code", "source", "content", "error", "response", "attempts"}
+
+
+def test_job_settings_are_checked_before_anything_is_read_or_sent(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    with pytest.raises(sf.InputValidationError) as caught:
+        run(
+            client.jobs.submit(
+                source,
+                job_dir=tmp_path / "job",
+                completion_window="12h",
+                max_attempts=0,
+                max_shard_lines=6000,
+                metadata={f"k{i}": "v" for i in range(12)},
+            )
+        )
+    fields = sorted(p.field for p in caught.value.problems)
+    assert fields == ["completion_window", "max_attempts", "max_shard_lines", "metadata"]
+    assert "at most 11 are yours" in str(caught.value)
+    assert emulator.files() == []
