@@ -32,7 +32,9 @@ def test_an_expiry_and_failed_lines_still_give_one_result_per_request_in_order(
     results = run(job.results())
     assert [r.custom_id for r in results] == _ids(1200)
     status = run(job.status())
-    assert status.done and status.total == 1200 and status.pending == 0
+    assert status.done
+    assert status.total == 1200
+    assert status.pending == 0
     assert status.succeeded == sum(r.ok for r in results)
     assert status.failed == sum(not r.ok for r in results)
     # The expired shard's unfinished lines and the 429/50505 lines came back in later attempts.
@@ -42,7 +44,8 @@ def test_an_expiry_and_failed_lines_still_give_one_result_per_request_in_order(
     failed = [r for r in results if not r.ok]
     assert all(r.status_code == 400 or r.attempts == 3 for r in failed)  # permanent, or out of attempts
     assert status.usage[MODEL].requests == status.succeeded
-    assert status.cost is not None and status.cost > 0
+    assert status.cost is not None
+    assert status.cost > 0
 
 
 def test_permanent_failures_are_final_at_once(mode: str, emulator: Emulator, tmp_path: Path) -> None:
@@ -67,7 +70,8 @@ def test_retryable_lines_are_resubmitted_until_they_pass_or_max_attempts(
     results = run(job.results())
     assert all(r.ok for r in results)  # 0.3 ** 8 * 300 < 0.02 expected failures; the draws are deterministic
     attempts = Counter(r.attempts for r in results)
-    assert 180 < attempts[1] < 240 and attempts[2] > 40
+    assert 180 < attempts[1] < 240
+    assert attempts[2] > 40
     assert run(job.status()).attempts == dict(sorted(attempts.items()))
 
     emulator._engine.line_failures.update({"rate_limit": 1.0})  # every line fails, every time
@@ -96,7 +100,8 @@ def test_invalid_input_is_refused_at_its_input_lines_and_nothing_is_sent(
         (11, "custom_id"),
     ]
     assert "'r1' is already used on line 2" in str(caught.value)
-    assert emulator.files() == [] and emulator.batches() == []
+    assert emulator.files() == []
+    assert emulator.batches() == []
     # Fixed, the same directory takes the corrected input: a refused job was never started.
     write_requests(source, 12)
     job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=5, poll_interval=5))
@@ -151,7 +156,8 @@ def test_recover_rebuilds_a_lost_ledger_from_the_server(
     status = run(recovered.wait(poll_interval=5))
     results = run(recovered.results())
     assert [r.custom_id for r in results] == _ids(250)
-    assert status.done and status.succeeded + status.failed == 250
+    assert status.done
+    assert status.succeeded + status.failed == 250
     assert set(batches_per_shard_attempt(emulator, job.id).values()) == {1}
     assert before >= 3  # batches that existed before the loss: each taken back, none created again (above)
     recovered.close()
@@ -166,7 +172,8 @@ def test_cancel_ends_the_job_and_creates_nothing_more(mode: str, emulator: Emula
     assert status.cancelled
     status = run(job.wait(poll_interval=5))
     results = run(job.results())
-    assert status.done and status.failed == 40
+    assert status.done
+    assert status.failed == 40
     assert {r.error["code"] for r in results if r.error} == {"cancelled"}
     assert [b["status"] for b in emulator.batches()] == ["cancelled"]
 
@@ -177,9 +184,10 @@ def test_a_zero_recharged_balance_warns_and_require_balance_refuses(
     emulator.charge_balance = "0.00"
     client = client_for(mode, emulator)
     source = write_requests(tmp_path / "in.jsonl", 5)
-    with pytest.raises(sf.InsufficientBalanceError, match="recharged balance is 0.00"):
+    with pytest.raises(sf.InsufficientBalanceError, match=r"recharged balance is 0\.00"):
         run(client.jobs.submit(source, job_dir=tmp_path / "refused", require_balance=True))
-    assert emulator.batches() == [] and emulator.files() == []
+    assert emulator.batches() == []
+    assert emulator.files() == []
     with pytest.warns(UserWarning, match="paid only from recharged balance"):
         run(client.jobs.submit(source, job_dir=tmp_path / "warned")).close()
     emulator.charge_balance = "10.00"
@@ -206,7 +214,8 @@ def test_one_list_request_per_100_active_batches_per_round(
         assert retrieves == 0
         assert lists <= rounds * (math.ceil(150 / 100) + 1)
     else:  # the cursor cycle is found once; from then on, one retrieve per active batch
-        assert lists <= 2 and retrieves >= 150
+        assert lists <= 2
+        assert retrieves >= 150
     assert len(run(job.results())) == 150
 
 
@@ -235,7 +244,8 @@ def test_results_wait_for_the_end_unless_partial_and_the_output_file_is_whole(
     assert run(job.write_results(out)) == 8
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["custom_id"] for line in lines] == _ids(8)
-    assert {line["attempts"] for line in lines} == {1} and all(line["ok"] for line in lines)
+    assert {line["attempts"] for line in lines} == {1}
+    assert all(line["ok"] for line in lines)
     assert set(lines[0]) == {"custom_id", "ok", "status_code", "source", "content", "error", "response", "attempts"}
 
 
