@@ -1,4 +1,4 @@
-"""The ``siliconflow-batch`` command: validate, upload, submit, wait, fetch results, and run the emulator.
+"""The ``siliconflow-batch`` command: validate, upload, submit, wait, fetch results, run jobs and the emulator.
 
 Exit codes: 0 done; 1 an API error, a batch that ended failed, expired or cancelled, or results asked of a
 batch still running; 2 bad usage or input (with the validation report); 130 interrupted (the batch keeps
@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,9 +23,10 @@ from ._exceptions import BatchNotFinishedError, InputValidationError, Problem, S
 from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE
-from .types import Batch, FileObject, Unset, timestamp_datetime
+from .types import Batch, BatchResult, FileObject, Unset, timestamp_datetime
 from .validation import (
     CHAT_COMPLETIONS,
+    MAX_LINES,
     MAX_WINDOW_HOURS,
     MIN_WINDOW_HOURS,
     ValidationReport,
@@ -48,7 +49,7 @@ class _Output:
         self.tty = err.isatty()
         self._bar_open = False
         self._lock = threading.Lock()
-        self._shown: tuple[Batch, float] | None = None
+        self._shown: Callable[[], str] | None = None
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -69,8 +70,18 @@ class _Output:
             counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
             print(f"[{_clock(started)}] {batch.id} {batch.status}: {counts}", file=self.err, flush=True)
             return
+
+        def line() -> str:
+            total, completed, failed = batch.counts
+            counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
+            return f"{_bar(completed + failed, total)} {batch.status:<11} {counts}  {_clock(started)}"
+
+        self.live(line)
+
+    def live(self, line: Callable[[], str]) -> None:
+        """Show ``line()`` as the live line on a terminal, redrawn each second so that its clock moves."""
         with self._lock:
-            self._shown = (batch, started)
+            self._shown = line
             self._draw()
         if self._ticker is None:
             self._stop.clear()
@@ -89,13 +100,7 @@ class _Output:
 
     def _draw(self) -> None:
         assert self._shown is not None
-        batch, started = self._shown
-        total, completed, failed = batch.counts
-        counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
-        width = 30
-        filled = int(width * (completed + failed) / total) if total else 0
-        bar = "#" * filled + "-" * (width - filled)
-        print(f"\r[{bar}] {batch.status:<11} {counts}  {_clock(started)} ", end="", file=self.err, flush=True)
+        print(f"\r{self._shown()} ", end="", file=self.err, flush=True)
         self._bar_open = True
 
     def close_bar(self) -> None:
@@ -108,6 +113,11 @@ class _Output:
             if self._bar_open:
                 print(file=self.err)
                 self._bar_open = False
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / total) if total else 0
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
 def _clock(started: float) -> str:
@@ -367,14 +377,19 @@ def cmd_results(args: argparse.Namespace, out: _Output) -> int:
             count = _write_results(results, Path(args.output))
             out.data({"results": count, "path": args.output}, lambda: f"wrote {count} results to {args.output}")
             return OK
-        if out.as_json:
-            for result in results:
-                print(json.dumps(result.to_dict(), ensure_ascii=False), file=out.stream)
-            return OK
-        for result in results:
-            text = result.content if result.ok else json.dumps(result.error or result.body, ensure_ascii=False)
-            print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{shorten(text or '', 100)}", file=out.stream)
+        print_results(results, out)
     return OK
+
+
+def print_results(results: Iterable[BatchResult], out: _Output) -> None:
+    """Print results: a JSON line each with ``--json``, else ``custom_id, ok/FAILED, content or error``."""
+    if out.as_json:
+        for result in results:
+            print(json.dumps(result.to_dict(), ensure_ascii=False), file=out.stream)
+        return
+    for result in results:
+        text = result.content if result.ok else json.dumps(result.error or result.body, ensure_ascii=False)
+        print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{shorten(text or '', 100)}", file=out.stream)
 
 
 def cmd_files(args: argparse.Namespace, out: _Output) -> int:
@@ -386,6 +401,18 @@ def cmd_files(args: argparse.Namespace, out: _Output) -> int:
         lambda: _table(["id", "filename", "bytes", "lines", "created"], rows) if rows else "no files",
     )
     return OK
+
+
+def cmd_run(args: argparse.Namespace, out: _Output) -> int:
+    from ._cli_jobs import cmd_run as run_job
+
+    return run_job(args, out)
+
+
+def cmd_job(args: argparse.Namespace, out: _Output) -> int:
+    from ._cli_jobs import cmd_job as job_command
+
+    return job_command(args, out)
 
 
 def cmd_emulator(args: argparse.Namespace, out: _Output) -> int:
@@ -557,6 +584,33 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("files", cmd_files, "list uploaded batch files")
     sub.add_argument("--limit", type=_bounded_int(1), default=None)
 
+    sub = command("run", cmd_run, "run a workload of any size as a job (shards, resubmission, merged results)")
+    sub.add_argument("input", help="the requests, a JSONL file of any size")
+    sub.add_argument("--job-dir", required=True, help="where the job keeps its state; the same command resumes it")
+    sub.add_argument("--output", metavar="FILE", help="write one result per request here, in input order")
+    creating(sub)
+    sub.add_argument(
+        "--max-attempts", type=_bounded_int(1), default=3, help="send a request at most this many times (default 3)"
+    )
+    sub.add_argument(
+        "--shard-lines",
+        type=_bounded_int(1, MAX_LINES),
+        default=MAX_LINES,
+        help=f"requests per batch, at most {MAX_LINES} (the default)",
+    )
+    sub.add_argument("--detach", action="store_true", help="return once every batch is created")
+    sub.add_argument(
+        "--require-balance", action="store_true", help="refuse to start when the recharged balance is zero"
+    )
+    waiting(sub)
+
+    sub = command("job", cmd_job, "a job's status, or wait for it, print its results, or cancel it")
+    sub.add_argument("action", choices=["status", "wait", "results", "cancel"])
+    sub.add_argument("job_dir", metavar="DIR")
+    sub.add_argument("--output", metavar="FILE", help="results: write them as JSONL to FILE")
+    sub.add_argument("--partial", action="store_true", help="results: allow those so far of a job still running")
+    waiting(sub)
+
     sub = command("emulator", cmd_emulator, "run the local emulator of the API on 127.0.0.1")
     sub.add_argument("--port", type=_bounded_int(0, 65535), default=8000)
     sub.add_argument("--host", default="127.0.0.1")
@@ -591,6 +645,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return USAGE
     except KeyboardInterrupt:
         out.close_bar()
+        resume_command = getattr(args, "resume_command", None)
+        if resume_command is not None:
+            out.note(f"interrupted: nothing is lost; the job's batches keep running. Resume with:\n  {resume_command}")
+            return INTERRUPTED
         batch_id = getattr(args, "batch_id", None)
         resume = f"; resume with: siliconflow-batch wait {batch_id}" if batch_id else ""
         out.note(f"interrupted: the batch keeps running on the server{resume}")

@@ -1,0 +1,168 @@
+"""The job commands of ``siliconflow-batch``: ``run`` a workload of any size, and ``job status|wait|results|cancel``.
+
+Loaded by ``cli.py`` when one of them runs. A job lives in its directory, so every command can be killed and
+the same command run again: ``run`` resumes the job, ``job wait`` goes on following it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from ._atomic import check_destination
+from ._job_logic import JobStatus
+from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
+from .cli import FAILED, OK, _bar, _client, _clock, _create_args, _Output, print_results
+
+__all__ = ["cmd_job", "cmd_run"]
+
+
+def _count(number: int) -> str:
+    for size, unit in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if number >= size:
+            return f"{number / size:.1f}{unit}"
+    return str(number)
+
+
+class _Progress:
+    """The job's progress line: requests done / total, batches per status, resubmissions, tokens, elapsed, ETA."""
+
+    def __init__(self, out: _Output) -> None:
+        self.out = out
+        self.started = time.monotonic()
+        self._first_done: int | None = None
+
+    def line(self, status: JobStatus) -> str:
+        done = status.succeeded + status.failed
+        if self._first_done is None:
+            self._first_done = done
+        batches = ", ".join(f"{count} {name}" for name, count in status.batches.items()) or "none yet"
+        elapsed = time.monotonic() - self.started
+        gained = done - self._first_done
+        eta = ""
+        if gained > 0 and status.pending:
+            left = elapsed * status.pending / gained
+            eta = f"  ETA {int(left // 60)}:{int(left % 60):02d}"
+        return (
+            f"{_bar(done, status.total, 20)} {done}/{status.total} requests ({status.failed} failed)  "
+            f"batches: {batches}  resubmitted {status.resubmitted}  "
+            f"tokens {_count(status.input_tokens)} in/{_count(status.output_tokens)} out  "
+            f"{_clock(self.started)}{eta}"
+        )
+
+    def show(self, status: JobStatus) -> None:
+        if self.out.tty:
+            self.out.live(lambda: self.line(status))
+        else:
+            print(self.line(status), file=self.out.err, flush=True)
+
+
+def _follow(job: Job, args: argparse.Namespace, out: _Output) -> JobStatus:
+    progress = _Progress(out)
+    try:
+        return job.wait(
+            on_progress=progress.show,
+            poll_interval=args.poll_interval,
+            max_poll_interval=args.max_poll_interval or DEFAULT_JOB_MAX_POLL_INTERVAL,
+            timeout=args.timeout,
+            max_outage=args.max_outage,
+        )
+    finally:
+        out.close_bar()
+
+
+def _summary(status: JobStatus, output: Path | None = None) -> str:
+    rows = [
+        ("job", status.job_id),
+        ("requests", f"{status.total}: {status.succeeded} succeeded, {status.failed} failed, {status.pending} pending"),
+        ("batches", ", ".join(f"{count} {name}" for name, count in status.batches.items()) or "-"),
+        ("attempts", ", ".join(f"{count} x {n}" for n, count in status.attempts.items())),
+        ("resubmitted", str(status.resubmitted)),
+    ]
+    rows += [
+        ("tokens", f"{model or '(unknown model)'}: {u.input_tokens} in, {u.output_tokens} out")
+        for model, u in status.usage.items()
+    ]
+    rows.append(("cost", "unknown (a model has no price)" if status.cost is None else f"{status.cost:.4f} yuan"))
+    if status.cancelled:
+        rows.append(("cancelled", "yes"))
+    if output is not None:
+        rows.append(("results", str(output)))
+    return "\n".join(f"{name:<12} {value}" for name, value in rows)
+
+
+def _show(out: _Output, status: JobStatus, output: Path | None = None) -> int:
+    data: dict[str, Any] = status.to_dict()
+    if output is not None:
+        data["results"] = str(output)
+    out.data(data, lambda: _summary(status, output))
+    return FAILED if status.cancelled else OK
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    """The command that resumes this run; it names no key (that stays in the environment or a flag you give)."""
+    words = ["siliconflow-batch", "run", args.input, "--job-dir", args.job_dir]
+    if args.base_url:
+        words += ["--base-url", args.base_url]
+    if args.output:
+        words += ["--output", args.output]
+    return shlex.join(words)
+
+
+def cmd_run(args: argparse.Namespace, out: _Output) -> int:
+    """``run INPUT --job-dir DIR``: submit (or resume) the job and follow it to the end."""
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        check_destination(output, what="--output")
+    create = _create_args(args)
+    args.resume_command = _resume_command(args)  # for the hint if interrupted
+    with _client(args) as client, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        job = client.jobs.submit(
+            args.input,
+            job_dir=args.job_dir,
+            completion_window=create["completion_window"],
+            replace_model=create["replace_model"],
+            metadata=create["metadata"],
+            max_attempts=args.max_attempts,
+            max_shard_lines=args.shard_lines,
+            require_balance=args.require_balance,
+        )
+        for warning in caught:
+            out.note(f"warning: {warning.message}")
+        with job:
+            if args.detach:
+                status = job.status()
+                out.note(
+                    f"job {job.id} submitted; follow it with: siliconflow-batch job wait {shlex.quote(args.job_dir)}"
+                )
+                return _show(out, status)
+            status = _follow(job, args, out)
+            if output is not None:
+                count = job.write_results(output)
+                out.note(f"wrote {count} results to {output}")
+    return _show(out, status, output)
+
+
+def cmd_job(args: argparse.Namespace, out: _Output) -> int:
+    """``job status|wait|results|cancel DIR``."""
+    output = Path(args.output) if getattr(args, "output", None) else None
+    if output is not None:
+        check_destination(output, what="--output")
+    with _client(args) as client, client.jobs.open(args.job_dir) as job:
+        if args.action == "status":
+            return _show(out, job.status())
+        if args.action == "wait":
+            return _show(out, _follow(job, args, out))
+        if args.action == "cancel":
+            return _show(out, job.cancel())
+        if output is not None:
+            count = job.write_results(output, partial=args.partial)
+            out.data({"results": count, "path": str(output)}, lambda: f"wrote {count} results to {output}")
+            return OK
+        print_results(job.results(partial=args.partial), out)
+        return OK
