@@ -1,8 +1,9 @@
 """The ``siliconflow-batch`` command: validate, upload, submit, wait, fetch results, run jobs and the emulator.
 
-Exit codes: 0 done; 1 an API error, a batch that ended failed, expired or cancelled, or results asked of a
-batch still running; 2 bad usage or input (with the validation report); 130 interrupted (the batch keeps
-running on the server). Options such as --base-url go before or after the command.
+Exit codes: 0 done; 1 an API error, a batch that ended failed, expired or cancelled, a cancelled job, or
+results asked of a batch or job still running; 2 bad usage or input (with the validation report), a job
+directory given another input; 130 interrupted (the batches keep running on the server; a job resumes).
+Options such as --base-url go before or after the command.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._atomic import atomic_write, check_destination
-from ._exceptions import BatchNotFinishedError, InputValidationError, Problem, SiliconFlowError, shorten
+from ._exceptions import (
+    BatchNotFinishedError,
+    InputValidationError,
+    JobInputMismatchError,
+    Problem,
+    SiliconFlowError,
+    shorten,
+)
 from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE
@@ -633,7 +641,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         code: int = args.handler(args, out)
         return code
-    except InputValidationError as error:
+    except (InputValidationError, JobInputMismatchError) as error:
         out.note(f"error: {error}")
         return USAGE
     except BatchNotFinishedError as error:

@@ -51,3 +51,29 @@ def _finished_batch(emulator: Emulator, server: RunningServer, tmp_path: Path) -
         file = client.files.upload(write_requests(tmp_path / "in.jsonl"))
         batch = client.batches.create(input_file_id=file.id)
         return client.batches.wait(batch.id, poll_interval=0.05, timeout=30).id
+
+
+def test_a_job_is_locked_against_a_second_process_and_resumes_after_ctrl_c(tmp_path: Path) -> None:
+    emulator = Emulator(stage_seconds=0.5)
+    with emulator.serve() as server:
+        source = write_requests(tmp_path / "in.jsonl", 20)
+        job_dir = tmp_path / "job"
+        run = _command(server.url, "run", str(source), "--job-dir", str(job_dir), "--poll-interval", "0.1")
+        process = subprocess.Popen(run, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while not emulator.batches() and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the job's batch exists: the run is waiting on it
+        second = subprocess.run(
+            _command(server.url, "job", "wait", str(job_dir)), capture_output=True, text=True, timeout=60, check=False
+        )
+        assert second.returncode == 1
+        assert "another process is working on the job" in second.stderr
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+        assert process.returncode == 130
+        assert "interrupted: nothing is lost" in err
+        assert f"--job-dir {job_dir}" in err
+        rerun = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+        assert rerun.returncode == 0, rerun.stderr
+        assert "20: 19 succeeded, 1 failed, 0 pending" in rerun.stdout
+        assert len(emulator.batches()) == 1

@@ -1,0 +1,129 @@
+"""``run`` and ``job status|wait|results|cancel``: exit codes, --json, the live line, and resuming."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from siliconflow_batch import Job, cli
+from siliconflow_batch.testing import Emulator, VirtualClock
+
+from cli_support import Run, write_requests
+
+
+def sfb(url: str, *args: str, stderr: io.StringIO | None = None) -> Run:
+    stdout, err = io.StringIO(), stderr or io.StringIO()
+    code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=err)
+    return Run(code, stdout.getvalue(), err.getvalue())
+
+
+def _run(url: str, source: Path, job_dir: Path, *extra: str) -> Run:
+    return sfb(url, "run", str(source), "--job-dir", str(job_dir), "--poll-interval", "5", *extra)
+
+
+def test_run_writes_one_result_per_request_and_a_summary(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 12, fail=frozenset({3}))
+    output = tmp_path / "results.jsonl"
+    result = _run(url, source, tmp_path / "job", "--output", str(output), "--shard-lines", "5")
+    assert result.code == 0, result.err
+    assert "requests     12: 11 succeeded, 1 failed, 0 pending" in result.out
+    assert "batches      3 completed" in result.out
+    assert "cost         0.0" in result.out
+    lines = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [line["custom_id"] for line in lines] == [f"r{i}" for i in range(12)]
+    assert [line["ok"] for line in lines].count(False) == 1
+    assert "wrote 12 results" in result.err
+    # The same command again: the job is done, nothing is created, the results are written again.
+    output.unlink()
+    again = _run(url, source, tmp_path / "job", "--output", str(output), "--shard-lines", "5", "--json")
+    assert again.code == 0
+    assert again.json()["requests"] == {"total": 12, "succeeded": 11, "failed": 1, "pending": 0}
+    assert len(output.read_text().splitlines()) == 12
+    assert len(emulator.batches()) == 3
+
+
+def test_detach_then_status_wait_results_and_cancel(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 6)
+    job_dir = str(tmp_path / "job")
+    detached = _run(url, source, tmp_path / "job", "--detach", "--json")
+    assert detached.code == 0
+    assert detached.json()["requests"]["pending"] == 6
+    assert f"follow it with: siliconflow-batch job wait {job_dir}" in detached.err
+    status = sfb(url, "job", "status", job_dir)
+    assert "6 pending" in status.out
+    not_yet = sfb(url, "job", "results", job_dir)
+    assert not_yet.code == 1
+    assert "6 requests still pending" in not_yet.err
+    waited = sfb(url, "job", "wait", job_dir, "--poll-interval", "5", "--json")
+    assert waited.code == 0
+    assert waited.json()["done"] is True
+    printed = sfb(url, "job", "results", job_dir)
+    assert [line.split("\t")[:2] for line in printed.out.splitlines()][:2] == [["r0", "ok"], ["r1", "ok"]]
+    saved = sfb(url, "job", "results", job_dir, "--output", str(tmp_path / "r.jsonl"), "--json")
+    assert saved.json() == {"results": 6, "path": str(tmp_path / "r.jsonl")}
+    other = _run(url, write_requests(tmp_path / "in2.jsonl", 4), tmp_path / "job2", "--detach")
+    assert other.code == 0
+    cancelled = sfb(url, "job", "cancel", str(tmp_path / "job2"))
+    assert cancelled.code == 1  # a cancelled job is not a finished one
+    assert "cancelled    yes" in cancelled.out
+
+
+def test_mistakes_are_one_line_before_anything_is_sent(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    folder = _run(url, source, tmp_path / "job", "--output", str(tmp_path))
+    assert folder.code == 2
+    assert "--output: is a directory" in folder.err
+    window = _run(url, source, tmp_path / "job", "--window", "12h")
+    assert window.code == 2
+    assert "--window: must be between 24h and 336h" in window.err
+    bad = _run(url, write_requests(tmp_path / "bad.jsonl", 3, bad=True), tmp_path / "job")
+    assert bad.code == 2
+    assert "line 2: custom_id: 'dup' is already used on line 1" in bad.err
+    assert emulator.files() == []
+    missing = sfb(url, "job", "status", str(tmp_path / "nothing"))
+    assert missing.code == 1
+    assert "holds no job" in missing.err
+    assert _run(url, source, tmp_path / "job", "--detach").code == 0
+    changed = _run(url, write_requests(tmp_path / "in.jsonl", 4), tmp_path / "job")
+    assert changed.code == 2
+    assert "was started with another input" in changed.err
+    assert "Traceback" not in changed.err + bad.err + folder.err
+
+
+def test_ctrl_c_leaves_the_job_resumable_and_prints_the_command(
+    tmp_path: Path, url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(self: Job, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    source = write_requests(tmp_path / "in.jsonl", 6)
+    with monkeypatch.context() as patched:
+        patched.setattr(Job, "wait", interrupted)
+        result = _run(url, source, tmp_path / "job")
+    assert result.code == 130
+    assert "interrupted: nothing is lost" in result.err
+    assert f"siliconflow-batch run {source} --job-dir {tmp_path / 'job'} --base-url {url}" in result.err
+    assert "sk-emulator" not in result.err
+    resumed = _run(url, source, tmp_path / "job")
+    assert resumed.code == 0
+    assert "6: 5 succeeded, 1 failed, 0 pending" in resumed.out
+    assert len(emulator.batches()) == 1
+
+
+def test_the_live_line_on_a_terminal(tmp_path: Path, url: str, clock: VirtualClock) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    result = sfb(url, "run", str(write_requests(tmp_path / "in.jsonl", 6)), "--job-dir", str(tmp_path / "job"),
+                 "--poll-interval", "5", stderr=terminal)  # fmt: skip
+    assert result.code == 0
+    shown = terminal.getvalue()
+    assert "\r[" in shown
+    assert "6/6 requests (1 failed)  batches: 1 completed  resubmitted 0" in shown
+    assert "#" * 20 in shown
