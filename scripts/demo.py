@@ -1,86 +1,117 @@
-"""The README's demo: a batch of a few hundred requests through ``siliconflow-batch submit --wait``.
+"""The README's demo: a 12,000-request job through ``siliconflow-batch run``, interrupted once and resumed.
 
-The emulator runs in this process on a free loopback port; the CLI runs as a separate process, over a real
-socket, exactly as it would against the vendor.
+The emulator runs in this process on a free loopback port, with the vendor's limits (so the job needs three
+batches), one batch that expires midway and a share of lines that fail (429, 50505, 400). The CLI runs as a
+separate process over a real socket, exactly as it would against the vendor: it is interrupted midway, as a
+Ctrl-C or a redeploy would, and the same command then resumes the job and merges one result per request.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from siliconflow_batch.testing import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
-REQUESTS = 300
-OVERSIZED = {17, 123, 256}  # these ask for more tokens than the emulated service allows: they fail on purpose
+REQUESTS = 12_000
 MODEL = "deepseek-ai/DeepSeek-V3"
+LINE_FAILURES = {"rate_limit": 0.02, "overloaded": 0.01, "invalid": 0.004}
 
 
 def write_input(path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for i in range(REQUESTS):
-            body: dict[str, object] = {
+            body = {
                 "model": MODEL,
                 "messages": [
                     {"role": "system", "content": "Answer in one sentence."},
                     {"role": "user", "content": f"What is {i} squared?"},
                 ],
-                "max_tokens": 100_000 if i in OVERSIZED else 256,
+                "max_tokens": 256,
             }
-            line = {"custom_id": f"request-{i:04d}", "method": "POST", "url": "/v1/chat/completions", "body": body}
-            handle.write(json.dumps(line) + "\n")
+            handle.write(json.dumps({"custom_id": f"request-{i:05d}", "body": body}) + "\n")
+
+
+def _interrupt_midway(process: subprocess.Popen[bytes], emulator: Emulator) -> None:
+    """SIGINT the run once its batches exist and one has ended (the expired one), as a Ctrl-C would."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        batches = emulator.batches()
+        if len(batches) >= 3 and any(b["status"] == "expired" for b in batches):
+            break
+        time.sleep(0.1)
+    print("\n--- interrupting the run midway (as a Ctrl-C, a crash or a redeploy would) ---\n", flush=True)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
 
 
 def main() -> int:
     started = time.monotonic()
     WORK.mkdir(exist_ok=True)
-    requests = WORK / "requests.jsonl"
-    output = WORK / "output"
+    job_dir, requests, results = WORK / "job", WORK / "requests.jsonl", WORK / "results.jsonl"
+    shutil.rmtree(job_dir, ignore_errors=True)
+    results.unlink(missing_ok=True)
     write_input(requests)
-    emulator = Emulator(stage_seconds=1.0)
+    emulator = Emulator(stage_seconds=0.5, line_failures=LINE_FAILURES)
+    emulator.faults.expire_next(fraction=0.6)  # the first batch runs out of its window 60% through
     with emulator.serve(port=0) as server:
         print(f"emulator: {server.url}")
         env = dict(os.environ, SILICONFLOW_BASE_URL=server.url, SILICONFLOW_API_KEY=emulator.api_key)
         command = [
-            sys.executable,
-            "-m",
-            "siliconflow_batch",
-            "submit",
-            str(requests),
-            "--wait",
-            "--poll-interval",
-            "0.5",
-            "--output",
-            str(output),
-            "--metadata",
-            "job=demo",
-        ]
-        print("$ siliconflow-batch " + " ".join(command[3:]))
+            sys.executable, "-m", "siliconflow_batch", "run", str(requests), "--job-dir", str(job_dir),
+            "--output", str(results), "--poll-interval", "0.25", "--max-poll-interval", "1", "--metadata", "team=demo",
+        ]  # fmt: skip
+        shown = "$ siliconflow-batch " + " ".join(command[3:])
+        print(shown, flush=True)
+        _interrupt_midway(subprocess.Popen(command, env=env), emulator)
+        print(shown + "   # the same command resumes the job", flush=True)
         code = subprocess.run(command, env=env, check=False).returncode
+        status_run = subprocess.run(
+            [sys.executable, "-m", "siliconflow_batch", "job", "status", str(job_dir), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        batches = emulator.batches()
     if code != 0:
         print(f"demo: siliconflow-batch exited {code}", file=sys.stderr)
         return code
-    results = [json.loads(line) for line in (output / "results.jsonl").read_text().splitlines()]
-    completed = [r for r in results if r["ok"]]
-    failed = [r for r in results if not r["ok"]]
+    status = json.loads(status_run.stdout)
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    failed = [r for r in lines if not r["ok"]]
+    attempts = Counter(r["attempts"] for r in lines)
+    per_shard = Counter((b["metadata"]["sf_shard"], b["metadata"]["sf_attempt"]) for b in batches)
     print("\nsummary")
-    print(f"  requests   {len(results)}: {len(completed)} completed, {len(failed)} failed")
-    for result in completed[:3]:
-        print(f"  {result['custom_id']}  {result['content']}")
-    for result in failed[:3]:
+    print(f"  requests   {len(lines)}: {len(lines) - len(failed)} succeeded, {len(failed)} failed")
+    print(
+        f"  batches    {len(batches)}: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(Counter(b["status"] for b in batches).items()))
+    )
+    print("  attempts   " + ", ".join(f"{count} requests took {n}" for n, count in sorted(attempts.items())))
+    for result in [r for r in lines if r["ok"] and r["attempts"] > 1][:2] + failed[:2]:
         error = (result.get("response") or {}).get("body", {}).get("error") or result.get("error") or {}
-        print(f"  {result['custom_id']}  FAILED: {error.get('message')}")
-    print(f"  files      {output / 'output.jsonl'}, {output / 'errors.jsonl'}, {output / 'results.jsonl'}")
+        text = result["content"] if result["ok"] else f"FAILED: {error.get('message')}"
+        print(f"  {result['custom_id']}  attempt {result['attempts']}: {text}")
+    tokens = (
+        sum(u["input_tokens"] for u in status["usage"].values()),
+        sum(u["output_tokens"] for u in status["usage"].values()),
+    )
+    print(f"  tokens     {tokens[0]} in, {tokens[1]} out; cost at batch prices {status['cost']} yuan")
+    print(f"  results    {results} (one line per request, in input order)")
     print(f"  took       {time.monotonic() - started:.1f} s")
-    ok = len(results) == REQUESTS and {r["custom_id"] for r in failed} == {f"request-{i:04d}" for i in OVERSIZED}
-    if not ok:
-        print("demo: the results are not what the emulator should have produced", file=sys.stderr)
+    in_order = [r["custom_id"] for r in lines] == [f"request-{i:05d}" for i in range(REQUESTS)]
+    if not in_order or set(per_shard.values()) != {1} or len(per_shard) < 4 or attempts[1] == REQUESTS:
+        print("demo: the job's results are not what the emulator should have produced", file=sys.stderr)
         return 1
     return 0
 
