@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -440,13 +441,158 @@ def case_wait_many(batches: int, bound: int) -> list[Row]:
     ]
 
 
+JOB_EMULATOR = r"""
+import sys
+from siliconflow_batch.testing import Emulator
+server = Emulator(stage_seconds=float(sys.argv[1])).serve()
+print(server.url, flush=True)
+sys.stdin.read()
+"""
+
+JOB = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+from siliconflow_batch import SiliconFlow
+url, total, shard = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+model = "deepseek-ai/DeepSeek-V3"
+def request(i):
+    return {"custom_id": f"request-{i:07d}", "body": {"model": model, "max_tokens": 256,
+            "messages": [{"role": "system", "content": "Answer in one sentence."},
+                         {"role": "user", "content": f"What is {i} squared? Say it plainly."}]}}
+with tempfile.TemporaryDirectory() as scratch:
+    work = Path(scratch)
+    source = work / "in.jsonl"
+    with source.open("w") as out:
+        for i in range(total):
+            out.write(json.dumps(request(i)) + "\n")
+    client = SiliconFlow(api_key="sk-emulator", base_url=url)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu = time.process_time()
+    job = client.jobs.run(source, job_dir=work / "job", max_shard_lines=shard, poll_interval=0.05,
+                          max_poll_interval=0.2)
+    status = job.status()
+    cpu_job = time.process_time() - cpu
+    start = time.perf_counter()
+    written = job.write_results(work / "merged.jsonl")
+    t_write = time.perf_counter() - start
+    growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    # Baselines: json.dumps of the same result lines (held in memory), and the irreducible JSON work per
+    # request (parse its input line, parse its result line, write its merged line).
+    merged = [json.loads(line) for line in (work / "merged.jsonl").read_text().splitlines()]
+    start = time.perf_counter()
+    with (work / "plain.jsonl").open("w") as out:
+        for line in merged:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    t_dumps = time.perf_counter() - start
+    inputs = source.read_bytes().splitlines()
+    cpu = time.process_time()
+    for raw, line in zip(inputs, merged):
+        json.loads(raw); json.loads(json.dumps(line))
+    cpu_json = time.process_time() - cpu
+    print(json.dumps({"done": status.done, "total": status.total, "written": written, "cpu": cpu_job,
+                      "cpu_json": cpu_json, "write": t_write, "dumps": t_dumps, "rss_growth_mb": growth}))
+"""
+
+
+def _run_job(url: str, total: int, shard: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", JOB, url, str(total), str(shard)], capture_output=True, text=True, check=True
+    )
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["done"], figures
+    assert figures["written"] == total, figures
+    return figures
+
+
+def case_job(total: int, shard: int) -> list[Row]:
+    """A job of ``total`` requests in shards of ``shard``, against the emulator in its own process."""
+    with process(JOB_EMULATOR, "0.2") as url:
+        small = _run_job(url, total // 10, shard)
+        big = _run_job(url, total, shard)
+    per_request = big["cpu"] / total
+    growth_holds = big["rss_growth_mb"] < 100 and big["rss_growth_mb"] <= 2 * small["rss_growth_mb"] + 10
+    shards = math.ceil(total / shard)
+    return [
+        Row(
+            f"job of {total} requests ({shards} shards): CPU",
+            per_request * 1e6,
+            "JSON work per request (us)",
+            big["cpu_json"] / total * 1e6,
+            big["cpu"] / max(big["cpu_json"], 1e-9),
+            "(reported)",
+            None,
+            unit="us",
+        ),
+        Row(
+            f"job of {total} requests: peak RSS growth",
+            big["rss_growth_mb"],
+            f"the same for {total // 10} requests",
+            small["rss_growth_mb"],
+            big["rss_growth_mb"] / max(small["rss_growth_mb"], 1.0),  # under 1 MB is noise
+            "< 100 MB, not ~10x",
+            growth_holds,
+            unit="MB",
+        ),
+        Row(
+            f"job of {total}: write the merged output",
+            big["write"],
+            "json.dumps of the same lines",
+            big["dumps"],
+            big["write"] / max(big["dumps"], 1e-9),
+            "<= 3x",
+            big["write"] <= 3 * big["dumps"],
+        ),
+    ]
+
+
+def case_job_polls(active: int) -> list[Row]:
+    """Poll requests per round with ``active`` batches running, against a server that pages."""
+    from siliconflow_batch.testing import Emulator, VirtualClock
+
+    with tempfile.TemporaryDirectory() as scratch, VirtualClock() as clock:
+        emulator = Emulator(stage_seconds=10, clock=clock.time)
+        client = sf.SiliconFlow(
+            api_key=emulator.api_key,
+            base_url="http://emulator/v1",
+            http_client=httpx.Client(transport=emulator.transport()),
+        )
+        requests = (
+            {
+                "custom_id": f"r{i}",
+                "body": {"model": "deepseek-ai/DeepSeek-V3", "messages": [{"role": "user", "content": "q"}]},
+            }
+            for i in range(active)
+        )
+        job = client.jobs.submit(requests, job_dir=Path(scratch) / "job", max_shard_lines=1)
+        emulator.requests.clear()
+        sleeps = len(clock.sleeps)
+        job.wait(poll_interval=5)
+        rounds = len(clock.sleeps) - sleeps + 1
+        polls = sum(n for route, n in emulator.requests.items() if route.startswith("GET /batches"))
+        job.close()
+    bound = math.ceil(active / 100) + 1
+    per_round = polls / rounds
+    return [
+        Row(
+            f"job poll requests per round, {active} active",
+            per_round,
+            "ceil(n/100) + 1",
+            bound,
+            per_round / bound,
+            "<= 1x",
+            per_round <= bound,
+            unit="requests",
+        )
+    ]
+
+
 # --- report ---------------------------------------------------------------------------------------------------
 
 
 def _fmt(value: float, unit: str) -> str:
     if unit == "s":
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
-    return f"{value:.1f} {unit}" if unit == "MB" else f"{value:.0f}"
+    return f"{value:.1f} {unit}" if unit in ("MB", "us", "requests") else f"{value:.0f}"
 
 
 def report(rows: list[Row], quick: bool) -> str:
@@ -477,6 +623,8 @@ def main(argv: list[str] | None = None) -> int:
         ("stream", lambda: case_stream(2 if quick else 200, 1 if quick else 3)),
         ("validate", lambda: case_validate(500 if quick else 5000, 2 if quick else 20, 1 if quick else 5)),
         ("wait", lambda: case_wait_many(50 if quick else 1000, 10 if quick else 50)),
+        ("job", lambda: case_job(5_000 if quick else 100_000, 500 if quick else 5000)),
+        ("job polls", lambda: case_job_polls(30 if quick else 250)),
     ]
     for name, step in steps:
         print(f"running {name} ...", file=sys.stderr, flush=True)
