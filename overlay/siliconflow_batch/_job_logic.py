@@ -179,7 +179,7 @@ def cancel_unsent(ledger: Ledger, shards: list[ShardRow]) -> None:
 
 def result_of(row: RequestRow) -> BatchResult:
     """The request's result as the job gives it back: its deciding line, with the number of attempts."""
-    if row.result is None:  # sent, not answered yet (a job asked for results before it ended)
+    if row.state != "final" or row.result is None:  # not decided yet (results asked before the job ended)
         pending = {"code": "pending", "message": "this request has no final outcome yet"}
         return BatchResult(row.custom_id, None, pending, source="missing", attempts=row.attempts)
     source: Source = "error" if row.source == "error" else "output"

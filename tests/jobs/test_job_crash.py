@@ -40,8 +40,11 @@ def _phase(job_dir: Path, output: Path) -> str:
     if not ledger.exists():
         return "starting"
     with sqlite3.connect(ledger) as db:
-        ready = db.execute("SELECT value FROM meta WHERE key = 'ready'").fetchone()
-        states = {state for (state,) in db.execute("SELECT DISTINCT state FROM shards")}
+        try:
+            ready = db.execute("SELECT value FROM meta WHERE key = 'ready'").fetchone()
+            states = {state for (state,) in db.execute("SELECT DISTINCT state FROM shards")}
+        except sqlite3.OperationalError:  # killed between creating the file and its tables
+            return "starting"
     if ready is None:
         return "splitting"
     for state, phase in (("uploading", "uploading"), ("written", "uploading"), ("creating", "creating")):

@@ -269,3 +269,23 @@ def test_job_settings_are_checked_before_anything_is_read_or_sent(
     assert fields == ["completion_window", "max_attempts", "max_shard_lines", "metadata"]
     assert "at most 11 are yours" in str(caught.value)
     assert emulator.files() == []
+
+
+def test_a_cancel_cut_short_is_finished_by_the_next_wait(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for(mode, emulator)
+    job = run(client.jobs.submit(write_requests(tmp_path / "in.jsonl", 10), job_dir=tmp_path / "job"))
+    emulator.faults.inject("overloaded", times=3, route="POST /batches/")  # every try of the cancel fails
+    with pytest.raises(sf.OverloadedError):
+        run(job.cancel())
+    assert [b["status"] for b in emulator.batches()] != ["cancelled"]
+    status = run(job.wait(poll_interval=5))
+    assert status.cancelled
+    assert status.done
+    assert [b["status"] for b in emulator.batches()] == ["cancelled"]
+
+
+def test_opening_a_folder_without_a_job_changes_nothing(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for(mode, emulator)
+    with pytest.raises(sf.JobError, match="holds no job"):
+        run(client.jobs.open(tmp_path / "typo"))
+    assert not (tmp_path / "typo").exists()

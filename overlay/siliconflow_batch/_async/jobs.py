@@ -184,6 +184,8 @@ class AsyncJobs:
 
     async def open(self, job_dir: PathLike) -> AsyncJob:
         """The job in ``job_dir``, from this process or another (its state is all in the directory)."""
+        if not (Path(job_dir) / LEDGER_NAME).is_file():
+            raise JobError(f"{job_dir} holds no job (submit or run one there first)")
         job = AsyncJob(self._client, job_dir)
         if not job._ledger.ready:
             job.close()
@@ -401,14 +403,20 @@ class AsyncJob:
             if found is not None:
                 self._ledger.update_shard(shard.id, state="created", batch_id=found.id, status=str(found.status))
         cancel_unsent(self._ledger, self._ledger.shards(*_UNSENT))
+        await self._cancel_running()
+        return await self.status()
+
+    async def _cancel_running(self) -> None:
+        """Ask the server to cancel each running batch not yet seen cancelling (again, after a crash)."""
         for shard in self._ledger.shards("created"):
+            if shard.status in ("cancelling", "cancelled"):
+                continue
             assert shard.batch_id is not None
             try:
                 batch = await self._client.batches.cancel(shard.batch_id)
             except BadRequestError:  # it ended meanwhile: the next poll sees how
                 continue
             self._ledger.update_shard(shard.id, status=str(batch.status))
-        return await self.status()
 
     def close(self) -> None:
         """Release the directory's lock and close the ledger."""
@@ -475,6 +483,8 @@ class AsyncJob:
     async def _advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         await self._send_all()
+        if self._cancelled:  # a cancel that a crash cut short is finished here
+            await self._cancel_running()
         await self._poll()
         for shard in self._ledger.shards("ended"):
             await self._collect(shard)

@@ -185,6 +185,8 @@ class Jobs:
 
     def open(self, job_dir: PathLike) -> Job:
         """The job in ``job_dir``, from this process or another (its state is all in the directory)."""
+        if not (Path(job_dir) / LEDGER_NAME).is_file():
+            raise JobError(f"{job_dir} holds no job (submit or run one there first)")
         job = Job(self._client, job_dir)
         if not job._ledger.ready:
             job.close()
@@ -402,14 +404,20 @@ class Job:
             if found is not None:
                 self._ledger.update_shard(shard.id, state="created", batch_id=found.id, status=str(found.status))
         cancel_unsent(self._ledger, self._ledger.shards(*_UNSENT))
+        self._cancel_running()
+        return self.status()
+
+    def _cancel_running(self) -> None:
+        """Ask the server to cancel each running batch not yet seen cancelling (again, after a crash)."""
         for shard in self._ledger.shards("created"):
+            if shard.status in ("cancelling", "cancelled"):
+                continue
             assert shard.batch_id is not None
             try:
                 batch = self._client.batches.cancel(shard.batch_id)
             except BadRequestError:  # it ended meanwhile: the next poll sees how
                 continue
             self._ledger.update_shard(shard.id, status=str(batch.status))
-        return self.status()
 
     def close(self) -> None:
         """Release the directory's lock and close the ledger."""
@@ -476,6 +484,8 @@ class Job:
     def _advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         self._send_all()
+        if self._cancelled:  # a cancel that a crash cut short is finished here
+            self._cancel_running()
         self._poll()
         for shard in self._ledger.shards("ended"):
             self._collect(shard)
