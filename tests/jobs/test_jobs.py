@@ -289,3 +289,26 @@ def test_opening_a_folder_without_a_job_changes_nothing(mode: str, emulator: Emu
     with pytest.raises(sf.JobError, match="holds no job"):
         run(client.jobs.open(tmp_path / "typo"))
     assert not (tmp_path / "typo").exists()
+
+
+def test_result_files_given_as_signed_urls_are_read(mode: str, clock: VirtualClock, tmp_path: Path) -> None:
+    emulator = Emulator(stage_seconds=10, clock=clock.time, result_urls=True)
+    emulator.faults.expire_next(fraction=0.5)  # an output file and an error file, both as URLs
+    client = client_for(mode, emulator)
+    job = run(client.jobs.run(write_requests(tmp_path / "in.jsonl", 20), job_dir=tmp_path / "job", poll_interval=5))
+    assert [r.custom_id for r in run(job.results())] == _ids(20)
+    assert run(job.status()).resubmitted == 10
+    assert all(r.ok for r in run(job.results()))
+
+
+def test_the_poll_interval_stretches_while_nothing_changes(mode: str, clock: VirtualClock, tmp_path: Path) -> None:
+    emulator = Emulator(stage_seconds=3600, clock=clock.time)  # each stage an hour: long stretches of nothing
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 5)
+    job = run(client.jobs.submit(source, job_dir=tmp_path / "job"))
+    start = len(clock.sleeps)
+    run(job.wait(poll_interval=30, max_poll_interval=600))
+    sleeps = clock.sleeps[start:]
+    assert max(sleeps) == 600
+    assert sleeps[:3] == [30, 45, 67.5]  # 1.5x per unchanged poll
+    assert len(sleeps) < 100  # six hours of stages (six changes, each resetting to 30 s): not 720 polls
