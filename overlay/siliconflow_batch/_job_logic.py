@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+
+from attrs import field, frozen
 
 from ._http import logger
 from ._job_input import ShardLimits
@@ -194,7 +196,7 @@ def result_of(row: RequestRow) -> BatchResult:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class JobStatus:
     """Where a job stands: its requests by outcome, its batches by status, attempts, tokens and cost.
 
@@ -207,11 +209,11 @@ class JobStatus:
     succeeded: int
     failed: int
     pending: int
-    batches: Mapping[str, int] = field(default_factory=dict)
+    batches: Mapping[str, int] = field(factory=dict)
     """How many of the job's batches are in each status (``unsent``: not created yet)."""
-    attempts: Mapping[int, int] = field(default_factory=dict)
+    attempts: Mapping[int, int] = field(factory=dict)
     """How many requests took each number of attempts (0: not sent yet)."""
-    usage: Mapping[str, ModelUsage] = field(default_factory=dict)
+    usage: Mapping[str, ModelUsage] = field(factory=dict)
     cost: Decimal | None = None
     cancelled: bool = False
 
