@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     )
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
     from ._job_input import JobInput
-    from ._job_logic import JobStatus
+    from ._job_logic import JobOptions, JobStatus
     from ._response import APIResponse
     from ._results import ResultLineError
     from ._sync.client import SiliconFlow
@@ -101,6 +101,7 @@ _EXPORTS = {
     "JobError": "._exceptions",
     "JobInput": "._job_input",
     "JobInputMismatchError": "._exceptions",
+    "JobOptions": "._job_logic",
     "JobLockedError": "._exceptions",
     "JobNotFinishedError": "._exceptions",
     "JobStatus": "._job_logic",
@@ -176,6 +177,7 @@ __all__ = [
     "JobInputMismatchError",
     "JobLockedError",
     "JobNotFinishedError",
+    "JobOptions",
     "JobStatus",
     "NotFoundError",
     "OverloadedError",

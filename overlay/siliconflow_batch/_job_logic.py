@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from attrs import field, frozen
 
+from ._exceptions import InputValidationError, Problem
 from ._http import logger
 from ._job_input import ShardLimits
 from ._job_ledger import Ledger, RequestRow, ShardRow
 from ._records import BatchResult
 from ._results import ResultLineError, Source, parse_result_line
 from .pricing import ModelUsage, PriceTable, TokenUsage
+from .validation import CHAT_COMPLETIONS, MAX_METADATA_PAIRS, validate_create
 
 __all__ = [
     "RESERVED_METADATA",
@@ -52,6 +54,23 @@ _CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this
 _MISSING = {"code": "missing_result", "message": "neither the output nor the error file has it"}
 
 
+class JobOptions(TypedDict, total=False):
+    """A job's settings, as ``jobs.submit``, ``jobs.run`` and ``jobs.recover`` take them (all optional).
+
+    ``completion_window`` ("24h"; 24h to 336h), ``replace_model`` (run every request on this model; without it,
+    one model per shard), ``metadata`` (your pairs on every batch: at most 11, the job adds 5), ``max_attempts``
+    (3: how many times a request may be sent), ``max_shard_lines`` (the vendor's 5,000, or fewer) and
+    ``max_shard_bytes`` (1 GB less 1 MiB, or fewer). A resumed job goes on with the settings it began with.
+    """
+
+    completion_window: str
+    replace_model: str | None
+    metadata: Mapping[str, str] | None
+    max_attempts: int
+    max_shard_lines: int
+    max_shard_bytes: int
+
+
 @dataclass(frozen=True)
 class JobSettings:
     """What a job was started with; kept in its ledger, so that a resumed job goes on as it began."""
@@ -71,6 +90,47 @@ class JobSettings:
     def from_json(cls, data: dict[str, Any]) -> JobSettings:
         """The settings the ledger stored."""
         return cls(**{**data, "limits": ShardLimits(**data["limits"])})
+
+    @classmethod
+    def checked(cls, job_dir: Path, job_id: str | None, options: JobOptions) -> JobSettings:
+        """The settings from ``options``, every one checked before anything is read, written or sent."""
+        unknown = sorted(set(options) - set(JobOptions.__annotations__))
+        if unknown:
+            raise TypeError(f"unexpected job options {unknown}; known: {sorted(JobOptions.__annotations__)}")
+        job_id = job_id if job_id is not None else job_dir.resolve().name
+        window = options.get("completion_window", "24h")
+        replace_model = options.get("replace_model")
+        metadata = options.get("metadata")
+        max_attempts = options.get("max_attempts", 3)
+        defaults = ShardLimits()
+        limits = ShardLimits(
+            options.get("max_shard_lines", defaults.lines), options.get("max_shard_bytes", defaults.bytes)
+        )
+        problems = validate_create(
+            input_file_id="(each shard's file)",
+            endpoint=CHAT_COMPLETIONS,
+            completion_window=window,
+            metadata=metadata,
+            replace_model=replace_model,
+        )
+        yours = MAX_METADATA_PAIRS - RESERVED_METADATA
+        if metadata is not None and len(metadata) > yours:
+            problems.append(
+                Problem("metadata", f"has {len(metadata)} pairs; a job's batches carry {RESERVED_METADATA} of "
+                        f"their own, so at most {yours} are yours")
+            )  # fmt: skip
+        if metadata is not None and set(metadata) & {TAG_JOB, TAG_INPUT, TAG_SHARD, TAG_ATTEMPT}:
+            problems.append(
+                Problem("metadata", f"the keys {TAG_JOB}, {TAG_INPUT}, {TAG_SHARD}, {TAG_ATTEMPT} are the job's")
+            )
+        if not job_id.strip() or len(job_id) > 200:
+            problems.append(Problem("job_id", f"must be 1 to 200 characters, got {len(job_id)}"))
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            problems.append(Problem("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}"))
+        problems += limits.problems()
+        if problems:
+            raise InputValidationError("nothing was sent", problems)
+        return cls(job_id, window, replace_model, dict(metadata or {}), max_attempts, limits)
 
 
 def tags(job_id: str, input_sha256: str, shard: ShardRow) -> dict[str, str]:

@@ -312,3 +312,10 @@ def test_the_poll_interval_stretches_while_nothing_changes(mode: str, clock: Vir
     assert max(sleeps) == 600
     assert sleeps[:3] == [30, 45, 67.5]  # 1.5x per unchanged poll
     assert len(sleeps) < 100  # six hours of stages (six changes, each resetting to 30 s): not 720 polls
+
+
+def test_an_unknown_job_option_is_a_type_error(emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for("sync", emulator)
+    with pytest.raises(TypeError, match=r"unexpected job options \['max_attempt'\]"):
+        client.jobs.submit(write_requests(tmp_path / "in.jsonl", 2), job_dir=tmp_path / "job", max_attempt=2)  # type: ignore[call-arg]
+    assert emulator.files() == []

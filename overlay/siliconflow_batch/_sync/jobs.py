@@ -18,10 +18,10 @@ import shutil
 import sqlite3
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Self
+from typing import IO, TYPE_CHECKING, Self, Unpack
 
 from .. import _http
 from .._atomic import atomic_write, check_destination
@@ -38,14 +38,14 @@ from .._exceptions import (
     Problem,
     SiliconFlowError,
 )
-from .._job_input import SHARD_DIR, SPOOL_NAME, JobInput, ShardLimits, fingerprint, form_shards, shard_path, spool
+from .._job_input import SHARD_DIR, SPOOL_NAME, JobInput, fingerprint, form_shards, shard_path, spool
 from .._job_ledger import LEDGER_NAME, Ledger, ShardRow, lock_job_dir
 from .._job_logic import (
-    RESERVED_METADATA,
     TAG_ATTEMPT,
     TAG_INPUT,
     TAG_JOB,
     TAG_SHARD,
+    JobOptions,
     JobSettings,
     JobStatus,
     cancel_unsent,
@@ -58,7 +58,7 @@ from .._job_logic import (
 from .._results import Source as ResultSource
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, WaitState
 from ..pricing import PriceTable
-from ..validation import CHAT_COMPLETIONS, MAX_LINES, validate_create
+from ..validation import CHAT_COMPLETIONS
 
 if TYPE_CHECKING:
     from .._records import BatchResult
@@ -72,7 +72,6 @@ OnProgress = Callable[[JobStatus], object]
 DEFAULT_JOB_POLL_INTERVAL = 30.0
 DEFAULT_JOB_MAX_POLL_INTERVAL = 300.0  # a 24-hour window needs no poll every 30 s while nothing moves
 LIST_PAGE = 100  # the list route's largest page: one list request follows up to 100 active batches
-_DEFAULT_LIMITS = ShardLimits()
 _UNSENT = ("written", "uploading", "creating")
 
 
@@ -97,35 +96,20 @@ class Jobs:
         *,
         job_dir: PathLike,
         job_id: str | None = None,
-        completion_window: str = "24h",
-        replace_model: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        max_attempts: int = 3,
-        max_shard_lines: int = MAX_LINES,
-        max_shard_bytes: int = _DEFAULT_LIMITS.bytes,
         require_balance: bool = False,
         on_progress: OnProgress | None = None,
         poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
         timeout: float | None = None,
+        **options: Unpack[JobOptions],
     ) -> Job:
         """Submit the workload and wait until every request has a final outcome; return the job.
 
         Run again with the same ``job_dir`` (after a crash, a Ctrl-C, a redeploy) and it resumes where it stopped.
-        The parameters are those of :meth:`submit` and :meth:`Job.wait`.
+        The parameters are those of :meth:`submit` (the job's settings: :class:`JobOptions`) and
+        :meth:`Job.wait`.
         """
-        job = self.submit(
-            source,
-            job_dir=job_dir,
-            job_id=job_id,
-            completion_window=completion_window,
-            replace_model=replace_model,
-            metadata=metadata,
-            max_attempts=max_attempts,
-            max_shard_lines=max_shard_lines,
-            max_shard_bytes=max_shard_bytes,
-            require_balance=require_balance,
-        )
+        job = self.submit(source, job_dir=job_dir, job_id=job_id, require_balance=require_balance, **options)
         try:
             job.wait(
                 on_progress=on_progress,
@@ -144,19 +128,15 @@ class Jobs:
         *,
         job_dir: PathLike,
         job_id: str | None = None,
-        completion_window: str = "24h",
-        replace_model: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        max_attempts: int = 3,
-        max_shard_lines: int = MAX_LINES,
-        max_shard_bytes: int = _DEFAULT_LIMITS.bytes,
         require_balance: bool = False,
+        **options: Unpack[JobOptions],
     ) -> Job:
         """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
 
         ``source`` is a JSONL file of any size or an iterable of request dicts, read once into ``job_dir``.
         Nothing is sent while any line is invalid: :class:`InputValidationError` lists every problem at its line
-        of the input. ``job_id`` (default: the directory's name) tags every batch, with its shard and attempt.
+        of the input. ``job_id`` (default: the directory's name) tags every batch, with its shard and attempt;
+        ``options`` are the job's settings (:class:`JobOptions`), checked before anything is read or sent.
         A ``job_dir`` holding a job resumes it, and refuses a different input (:class:`JobInputMismatchError`).
         Batch jobs are paid from the recharged balance only: a zero balance warns, or with ``require_balance``
         raises :class:`InsufficientBalanceError` before anything is created.
@@ -165,11 +145,7 @@ class Jobs:
         try:
             job._lock()
             if not job._ledger.ready:
-                settings = _checked_settings(
-                    job.dir, job_id, completion_window, replace_model, metadata, max_attempts, max_shard_lines,
-                    max_shard_bytes,
-                )  # fmt: skip
-                job._prepare(source, settings)
+                job._prepare(source, JobSettings.checked(job.dir, job_id, options))
                 job._check_balance(require_balance)
                 job._ledger.set_meta(ready=True)
             elif fingerprint(source) != job._ledger.meta("input_sha256"):
@@ -193,19 +169,7 @@ class Jobs:
             raise JobError(f"{job.dir} holds no job (submit or run one there first)")
         return job
 
-    def recover(
-        self,
-        source: JobInput,
-        *,
-        job_id: str,
-        job_dir: PathLike,
-        completion_window: str = "24h",
-        replace_model: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        max_attempts: int = 3,
-        max_shard_lines: int = MAX_LINES,
-        max_shard_bytes: int = _DEFAULT_LIMITS.bytes,
-    ) -> Job:
+    def recover(self, source: JobInput, *, job_id: str, job_dir: PathLike, **options: Unpack[JobOptions]) -> Job:
         """Rebuild a job whose ledger was lost, from the server's batches tagged with ``job_id`` and this input.
 
         The server is the truth: each tagged batch is taken back as the shard and attempt its metadata names,
@@ -217,10 +181,7 @@ class Jobs:
             job._lock()
             if job._ledger.ready:
                 raise JobError(f"{job.dir} still has its ledger: open the job instead of recovering it")
-            settings = _checked_settings(
-                job.dir, job_id, completion_window, replace_model, metadata, max_attempts, max_shard_lines,
-                max_shard_bytes,
-            )  # fmt: skip
+            settings = JobSettings.checked(job.dir, job_id, options)
             found = job._tagged_batches(job_id, fingerprint(source))
             job._prepare(source, settings, recovered=found)
             job._ledger.set_meta(ready=True)
@@ -229,51 +190,6 @@ class Jobs:
             job.close()
             raise
         return job
-
-
-def _checked_settings(
-    job_dir: Path,
-    job_id: str | None,
-    completion_window: str,
-    replace_model: str | None,
-    metadata: Mapping[str, str] | None,
-    max_attempts: int,
-    max_shard_lines: int,
-    max_shard_bytes: int,
-) -> JobSettings:
-    """The job's settings, every one checked before anything is read, written or sent."""
-    job_id = job_id if job_id is not None else job_dir.resolve().name
-    problems = validate_create(
-        input_file_id="(each shard's file)",
-        endpoint=CHAT_COMPLETIONS,
-        completion_window=completion_window,
-        metadata=metadata,
-        replace_model=replace_model,
-    )
-    if metadata is not None and len(metadata) > 16 - RESERVED_METADATA:
-        problems.append(
-            Problem("metadata", f"has {len(metadata)} pairs; a job's batches carry {RESERVED_METADATA} of their own, "
-                    f"so at most {16 - RESERVED_METADATA} are yours")
-        )  # fmt: skip
-    if metadata is not None and set(metadata) & {TAG_JOB, TAG_INPUT, TAG_SHARD, TAG_ATTEMPT}:
-        problems.append(
-            Problem("metadata", f"the keys {TAG_JOB}, {TAG_INPUT}, {TAG_SHARD}, {TAG_ATTEMPT} are the job's")
-        )
-    if not job_id.strip() or len(job_id) > 200:
-        problems.append(Problem("job_id", f"must be 1 to 200 characters, got {len(job_id)}"))
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        problems.append(Problem("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}"))
-    problems += ShardLimits(max_shard_lines, max_shard_bytes).problems()
-    if problems:
-        raise InputValidationError("nothing was sent", problems)
-    return JobSettings(
-        job_id=job_id,
-        completion_window=completion_window,
-        replace_model=replace_model,
-        metadata=dict(metadata or {}),
-        max_attempts=max_attempts,
-        limits=ShardLimits(max_shard_lines, max_shard_bytes),
-    )
 
 
 class Job:
