@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ._exceptions import Problem
+from ._exceptions import InputValidationError, Problem
 from ._job_ledger import Ledger
 from .validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
 
@@ -50,9 +50,20 @@ class ShardLimits:
 
 
 def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | Problem]]:
-    """(input line number, raw line ending in a newline) for each non-blank line, or a Problem for a bad one."""
+    """(input line number, raw line ending in a newline) for each non-blank line, or a Problem for a bad one.
+
+    An input that cannot be opened is one problem (line number 0: it names no line).
+    """
     if isinstance(source, str | os.PathLike):
-        with open(source, "rb") as handle:
+        try:
+            handle = open(source, "rb")  # noqa: SIM115 - closed by the with below
+        except IsADirectoryError:
+            yield 0, Problem("file", f"{source} is a directory, not a file")
+            return
+        except OSError as exc:
+            yield 0, Problem("file", f"{source} cannot be read: {exc.strerror or exc}")
+            return
+        with handle:
             number = 0
             while raw := handle.readline(MAX_LINE_BYTES + 1):
                 number += 1
@@ -77,6 +88,8 @@ def fingerprint(source: JobInput) -> str:
     for _, item in _source_lines(source):
         if isinstance(item, bytes):
             digest.update(item)
+        elif item.field == "file":  # not readable at all: say so, not "another input"
+            raise InputValidationError("the job's input cannot be read", [item])
     return digest.hexdigest()
 
 

@@ -319,3 +319,16 @@ def test_an_unknown_job_option_is_a_type_error(emulator: Emulator, tmp_path: Pat
     with pytest.raises(TypeError, match=r"unexpected job options \['max_attempt'\]"):
         client.jobs.submit(write_requests(tmp_path / "in.jsonl", 2), job_dir=tmp_path / "job", max_attempt=2)  # type: ignore[call-arg]
     assert emulator.files() == []
+
+
+def test_an_input_that_cannot_be_read_is_one_problem(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    client = client_for(mode, emulator)
+    with pytest.raises(sf.InputValidationError, match="cannot be read: No such file or directory"):
+        run(client.jobs.submit(tmp_path / "missing.jsonl", job_dir=tmp_path / "job"))
+    with pytest.raises(sf.InputValidationError, match="is a directory, not a file"):
+        run(client.jobs.submit(tmp_path, job_dir=tmp_path / "job"))
+    source = write_requests(tmp_path / "in.jsonl", 2)
+    run(client.jobs.submit(source, job_dir=tmp_path / "job")).close()
+    source.unlink()  # resuming with an input that is gone says so, not "another input"
+    with pytest.raises(sf.InputValidationError, match="the job's input cannot be read"):
+        run(client.jobs.submit(source, job_dir=tmp_path / "job"))
