@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard);
 -- One row per (shard, attempt): the unit sent as one batch. state follows the calls made for it:
--- written -> uploading -> uploaded -> creating -> created -> ended -> ingested (or dropped, never sent).
+-- written -> uploading -> creating -> created -> ended -> ingested; or dropped (cancelled before it was
+-- sent), or refused (the server answered its upload or create with a 400).
 CREATE TABLE IF NOT EXISTS shards (
     id INTEGER PRIMARY KEY,
     attempt INTEGER NOT NULL,

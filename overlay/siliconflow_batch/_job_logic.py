@@ -7,6 +7,7 @@ ledger, and the job's status.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +37,7 @@ __all__ = [
     "idempotency_key",
     "ingest",
     "job_status",
+    "refuse_shard",
     "result_of",
     "tags",
 ]
@@ -226,17 +228,32 @@ def ingest(
         db.execute("UPDATE shards SET state = 'ingested' WHERE id = ?", (shard.id,))
 
 
+def _end_pending(db: sqlite3.Connection, where: str, args: tuple[object, ...], error: Mapping[str, str]) -> None:
+    """End the pending requests that ``where`` selects as failed with ``error`` (no batch will answer them)."""
+    rows = db.execute(f"SELECT idx, custom_id FROM requests WHERE state = 'pending' AND {where}", args).fetchall()
+    db.executemany(
+        "UPDATE requests SET state = 'final', outcome = 'failed', source = 'missing', result = ? WHERE idx = ?",
+        ((_missing_line(custom_id, error), idx) for idx, custom_id in rows),
+    )
+
+
 def cancel_unsent(ledger: Ledger, shards: list[ShardRow]) -> None:
     """Drop shards that will never be sent, and end every request no batch will answer as cancelled."""
     with ledger.transaction() as db:
         for shard in shards:
             db.execute("UPDATE shards SET state = 'dropped' WHERE id = ?", (shard.id,))
-            db.execute("UPDATE requests SET shard = NULL WHERE shard = ? AND state = 'pending'", (shard.id,))
-        rows = db.execute("SELECT idx, custom_id FROM requests WHERE state = 'pending' AND shard IS NULL").fetchall()
-        db.executemany(
-            "UPDATE requests SET state = 'final', outcome = 'failed', source = 'missing', result = ? WHERE idx = ?",
-            ((_missing_line(custom_id, _CANCELLED), idx) for idx, custom_id in rows),
-        )
+            _end_pending(db, "shard = ?", (shard.id,), _CANCELLED)
+        _end_pending(db, "shard IS NULL", (), _CANCELLED)
+
+
+def refuse_shard(ledger: Ledger, shard: ShardRow, reason: str) -> None:
+    """The server refused the shard's upload or batch (a 400): its requests end failed with the server's reason.
+
+    Sending it again would be refused the same way; the job goes on with its other shards.
+    """
+    with ledger.transaction() as db:
+        db.execute("UPDATE shards SET state = 'refused', status = 'refused' WHERE id = ?", (shard.id,))
+        _end_pending(db, "shard = ?", (shard.id,), {"code": "batch_refused", "message": reason})
 
 
 def result_of(row: RequestRow) -> BatchResult:

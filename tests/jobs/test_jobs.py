@@ -332,3 +332,28 @@ def test_an_input_that_cannot_be_read_is_one_problem(mode: str, emulator: Emulat
     source.unlink()  # resuming with an input that is gone says so, not "another input"
     with pytest.raises(sf.InputValidationError, match="the job's input cannot be read"):
         run(client.jobs.submit(source, job_dir=tmp_path / "job"))
+
+
+def test_a_shard_the_server_refuses_fails_its_requests_and_the_job_goes_on(
+    mode: str, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create = emulator._create
+    creates = []
+
+    def refuse_the_second(body: bytes, now: float) -> object:
+        creates.append(body)
+        if len(creates) == 2:
+            return create(b"{}", now)  # the emulator's own 400: "input_file_id is required"
+        return create(body, now)
+
+    monkeypatch.setattr(emulator, "_create", refuse_the_second)
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 30)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=10, poll_interval=5))
+    results = run(job.results())
+    refused = [r for r in results if r.error and r.error["code"] == "batch_refused"]
+    assert [r.custom_id for r in refused] == [f"r{i}" for i in range(10, 20)]
+    assert "input_file_id is required" in refused[0].error["message"]
+    status = run(job.status())
+    assert status.batches == {"completed": 2, "refused": 1}
+    assert status.failed == 10 + sum(1 for r in results if r.status_code == 400)

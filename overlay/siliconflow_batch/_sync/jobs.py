@@ -52,6 +52,7 @@ from .._job_logic import (
     idempotency_key,
     ingest,
     job_status,
+    refuse_shard,
     result_of,
     tags,
 )
@@ -429,6 +430,12 @@ class Job:
 
     def _send(self, shard: ShardRow) -> None:
         """Upload the shard's file and create its batch, each recorded as intended before and as done after."""
+        try:
+            self._upload_and_create(shard)
+        except BadRequestError as refused:  # the server will refuse it again: its requests fail, the job goes on
+            refuse_shard(self._ledger, shard, str(refused))
+
+    def _upload_and_create(self, shard: ShardRow) -> None:
         state, file_id = shard.state, shard.file_id
         path = shard_path(self.dir, self.id, shard.id)
         if state == "written":
