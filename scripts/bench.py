@@ -450,7 +450,7 @@ sys.stdin.read()
 """
 
 JOB = r"""
-import json, resource, sys, tempfile, time
+import json, resource, sys, tempfile, threading, time
 from pathlib import Path
 from siliconflow_batch import SiliconFlow
 url, total, shard = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -466,7 +466,18 @@ with tempfile.TemporaryDirectory() as scratch:
         for i in range(total):
             out.write(json.dumps(request(i)) + "\n")
     client = SiliconFlow(api_key="sk-emulator", base_url=url)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # The peak of the live RSS during the job, over the RSS just before it (ru_maxrss is a high-water mark
+    # of the whole process, which an earlier peak would hide).
+    def rss():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    before, peak, running = rss(), [0], [True]
+    def sample():
+        while running[0]:
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.01)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     cpu = time.process_time()
     job = client.jobs.run(source, job_dir=work / "job", max_shard_lines=shard, poll_interval=0.05,
                           max_poll_interval=0.2)
@@ -475,7 +486,9 @@ with tempfile.TemporaryDirectory() as scratch:
     start = time.perf_counter()
     written = job.write_results(work / "merged.jsonl")
     t_write = time.perf_counter() - start
-    growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    running[0] = False
+    sampler.join()
+    growth = (peak[0] - before) / 1024**2
     # Baselines: json.dumps of the same result lines (held in memory), and the irreducible JSON work per
     # request (parse its input line, parse its result line, write its merged line).
     merged = [json.loads(line) for line in (work / "merged.jsonl").read_text().splitlines()]
