@@ -79,6 +79,11 @@ def test_issue_example_names_exist() -> None:
         "batches.wait",
         "batches.results",
         "batches.cancel",
+        "jobs.run",
+        "jobs.submit",
+        "jobs.open",
+        "jobs.recover",
+        "account.retrieve",
     ]:
         resource, method = path.split(".")
         assert callable(getattr(getattr(client, resource), method)), path
