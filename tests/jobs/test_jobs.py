@@ -196,13 +196,14 @@ def test_a_zero_recharged_balance_warns_and_require_balance_refuses(
         run(client.jobs.submit(source, job_dir=tmp_path / "paid")).close()
 
 
+@pytest.mark.slow  # 101 batches of one line each: a few seconds
 @pytest.mark.parametrize("pages", [True, False])
 def test_one_list_request_per_100_active_batches_per_round(
     mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path, pages: bool
 ) -> None:
     client = client_for(mode, emulator)
-    source = write_requests(tmp_path / "in.jsonl", 150)
-    job = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=1))  # 150 active batches
+    source = write_requests(tmp_path / "in.jsonl", 101)
+    job = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=1))  # 101 active batches
     emulator.faults.ignore_after = not pages  # a server that serves its first page whatever the cursor
     emulator.requests.clear()
     sleeps = len(clock.sleeps)
@@ -212,11 +213,11 @@ def test_one_list_request_per_100_active_batches_per_round(
     retrieves = sum(n for route, n in emulator.requests.items() if route.startswith("GET /batches/"))
     if pages:
         assert retrieves == 0
-        assert lists <= rounds * (math.ceil(150 / 100) + 1)
+        assert lists <= rounds * (math.ceil(101 / 100) + 1)
     else:  # the cursor cycle is found once; from then on, one retrieve per active batch
         assert lists <= 2
-        assert retrieves >= 150
-    assert len(run(job.results())) == 150
+        assert retrieves >= 101
+    assert len(run(job.results())) == 101
 
 
 def test_an_iterable_source_is_written_to_the_job_directory_as_it_is_read(
