@@ -192,11 +192,6 @@ class Ledger:
         rows = self._db.execute(f"SELECT {_SHARD_COLUMNS} FROM shards{where} ORDER BY id", states)
         return [ShardRow(*row) for row in rows]
 
-    def shard(self, shard_id: int) -> ShardRow:
-        """One shard by id."""
-        row = self._db.execute(f"SELECT {_SHARD_COLUMNS} FROM shards WHERE id = ?", (shard_id,)).fetchone()
-        return ShardRow(*row)
-
     def next_shard_id(self) -> int:
         """The id the next new shard takes."""
         return int(self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM shards").fetchone()[0])
