@@ -29,6 +29,7 @@ __all__ = [
     "check_finished",
     "has_key",
     "keyed",
+    "metadata_value",
     "read_failure",
     "result_sources",
     "skip_or_raise",
@@ -47,12 +48,17 @@ def keyed(metadata: Mapping[str, str] | None, key: str | None) -> Mapping[str, s
     return metadata if key is None else {**(metadata or {}), IDEMPOTENCY_KEY: key}
 
 
-def has_key(batch: Batch, key: str) -> bool:
-    """Whether ``batch`` was created with idempotency key ``key``."""
+def metadata_value(batch: Batch, name: str) -> str | None:
+    """The batch's metadata value for ``name``, or None (no such pair, or metadata of another shape)."""
     from .types import BatchMetadata
 
     metadata = batch.metadata
-    return isinstance(metadata, BatchMetadata) and IDEMPOTENCY_KEY in metadata and metadata[IDEMPOTENCY_KEY] == key
+    return metadata[name] if isinstance(metadata, BatchMetadata) and name in metadata else None
+
+
+def has_key(batch: Batch, key: str) -> bool:
+    """Whether ``batch`` was created with idempotency key ``key``."""
+    return metadata_value(batch, IDEMPOTENCY_KEY) == key
 
 
 def result_sources(batch: Batch) -> list[tuple[Source, str]]:

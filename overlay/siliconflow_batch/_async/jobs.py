@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Self, Unpack
 
 from .. import _http
 from .._atomic import atomic_write, check_destination
-from .._batch_logic import result_sources
+from .._batch_logic import metadata_value, result_sources
 from .._exceptions import (
     APIError,
     BadRequestError,
@@ -73,15 +73,6 @@ DEFAULT_JOB_POLL_INTERVAL = 30.0
 DEFAULT_JOB_MAX_POLL_INTERVAL = 300.0  # a 24-hour window needs no poll every 30 s while nothing moves
 LIST_PAGE = 100  # the list route's largest page: one list request follows up to 100 active batches
 _UNSENT = ("written", "uploading", "creating")
-
-
-def _tag(batch: Batch, key: str) -> str | None:
-    from ..types import BatchMetadata
-
-    metadata = batch.metadata
-    if isinstance(metadata, BatchMetadata) and key in metadata:
-        return metadata[key]
-    return None
 
 
 class AsyncJobs:
@@ -534,7 +525,7 @@ class AsyncJob:
         """Every batch on the server tagged with this job and input, with the custom_ids of its input file."""
         found = []
         async for batch in self._client.batches.list(limit=LIST_PAGE):
-            if _tag(batch, TAG_JOB) == job_id and _tag(batch, TAG_INPUT) == input_sha256[:16]:
+            if metadata_value(batch, TAG_JOB) == job_id and metadata_value(batch, TAG_INPUT) == input_sha256[:16]:
                 found.append(batch)
         tagged = []
         for batch in found:
@@ -550,7 +541,7 @@ def _take_back(db: sqlite3.Connection, batches: list[tuple[Batch, list[str]]]) -
     """Record the server's batches as the shards they were, each request in the latest attempt that holds it."""
 
     def shard_and_attempt(batch: Batch) -> tuple[int, int]:
-        return int(_tag(batch, TAG_SHARD) or 0), int(_tag(batch, TAG_ATTEMPT) or 1)
+        return int(metadata_value(batch, TAG_SHARD) or 0), int(metadata_value(batch, TAG_ATTEMPT) or 1)
 
     for batch, members in sorted(batches, key=lambda item: shard_and_attempt(item[0])[::-1]):
         shard_id, attempt = shard_and_attempt(batch)
