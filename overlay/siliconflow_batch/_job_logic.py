@@ -21,7 +21,7 @@ from ._http import logger
 from ._job_input import ShardLimits
 from ._job_ledger import Ledger, RequestRow, ShardRow
 from ._records import BatchResult
-from ._results import ResultLineError, Source, parse_result_line
+from ._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
 from .pricing import ModelUsage, PriceTable, TokenUsage
 from .validation import CHAT_COMPLETIONS, MAX_METADATA_PAIRS, validate_create
 
@@ -53,7 +53,6 @@ RESERVED_METADATA = 5  # the four tags and the idempotency key
 Outcome = Literal["ok", "retry", "failed"]
 _OVERLOADED = "50505"
 _CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
-_MISSING = {"code": "missing_result", "message": "neither the output nor the error file has it"}
 
 
 class JobOptions(TypedDict, total=False):
@@ -215,7 +214,7 @@ def ingest(
                 usage.add(result)
                 decide(idx, attempts, result, raw)
     for custom_id, (idx, attempts) in pending.items():
-        why = _CANCELLED if cancelled else _MISSING
+        why = _CANCELLED if cancelled else MISSING_RESULT
         missing = BatchResult(custom_id, None, dict(why), source="missing")
         decide(idx, attempts, missing, _missing_line(custom_id, why))
     with ledger.transaction() as db:
@@ -267,7 +266,7 @@ def result_of(row: RequestRow) -> BatchResult:
     except ResultLineError:  # pragma: no cover - the ledger only holds lines that parsed
         result = None
     if result is None:  # pragma: no cover - as above
-        return BatchResult(row.custom_id, None, dict(_MISSING), source="missing", attempts=row.attempts)
+        return BatchResult(row.custom_id, None, dict(MISSING_RESULT), source="missing", attempts=row.attempts)
     return result._replace(
         source="missing" if row.source == "missing" else result.source, line=row.result_line, attempts=row.attempts
     )

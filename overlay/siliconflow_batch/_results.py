@@ -10,9 +10,11 @@ from ._exceptions import SiliconFlowError
 from ._http import logger
 from ._records import BatchResult
 
-__all__ = ["Accountant", "ResultLineError", "Splitter", "parse_result_line"]
+__all__ = ["MISSING_RESULT", "Accountant", "ResultLineError", "Splitter", "parse_result_line"]
 
 Source = Literal["output", "error"]
+# The error of a request that neither result file answers (a ``source="missing"`` result).
+MISSING_RESULT = {"code": "missing_result", "message": "neither the output nor the error file has it"}
 
 
 class ResultLineError(SiliconFlowError):
@@ -106,6 +108,6 @@ class Accountant:
                 yield BatchResult(
                     custom_id=custom_id,
                     response=None,
-                    error={"code": "missing_result", "message": "neither the output nor the error file has it"},
+                    error=dict(MISSING_RESULT),
                     source="missing",
                 )
