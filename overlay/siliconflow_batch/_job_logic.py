@@ -14,12 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from attrs import field, frozen
+from attrs import define, field
 
 from ._exceptions import InputValidationError, Problem
 from ._http import logger
 from ._job_input import ShardLimits
 from ._job_ledger import Ledger, RequestRow, ShardRow
+from ._model import JSONModel
 from ._records import BatchResult
 from ._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
 from .pricing import ModelUsage, PriceTable, TokenUsage
@@ -272,8 +273,8 @@ def result_of(row: RequestRow) -> BatchResult:
     )
 
 
-@frozen
-class JobStatus:
+@define
+class JobStatus(JSONModel):
     """Where a job stands: its requests by outcome, its batches by status, attempts, tokens and cost.
 
     ``cost`` is in yuan at the vendor's batch prices (:class:`~siliconflow_batch.pricing.PriceTable`), None when

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, NamedTuple
 
 __all__ = ["BatchResult", "RequestCounts"]
@@ -13,6 +14,14 @@ class RequestCounts(NamedTuple):
     total: int
     completed: int
     failed: int
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts as JSON-ready data."""
+        return self._asdict()
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The counts as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
 
 
 class BatchResult(NamedTuple):
@@ -72,3 +81,7 @@ class BatchResult(NamedTuple):
             "response": self.response,
             "attempts": self.attempts,
         }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The result as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

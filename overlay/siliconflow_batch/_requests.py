@@ -117,8 +117,8 @@ def create_request(
         input_file_id=input_file_id,
         endpoint=models.BatchEndpoint(endpoint),
         completion_window=completion_window,
-        metadata=UNSET if metadata is None else models.CreateBatchRequestMetadata.from_dict(dict(metadata)),
-        replace=UNSET if replace_model is None else models.CreateBatchRequestReplace(model=replace_model),
+        metadata=None if metadata is None else models.CreateBatchRequestMetadata(additional_properties=dict(metadata)),
+        replace=None if replace_model is None else models.CreateBatchRequestReplace(model=replace_model),
     )
     return _spec(create_batch.request_kwargs(body=body), idempotent=False)
 

@@ -31,7 +31,7 @@ from ._exceptions import (
 from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE
-from .types import Batch, BatchResult, FileObject, Unset, timestamp_datetime
+from .types import Batch, BatchResult, FileObject, timestamp_datetime
 from .validation import (
     CHAT_COMPLETIONS,
     MAX_LINES,
@@ -199,7 +199,7 @@ def _batch_text(batch: Batch) -> str:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [["-" if c is None or isinstance(c, Unset) else str(c) for c in row] for row in rows]
+    cells = [["-" if c is None else str(c) for c in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
@@ -211,7 +211,7 @@ def _iso(timestamp: object) -> str:
     when = timestamp_datetime(timestamp)
     if when is not None:
         return when.isoformat()
-    return "-" if timestamp is None or isinstance(timestamp, Unset) else str(timestamp)
+    return "-" if timestamp is None else str(timestamp)
 
 
 def _report_text(report: ValidationReport) -> str:

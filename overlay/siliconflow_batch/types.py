@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from attrs import field, frozen
+from attrs import define, field
 
 from siliconflow_batch_generated.models.batch import Batch as _GeneratedBatch
 from siliconflow_batch_generated.models.batch_error import BatchError
@@ -17,8 +17,8 @@ from siliconflow_batch_generated.models.batch_request_counts import BatchRequest
 from siliconflow_batch_generated.models.batch_status import BatchStatus
 from siliconflow_batch_generated.models.file_object import FileObject as _ListedFile
 from siliconflow_batch_generated.models.uploaded_file import UploadedFile as _UploadedFile
-from siliconflow_batch_generated.types import Unset
 
+from ._model import JSONModel
 from ._records import BatchResult, RequestCounts
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "BatchStatus",
     "FileObject",
     "RequestCounts",
-    "Unset",
     "timestamp_datetime",
 ]
 
@@ -81,8 +80,19 @@ class Batch(_GeneratedBatch):
 
     ``status`` is a :class:`BatchStatus` and compares equal to its string; a status this client does not know
     yet keeps its raw value. Timestamps are Unix seconds; :meth:`datetime_of` converts them (milliseconds too).
-    A field other than ``id`` and ``status`` that arrives in an unexpected shape keeps its raw JSON value.
+    A field the server did not send is None. A field other than ``id`` and ``status`` that arrives in an
+    unexpected shape keeps its raw JSON value (warned once). ``to_dict()`` gives back the JSON the server sent.
     """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        counts = self.counts
+        return (
+            f"Batch(id={self.id!r}, status={str(self.status)!r}, "
+            f"requests={counts.completed + counts.failed}/{counts.total}, failed={counts.failed}, "
+            f"output_file_id={self.output_file_id!r}, error_file_id={self.error_file_id!r})"
+        )
 
     @property
     def is_terminal(self) -> bool:
@@ -123,8 +133,8 @@ class Batch(_GeneratedBatch):
         return [_error_line(e.to_dict() if isinstance(e, BatchError) else e) for e in errors]
 
 
-@frozen
-class FileObject:
+@define
+class FileObject(JSONModel):
     """An uploaded file. Upload answers ``createdAt`` and listing ``created_at``: both land in ``created_at``."""
 
     id: str
@@ -144,28 +154,24 @@ class FileObject:
     @classmethod
     def from_listed(cls, data: _ListedFile) -> FileObject:
         """Build from one item of the file list (snake_case ``created_at``, with ``line_count``)."""
-        return cls._from(data, _opt(data.line_count))
+        return cls._from(data, data.line_count)
 
     @classmethod
     def _from(cls, data: _UploadedFile | _ListedFile, line_count: int | None) -> FileObject:
         return cls(
             id=data.id,
-            bytes=_opt(data.bytes_),
-            created_at=_opt(data.created_at),
-            filename=_opt(data.filename),
-            purpose=_opt(data.purpose),
+            bytes=data.bytes_,
+            created_at=data.created_at,
+            filename=data.filename,
+            purpose=data.purpose,
             line_count=line_count,
             object=data.object_ if isinstance(data.object_, str) else "file",
             extra=dict(data.additional_properties),
         )
 
 
-def _opt(value: Any) -> Any:
-    return None if isinstance(value, Unset) else value
-
-
-@frozen
-class BatchPage:
+@define
+class BatchPage(JSONModel):
     """One page of ``GET /batches``."""
 
     data: list[Batch]
@@ -185,8 +191,8 @@ def decimal_or_none(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-@frozen
-class AccountInfo:
+@define
+class AccountInfo(JSONModel):
     """The account behind the API key (``GET /user/info``): who it is and its balances, in yuan, as Decimals.
 
     Batch jobs are paid only from the recharged balance, ``charge_balance``; ``balance`` is the gifted credit,

@@ -9,7 +9,6 @@ import pickle
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -393,28 +392,6 @@ print(errors or "ok")
     for _ in range(3):  # a fresh process each time: the race is on the first call only
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
         assert result.stdout.strip() == "ok", result.stdout + result.stderr
-
-
-def test_the_parser_caches_fill_once_under_contention() -> None:
-    from siliconflow_batch import _parse
-    from siliconflow_batch.types import Batch
-
-    _parse._PREDICATES.clear()
-    _parse._FIELDS.clear()
-    barrier = threading.Barrier(16)
-    results: list[object] = []
-
-    def work() -> None:
-        barrier.wait()
-        results.append(_parse._predicate(Batch))
-
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 16
-    assert len({id(r) for r in results}) == 1
 
 
 def iter_lines(chunks: Iterable[bytes]) -> list[bytes]:

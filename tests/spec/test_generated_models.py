@@ -19,7 +19,7 @@ from siliconflow_batch_generated.models import (
     UploadedFileEnvelope,
 )
 from siliconflow_batch_generated.models.user_info_response_200 import UserInfoResponse200
-from siliconflow_batch_generated.types import Unset
+from siliconflow_batch_generated.types import FieldMismatch
 
 from helpers import FRAGMENTS, GET_PAGE_BODY, TOKEN360_BODY, schema_errors, synthesize_example
 from regenerate import SPEC, build_spec
@@ -86,7 +86,7 @@ def test_parsed_fields_have_the_documented_types() -> None:
     assert empty.status is BatchStatus.IN_QUEUE
     assert empty.errors == []
     assert isinstance(empty.request_counts, BatchRequestCounts)
-    assert isinstance(empty.request_counts.total, Unset)
+    assert empty.request_counts.total is None  # absent: None, never a sentinel
     assert empty.in_progress_at is None
 
     full = Batch.from_dict(copy.deepcopy(TOKEN360_BODY))
@@ -94,7 +94,7 @@ def test_parsed_fields_have_the_documented_types() -> None:
     assert (full.request_counts.total, full.request_counts.completed, full.request_counts.failed) == (2, 2, 0)
     assert isinstance(full.metadata, BatchMetadata)
     assert full.metadata["job"] == "nightly"
-    assert isinstance(full.file_name, Unset)
+    assert full.file_name is None
 
 
 def test_openai_errors_object_parses_into_its_model() -> None:
@@ -146,3 +146,42 @@ def test_committed_spec_is_valid_and_current() -> None:
     from regenerate import dump_spec
 
     assert Path(SPEC).read_text(encoding="utf-8") == dump_spec(CORRECTED)
+
+
+def test_an_absent_field_reads_none_and_a_null_one_comes_back_null() -> None:
+    body = {k: v for k, v in GET_PAGE_BODY.items() if k != "output_file_id"}
+    batch = Batch.from_dict({**body, "error_file_id": None})
+    assert batch.output_file_id is None
+    assert batch.error_file_id is None
+    assert "output_file_id" not in batch.to_dict()
+    assert batch.to_dict()["error_file_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "path", "message"),
+    [
+        (Batch, {**GET_PAGE_BODY, "id": 5}, "id", "expected str, got int 5"),
+        (Batch, {k: v for k, v in GET_PAGE_BODY.items() if k != "status"}, "status", "required field is missing"),
+        (Batch, {**GET_PAGE_BODY, "status": None}, "status", "expected str, got NoneType None"),
+        (
+            FileListEnvelope,
+            {"code": 20000, "message": "Ok", "status": True, "data": {"data": [{"id": "f1"}, {"id": 2}]}},
+            "data.data[1].id",
+            "expected str, got int 2",
+        ),
+        (UploadedFileEnvelope, {"code": 20000, "message": "Ok", "status": True, "data": []}, "data", "expected object"),
+    ],
+)
+def test_from_dict_names_the_essential_field_that_does_not_fit(model: Any, body: Any, path: str, message: str) -> None:
+    with pytest.raises(FieldMismatch) as caught:
+        model.from_dict(body)
+    assert caught.value.path == path
+    assert message in caught.value.message
+
+
+def test_a_field_that_is_not_essential_keeps_its_raw_value() -> None:
+    batch = Batch.from_dict({**GET_PAGE_BODY, "created_at": "yesterday", "request_counts": {"total": "two"}})
+    assert batch.created_at == "yesterday"
+    assert isinstance(batch.request_counts, BatchRequestCounts)  # the object stands; only its odd field is raw
+    assert batch.request_counts.total == "two"
+    assert batch.to_dict()["request_counts"] == {"total": "two"}

@@ -1,53 +1,85 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.batch_status import BatchStatus
-from ..types import UNSET, Unset
+from ..types import FieldMismatch, keep, mismatch, missing, to_json
 
-if TYPE_CHECKING:
-    from ..models.batch_errors import BatchErrors
-    from ..models.batch_metadata import BatchMetadata
-    from ..models.batch_request_counts import BatchRequestCounts
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "id",
+        "object",
+        "endpoint",
+        "input_file_id",
+        "completion_window",
+        "status",
+        "created_at",
+        "errors",
+        "output_file_id",
+        "error_file_id",
+        "in_progress_at",
+        "expires_at",
+        "finalizing_at",
+        "completed_at",
+        "failed_at",
+        "expired_at",
+        "cancelling_at",
+        "cancelled_at",
+        "request_counts",
+        "metadata",
+        "file_name",
+    }
+)
+# Members by value: a dict look-up is a tenth of the cost of calling the enum.
+_BatchStatus_MEMBERS = {member.value: member for member in BatchStatus}
 
 
-T = TypeVar("T", bound="Batch")
+def _errors(v: Any, path: str) -> BatchErrors | list[str] | None:
+    """``errors`` from its JSON value (not null), or FieldMismatch saying where it does not fit."""
+    if type(v) is list:
+        return [x if type(x) is str else mismatch(f"{path}[{i}]", "str", x) for i, x in enumerate(v)]
+    if type(v) is dict:
+        return BatchErrors.from_dict(v, path)
+    mismatch(path, "list or null or object", v)
 
 
 @_attrs_define
 class Batch:
     """A batch of requests processed asynchronously (the OpenAI-compatible Batch object).
 
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        id (str):  Example: batch_rdyqgrcgjg.
-        object_ (str):  Example: batch.
-        endpoint (str):  Example: /v1/chat/completions.
-        input_file_id (str):  Example: file-jkvytbjtow.
-        completion_window (str):  Example: 24h.
+        id (str):
+        object_ (str):
+        endpoint (str):
+        input_file_id (str):
+        completion_window (str):
         status (BatchStatus): in_queue, validating, in_progress and finalizing are transient; completed, failed, expired
-            and cancelled are terminal. Example: in_queue.
-        created_at (int):  Example: 1741685413.
-        errors (BatchErrors | list[str] | None | Unset):  Example: [].
-        output_file_id (None | str | Unset): A file id (download with GET /files/{file_id}/content) or a full https URL
-            of the result file; null until there is one.
-        error_file_id (None | str | Unset): A file id (download with GET /files/{file_id}/content) or a full https URL
-            of the result file; null until there is one.
-        in_progress_at (int | None | Unset):
-        expires_at (int | None | Unset):  Example: 1741771813.
-        finalizing_at (int | None | Unset):
-        completed_at (int | None | Unset):
-        failed_at (int | None | Unset):
-        expired_at (int | None | Unset):
-        cancelling_at (int | None | Unset):
-        cancelled_at (int | None | Unset):
-        request_counts (BatchRequestCounts | None | Unset):  Example: {}.
-        metadata (BatchMetadata | None | Unset): Up to 16 string pairs; keys at most 64 characters, values at most 512.
-        file_name (None | str | Unset): Name of the uploaded input file (list-batches only). Example:
-            requests_name.json.
+            and cancelled are terminal.
+        created_at (int):
+        errors (BatchErrors | list[str] | None):
+        output_file_id (None | str): A file id (download with GET /files/{file_id}/content) or a full https URL of the
+            result file; null until there is one.
+        error_file_id (None | str): A file id (download with GET /files/{file_id}/content) or a full https URL of the
+            result file; null until there is one.
+        in_progress_at (int | None):
+        expires_at (int | None):
+        finalizing_at (int | None):
+        completed_at (int | None):
+        failed_at (int | None):
+        expired_at (int | None):
+        cancelling_at (int | None):
+        cancelled_at (int | None):
+        request_counts (BatchRequestCounts | None):
+        metadata (BatchMetadata | None): Up to 16 string pairs; keys at most 64 characters, values at most 512.
+        file_name (None | str): Name of the uploaded input file (list-batches only).
     """
 
     id: str
@@ -57,319 +89,284 @@ class Batch:
     completion_window: str
     status: BatchStatus
     created_at: int
-    errors: BatchErrors | list[str] | None | Unset = UNSET
-    output_file_id: None | str | Unset = UNSET
-    error_file_id: None | str | Unset = UNSET
-    in_progress_at: int | None | Unset = UNSET
-    expires_at: int | None | Unset = UNSET
-    finalizing_at: int | None | Unset = UNSET
-    completed_at: int | None | Unset = UNSET
-    failed_at: int | None | Unset = UNSET
-    expired_at: int | None | Unset = UNSET
-    cancelling_at: int | None | Unset = UNSET
-    cancelled_at: int | None | Unset = UNSET
-    request_counts: BatchRequestCounts | None | Unset = UNSET
-    metadata: BatchMetadata | None | Unset = UNSET
-    file_name: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    errors: BatchErrors | list[str] | None = None
+    output_file_id: None | str = None
+    error_file_id: None | str = None
+    in_progress_at: int | None = None
+    expires_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    request_counts: BatchRequestCounts | None = None
+    metadata: BatchMetadata | None = None
+    file_name: None | str = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.batch_errors import BatchErrors
-        from ..models.batch_metadata import BatchMetadata
-        from ..models.batch_request_counts import BatchRequestCounts
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        d["id"] = self.id
+        d["object"] = self.object_
+        d["endpoint"] = self.endpoint
+        d["input_file_id"] = self.input_file_id
+        d["completion_window"] = self.completion_window
+        d["status"] = to_json(self.status)
+        d["created_at"] = self.created_at
+        if self.errors is not None or self._nulls & 1:
+            d["errors"] = to_json(self.errors)
+        if self.output_file_id is not None or self._nulls & 2:
+            d["output_file_id"] = self.output_file_id
+        if self.error_file_id is not None or self._nulls & 4:
+            d["error_file_id"] = self.error_file_id
+        if self.in_progress_at is not None or self._nulls & 8:
+            d["in_progress_at"] = self.in_progress_at
+        if self.expires_at is not None or self._nulls & 16:
+            d["expires_at"] = self.expires_at
+        if self.finalizing_at is not None or self._nulls & 32:
+            d["finalizing_at"] = self.finalizing_at
+        if self.completed_at is not None or self._nulls & 64:
+            d["completed_at"] = self.completed_at
+        if self.failed_at is not None or self._nulls & 128:
+            d["failed_at"] = self.failed_at
+        if self.expired_at is not None or self._nulls & 256:
+            d["expired_at"] = self.expired_at
+        if self.cancelling_at is not None or self._nulls & 512:
+            d["cancelling_at"] = self.cancelling_at
+        if self.cancelled_at is not None or self._nulls & 1024:
+            d["cancelled_at"] = self.cancelled_at
+        if self.request_counts is not None or self._nulls & 2048:
+            d["request_counts"] = to_json(self.request_counts)
+        if self.metadata is not None or self._nulls & 4096:
+            d["metadata"] = to_json(self.metadata)
+        if self.file_name is not None or self._nulls & 8192:
+            d["file_name"] = self.file_name
+        return d
 
-        id = self.id
-
-        object_ = self.object_
-
-        endpoint = self.endpoint
-
-        input_file_id = self.input_file_id
-
-        completion_window = self.completion_window
-
-        status = self.status.value
-
-        created_at = self.created_at
-
-        errors: dict[str, Any] | list[str] | None | Unset
-        if isinstance(self.errors, Unset):
-            errors = UNSET
-        elif isinstance(self.errors, list):
-            errors = self.errors
-
-        elif isinstance(self.errors, BatchErrors):
-            errors = self.errors.to_dict()
-        else:
-            errors = self.errors
-
-        output_file_id: None | str | Unset
-        if isinstance(self.output_file_id, Unset):
-            output_file_id = UNSET
-        else:
-            output_file_id = self.output_file_id
-
-        error_file_id: None | str | Unset
-        if isinstance(self.error_file_id, Unset):
-            error_file_id = UNSET
-        else:
-            error_file_id = self.error_file_id
-
-        in_progress_at: int | None | Unset
-        if isinstance(self.in_progress_at, Unset):
-            in_progress_at = UNSET
-        else:
-            in_progress_at = self.in_progress_at
-
-        expires_at: int | None | Unset
-        if isinstance(self.expires_at, Unset):
-            expires_at = UNSET
-        else:
-            expires_at = self.expires_at
-
-        finalizing_at: int | None | Unset
-        if isinstance(self.finalizing_at, Unset):
-            finalizing_at = UNSET
-        else:
-            finalizing_at = self.finalizing_at
-
-        completed_at: int | None | Unset
-        if isinstance(self.completed_at, Unset):
-            completed_at = UNSET
-        else:
-            completed_at = self.completed_at
-
-        failed_at: int | None | Unset
-        if isinstance(self.failed_at, Unset):
-            failed_at = UNSET
-        else:
-            failed_at = self.failed_at
-
-        expired_at: int | None | Unset
-        if isinstance(self.expired_at, Unset):
-            expired_at = UNSET
-        else:
-            expired_at = self.expired_at
-
-        cancelling_at: int | None | Unset
-        if isinstance(self.cancelling_at, Unset):
-            cancelling_at = UNSET
-        else:
-            cancelling_at = self.cancelling_at
-
-        cancelled_at: int | None | Unset
-        if isinstance(self.cancelled_at, Unset):
-            cancelled_at = UNSET
-        else:
-            cancelled_at = self.cancelled_at
-
-        request_counts: dict[str, Any] | None | Unset
-        if isinstance(self.request_counts, Unset):
-            request_counts = UNSET
-        elif isinstance(self.request_counts, BatchRequestCounts):
-            request_counts = self.request_counts.to_dict()
-        else:
-            request_counts = self.request_counts
-
-        metadata: dict[str, Any] | None | Unset
-        if isinstance(self.metadata, Unset):
-            metadata = UNSET
-        elif isinstance(self.metadata, BatchMetadata):
-            metadata = self.metadata.to_dict()
-        else:
-            metadata = self.metadata
-
-        file_name: None | str | Unset
-        if isinstance(self.file_name, Unset):
-            file_name = UNSET
-        else:
-            file_name = self.file_name
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "object": object_,
-                "endpoint": endpoint,
-                "input_file_id": input_file_id,
-                "completion_window": completion_window,
-                "status": status,
-                "created_at": created_at,
-            }
-        )
-        if errors is not UNSET:
-            field_dict["errors"] = errors
-        if output_file_id is not UNSET:
-            field_dict["output_file_id"] = output_file_id
-        if error_file_id is not UNSET:
-            field_dict["error_file_id"] = error_file_id
-        if in_progress_at is not UNSET:
-            field_dict["in_progress_at"] = in_progress_at
-        if expires_at is not UNSET:
-            field_dict["expires_at"] = expires_at
-        if finalizing_at is not UNSET:
-            field_dict["finalizing_at"] = finalizing_at
-        if completed_at is not UNSET:
-            field_dict["completed_at"] = completed_at
-        if failed_at is not UNSET:
-            field_dict["failed_at"] = failed_at
-        if expired_at is not UNSET:
-            field_dict["expired_at"] = expired_at
-        if cancelling_at is not UNSET:
-            field_dict["cancelling_at"] = cancelling_at
-        if cancelled_at is not UNSET:
-            field_dict["cancelled_at"] = cancelled_at
-        if request_counts is not UNSET:
-            field_dict["request_counts"] = request_counts
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if file_name is not UNSET:
-            field_dict["file_name"] = file_name
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.batch_errors import BatchErrors
-        from ..models.batch_metadata import BatchMetadata
-        from ..models.batch_request_counts import BatchRequestCounts
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        d = dict(src_dict)
-        id = d.pop("id")
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        try:
+            v_id = d["id"]
+        except KeyError:
+            missing(path, "id")
+        if v_id is None or not (type(v_id) is str):
+            v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
-        object_ = d.pop("object")
+        try:
+            v_object_ = d["object"]
+        except KeyError:
+            missing(path, "object")
+        if v_object_ is None or not (type(v_object_) is str):
+            v_object_ = keep("Batch", "object", v_object_)
 
-        endpoint = d.pop("endpoint")
+        try:
+            v_endpoint = d["endpoint"]
+        except KeyError:
+            missing(path, "endpoint")
+        if v_endpoint is None or not (type(v_endpoint) is str):
+            v_endpoint = keep("Batch", "endpoint", v_endpoint)
 
-        input_file_id = d.pop("input_file_id")
+        try:
+            v_input_file_id = d["input_file_id"]
+        except KeyError:
+            missing(path, "input_file_id")
+        if v_input_file_id is None or not (type(v_input_file_id) is str):
+            v_input_file_id = keep("Batch", "input_file_id", v_input_file_id)
 
-        completion_window = d.pop("completion_window")
+        try:
+            v_completion_window = d["completion_window"]
+        except KeyError:
+            missing(path, "completion_window")
+        if v_completion_window is None or not (type(v_completion_window) is str):
+            v_completion_window = keep("Batch", "completion_window", v_completion_window)
 
-        status = BatchStatus(d.pop("status"))
+        try:
+            v_status = d["status"]
+        except KeyError:
+            missing(path, "status")
+        if v_status is None:
+            v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
+        elif type(v_status) is str:
+            v_status = _BatchStatus_MEMBERS.get(v_status) or BatchStatus(v_status)
+        else:
+            v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
 
-        created_at = d.pop("created_at")
+        try:
+            v_created_at = d["created_at"]
+        except KeyError:
+            missing(path, "created_at")
+        if v_created_at is None or not (type(v_created_at) is int):
+            v_created_at = keep("Batch", "created_at", v_created_at)
 
-        def _parse_errors(data: object) -> BatchErrors | list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        v_errors = d.get("errors")
+        if v_errors is None:
+            if "errors" in d:
+                nulls |= 1
+        else:
             try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                errors_type_0_type_0 = cast(list[str], data)
+                v_errors = _errors(v_errors, (f"{path}.errors" if path else "errors"))
+            except FieldMismatch:
+                v_errors = keep("Batch", "errors", v_errors)
 
-                return errors_type_0_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
+        v_output_file_id = d.get("output_file_id")
+        if v_output_file_id is None:
+            if "output_file_id" in d:
+                nulls |= 2
+        elif not (type(v_output_file_id) is str):
+            v_output_file_id = keep("Batch", "output_file_id", v_output_file_id)
+
+        v_error_file_id = d.get("error_file_id")
+        if v_error_file_id is None:
+            if "error_file_id" in d:
+                nulls |= 4
+        elif not (type(v_error_file_id) is str):
+            v_error_file_id = keep("Batch", "error_file_id", v_error_file_id)
+
+        v_in_progress_at = d.get("in_progress_at")
+        if v_in_progress_at is None:
+            if "in_progress_at" in d:
+                nulls |= 8
+        elif not (type(v_in_progress_at) is int):
+            v_in_progress_at = keep("Batch", "in_progress_at", v_in_progress_at)
+
+        v_expires_at = d.get("expires_at")
+        if v_expires_at is None:
+            if "expires_at" in d:
+                nulls |= 16
+        elif not (type(v_expires_at) is int):
+            v_expires_at = keep("Batch", "expires_at", v_expires_at)
+
+        v_finalizing_at = d.get("finalizing_at")
+        if v_finalizing_at is None:
+            if "finalizing_at" in d:
+                nulls |= 32
+        elif not (type(v_finalizing_at) is int):
+            v_finalizing_at = keep("Batch", "finalizing_at", v_finalizing_at)
+
+        v_completed_at = d.get("completed_at")
+        if v_completed_at is None:
+            if "completed_at" in d:
+                nulls |= 64
+        elif not (type(v_completed_at) is int):
+            v_completed_at = keep("Batch", "completed_at", v_completed_at)
+
+        v_failed_at = d.get("failed_at")
+        if v_failed_at is None:
+            if "failed_at" in d:
+                nulls |= 128
+        elif not (type(v_failed_at) is int):
+            v_failed_at = keep("Batch", "failed_at", v_failed_at)
+
+        v_expired_at = d.get("expired_at")
+        if v_expired_at is None:
+            if "expired_at" in d:
+                nulls |= 256
+        elif not (type(v_expired_at) is int):
+            v_expired_at = keep("Batch", "expired_at", v_expired_at)
+
+        v_cancelling_at = d.get("cancelling_at")
+        if v_cancelling_at is None:
+            if "cancelling_at" in d:
+                nulls |= 512
+        elif not (type(v_cancelling_at) is int):
+            v_cancelling_at = keep("Batch", "cancelling_at", v_cancelling_at)
+
+        v_cancelled_at = d.get("cancelled_at")
+        if v_cancelled_at is None:
+            if "cancelled_at" in d:
+                nulls |= 1024
+        elif not (type(v_cancelled_at) is int):
+            v_cancelled_at = keep("Batch", "cancelled_at", v_cancelled_at)
+
+        v_request_counts = d.get("request_counts")
+        if v_request_counts is None:
+            if "request_counts" in d:
+                nulls |= 2048
+        elif type(v_request_counts) is dict:
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                errors_type_1 = BatchErrors.from_dict(data)
+                v_request_counts = BatchRequestCounts.from_dict(
+                    v_request_counts, (f"{path}.request_counts" if path else "request_counts")
+                )
+            except FieldMismatch:
+                v_request_counts = keep("Batch", "request_counts", v_request_counts)
+        else:
+            v_request_counts = keep("Batch", "request_counts", v_request_counts)
 
-                return errors_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BatchErrors | list[str] | None | Unset, data)
-
-        errors = _parse_errors(d.pop("errors", UNSET))
-
-        output_file_id = d.pop("output_file_id", UNSET)
-
-        error_file_id = d.pop("error_file_id", UNSET)
-
-        in_progress_at = d.pop("in_progress_at", UNSET)
-
-        expires_at = d.pop("expires_at", UNSET)
-
-        finalizing_at = d.pop("finalizing_at", UNSET)
-
-        completed_at = d.pop("completed_at", UNSET)
-
-        failed_at = d.pop("failed_at", UNSET)
-
-        expired_at = d.pop("expired_at", UNSET)
-
-        cancelling_at = d.pop("cancelling_at", UNSET)
-
-        cancelled_at = d.pop("cancelled_at", UNSET)
-
-        def _parse_request_counts(data: object) -> BatchRequestCounts | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
+        v_metadata = d.get("metadata")
+        if v_metadata is None:
+            if "metadata" in d:
+                nulls |= 4096
+        elif type(v_metadata) is dict:
             try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                request_counts_type_0 = BatchRequestCounts.from_dict(data)
+                v_metadata = BatchMetadata.from_dict(v_metadata, (f"{path}.metadata" if path else "metadata"))
+            except FieldMismatch:
+                v_metadata = keep("Batch", "metadata", v_metadata)
+        else:
+            v_metadata = keep("Batch", "metadata", v_metadata)
 
-                return request_counts_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BatchRequestCounts | None | Unset, data)
+        v_file_name = d.get("file_name")
+        if v_file_name is None:
+            if "file_name" in d:
+                nulls |= 8192
+        elif not (type(v_file_name) is str):
+            v_file_name = keep("Batch", "file_name", v_file_name)
 
-        request_counts = _parse_request_counts(d.pop("request_counts", UNSET))
-
-        def _parse_metadata(data: object) -> BatchMetadata | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metadata_type_0 = BatchMetadata.from_dict(data)
-
-                return metadata_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(BatchMetadata | None | Unset, data)
-
-        metadata = _parse_metadata(d.pop("metadata", UNSET))
-
-        file_name = d.pop("file_name", UNSET)
-
-        batch = cls(
-            id=id,
-            object_=object_,
-            endpoint=endpoint,
-            input_file_id=input_file_id,
-            completion_window=completion_window,
-            status=status,
-            created_at=created_at,
-            errors=errors,
-            output_file_id=output_file_id,
-            error_file_id=error_file_id,
-            in_progress_at=in_progress_at,
-            expires_at=expires_at,
-            finalizing_at=finalizing_at,
-            completed_at=completed_at,
-            failed_at=failed_at,
-            expired_at=expired_at,
-            cancelling_at=cancelling_at,
-            cancelled_at=cancelled_at,
-            request_counts=request_counts,
-            metadata=metadata,
-            file_name=file_name,
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_id,
+            v_object_,
+            v_endpoint,
+            v_input_file_id,
+            v_completion_window,
+            v_status,
+            v_created_at,
+            v_errors,
+            v_output_file_id,
+            v_error_file_id,
+            v_in_progress_at,
+            v_expires_at,
+            v_finalizing_at,
+            v_completed_at,
+            v_failed_at,
+            v_expired_at,
+            v_cancelling_at,
+            v_cancelled_at,
+            v_request_counts,
+            v_metadata,
+            v_file_name,
+            additional_properties,
         )
-
-        batch.additional_properties = d
-        return batch
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.batch_errors import BatchErrors
+from ..models.batch_metadata import BatchMetadata
+from ..models.batch_request_counts import BatchRequestCounts

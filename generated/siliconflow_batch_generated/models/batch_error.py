@@ -1,104 +1,119 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep
 
-T = TypeVar("T", bound="BatchError")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "code",
+        "message",
+        "param",
+        "line",
+    }
+)
 
 
 @_attrs_define
 class BatchError:
-    """
+    """The ``BatchError`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        code (None | str | Unset):  Example: invalid_request.
-        message (None | str | Unset):
-        param (None | str | Unset):
-        line (int | None | Unset):
+        code (None | str):
+        message (None | str):
+        param (None | str):
+        line (int | None):
     """
 
-    code: None | str | Unset = UNSET
-    message: None | str | Unset = UNSET
-    param: None | str | Unset = UNSET
-    line: int | None | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    code: None | str = None
+    message: None | str = None
+    param: None | str = None
+    line: int | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        code: None | str | Unset
-        if isinstance(self.code, Unset):
-            code = UNSET
-        else:
-            code = self.code
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        if self.code is not None or self._nulls & 1:
+            d["code"] = self.code
+        if self.message is not None or self._nulls & 2:
+            d["message"] = self.message
+        if self.param is not None or self._nulls & 4:
+            d["param"] = self.param
+        if self.line is not None or self._nulls & 8:
+            d["line"] = self.line
+        return d
 
-        message: None | str | Unset
-        if isinstance(self.message, Unset):
-            message = UNSET
-        else:
-            message = self.message
-
-        param: None | str | Unset
-        if isinstance(self.param, Unset):
-            param = UNSET
-        else:
-            param = self.param
-
-        line: int | None | Unset
-        if isinstance(self.line, Unset):
-            line = UNSET
-        else:
-            line = self.line
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if code is not UNSET:
-            field_dict["code"] = code
-        if message is not UNSET:
-            field_dict["message"] = message
-        if param is not UNSET:
-            field_dict["param"] = param
-        if line is not UNSET:
-            field_dict["line"] = line
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        code = d.pop("code", UNSET)
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        message = d.pop("message", UNSET)
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        v_code = d.get("code")
+        if v_code is None:
+            if "code" in d:
+                nulls |= 1
+        elif not (type(v_code) is str):
+            v_code = keep("BatchError", "code", v_code)
 
-        param = d.pop("param", UNSET)
+        v_message = d.get("message")
+        if v_message is None:
+            if "message" in d:
+                nulls |= 2
+        elif not (type(v_message) is str):
+            v_message = keep("BatchError", "message", v_message)
 
-        line = d.pop("line", UNSET)
+        v_param = d.get("param")
+        if v_param is None:
+            if "param" in d:
+                nulls |= 4
+        elif not (type(v_param) is str):
+            v_param = keep("BatchError", "param", v_param)
 
-        batch_error = cls(
-            code=code,
-            message=message,
-            param=param,
-            line=line,
+        v_line = d.get("line")
+        if v_line is None:
+            if "line" in d:
+                nulls |= 8
+        elif not (type(v_line) is int):
+            v_line = keep("BatchError", "line", v_line)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_code,
+            v_message,
+            v_param,
+            v_line,
+            additional_properties,
         )
-
-        batch_error.additional_properties = d
-        return batch_error
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

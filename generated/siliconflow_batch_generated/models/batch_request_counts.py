@@ -1,82 +1,109 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep
 
-T = TypeVar("T", bound="BatchRequestCounts")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "total",
+        "completed",
+        "failed",
+    }
+)
 
 
 @_attrs_define
 class BatchRequestCounts:
-    """
-    Example:
-        {}
+    """The ``BatchRequestCounts`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
 
     Attributes:
-        total (int | Unset):
-        completed (int | Unset):
-        failed (int | Unset):
+        total (int | None):
+        completed (int | None):
+        failed (int | None):
     """
 
-    total: int | Unset = UNSET
-    completed: int | Unset = UNSET
-    failed: int | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    total: int | None = None
+    completed: int | None = None
+    failed: int | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        total = self.total
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        if self.total is not None or self._nulls & 1:
+            d["total"] = self.total
+        if self.completed is not None or self._nulls & 2:
+            d["completed"] = self.completed
+        if self.failed is not None or self._nulls & 4:
+            d["failed"] = self.failed
+        return d
 
-        completed = self.completed
-
-        failed = self.failed
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if total is not UNSET:
-            field_dict["total"] = total
-        if completed is not UNSET:
-            field_dict["completed"] = completed
-        if failed is not UNSET:
-            field_dict["failed"] = failed
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        total = d.pop("total", UNSET)
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        completed = d.pop("completed", UNSET)
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        v_total = d.get("total")
+        if v_total is None:
+            if "total" in d:
+                nulls |= 1
+                v_total = keep("BatchRequestCounts", "total", v_total)
+        elif not (type(v_total) is int):
+            v_total = keep("BatchRequestCounts", "total", v_total)
 
-        failed = d.pop("failed", UNSET)
+        v_completed = d.get("completed")
+        if v_completed is None:
+            if "completed" in d:
+                nulls |= 2
+                v_completed = keep("BatchRequestCounts", "completed", v_completed)
+        elif not (type(v_completed) is int):
+            v_completed = keep("BatchRequestCounts", "completed", v_completed)
 
-        batch_request_counts = cls(
-            total=total,
-            completed=completed,
-            failed=failed,
+        v_failed = d.get("failed")
+        if v_failed is None:
+            if "failed" in d:
+                nulls |= 4
+                v_failed = keep("BatchRequestCounts", "failed", v_failed)
+        elif not (type(v_failed) is int):
+            v_failed = keep("BatchRequestCounts", "failed", v_failed)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_total,
+            v_completed,
+            v_failed,
+            additional_properties,
         )
-
-        batch_request_counts.additional_properties = d
-        return batch_request_counts
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

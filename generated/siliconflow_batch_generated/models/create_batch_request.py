@@ -1,126 +1,159 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.batch_endpoint import BatchEndpoint
-from ..types import UNSET, Unset
+from ..types import FieldMismatch, keep, missing, to_json
 
-if TYPE_CHECKING:
-    from ..models.create_batch_request_metadata import CreateBatchRequestMetadata
-    from ..models.create_batch_request_replace import CreateBatchRequestReplace
-
-
-T = TypeVar("T", bound="CreateBatchRequest")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "input_file_id",
+        "endpoint",
+        "completion_window",
+        "metadata",
+        "replace",
+    }
+)
+# Members by value: a dict look-up is a tenth of the cost of calling the enum.
+_BatchEndpoint_MEMBERS = {member.value: member for member in BatchEndpoint}
 
 
 @_attrs_define
 class CreateBatchRequest:
-    """
+    """The ``CreateBatchRequest`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        input_file_id (str): The ID of an uploaded file that contains requests for the new batch. Example: file-
-            jkvytbjtow.
+        input_file_id (str): The ID of an uploaded file that contains requests for the new batch.
         endpoint (BatchEndpoint): The endpoint to be used for all requests in the batch. Currently /v1/chat/completions
-            is supported. Example: /v1/chat/completions.
+            is supported.
         completion_window (str): The time frame within which the batch should be processed, in hours, from 24h (the
-            minimum) to 336h (the maximum). Example: 24h.
-        metadata (CreateBatchRequestMetadata | Unset): Set of 16 key-value pairs that can be attached to an object. This
+            minimum) to 336h (the maximum).
+        metadata (CreateBatchRequestMetadata | None): Set of 16 key-value pairs that can be attached to an object. This
             can be useful for storing additional information about the object in a structured format, and querying for
             objects via API or the dashboard.<\\br>Keys are strings with a maximum length of 64 characters. Values are
-            strings with a maximum length of 512 characters. Example: {'description': 'nightly eval job'}.
-        replace (CreateBatchRequestReplace | Unset):
+            strings with a maximum length of 512 characters.
+        replace (CreateBatchRequestReplace | None):
     """
 
     input_file_id: str
     endpoint: BatchEndpoint
     completion_window: str
-    metadata: CreateBatchRequestMetadata | Unset = UNSET
-    replace: CreateBatchRequestReplace | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    metadata: CreateBatchRequestMetadata | None = None
+    replace: CreateBatchRequestReplace | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        input_file_id = self.input_file_id
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        d["input_file_id"] = self.input_file_id
+        d["endpoint"] = to_json(self.endpoint)
+        d["completion_window"] = self.completion_window
+        if self.metadata is not None or self._nulls & 1:
+            d["metadata"] = to_json(self.metadata)
+        if self.replace is not None or self._nulls & 2:
+            d["replace"] = to_json(self.replace)
+        return d
 
-        endpoint = self.endpoint.value
-
-        completion_window = self.completion_window
-
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
-
-        replace: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.replace, Unset):
-            replace = self.replace.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "input_file_id": input_file_id,
-                "endpoint": endpoint,
-                "completion_window": completion_window,
-            }
-        )
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if replace is not UNSET:
-            field_dict["replace"] = replace
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.create_batch_request_metadata import CreateBatchRequestMetadata
-        from ..models.create_batch_request_replace import CreateBatchRequestReplace
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        d = dict(src_dict)
-        input_file_id = d.pop("input_file_id")
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        try:
+            v_input_file_id = d["input_file_id"]
+        except KeyError:
+            missing(path, "input_file_id")
+        if v_input_file_id is None or not (type(v_input_file_id) is str):
+            v_input_file_id = keep("CreateBatchRequest", "input_file_id", v_input_file_id)
 
-        endpoint = BatchEndpoint(d.pop("endpoint"))
-
-        completion_window = d.pop("completion_window")
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: CreateBatchRequestMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
+        try:
+            v_endpoint = d["endpoint"]
+        except KeyError:
+            missing(path, "endpoint")
+        if v_endpoint is None:
+            v_endpoint = keep("CreateBatchRequest", "endpoint", v_endpoint)
+        elif type(v_endpoint) is str:
+            v_endpoint = _BatchEndpoint_MEMBERS.get(v_endpoint) or BatchEndpoint(v_endpoint)
         else:
-            metadata = CreateBatchRequestMetadata.from_dict(_metadata)
+            v_endpoint = keep("CreateBatchRequest", "endpoint", v_endpoint)
 
-        _replace = d.pop("replace", UNSET)
-        replace: CreateBatchRequestReplace | Unset
-        if isinstance(_replace, Unset):
-            replace = UNSET
+        try:
+            v_completion_window = d["completion_window"]
+        except KeyError:
+            missing(path, "completion_window")
+        if v_completion_window is None or not (type(v_completion_window) is str):
+            v_completion_window = keep("CreateBatchRequest", "completion_window", v_completion_window)
+
+        v_metadata = d.get("metadata")
+        if v_metadata is None:
+            if "metadata" in d:
+                nulls |= 1
+                v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
+        elif type(v_metadata) is dict:
+            try:
+                v_metadata = CreateBatchRequestMetadata.from_dict(
+                    v_metadata, (f"{path}.metadata" if path else "metadata")
+                )
+            except FieldMismatch:
+                v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
         else:
-            replace = CreateBatchRequestReplace.from_dict(_replace)
+            v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
 
-        create_batch_request = cls(
-            input_file_id=input_file_id,
-            endpoint=endpoint,
-            completion_window=completion_window,
-            metadata=metadata,
-            replace=replace,
+        v_replace = d.get("replace")
+        if v_replace is None:
+            if "replace" in d:
+                nulls |= 2
+                v_replace = keep("CreateBatchRequest", "replace", v_replace)
+        elif type(v_replace) is dict:
+            try:
+                v_replace = CreateBatchRequestReplace.from_dict(v_replace, (f"{path}.replace" if path else "replace"))
+            except FieldMismatch:
+                v_replace = keep("CreateBatchRequest", "replace", v_replace)
+        else:
+            v_replace = keep("CreateBatchRequest", "replace", v_replace)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_input_file_id,
+            v_endpoint,
+            v_completion_window,
+            v_metadata,
+            v_replace,
+            additional_properties,
         )
-
-        create_batch_request.additional_properties = d
-        return create_batch_request
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.create_batch_request_metadata import CreateBatchRequestMetadata
+from ..models.create_batch_request_replace import CreateBatchRequestReplace

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="CreateBatchRequestMetadata")
+from ..types import keep
+
+_NUMBER = (int, float)
+_KNOWN = frozenset({})
 
 
 @_attrs_define
@@ -15,40 +19,44 @@ class CreateBatchRequestMetadata:
     about the object in a structured format, and querying for objects via API or the dashboard.<\\br>Keys are strings
     with a maximum length of 64 characters. Values are strings with a maximum length of 512 characters.
 
-        Example:
-            {'description': 'nightly eval job'}
-
+        A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
     """
 
-    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, str] = _attrs_field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        return d
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        create_batch_request_metadata = cls()
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        create_batch_request_metadata.additional_properties = d
-        return create_batch_request_metadata
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        additional_properties = dict(d)
+        for key, item in additional_properties.items():
+            if not (type(item) is str):
+                additional_properties[key] = keep("CreateBatchRequestMetadata", key, item)
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            additional_properties,
+        )
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> str:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: str) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

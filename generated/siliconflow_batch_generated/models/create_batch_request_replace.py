@@ -1,61 +1,81 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep
 
-T = TypeVar("T", bound="CreateBatchRequestReplace")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "model",
+    }
+)
 
 
 @_attrs_define
 class CreateBatchRequestReplace:
-    """
+    """The ``CreateBatchRequestReplace`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        model (str | Unset):  Example: deepseek-ai/DeepSeek-V3.
+        model (str | None):
     """
 
-    model: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    model: str | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        model = self.model
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        if self.model is not None or self._nulls & 1:
+            d["model"] = self.model
+        return d
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if model is not UNSET:
-            field_dict["model"] = model
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        model = d.pop("model", UNSET)
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        create_batch_request_replace = cls(
-            model=model,
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        v_model = d.get("model")
+        if v_model is None:
+            if "model" in d:
+                nulls |= 1
+                v_model = keep("CreateBatchRequestReplace", "model", v_model)
+        elif not (type(v_model) is str):
+            v_model = keep("CreateBatchRequestReplace", "model", v_model)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_model,
+            additional_properties,
         )
-
-        create_batch_request_replace.additional_properties = d
-        return create_batch_request_replace
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

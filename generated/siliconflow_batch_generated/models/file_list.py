@@ -1,88 +1,108 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep, mismatch, to_json
 
-if TYPE_CHECKING:
-    from ..models.file_object import FileObject
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "data",
+        "object",
+    }
+)
 
 
-T = TypeVar("T", bound="FileList")
+def _data(v: Any, path: str) -> list[FileObject]:
+    """``data`` from its JSON value (not null), or FieldMismatch saying where it does not fit."""
+    if type(v) is list:
+        return [
+            FileObject.from_dict(x, f"{path}[{i}]") if type(x) is dict else mismatch(f"{path}[{i}]", "object", x)
+            for i, x in enumerate(v)
+        ]
+    mismatch(path, "list", v)
 
 
 @_attrs_define
 class FileList:
-    """
+    """The ``FileList`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        data (list[FileObject] | Unset):
-        object_ (str | Unset):  Example: file.
+        data (list[FileObject] | None):
+        object_ (str | None):
     """
 
-    data: list[FileObject] | Unset = UNSET
-    object_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    data: list[FileObject] | None = None
+    object_: str | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = []
-            for data_item_data in self.data:
-                data_item = data_item_data.to_dict()
-                data.append(data_item)
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        if self.data is not None or self._nulls & 1:
+            d["data"] = to_json(self.data)
+        if self.object_ is not None or self._nulls & 2:
+            d["object"] = self.object_
+        return d
 
-        object_ = self.object_
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if data is not UNSET:
-            field_dict["data"] = data
-        if object_ is not UNSET:
-            field_dict["object"] = object_
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.file_object import FileObject
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: list[FileObject] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = FileObject.from_dict(data_item_data)
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        v_data = d.get("data")
+        if v_data is None:
+            if "data" in d:
+                nulls |= 1
+                v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
+        else:
+            v_data = _data(v_data, (f"{path}.data" if path else "data"))
 
-                data.append(data_item)
+        v_object_ = d.get("object")
+        if v_object_ is None:
+            if "object" in d:
+                nulls |= 2
+                v_object_ = keep("FileList", "object", v_object_)
+        elif not (type(v_object_) is str):
+            v_object_ = keep("FileList", "object", v_object_)
 
-        object_ = d.pop("object", UNSET)
-
-        file_list = cls(
-            data=data,
-            object_=object_,
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_data,
+            v_object_,
+            additional_properties,
         )
-
-        file_list.additional_properties = d
-        return file_list
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.file_object import FileObject

@@ -1,77 +1,98 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="OverloadedData")
+from ..types import keep, mismatch, missing
+
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "code",
+        "message",
+        "data",
+    }
+)
 
 
 @_attrs_define
 class OverloadedData:
-    """
+    """The ``OverloadedData`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        code (int):  Example: 50505.
-        message (str):  Example: Model service overloaded. Please try again later..
+        code (int):
+        message (str):
         data (str):
     """
 
     code: int
     message: str
     data: str
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        d["code"] = self.code
+        d["message"] = self.message
+        d["data"] = self.data
+        return d
 
-        message = self.message
-
-        data = self.data
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "code": code,
-                "message": message,
-                "data": data,
-            }
-        )
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        code = d.pop("code")
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        message = d.pop("message")
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        try:
+            v_code = d["code"]
+        except KeyError:
+            missing(path, "code")
+        if v_code is None or not (type(v_code) is int):
+            v_code = keep("OverloadedData", "code", v_code)
 
-        data = d.pop("data")
+        try:
+            v_message = d["message"]
+        except KeyError:
+            missing(path, "message")
+        if v_message is None or not (type(v_message) is str):
+            v_message = keep("OverloadedData", "message", v_message)
 
-        overloaded_data = cls(
-            code=code,
-            message=message,
-            data=data,
+        try:
+            v_data = d["data"]
+        except KeyError:
+            missing(path, "data")
+        if v_data is None or not (type(v_data) is str):
+            v_data = mismatch((f"{path}.data" if path else "data"), "str", v_data)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_code,
+            v_message,
+            v_data,
+            additional_properties,
         )
-
-        overloaded_data.additional_properties = d
-        return overloaded_data
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -1,108 +1,149 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep, mismatch, missing
 
-T = TypeVar("T", bound="UploadedFile")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "id",
+        "object",
+        "bytes",
+        "createdAt",
+        "filename",
+        "purpose",
+    }
+)
 
 
 @_attrs_define
 class UploadedFile:
-    """
+    """The ``UploadedFile`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        id (str):  Example: file-jkvytbjtow.
-        object_ (str | Unset):  Example: file.
-        bytes_ (int | Unset):  Example: 8509.
-        created_at (int | Unset):  Example: 1741685396.
-        filename (str | Unset):  Example: requests.jsonl.
-        purpose (str | Unset):  Example: batch.
+        id (str):
+        object_ (str | None):
+        bytes_ (int | None):
+        created_at (int | None):
+        filename (str | None):
+        purpose (str | None):
     """
 
     id: str
-    object_: str | Unset = UNSET
-    bytes_: int | Unset = UNSET
-    created_at: int | Unset = UNSET
-    filename: str | Unset = UNSET
-    purpose: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    object_: str | None = None
+    bytes_: int | None = None
+    created_at: int | None = None
+    filename: str | None = None
+    purpose: str | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        d["id"] = self.id
+        if self.object_ is not None or self._nulls & 1:
+            d["object"] = self.object_
+        if self.bytes_ is not None or self._nulls & 2:
+            d["bytes"] = self.bytes_
+        if self.created_at is not None or self._nulls & 4:
+            d["createdAt"] = self.created_at
+        if self.filename is not None or self._nulls & 8:
+            d["filename"] = self.filename
+        if self.purpose is not None or self._nulls & 16:
+            d["purpose"] = self.purpose
+        return d
 
-        object_ = self.object_
-
-        bytes_ = self.bytes_
-
-        created_at = self.created_at
-
-        filename = self.filename
-
-        purpose = self.purpose
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-            }
-        )
-        if object_ is not UNSET:
-            field_dict["object"] = object_
-        if bytes_ is not UNSET:
-            field_dict["bytes"] = bytes_
-        if created_at is not UNSET:
-            field_dict["createdAt"] = created_at
-        if filename is not UNSET:
-            field_dict["filename"] = filename
-        if purpose is not UNSET:
-            field_dict["purpose"] = purpose
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id")
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        object_ = d.pop("object", UNSET)
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        try:
+            v_id = d["id"]
+        except KeyError:
+            missing(path, "id")
+        if v_id is None or not (type(v_id) is str):
+            v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
-        bytes_ = d.pop("bytes", UNSET)
+        v_object_ = d.get("object")
+        if v_object_ is None:
+            if "object" in d:
+                nulls |= 1
+                v_object_ = keep("UploadedFile", "object", v_object_)
+        elif not (type(v_object_) is str):
+            v_object_ = keep("UploadedFile", "object", v_object_)
 
-        created_at = d.pop("createdAt", UNSET)
+        v_bytes_ = d.get("bytes")
+        if v_bytes_ is None:
+            if "bytes" in d:
+                nulls |= 2
+                v_bytes_ = keep("UploadedFile", "bytes", v_bytes_)
+        elif not (type(v_bytes_) is int):
+            v_bytes_ = keep("UploadedFile", "bytes", v_bytes_)
 
-        filename = d.pop("filename", UNSET)
+        v_created_at = d.get("createdAt")
+        if v_created_at is None:
+            if "createdAt" in d:
+                nulls |= 4
+                v_created_at = keep("UploadedFile", "createdAt", v_created_at)
+        elif not (type(v_created_at) is int):
+            v_created_at = keep("UploadedFile", "createdAt", v_created_at)
 
-        purpose = d.pop("purpose", UNSET)
+        v_filename = d.get("filename")
+        if v_filename is None:
+            if "filename" in d:
+                nulls |= 8
+                v_filename = keep("UploadedFile", "filename", v_filename)
+        elif not (type(v_filename) is str):
+            v_filename = keep("UploadedFile", "filename", v_filename)
 
-        uploaded_file = cls(
-            id=id,
-            object_=object_,
-            bytes_=bytes_,
-            created_at=created_at,
-            filename=filename,
-            purpose=purpose,
+        v_purpose = d.get("purpose")
+        if v_purpose is None:
+            if "purpose" in d:
+                nulls |= 16
+                v_purpose = keep("UploadedFile", "purpose", v_purpose)
+        elif not (type(v_purpose) is str):
+            v_purpose = keep("UploadedFile", "purpose", v_purpose)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_id,
+            v_object_,
+            v_bytes_,
+            v_created_at,
+            v_filename,
+            v_purpose,
+            additional_properties,
         )
-
-        uploaded_file.additional_properties = d
-        return uploaded_file
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

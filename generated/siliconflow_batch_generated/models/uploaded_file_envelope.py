@@ -1,101 +1,122 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep, mismatch, missing, to_json
 
-if TYPE_CHECKING:
-    from ..models.uploaded_file import UploadedFile
-
-
-T = TypeVar("T", bound="UploadedFileEnvelope")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "code",
+        "message",
+        "status",
+        "data",
+    }
+)
 
 
 @_attrs_define
 class UploadedFileEnvelope:
-    """
+    """The ``UploadedFileEnvelope`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        code (int):  Example: 20000.
-        message (str):  Example: Ok.
-        status (bool):  Example: True.
-        data (UploadedFile | Unset):
+        code (int):
+        message (str):
+        status (bool):
+        data (UploadedFile | None):
     """
 
     code: int
     message: str
     status: bool
-    data: UploadedFile | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    data: UploadedFile | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        d["code"] = self.code
+        d["message"] = self.message
+        d["status"] = self.status
+        if self.data is not None or self._nulls & 1:
+            d["data"] = to_json(self.data)
+        return d
 
-        message = self.message
-
-        status = self.status
-
-        data: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = self.data.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "code": code,
-                "message": message,
-                "status": status,
-            }
-        )
-        if data is not UNSET:
-            field_dict["data"] = data
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.uploaded_file import UploadedFile
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        d = dict(src_dict)
-        code = d.pop("code")
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        try:
+            v_code = d["code"]
+        except KeyError:
+            missing(path, "code")
+        if v_code is None or not (type(v_code) is int):
+            v_code = keep("UploadedFileEnvelope", "code", v_code)
 
-        message = d.pop("message")
+        try:
+            v_message = d["message"]
+        except KeyError:
+            missing(path, "message")
+        if v_message is None or not (type(v_message) is str):
+            v_message = keep("UploadedFileEnvelope", "message", v_message)
 
-        status = d.pop("status")
+        try:
+            v_status = d["status"]
+        except KeyError:
+            missing(path, "status")
+        if v_status is None or not (type(v_status) is bool):
+            v_status = mismatch((f"{path}.status" if path else "status"), "bool", v_status)
 
-        _data = d.pop("data", UNSET)
-        data: UploadedFile | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
+        v_data = d.get("data")
+        if v_data is None:
+            if "data" in d:
+                nulls |= 1
+                v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
+        elif type(v_data) is dict:
+            v_data = UploadedFile.from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
-            data = UploadedFile.from_dict(_data)
+            v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
-        uploaded_file_envelope = cls(
-            code=code,
-            message=message,
-            status=status,
-            data=data,
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_code,
+            v_message,
+            v_status,
+            v_data,
+            additional_properties,
         )
-
-        uploaded_file_envelope.additional_properties = d
-        return uploaded_file_envelope
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.uploaded_file import UploadedFile

@@ -1,151 +1,221 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import keep, mismatch
 
-T = TypeVar("T", bound="UserInfoResponse200Data")
+_NUMBER = (int, float)
+_KNOWN = frozenset(
+    {
+        "id",
+        "name",
+        "image",
+        "email",
+        "isAdmin",
+        "balance",
+        "status",
+        "introduction",
+        "role",
+        "chargeBalance",
+        "totalBalance",
+    }
+)
 
 
 @_attrs_define
 class UserInfoResponse200Data:
-    """
+    """The ``UserInfoResponse200Data`` object of the API.
+
+    A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
+
     Attributes:
-        id (str | Unset):  Example: userid.
-        name (str | Unset):  Example: username.
-        image (str | Unset):  Example: user_avatar_image_url.
-        email (str | Unset):  Example: user_email_address.
-        is_admin (bool | Unset):  Example: False.
-        balance (str | Unset):  Example: 0.88.
-        status (str | Unset):  Example: normal.
-        introduction (str | Unset):  Example: user_introduction.
-        role (str | Unset):  Example: user_role.
-        charge_balance (str | Unset):  Example: 88.00.
-        total_balance (str | Unset):  Example: 88.88.
+        id (str | None):
+        name (str | None):
+        image (str | None):
+        email (str | None):
+        is_admin (bool | None):
+        balance (str | None):
+        status (str | None):
+        introduction (str | None):
+        role (str | None):
+        charge_balance (str | None):
+        total_balance (str | None):
     """
 
-    id: str | Unset = UNSET
-    name: str | Unset = UNSET
-    image: str | Unset = UNSET
-    email: str | Unset = UNSET
-    is_admin: bool | Unset = UNSET
-    balance: str | Unset = UNSET
-    status: str | Unset = UNSET
-    introduction: str | Unset = UNSET
-    role: str | Unset = UNSET
-    charge_balance: str | Unset = UNSET
-    total_balance: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    id: str | None = None
+    name: str | None = None
+    image: str | None = None
+    email: str | None = None
+    is_admin: bool | None = None
+    balance: str | None = None
+    status: str | None = None
+    introduction: str | None = None
+    role: str | None = None
+    charge_balance: str | None = None
+    total_balance: str | None = None
+    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
+    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
+        """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
+        d: dict[str, Any] = dict(self.additional_properties)
+        if self.id is not None or self._nulls & 1:
+            d["id"] = self.id
+        if self.name is not None or self._nulls & 2:
+            d["name"] = self.name
+        if self.image is not None or self._nulls & 4:
+            d["image"] = self.image
+        if self.email is not None or self._nulls & 8:
+            d["email"] = self.email
+        if self.is_admin is not None or self._nulls & 16:
+            d["isAdmin"] = self.is_admin
+        if self.balance is not None or self._nulls & 32:
+            d["balance"] = self.balance
+        if self.status is not None or self._nulls & 64:
+            d["status"] = self.status
+        if self.introduction is not None or self._nulls & 128:
+            d["introduction"] = self.introduction
+        if self.role is not None or self._nulls & 256:
+            d["role"] = self.role
+        if self.charge_balance is not None or self._nulls & 512:
+            d["chargeBalance"] = self.charge_balance
+        if self.total_balance is not None or self._nulls & 1024:
+            d["totalBalance"] = self.total_balance
+        return d
 
-        name = self.name
-
-        image = self.image
-
-        email = self.email
-
-        is_admin = self.is_admin
-
-        balance = self.balance
-
-        status = self.status
-
-        introduction = self.introduction
-
-        role = self.role
-
-        charge_balance = self.charge_balance
-
-        total_balance = self.total_balance
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if id is not UNSET:
-            field_dict["id"] = id
-        if name is not UNSET:
-            field_dict["name"] = name
-        if image is not UNSET:
-            field_dict["image"] = image
-        if email is not UNSET:
-            field_dict["email"] = email
-        if is_admin is not UNSET:
-            field_dict["isAdmin"] = is_admin
-        if balance is not UNSET:
-            field_dict["balance"] = balance
-        if status is not UNSET:
-            field_dict["status"] = status
-        if introduction is not UNSET:
-            field_dict["introduction"] = introduction
-        if role is not UNSET:
-            field_dict["role"] = role
-        if charge_balance is not UNSET:
-            field_dict["chargeBalance"] = charge_balance
-        if total_balance is not UNSET:
-            field_dict["totalBalance"] = total_balance
-
-        return field_dict
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
+    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+        """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
-        name = d.pop("name", UNSET)
+        Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
+        that does not fit keeps its raw value (warned once).
+        """
+        nulls = 0
+        v_id = d.get("id")
+        if v_id is None:
+            if "id" in d:
+                nulls |= 1
+                v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
+        elif not (type(v_id) is str):
+            v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
-        image = d.pop("image", UNSET)
+        v_name = d.get("name")
+        if v_name is None:
+            if "name" in d:
+                nulls |= 2
+                v_name = keep("UserInfoResponse200Data", "name", v_name)
+        elif not (type(v_name) is str):
+            v_name = keep("UserInfoResponse200Data", "name", v_name)
 
-        email = d.pop("email", UNSET)
+        v_image = d.get("image")
+        if v_image is None:
+            if "image" in d:
+                nulls |= 4
+                v_image = keep("UserInfoResponse200Data", "image", v_image)
+        elif not (type(v_image) is str):
+            v_image = keep("UserInfoResponse200Data", "image", v_image)
 
-        is_admin = d.pop("isAdmin", UNSET)
+        v_email = d.get("email")
+        if v_email is None:
+            if "email" in d:
+                nulls |= 8
+                v_email = keep("UserInfoResponse200Data", "email", v_email)
+        elif not (type(v_email) is str):
+            v_email = keep("UserInfoResponse200Data", "email", v_email)
 
-        balance = d.pop("balance", UNSET)
+        v_is_admin = d.get("isAdmin")
+        if v_is_admin is None:
+            if "isAdmin" in d:
+                nulls |= 16
+                v_is_admin = keep("UserInfoResponse200Data", "isAdmin", v_is_admin)
+        elif not (type(v_is_admin) is bool):
+            v_is_admin = keep("UserInfoResponse200Data", "isAdmin", v_is_admin)
 
-        status = d.pop("status", UNSET)
+        v_balance = d.get("balance")
+        if v_balance is None:
+            if "balance" in d:
+                nulls |= 32
+                v_balance = keep("UserInfoResponse200Data", "balance", v_balance)
+        elif not (type(v_balance) is str):
+            v_balance = keep("UserInfoResponse200Data", "balance", v_balance)
 
-        introduction = d.pop("introduction", UNSET)
+        v_status = d.get("status")
+        if v_status is None:
+            if "status" in d:
+                nulls |= 64
+                v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
+        elif not (type(v_status) is str):
+            v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
 
-        role = d.pop("role", UNSET)
+        v_introduction = d.get("introduction")
+        if v_introduction is None:
+            if "introduction" in d:
+                nulls |= 128
+                v_introduction = keep("UserInfoResponse200Data", "introduction", v_introduction)
+        elif not (type(v_introduction) is str):
+            v_introduction = keep("UserInfoResponse200Data", "introduction", v_introduction)
 
-        charge_balance = d.pop("chargeBalance", UNSET)
+        v_role = d.get("role")
+        if v_role is None:
+            if "role" in d:
+                nulls |= 256
+                v_role = keep("UserInfoResponse200Data", "role", v_role)
+        elif not (type(v_role) is str):
+            v_role = keep("UserInfoResponse200Data", "role", v_role)
 
-        total_balance = d.pop("totalBalance", UNSET)
+        v_charge_balance = d.get("chargeBalance")
+        if v_charge_balance is None:
+            if "chargeBalance" in d:
+                nulls |= 512
+                v_charge_balance = keep("UserInfoResponse200Data", "chargeBalance", v_charge_balance)
+        elif not (type(v_charge_balance) is str):
+            v_charge_balance = keep("UserInfoResponse200Data", "chargeBalance", v_charge_balance)
 
-        user_info_response_200_data = cls(
-            id=id,
-            name=name,
-            image=image,
-            email=email,
-            is_admin=is_admin,
-            balance=balance,
-            status=status,
-            introduction=introduction,
-            role=role,
-            charge_balance=charge_balance,
-            total_balance=total_balance,
+        v_total_balance = d.get("totalBalance")
+        if v_total_balance is None:
+            if "totalBalance" in d:
+                nulls |= 1024
+                v_total_balance = keep("UserInfoResponse200Data", "totalBalance", v_total_balance)
+        elif not (type(v_total_balance) is str):
+            v_total_balance = keep("UserInfoResponse200Data", "totalBalance", v_total_balance)
+
+        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        obj = cls(
+            v_id,
+            v_name,
+            v_image,
+            v_email,
+            v_is_admin,
+            v_balance,
+            v_status,
+            v_introduction,
+            v_role,
+            v_charge_balance,
+            v_total_balance,
+            additional_properties,
         )
-
-        user_info_response_200_data.additional_properties = d
-        return user_info_response_200_data
+        if nulls:
+            obj._nulls = nulls
+        return obj
 
     @property
     def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+        """The keys the server sent beyond the documented fields."""
+        return list(self.additional_properties)
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

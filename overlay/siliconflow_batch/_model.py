@@ -1,0 +1,45 @@
+"""What every public model of the package has: ``to_dict()`` (JSON-ready data) and ``to_json()`` (text).
+
+The generated models get both from our model template; the hand-written attrs models get them from here, so
+each shape is written once: ``to_dict`` walks the attrs fields, and ``to_json`` dumps whatever ``to_dict`` gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any, cast
+
+import attrs
+
+__all__ = ["JSONModel", "json_value"]
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON data: models by their ``to_dict``, enums by value, Decimals as strings, containers deeply."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(key): json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else value
+
+
+class JSONModel:
+    """Mixin for the package's attrs models: ``to_dict`` over the fields, ``to_json`` from ``to_dict``."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as JSON-ready data (nested models as dicts, Decimals as strings)."""
+        return {f.name: json_value(getattr(self, f.name)) for f in attrs.fields(cast(Any, type(self)))}
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The object as JSON text (``to_dict()``, dumped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
