@@ -40,15 +40,6 @@ _KNOWN = frozenset(
 _BatchStatus_MEMBERS = {member.value: member for member in BatchStatus}
 
 
-def _errors(v: Any, path: str) -> BatchErrors | list[str] | None:
-    """``errors`` from its JSON value (not null), or FieldMismatch saying where it does not fit."""
-    if type(v) is list:
-        return [x if type(x) is str else mismatch(f"{path}[{i}]", "str", x) for i, x in enumerate(v)]
-    if type(v) is dict:
-        return BatchErrors.from_dict(v, path)
-    mismatch(path, "list or null or object", v)
-
-
 @_attrs_define
 class Batch:
     """A batch of requests processed asynchronously (the OpenAI-compatible Batch object).
@@ -163,35 +154,55 @@ class Batch:
             v_id = d["id"]
         except KeyError:
             missing(path, "id")
-        if v_id is None or not (type(v_id) is str):
+        if v_id is None:
+            v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
+        elif type(v_id) is str:
+            pass
+        else:
             v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
         try:
             v_object_ = d["object"]
         except KeyError:
             missing(path, "object")
-        if v_object_ is None or not (type(v_object_) is str):
+        if v_object_ is None:
+            v_object_ = keep("Batch", "object", v_object_)
+        elif type(v_object_) is str:
+            pass
+        else:
             v_object_ = keep("Batch", "object", v_object_)
 
         try:
             v_endpoint = d["endpoint"]
         except KeyError:
             missing(path, "endpoint")
-        if v_endpoint is None or not (type(v_endpoint) is str):
+        if v_endpoint is None:
+            v_endpoint = keep("Batch", "endpoint", v_endpoint)
+        elif type(v_endpoint) is str:
+            pass
+        else:
             v_endpoint = keep("Batch", "endpoint", v_endpoint)
 
         try:
             v_input_file_id = d["input_file_id"]
         except KeyError:
             missing(path, "input_file_id")
-        if v_input_file_id is None or not (type(v_input_file_id) is str):
+        if v_input_file_id is None:
+            v_input_file_id = keep("Batch", "input_file_id", v_input_file_id)
+        elif type(v_input_file_id) is str:
+            pass
+        else:
             v_input_file_id = keep("Batch", "input_file_id", v_input_file_id)
 
         try:
             v_completion_window = d["completion_window"]
         except KeyError:
             missing(path, "completion_window")
-        if v_completion_window is None or not (type(v_completion_window) is str):
+        if v_completion_window is None:
+            v_completion_window = keep("Batch", "completion_window", v_completion_window)
+        elif type(v_completion_window) is str:
+            pass
+        else:
             v_completion_window = keep("Batch", "completion_window", v_completion_window)
 
         try:
@@ -209,87 +220,118 @@ class Batch:
             v_created_at = d["created_at"]
         except KeyError:
             missing(path, "created_at")
-        if v_created_at is None or not (type(v_created_at) is int):
+        if v_created_at is None:
+            v_created_at = keep("Batch", "created_at", v_created_at)
+        elif type(v_created_at) is int:
+            pass
+        else:
             v_created_at = keep("Batch", "created_at", v_created_at)
 
         v_errors = d.get("errors")
         if v_errors is None:
             if "errors" in d:
                 nulls |= 1
-        else:
+        elif type(v_errors) is list:
+            for i, x in enumerate(v_errors):
+                if not (type(x) is str):
+                    v_errors = keep("Batch", "errors", v_errors)
+                    break
+        elif type(v_errors) is dict:
             try:
-                v_errors = _errors(v_errors, (f"{path}.errors" if path else "errors"))
+                v_errors = BatchErrors.from_dict(v_errors, (f"{path}.errors" if path else "errors"))
             except FieldMismatch:
                 v_errors = keep("Batch", "errors", v_errors)
+        else:
+            v_errors = keep("Batch", "errors", v_errors)
 
         v_output_file_id = d.get("output_file_id")
         if v_output_file_id is None:
             if "output_file_id" in d:
                 nulls |= 2
-        elif not (type(v_output_file_id) is str):
+        elif type(v_output_file_id) is str:
+            pass
+        else:
             v_output_file_id = keep("Batch", "output_file_id", v_output_file_id)
 
         v_error_file_id = d.get("error_file_id")
         if v_error_file_id is None:
             if "error_file_id" in d:
                 nulls |= 4
-        elif not (type(v_error_file_id) is str):
+        elif type(v_error_file_id) is str:
+            pass
+        else:
             v_error_file_id = keep("Batch", "error_file_id", v_error_file_id)
 
         v_in_progress_at = d.get("in_progress_at")
         if v_in_progress_at is None:
             if "in_progress_at" in d:
                 nulls |= 8
-        elif not (type(v_in_progress_at) is int):
+        elif type(v_in_progress_at) is int:
+            pass
+        else:
             v_in_progress_at = keep("Batch", "in_progress_at", v_in_progress_at)
 
         v_expires_at = d.get("expires_at")
         if v_expires_at is None:
             if "expires_at" in d:
                 nulls |= 16
-        elif not (type(v_expires_at) is int):
+        elif type(v_expires_at) is int:
+            pass
+        else:
             v_expires_at = keep("Batch", "expires_at", v_expires_at)
 
         v_finalizing_at = d.get("finalizing_at")
         if v_finalizing_at is None:
             if "finalizing_at" in d:
                 nulls |= 32
-        elif not (type(v_finalizing_at) is int):
+        elif type(v_finalizing_at) is int:
+            pass
+        else:
             v_finalizing_at = keep("Batch", "finalizing_at", v_finalizing_at)
 
         v_completed_at = d.get("completed_at")
         if v_completed_at is None:
             if "completed_at" in d:
                 nulls |= 64
-        elif not (type(v_completed_at) is int):
+        elif type(v_completed_at) is int:
+            pass
+        else:
             v_completed_at = keep("Batch", "completed_at", v_completed_at)
 
         v_failed_at = d.get("failed_at")
         if v_failed_at is None:
             if "failed_at" in d:
                 nulls |= 128
-        elif not (type(v_failed_at) is int):
+        elif type(v_failed_at) is int:
+            pass
+        else:
             v_failed_at = keep("Batch", "failed_at", v_failed_at)
 
         v_expired_at = d.get("expired_at")
         if v_expired_at is None:
             if "expired_at" in d:
                 nulls |= 256
-        elif not (type(v_expired_at) is int):
+        elif type(v_expired_at) is int:
+            pass
+        else:
             v_expired_at = keep("Batch", "expired_at", v_expired_at)
 
         v_cancelling_at = d.get("cancelling_at")
         if v_cancelling_at is None:
             if "cancelling_at" in d:
                 nulls |= 512
-        elif not (type(v_cancelling_at) is int):
+        elif type(v_cancelling_at) is int:
+            pass
+        else:
             v_cancelling_at = keep("Batch", "cancelling_at", v_cancelling_at)
 
         v_cancelled_at = d.get("cancelled_at")
         if v_cancelled_at is None:
             if "cancelled_at" in d:
                 nulls |= 1024
-        elif not (type(v_cancelled_at) is int):
+        elif type(v_cancelled_at) is int:
+            pass
+        else:
             v_cancelled_at = keep("Batch", "cancelled_at", v_cancelled_at)
 
         v_request_counts = d.get("request_counts")
@@ -322,7 +364,9 @@ class Batch:
         if v_file_name is None:
             if "file_name" in d:
                 nulls |= 8192
-        elif not (type(v_file_name) is str):
+        elif type(v_file_name) is str:
+            pass
+        else:
             v_file_name = keep("Batch", "file_name", v_file_name)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

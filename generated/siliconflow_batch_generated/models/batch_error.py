@@ -70,28 +70,36 @@ class BatchError:
         if v_code is None:
             if "code" in d:
                 nulls |= 1
-        elif not (type(v_code) is str):
+        elif type(v_code) is str:
+            pass
+        else:
             v_code = keep("BatchError", "code", v_code)
 
         v_message = d.get("message")
         if v_message is None:
             if "message" in d:
                 nulls |= 2
-        elif not (type(v_message) is str):
+        elif type(v_message) is str:
+            pass
+        else:
             v_message = keep("BatchError", "message", v_message)
 
         v_param = d.get("param")
         if v_param is None:
             if "param" in d:
                 nulls |= 4
-        elif not (type(v_param) is str):
+        elif type(v_param) is str:
+            pass
+        else:
             v_param = keep("BatchError", "param", v_param)
 
         v_line = d.get("line")
         if v_line is None:
             if "line" in d:
                 nulls |= 8
-        elif not (type(v_line) is int):
+        elif type(v_line) is int:
+            pass
+        else:
             v_line = keep("BatchError", "line", v_line)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

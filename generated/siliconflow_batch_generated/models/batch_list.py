@@ -21,16 +21,6 @@ _KNOWN = frozenset(
 )
 
 
-def _data(v: Any, path: str) -> list[Batch]:
-    """``data`` from its JSON value (not null), or FieldMismatch saying where it does not fit."""
-    if type(v) is list:
-        return [
-            Batch.from_dict(x, f"{path}[{i}]") if type(x) is dict else mismatch(f"{path}[{i}]", "object", x)
-            for i, x in enumerate(v)
-        ]
-    mismatch(path, "list", v)
-
-
 @_attrs_define
 class BatchList:
     """The ``BatchList`` object of the API.
@@ -86,7 +76,9 @@ class BatchList:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("BatchList", "object", v_object_)
-        elif not (type(v_object_) is str):
+        elif type(v_object_) is str:
+            pass
+        else:
             v_object_ = keep("BatchList", "object", v_object_)
 
         v_data = d.get("data")
@@ -94,21 +86,32 @@ class BatchList:
             if "data" in d:
                 nulls |= 2
                 v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
+        elif type(v_data) is list:
+            v_data = [
+                Batch.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                if type(x) is dict
+                else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
+                for i, x in enumerate(v_data)
+            ]
         else:
-            v_data = _data(v_data, (f"{path}.data" if path else "data"))
+            v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
 
         v_first_id = d.get("first_id")
         if v_first_id is None:
             if "first_id" in d:
                 nulls |= 4
-        elif not (type(v_first_id) is str):
+        elif type(v_first_id) is str:
+            pass
+        else:
             v_first_id = keep("BatchList", "first_id", v_first_id)
 
         v_last_id = d.get("last_id")
         if v_last_id is None:
             if "last_id" in d:
                 nulls |= 8
-        elif not (type(v_last_id) is str):
+        elif type(v_last_id) is str:
+            pass
+        else:
             v_last_id = keep("BatchList", "last_id", v_last_id)
 
         v_has_more = d.get("has_more")
@@ -116,7 +119,9 @@ class BatchList:
             if "has_more" in d:
                 nulls |= 16
                 v_has_more = keep("BatchList", "has_more", v_has_more)
-        elif not (type(v_has_more) is bool):
+        elif type(v_has_more) is bool:
+            pass
+        else:
             v_has_more = keep("BatchList", "has_more", v_has_more)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

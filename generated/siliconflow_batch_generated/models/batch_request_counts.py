@@ -66,7 +66,9 @@ class BatchRequestCounts:
             if "total" in d:
                 nulls |= 1
                 v_total = keep("BatchRequestCounts", "total", v_total)
-        elif not (type(v_total) is int):
+        elif type(v_total) is int:
+            pass
+        else:
             v_total = keep("BatchRequestCounts", "total", v_total)
 
         v_completed = d.get("completed")
@@ -74,7 +76,9 @@ class BatchRequestCounts:
             if "completed" in d:
                 nulls |= 2
                 v_completed = keep("BatchRequestCounts", "completed", v_completed)
-        elif not (type(v_completed) is int):
+        elif type(v_completed) is int:
+            pass
+        else:
             v_completed = keep("BatchRequestCounts", "completed", v_completed)
 
         v_failed = d.get("failed")
@@ -82,7 +86,9 @@ class BatchRequestCounts:
             if "failed" in d:
                 nulls |= 4
                 v_failed = keep("BatchRequestCounts", "failed", v_failed)
-        elif not (type(v_failed) is int):
+        elif type(v_failed) is int:
+            pass
+        else:
             v_failed = keep("BatchRequestCounts", "failed", v_failed)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

@@ -80,7 +80,11 @@ class CreateBatchRequest:
             v_input_file_id = d["input_file_id"]
         except KeyError:
             missing(path, "input_file_id")
-        if v_input_file_id is None or not (type(v_input_file_id) is str):
+        if v_input_file_id is None:
+            v_input_file_id = keep("CreateBatchRequest", "input_file_id", v_input_file_id)
+        elif type(v_input_file_id) is str:
+            pass
+        else:
             v_input_file_id = keep("CreateBatchRequest", "input_file_id", v_input_file_id)
 
         try:
@@ -98,7 +102,11 @@ class CreateBatchRequest:
             v_completion_window = d["completion_window"]
         except KeyError:
             missing(path, "completion_window")
-        if v_completion_window is None or not (type(v_completion_window) is str):
+        if v_completion_window is None:
+            v_completion_window = keep("CreateBatchRequest", "completion_window", v_completion_window)
+        elif type(v_completion_window) is str:
+            pass
+        else:
             v_completion_window = keep("CreateBatchRequest", "completion_window", v_completion_window)
 
         v_metadata = d.get("metadata")

@@ -56,7 +56,9 @@ class CreateBatchRequestReplace:
             if "model" in d:
                 nulls |= 1
                 v_model = keep("CreateBatchRequestReplace", "model", v_model)
-        elif not (type(v_model) is str):
+        elif type(v_model) is str:
+            pass
+        else:
             v_model = keep("CreateBatchRequestReplace", "model", v_model)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

@@ -18,16 +18,6 @@ _KNOWN = frozenset(
 )
 
 
-def _data(v: Any, path: str) -> list[FileObject]:
-    """``data`` from its JSON value (not null), or FieldMismatch saying where it does not fit."""
-    if type(v) is list:
-        return [
-            FileObject.from_dict(x, f"{path}[{i}]") if type(x) is dict else mismatch(f"{path}[{i}]", "object", x)
-            for i, x in enumerate(v)
-        ]
-    mismatch(path, "list", v)
-
-
 @_attrs_define
 class FileList:
     """The ``FileList`` object of the API.
@@ -71,15 +61,24 @@ class FileList:
             if "data" in d:
                 nulls |= 1
                 v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
+        elif type(v_data) is list:
+            v_data = [
+                FileObject.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                if type(x) is dict
+                else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
+                for i, x in enumerate(v_data)
+            ]
         else:
-            v_data = _data(v_data, (f"{path}.data" if path else "data"))
+            v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
 
         v_object_ = d.get("object")
         if v_object_ is None:
             if "object" in d:
                 nulls |= 2
                 v_object_ = keep("FileList", "object", v_object_)
-        elif not (type(v_object_) is str):
+        elif type(v_object_) is str:
+            pass
+        else:
             v_object_ = keep("FileList", "object", v_object_)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

@@ -84,7 +84,11 @@ class FileObject:
             v_id = d["id"]
         except KeyError:
             missing(path, "id")
-        if v_id is None or not (type(v_id) is str):
+        if v_id is None:
+            v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
+        elif type(v_id) is str:
+            pass
+        else:
             v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
         v_object_ = d.get("object")
@@ -92,7 +96,9 @@ class FileObject:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("FileObject", "object", v_object_)
-        elif not (type(v_object_) is str):
+        elif type(v_object_) is str:
+            pass
+        else:
             v_object_ = keep("FileObject", "object", v_object_)
 
         v_bytes_ = d.get("bytes")
@@ -100,7 +106,9 @@ class FileObject:
             if "bytes" in d:
                 nulls |= 2
                 v_bytes_ = keep("FileObject", "bytes", v_bytes_)
-        elif not (type(v_bytes_) is int):
+        elif type(v_bytes_) is int:
+            pass
+        else:
             v_bytes_ = keep("FileObject", "bytes", v_bytes_)
 
         v_created_at = d.get("created_at")
@@ -108,7 +116,9 @@ class FileObject:
             if "created_at" in d:
                 nulls |= 4
                 v_created_at = keep("FileObject", "created_at", v_created_at)
-        elif not (type(v_created_at) is int):
+        elif type(v_created_at) is int:
+            pass
+        else:
             v_created_at = keep("FileObject", "created_at", v_created_at)
 
         v_filename = d.get("filename")
@@ -116,7 +126,9 @@ class FileObject:
             if "filename" in d:
                 nulls |= 8
                 v_filename = keep("FileObject", "filename", v_filename)
-        elif not (type(v_filename) is str):
+        elif type(v_filename) is str:
+            pass
+        else:
             v_filename = keep("FileObject", "filename", v_filename)
 
         v_purpose = d.get("purpose")
@@ -124,7 +136,9 @@ class FileObject:
             if "purpose" in d:
                 nulls |= 16
                 v_purpose = keep("FileObject", "purpose", v_purpose)
-        elif not (type(v_purpose) is str):
+        elif type(v_purpose) is str:
+            pass
+        else:
             v_purpose = keep("FileObject", "purpose", v_purpose)
 
         v_line_count = d.get("line_count")
@@ -132,7 +146,9 @@ class FileObject:
             if "line_count" in d:
                 nulls |= 32
                 v_line_count = keep("FileObject", "line_count", v_line_count)
-        elif not (type(v_line_count) is int):
+        elif type(v_line_count) is int:
+            pass
+        else:
             v_line_count = keep("FileObject", "line_count", v_line_count)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

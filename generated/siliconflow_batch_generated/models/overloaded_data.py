@@ -59,21 +59,33 @@ class OverloadedData:
             v_code = d["code"]
         except KeyError:
             missing(path, "code")
-        if v_code is None or not (type(v_code) is int):
+        if v_code is None:
+            v_code = keep("OverloadedData", "code", v_code)
+        elif type(v_code) is int:
+            pass
+        else:
             v_code = keep("OverloadedData", "code", v_code)
 
         try:
             v_message = d["message"]
         except KeyError:
             missing(path, "message")
-        if v_message is None or not (type(v_message) is str):
+        if v_message is None:
+            v_message = keep("OverloadedData", "message", v_message)
+        elif type(v_message) is str:
+            pass
+        else:
             v_message = keep("OverloadedData", "message", v_message)
 
         try:
             v_data = d["data"]
         except KeyError:
             missing(path, "data")
-        if v_data is None or not (type(v_data) is str):
+        if v_data is None:
+            v_data = mismatch((f"{path}.data" if path else "data"), "str", v_data)
+        elif type(v_data) is str:
+            pass
+        else:
             v_data = mismatch((f"{path}.data" if path else "data"), "str", v_data)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

@@ -79,7 +79,11 @@ class UploadedFile:
             v_id = d["id"]
         except KeyError:
             missing(path, "id")
-        if v_id is None or not (type(v_id) is str):
+        if v_id is None:
+            v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
+        elif type(v_id) is str:
+            pass
+        else:
             v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
         v_object_ = d.get("object")
@@ -87,7 +91,9 @@ class UploadedFile:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("UploadedFile", "object", v_object_)
-        elif not (type(v_object_) is str):
+        elif type(v_object_) is str:
+            pass
+        else:
             v_object_ = keep("UploadedFile", "object", v_object_)
 
         v_bytes_ = d.get("bytes")
@@ -95,7 +101,9 @@ class UploadedFile:
             if "bytes" in d:
                 nulls |= 2
                 v_bytes_ = keep("UploadedFile", "bytes", v_bytes_)
-        elif not (type(v_bytes_) is int):
+        elif type(v_bytes_) is int:
+            pass
+        else:
             v_bytes_ = keep("UploadedFile", "bytes", v_bytes_)
 
         v_created_at = d.get("createdAt")
@@ -103,7 +111,9 @@ class UploadedFile:
             if "createdAt" in d:
                 nulls |= 4
                 v_created_at = keep("UploadedFile", "createdAt", v_created_at)
-        elif not (type(v_created_at) is int):
+        elif type(v_created_at) is int:
+            pass
+        else:
             v_created_at = keep("UploadedFile", "createdAt", v_created_at)
 
         v_filename = d.get("filename")
@@ -111,7 +121,9 @@ class UploadedFile:
             if "filename" in d:
                 nulls |= 8
                 v_filename = keep("UploadedFile", "filename", v_filename)
-        elif not (type(v_filename) is str):
+        elif type(v_filename) is str:
+            pass
+        else:
             v_filename = keep("UploadedFile", "filename", v_filename)
 
         v_purpose = d.get("purpose")
@@ -119,7 +131,9 @@ class UploadedFile:
             if "purpose" in d:
                 nulls |= 16
                 v_purpose = keep("UploadedFile", "purpose", v_purpose)
-        elif not (type(v_purpose) is str):
+        elif type(v_purpose) is str:
+            pass
+        else:
             v_purpose = keep("UploadedFile", "purpose", v_purpose)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}

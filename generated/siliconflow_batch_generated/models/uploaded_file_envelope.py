@@ -67,21 +67,33 @@ class UploadedFileEnvelope:
             v_code = d["code"]
         except KeyError:
             missing(path, "code")
-        if v_code is None or not (type(v_code) is int):
+        if v_code is None:
+            v_code = keep("UploadedFileEnvelope", "code", v_code)
+        elif type(v_code) is int:
+            pass
+        else:
             v_code = keep("UploadedFileEnvelope", "code", v_code)
 
         try:
             v_message = d["message"]
         except KeyError:
             missing(path, "message")
-        if v_message is None or not (type(v_message) is str):
+        if v_message is None:
+            v_message = keep("UploadedFileEnvelope", "message", v_message)
+        elif type(v_message) is str:
+            pass
+        else:
             v_message = keep("UploadedFileEnvelope", "message", v_message)
 
         try:
             v_status = d["status"]
         except KeyError:
             missing(path, "status")
-        if v_status is None or not (type(v_status) is bool):
+        if v_status is None:
+            v_status = mismatch((f"{path}.status" if path else "status"), "bool", v_status)
+        elif type(v_status) is bool:
+            pass
+        else:
             v_status = mismatch((f"{path}.status" if path else "status"), "bool", v_status)
 
         v_data = d.get("data")

@@ -71,7 +71,9 @@ class UserInfoResponse200:
             if "code" in d:
                 nulls |= 1
                 v_code = keep("UserInfoResponse200", "code", v_code)
-        elif not (type(v_code) is int):
+        elif type(v_code) is int:
+            pass
+        else:
             v_code = keep("UserInfoResponse200", "code", v_code)
 
         v_message = d.get("message")
@@ -79,7 +81,9 @@ class UserInfoResponse200:
             if "message" in d:
                 nulls |= 2
                 v_message = keep("UserInfoResponse200", "message", v_message)
-        elif not (type(v_message) is str):
+        elif type(v_message) is str:
+            pass
+        else:
             v_message = keep("UserInfoResponse200", "message", v_message)
 
         v_status = d.get("status")
@@ -87,7 +91,9 @@ class UserInfoResponse200:
             if "status" in d:
                 nulls |= 4
                 v_status = mismatch((f"{path}.status" if path else "status"), "bool", v_status)
-        elif not (type(v_status) is bool):
+        elif type(v_status) is bool:
+            pass
+        else:
             v_status = mismatch((f"{path}.status" if path else "status"), "bool", v_status)
 
         v_data = d.get("data")

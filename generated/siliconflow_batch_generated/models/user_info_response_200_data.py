@@ -106,7 +106,9 @@ class UserInfoResponse200Data:
             if "id" in d:
                 nulls |= 1
                 v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
-        elif not (type(v_id) is str):
+        elif type(v_id) is str:
+            pass
+        else:
             v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
 
         v_name = d.get("name")
@@ -114,7 +116,9 @@ class UserInfoResponse200Data:
             if "name" in d:
                 nulls |= 2
                 v_name = keep("UserInfoResponse200Data", "name", v_name)
-        elif not (type(v_name) is str):
+        elif type(v_name) is str:
+            pass
+        else:
             v_name = keep("UserInfoResponse200Data", "name", v_name)
 
         v_image = d.get("image")
@@ -122,7 +126,9 @@ class UserInfoResponse200Data:
             if "image" in d:
                 nulls |= 4
                 v_image = keep("UserInfoResponse200Data", "image", v_image)
-        elif not (type(v_image) is str):
+        elif type(v_image) is str:
+            pass
+        else:
             v_image = keep("UserInfoResponse200Data", "image", v_image)
 
         v_email = d.get("email")
@@ -130,7 +136,9 @@ class UserInfoResponse200Data:
             if "email" in d:
                 nulls |= 8
                 v_email = keep("UserInfoResponse200Data", "email", v_email)
-        elif not (type(v_email) is str):
+        elif type(v_email) is str:
+            pass
+        else:
             v_email = keep("UserInfoResponse200Data", "email", v_email)
 
         v_is_admin = d.get("isAdmin")
@@ -138,7 +146,9 @@ class UserInfoResponse200Data:
             if "isAdmin" in d:
                 nulls |= 16
                 v_is_admin = keep("UserInfoResponse200Data", "isAdmin", v_is_admin)
-        elif not (type(v_is_admin) is bool):
+        elif type(v_is_admin) is bool:
+            pass
+        else:
             v_is_admin = keep("UserInfoResponse200Data", "isAdmin", v_is_admin)
 
         v_balance = d.get("balance")
@@ -146,7 +156,9 @@ class UserInfoResponse200Data:
             if "balance" in d:
                 nulls |= 32
                 v_balance = keep("UserInfoResponse200Data", "balance", v_balance)
-        elif not (type(v_balance) is str):
+        elif type(v_balance) is str:
+            pass
+        else:
             v_balance = keep("UserInfoResponse200Data", "balance", v_balance)
 
         v_status = d.get("status")
@@ -154,7 +166,9 @@ class UserInfoResponse200Data:
             if "status" in d:
                 nulls |= 64
                 v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
-        elif not (type(v_status) is str):
+        elif type(v_status) is str:
+            pass
+        else:
             v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
 
         v_introduction = d.get("introduction")
@@ -162,7 +176,9 @@ class UserInfoResponse200Data:
             if "introduction" in d:
                 nulls |= 128
                 v_introduction = keep("UserInfoResponse200Data", "introduction", v_introduction)
-        elif not (type(v_introduction) is str):
+        elif type(v_introduction) is str:
+            pass
+        else:
             v_introduction = keep("UserInfoResponse200Data", "introduction", v_introduction)
 
         v_role = d.get("role")
@@ -170,7 +186,9 @@ class UserInfoResponse200Data:
             if "role" in d:
                 nulls |= 256
                 v_role = keep("UserInfoResponse200Data", "role", v_role)
-        elif not (type(v_role) is str):
+        elif type(v_role) is str:
+            pass
+        else:
             v_role = keep("UserInfoResponse200Data", "role", v_role)
 
         v_charge_balance = d.get("chargeBalance")
@@ -178,7 +196,9 @@ class UserInfoResponse200Data:
             if "chargeBalance" in d:
                 nulls |= 512
                 v_charge_balance = keep("UserInfoResponse200Data", "chargeBalance", v_charge_balance)
-        elif not (type(v_charge_balance) is str):
+        elif type(v_charge_balance) is str:
+            pass
+        else:
             v_charge_balance = keep("UserInfoResponse200Data", "chargeBalance", v_charge_balance)
 
         v_total_balance = d.get("totalBalance")
@@ -186,7 +206,9 @@ class UserInfoResponse200Data:
             if "totalBalance" in d:
                 nulls |= 1024
                 v_total_balance = keep("UserInfoResponse200Data", "totalBalance", v_total_balance)
-        elif not (type(v_total_balance) is str):
+        elif type(v_total_balance) is str:
+            pass
+        else:
             v_total_balance = keep("UserInfoResponse200Data", "totalBalance", v_total_balance)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
