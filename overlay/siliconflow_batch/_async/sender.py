@@ -8,7 +8,7 @@ import httpx
 
 from .. import _http
 from .._exceptions import make_status_error
-from .._http import Policy, RequestSpec, detach_stream
+from .._http import Policy, RequestSpec
 from .._options import RequestOptions, apply_options
 
 __all__ = ["AsyncSender"]
@@ -25,11 +25,11 @@ class AsyncSender(Policy):
         self, spec: RequestSpec, *, stream: bool = False, options: RequestOptions | None = None
     ) -> httpx.Response:
         """Send ``spec`` (with this call's ``options``); return a 2xx response (open, when ``stream``) or raise."""
-        spec = apply_options(spec, options or {})
+        if options:
+            spec = apply_options(spec, options)
         retries = 0
         while True:
             request = self.build(self.client, spec)
-            started = _http.monotonic()
             try:
                 response = await self.client.send(request, stream=stream)
                 if stream and not response.is_success:
@@ -37,11 +37,15 @@ class AsyncSender(Policy):
             except httpx.HTTPError as error:
                 retry = self.on_error(spec, request, error, retries)
             else:
-                retry_or_final = self.on_response(spec, response, retries, started)
+                retry_or_final = self.on_response(spec, response, retries)
                 if retry_or_final is None:
-                    if response.is_success:
-                        return response if stream else detach_stream(response)
-                    raise make_status_error(response)
+                    if not response.is_success:
+                        raise make_status_error(response)
+                    if not stream:
+                        # Break httpx's response <-> stream reference cycle now that the body is read: else
+                        # every body waits for the cyclic collector, and a long listing holds many pages at once.
+                        response.stream = httpx.ByteStream(response.content)
+                    return response
                 await response.aclose()
                 retry = retry_or_final
             self.log_retry(spec, retry, retries)
