@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from attrs import frozen
+
+from ._model import JSONModel
 
 if TYPE_CHECKING:
     from .types import Batch
@@ -226,30 +229,20 @@ class WaitTimeoutError(SiliconFlowError):
         self.batch = batch
 
 
-class Problem:
-    """One problem found by client-side validation: where it is, and what limit it breaks."""
+@frozen
+class Problem(JSONModel):
+    """One problem found by client-side validation: where it is, and what limit it breaks.
 
-    __slots__ = ("field", "line", "message")
+    Frozen, unlike the package's other models, so that problems can be compared and collected in sets.
+    """
 
-    def __init__(self, field: str, message: str, line: int | None = None) -> None:
-        self.field = field
-        self.message = message
-        self.line = line
+    field: str
+    message: str
+    line: int | None = None
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
         return f"{where}{self.field}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"Problem(field={self.field!r}, message={self.message!r}, line={self.line!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Problem):
-            return NotImplemented
-        return (self.field, self.message, self.line) == (other.field, other.message, other.line)
-
-    def __hash__(self) -> int:
-        return hash((self.field, self.message, self.line))
 
 
 class InputValidationError(SiliconFlowError, ValueError):

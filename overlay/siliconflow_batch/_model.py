@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
+from pathlib import PurePath
 from typing import Any, cast
 
 import attrs
@@ -18,10 +19,10 @@ __all__ = ["JSONModel", "json_value"]
 
 
 def json_value(value: Any) -> Any:
-    """A value as JSON data: models by their ``to_dict``, enums by value, Decimals as strings, containers deeply."""
+    """A value as JSON data: models by their ``to_dict``, enums by value, Decimals and paths as text, deeply."""
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | PurePath):
         return str(value)
     if isinstance(value, Mapping):
         return {str(key): json_value(item) for key, item in value.items()}

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from attrs import define, field
+
 from ._exceptions import SiliconFlowError
+from ._model import JSONModel
 from ._records import BatchResult
 
 __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
@@ -25,8 +27,8 @@ __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
 _MILLION = Decimal(1_000_000)
 
 
-@dataclass(frozen=True)
-class ModelPrice:
+@define
+class ModelPrice(JSONModel):
     """One model's batch price, yuan per million tokens, for input (prompt) and output (completion)."""
 
     input_per_million: Decimal
@@ -37,8 +39,8 @@ class ModelPrice:
         return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / _MILLION
 
 
-@dataclass(frozen=True)
-class PriceTable:
+@define
+class PriceTable(JSONModel):
     """The vendor's batch prices by model, with where and when they were read (``source``, ``as_of``).
 
     :meth:`load` reads the file shipped with the package, or yours (``SILICONFLOW_BATCH_PRICES`` or ``path``)
@@ -79,8 +81,8 @@ class PriceTable:
         return matches[0] if len(matches) == 1 else None
 
 
-@dataclass
-class ModelUsage:
+@define
+class ModelUsage(JSONModel):
     """Tokens one model used across results: input (prompt) and output (completion), and how many results."""
 
     requests: int = 0
@@ -88,11 +90,11 @@ class ModelUsage:
     output_tokens: int = 0
 
 
-@dataclass
-class TokenUsage:
+@define
+class TokenUsage(JSONModel):
     """Token usage summed per model from result lines (``add`` each :class:`BatchResult`; constant memory)."""
 
-    by_model: dict[str, ModelUsage] = field(default_factory=dict)
+    by_model: dict[str, ModelUsage] = field(factory=dict)
 
     def add(self, result: BatchResult) -> None:
         """Count the usage of one result; a result without usage (a failure, an expiry) adds nothing."""
