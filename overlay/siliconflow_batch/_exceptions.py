@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from attrs import frozen
 
 from ._model import JSONModel
 
@@ -229,11 +229,11 @@ class WaitTimeoutError(SiliconFlowError):
         self.batch = batch
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Problem(JSONModel):
     """One problem found by client-side validation: where it is, and what limit it breaks.
 
-    Frozen, unlike the package's other models, so that problems can be compared and collected in sets.
+    Frozen, so that problems can be compared and collected in sets.
     """
 
     field: str

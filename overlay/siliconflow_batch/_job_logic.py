@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypedDict
-
-from attrs import define, field
 
 from ._exceptions import InputValidationError, Problem
 from ._http import logger
@@ -273,7 +271,7 @@ def result_of(row: RequestRow) -> BatchResult:
     )
 
 
-@define
+@dataclass(frozen=True, slots=True)
 class JobStatus(JSONModel):
     """Where a job stands: its requests by outcome, its batches by status, attempts, tokens and cost.
 
@@ -286,11 +284,11 @@ class JobStatus(JSONModel):
     succeeded: int
     failed: int
     pending: int
-    batches: Mapping[str, int] = field(factory=dict)
+    batches: Mapping[str, int] = field(default_factory=dict)
     """How many of the job's batches are in each status (``unsent``: not created yet)."""
-    attempts: Mapping[int, int] = field(factory=dict)
+    attempts: Mapping[int, int] = field(default_factory=dict)
     """How many requests took each number of attempts (0: not sent yet)."""
-    usage: Mapping[str, ModelUsage] = field(factory=dict)
+    usage: Mapping[str, ModelUsage] = field(default_factory=dict)
     cost: Decimal | None = None
     cancelled: bool = False
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from attrs import define, field
 
 from ._exceptions import SiliconFlowError
 from ._model import JSONModel
@@ -27,7 +26,7 @@ __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
 _MILLION = Decimal(1_000_000)
 
 
-@define
+@dataclass(frozen=True, slots=True)
 class ModelPrice(JSONModel):
     """One model's batch price, yuan per million tokens, for input (prompt) and output (completion)."""
 
@@ -39,7 +38,7 @@ class ModelPrice(JSONModel):
         return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / _MILLION
 
 
-@define
+@dataclass(frozen=True, slots=True)
 class PriceTable(JSONModel):
     """The vendor's batch prices by model, with where and when they were read (``source``, ``as_of``).
 
@@ -81,7 +80,7 @@ class PriceTable(JSONModel):
         return matches[0] if len(matches) == 1 else None
 
 
-@define
+@dataclass(slots=True)
 class ModelUsage(JSONModel):
     """Tokens one model used across results: input (prompt) and output (completion), and how many results."""
 
@@ -90,11 +89,11 @@ class ModelUsage(JSONModel):
     output_tokens: int = 0
 
 
-@define
+@dataclass(slots=True)
 class TokenUsage(JSONModel):
     """Token usage summed per model from result lines (``add`` each :class:`BatchResult`; constant memory)."""
 
-    by_model: dict[str, ModelUsage] = field(factory=dict)
+    by_model: dict[str, ModelUsage] = field(default_factory=dict)
 
     def add(self, result: BatchResult) -> None:
         """Count the usage of one result; a result without usage (a failure, an expiry) adds nothing."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -96,3 +98,18 @@ def test_generated_package_is_not_needed_for_the_workflow() -> None:
     for name in ["Batch", "BatchStatus", "BatchResult", "FileObject", "APIStatusError", "validate_requests"]:
         assert name in sf.__all__
     assert sf.Batch.__module__ == "siliconflow_batch.types"
+
+
+def test_a_new_client_loads_neither_the_models_nor_attrs_nor_the_job_engine() -> None:
+    # Import cost: the generated models (and attrs) load with the first request, the job engine with client.jobs.
+    code = """
+import sys
+import siliconflow_batch as sf
+client = sf.SiliconFlow(api_key="k")
+heavy = ["attrs", "sqlite3", "siliconflow_batch_generated.models.batch", "siliconflow_batch._sync.jobs"]
+print(sorted(name for name in heavy if name in sys.modules))
+client.jobs
+print("siliconflow_batch._sync.jobs" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout + result.stderr

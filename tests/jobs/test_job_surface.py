@@ -44,6 +44,8 @@ def test_job_status_adds_up_and_reads_well() -> None:
     assert data["cost"] == "0.0021"
     assert data["usage"] == {"m": {"requests": 7, "input_tokens": 700, "output_tokens": 70}}
     assert json.loads(status.to_json()) == data
+    with pytest.raises(AttributeError):
+        status.total = 3  # type: ignore[misc]
     assert sf.JobStatus("j", 1, 1, 0, 0).done
 
 

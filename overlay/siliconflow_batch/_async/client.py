@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -32,7 +33,6 @@ class AsyncSiliconFlow(Settings):
     files: AsyncFiles
     batches: AsyncBatches
     account: AsyncAccount
-    jobs: AsyncJobs
     _sender: AsyncSender
 
     def __init__(
@@ -55,12 +55,17 @@ class AsyncSiliconFlow(Settings):
         from .account import AsyncAccount
         from .batches import AsyncBatches
         from .files import AsyncFiles
-        from .jobs import AsyncJobs
 
         self.files = AsyncFiles(self._sender)
         self.batches = AsyncBatches(self._sender)
         self.account = AsyncAccount(self._sender)
-        self.jobs = AsyncJobs(self)
+
+    @functools.cached_property
+    def jobs(self) -> AsyncJobs:
+        """Workloads of any size (:class:`AsyncJobs`); the job engine (SQLite and all) loads on first use."""
+        from .jobs import AsyncJobs
+
+        return AsyncJobs(self)
 
     def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
         """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.

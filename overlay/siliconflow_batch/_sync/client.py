@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -33,7 +34,6 @@ class SiliconFlow(Settings):
     files: Files
     batches: Batches
     account: Account
-    jobs: Jobs
     _sender: Sender
 
     def __init__(
@@ -56,12 +56,17 @@ class SiliconFlow(Settings):
         from .account import Account
         from .batches import Batches
         from .files import Files
-        from .jobs import Jobs
 
         self.files = Files(self._sender)
         self.batches = Batches(self._sender)
         self.account = Account(self._sender)
-        self.jobs = Jobs(self)
+
+    @functools.cached_property
+    def jobs(self) -> Jobs:
+        """Workloads of any size (:class:`Jobs`); the job engine (SQLite and all) loads on first use."""
+        from .jobs import Jobs
+
+        return Jobs(self)
 
     def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Self:
         """A client with another default ``timeout`` or ``max_retries`` that shares this one's connections.
