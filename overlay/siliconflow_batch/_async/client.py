@@ -30,9 +30,6 @@ class AsyncSiliconFlow(Settings):
     Use as a context manager, or call :meth:`close`.
     """
 
-    files: AsyncFiles
-    batches: AsyncBatches
-    account: AsyncAccount
     _sender: AsyncSender
 
     def __init__(
@@ -48,17 +45,30 @@ class AsyncSiliconFlow(Settings):
         self._owns_http = http_client is None
         client = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
         self._sender = AsyncSender(client, **config)
-        self._attach_resources()
 
-    def _attach_resources(self) -> None:
-        # Loaded with the first client, not with the package: they bring the generated models and parsers.
-        from .account import AsyncAccount
-        from .batches import AsyncBatches
+    # Each resource loads on first use, not with the client (as in the openai SDK): a program pays only for
+    # what it calls.
+
+    @functools.cached_property
+    def files(self) -> AsyncFiles:
+        """Upload, list and download files (:class:`AsyncFiles`)."""
         from .files import AsyncFiles
 
-        self.files = AsyncFiles(self._sender)
-        self.batches = AsyncBatches(self._sender)
-        self.account = AsyncAccount(self._sender)
+        return AsyncFiles(self._sender)
+
+    @functools.cached_property
+    def batches(self) -> AsyncBatches:
+        """Create, retrieve, list, cancel, wait for and read batches (:class:`AsyncBatches`)."""
+        from .batches import AsyncBatches
+
+        return AsyncBatches(self._sender)
+
+    @functools.cached_property
+    def account(self) -> AsyncAccount:
+        """The account behind the key and its balances (:class:`AsyncAccount`)."""
+        from .account import AsyncAccount
+
+        return AsyncAccount(self._sender)
 
     @functools.cached_property
     def jobs(self) -> AsyncJobs:
@@ -79,7 +89,6 @@ class AsyncSiliconFlow(Settings):
         copy._sender = AsyncSender(
             self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries)
         )
-        copy._attach_resources()
         return copy
 
     async def close(self) -> None:

@@ -31,9 +31,6 @@ class SiliconFlow(Settings):
     Use as a context manager, or call :meth:`close`.
     """
 
-    files: Files
-    batches: Batches
-    account: Account
     _sender: Sender
 
     def __init__(
@@ -49,17 +46,30 @@ class SiliconFlow(Settings):
         self._owns_http = http_client is None
         client = http_client if http_client is not None else httpx.Client(follow_redirects=True)
         self._sender = Sender(client, **config)
-        self._attach_resources()
 
-    def _attach_resources(self) -> None:
-        # Loaded with the first client, not with the package: they bring the generated models and parsers.
-        from .account import Account
-        from .batches import Batches
+    # Each resource loads on first use, not with the client (as in the openai SDK): a program pays only for
+    # what it calls.
+
+    @functools.cached_property
+    def files(self) -> Files:
+        """Upload, list and download files (:class:`Files`)."""
         from .files import Files
 
-        self.files = Files(self._sender)
-        self.batches = Batches(self._sender)
-        self.account = Account(self._sender)
+        return Files(self._sender)
+
+    @functools.cached_property
+    def batches(self) -> Batches:
+        """Create, retrieve, list, cancel, wait for and read batches (:class:`Batches`)."""
+        from .batches import Batches
+
+        return Batches(self._sender)
+
+    @functools.cached_property
+    def account(self) -> Account:
+        """The account behind the key and its balances (:class:`Account`)."""
+        from .account import Account
+
+        return Account(self._sender)
 
     @functools.cached_property
     def jobs(self) -> Jobs:
@@ -78,7 +88,6 @@ class SiliconFlow(Settings):
         copy = object.__new__(type(self))
         copy._owns_http = False
         copy._sender = Sender(self._sender.client, **self._sender.settings(timeout=timeout, max_retries=max_retries))
-        copy._attach_resources()
         return copy
 
     def close(self) -> None:
