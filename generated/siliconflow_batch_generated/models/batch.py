@@ -143,12 +143,13 @@ class Batch:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], path: str = "") -> Self:
+    def from_dict(cls, src_dict: Mapping[str, Any], path: str = "") -> Self:
         """Build from the server's JSON object, checking each field; ``path`` is where the object sits, for errors.
 
         Raises FieldMismatch for a missing required field or an essential one that does not fit; any other field
         that does not fit keeps its raw value (warned once).
         """
+        d = src_dict
         nulls = 0
         try:
             v_id = d["id"]
@@ -406,6 +407,12 @@ class Batch:
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
