@@ -61,3 +61,30 @@ def test_a_failing_step_is_one_readable_line(tmp_path: Path) -> None:
     result = run_regenerate(tree, "--check")
     assert result.returncode == 1
     assert result.stderr.strip() == "regenerate: broken.md: expected one embedded yaml block, found 0"
+
+
+def _generate_with(tmp_path: Path, extra: dict[str, object]) -> Path:
+    """Generate the client from the committed spec with ``extra`` properties added to the Batch schema."""
+    import yaml
+
+    from regenerate import SPEC, generate_client
+
+    spec = yaml.safe_load(Path(SPEC).read_text(encoding="utf-8"))
+    spec["components"]["schemas"]["Batch"]["properties"].update(extra)
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    generate_client(path, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def test_a_property_kind_the_model_template_does_not_check_stops_the_regeneration(tmp_path: Path) -> None:
+    from regenerate import PipelineError
+
+    with pytest.raises(PipelineError, match=r"models/batch\.py"):  # the line the template wrote is not Python
+        _generate_with(tmp_path, {"paused_at": {"type": "string", "format": "date-time"}})
+
+
+def test_a_number_field_is_checked_as_it_is_built(tmp_path: Path) -> None:
+    out = _generate_with(tmp_path, {"cost": {"type": "number"}})
+    source = (out / "models" / "batch.py").read_text(encoding="utf-8")
+    assert "type(v_cost) in _NUMBER" in source
