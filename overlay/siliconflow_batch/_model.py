@@ -11,9 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from decimal import Decimal
 from enum import Enum
-from pathlib import PurePath
 from typing import Any
 
 __all__ = ["JSONModel", "json_value"]
@@ -21,6 +19,10 @@ __all__ = ["JSONModel", "json_value"]
 
 def json_value(value: Any) -> Any:
     """A value as JSON data: models by their ``to_dict``, enums by value, Decimals and paths as text, deeply."""
+    # Imported here, not with the package (which imports this module): decimal alone is 2 ms of import.
+    from decimal import Decimal
+    from pathlib import PurePath
+
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal | PurePath):
