@@ -2,11 +2,10 @@
 
 import logging
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from enum import Enum
 from http import HTTPStatus
 from typing import IO, Any, BinaryIO, Generic, Literal, NoReturn, TypeVar
-
-from attrs import define
 
 
 class Unset:
@@ -27,7 +26,7 @@ FileTypes = (
 RequestFiles = list[tuple[str, FileTypes]]
 
 
-@define
+@dataclass
 class File:
     """Contains information for file uploads"""
 
@@ -43,7 +42,7 @@ class File:
 T = TypeVar("T")
 
 
-@define
+@dataclass
 class Response(Generic[T]):
     """A response from an endpoint"""
 

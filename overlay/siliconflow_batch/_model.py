@@ -1,9 +1,8 @@
 """What every public model of the package has: ``to_dict()`` (JSON-ready data) and ``to_json()`` (text).
 
-The generated models (attrs classes) get both from our model template; the hand-written ones, dataclasses with
-slots, get them from here: ``to_dict`` walks the fields, ``to_json`` dumps whatever ``to_dict`` gives. They are
-dataclasses because attrs costs about 30 ms of import, and the package loads the generated models (and attrs)
-only with its first request.
+Every model is a dataclass with slots. The generated ones get both methods from our model template (theirs
+give back the JSON the server sent); the hand-written ones get them from here: ``to_dict`` walks the fields,
+``to_json`` dumps whatever ``to_dict`` gives.
 """
 
 from __future__ import annotations

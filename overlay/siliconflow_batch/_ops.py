@@ -1,6 +1,6 @@
 """The request builders and parsers the resources use, loaded on first use (PEP 562).
 
-They bring the generated operations and models (and attrs); building a client loads none of them, so a
+They bring the generated operations and models; building a client loads none of them, so a
 program pays for them with its first request. After the first use each name is a plain module attribute.
 The imports below are for type checkers: through them mypy sees every signature, so the seam stays typed.
 """

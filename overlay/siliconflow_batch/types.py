@@ -75,7 +75,7 @@ def _error_line(error: object) -> str:
 
 
 class Batch(_GeneratedBatch):
-    """A batch (the generated attrs model) with helpers.
+    """A batch (the generated model) with helpers.
 
     ``status`` is a :class:`BatchStatus` and compares equal to its string; a status this client does not know
     yet keeps its raw value. Timestamps are Unix seconds; :meth:`datetime_of` converts them (milliseconds too).

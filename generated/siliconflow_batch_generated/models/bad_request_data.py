@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import keep, mismatch, missing
 
@@ -19,7 +17,7 @@ _KNOWN = frozenset(
 )
 
 
-@_attrs_define
+@dataclass(slots=True)
 class BadRequestData:
     """The ``BadRequestData`` object of the API.
 
@@ -34,7 +32,7 @@ class BadRequestData:
     code: int | None
     message: str
     data: str
-    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -88,7 +86,7 @@ class BadRequestData:
             v_data = mismatch((f"{path}.data" if path else "data"), "str", v_data)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
-        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_code,
             v_message,

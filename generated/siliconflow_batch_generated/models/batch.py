@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..models.batch_status import BatchStatus
 from ..types import FieldMismatch, keep, mismatch, missing, to_json
@@ -40,7 +38,7 @@ _KNOWN = frozenset(
 _BatchStatus_MEMBERS = {member.value: member for member in BatchStatus}
 
 
-@_attrs_define
+@dataclass(slots=True)
 class Batch:
     """A batch of requests processed asynchronously (the OpenAI-compatible Batch object).
 
@@ -94,9 +92,9 @@ class Batch:
     request_counts: BatchRequestCounts | None = None
     metadata: BatchMetadata | None = None
     file_name: None | str = None
-    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    additional_properties: dict[str, Any] = field(default_factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
+    _nulls: int = field(default=0, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -371,7 +369,7 @@ class Batch:
             v_file_name = keep("Batch", "file_name", v_file_name)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
-        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_id,
             v_object_,

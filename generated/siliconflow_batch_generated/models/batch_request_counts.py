@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import keep
 
@@ -19,7 +17,7 @@ _KNOWN = frozenset(
 )
 
 
-@_attrs_define
+@dataclass(slots=True)
 class BatchRequestCounts:
     """The ``BatchRequestCounts`` object of the API.
 
@@ -34,9 +32,9 @@ class BatchRequestCounts:
     total: int | None = None
     completed: int | None = None
     failed: int | None = None
-    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    additional_properties: dict[str, Any] = field(default_factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
+    _nulls: int = field(default=0, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -93,7 +91,7 @@ class BatchRequestCounts:
             v_failed = keep("BatchRequestCounts", "failed", v_failed)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
-        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_total,
             v_completed,

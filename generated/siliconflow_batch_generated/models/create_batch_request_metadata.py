@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import keep
 
@@ -13,7 +11,7 @@ _NUMBER = (int, float)
 _KNOWN = frozenset({})
 
 
-@_attrs_define
+@dataclass(slots=True)
 class CreateBatchRequestMetadata:
     """Set of 16 key-value pairs that can be attached to an object. This can be useful for storing additional information
     about the object in a structured format, and querying for objects via API or the dashboard.<\\br>Keys are strings
@@ -22,7 +20,7 @@ class CreateBatchRequestMetadata:
         A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
     """
 
-    additional_properties: dict[str, str] = _attrs_field(factory=dict)
+    additional_properties: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -45,7 +43,7 @@ class CreateBatchRequestMetadata:
         for key, item in additional_properties.items():
             if not (type(item) is str):
                 additional_properties[key] = keep("CreateBatchRequestMetadata", key, item)
-        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             additional_properties,
         )

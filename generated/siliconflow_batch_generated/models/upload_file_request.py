@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from .. import types
 from ..models.file_purpose import FilePurpose
@@ -22,7 +20,7 @@ _KNOWN = frozenset(
 _FilePurpose_MEMBERS = {member.value: member for member in FilePurpose}
 
 
-@_attrs_define
+@dataclass(slots=True)
 class UploadFileRequest:
     """The ``UploadFileRequest`` object of the API.
 
@@ -35,7 +33,7 @@ class UploadFileRequest:
 
     purpose: FilePurpose
     file: File
-    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    additional_properties: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -86,7 +84,7 @@ class UploadFileRequest:
             v_file = keep("UploadFileRequest", "file", v_file)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
-        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_purpose,
             v_file,

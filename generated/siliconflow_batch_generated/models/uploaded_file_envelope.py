@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
-
-from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import keep, mismatch, missing, to_json
 
@@ -20,7 +18,7 @@ _KNOWN = frozenset(
 )
 
 
-@_attrs_define
+@dataclass(slots=True)
 class UploadedFileEnvelope:
     """The ``UploadedFileEnvelope`` object of the API.
 
@@ -37,9 +35,9 @@ class UploadedFileEnvelope:
     message: str
     status: bool
     data: UploadedFile | None = None
-    additional_properties: dict[str, Any] = _attrs_field(factory=dict)
+    additional_properties: dict[str, Any] = field(default_factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = _attrs_field(default=0, init=False, repr=False, eq=False)
+    _nulls: int = field(default=0, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -108,7 +106,7 @@ class UploadedFileEnvelope:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
         additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
-        # Positional: attrs matches keywords one by one, which costs more than the checks above.
+        # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_code,
             v_message,
