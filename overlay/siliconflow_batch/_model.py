@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-__all__ = ["JSONModel", "json_value"]
+__all__ = ["JSONModel", "json_text", "json_value"]
 
 
 def json_value(value: Any) -> Any:
@@ -34,6 +34,11 @@ def json_value(value: Any) -> Any:
     return to_dict() if callable(to_dict) else value
 
 
+def json_text(data: Any, indent: int | None) -> str:
+    """``to_json``'s text for JSON-ready ``data``: non-ASCII kept as it is."""
+    return json.dumps(data, indent=indent, ensure_ascii=False)
+
+
 class JSONModel:
     """Mixin for the package's dataclasses: ``to_dict`` over the fields, ``to_json`` from ``to_dict``."""
 
@@ -45,4 +50,4 @@ class JSONModel:
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The object as JSON text (``to_dict()``, dumped)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json_text(self.to_dict(), indent)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, NamedTuple
+
+from ._model import json_text
 
 __all__ = ["BatchResult", "RequestCounts"]
 
@@ -21,7 +22,7 @@ class RequestCounts(NamedTuple):
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The counts as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent)
+        return json_text(self.to_dict(), indent)
 
 
 class BatchResult(NamedTuple):
@@ -84,4 +85,4 @@ class BatchResult(NamedTuple):
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The result as JSON text (``to_dict()``, dumped)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json_text(self.to_dict(), indent)
