@@ -103,7 +103,7 @@ def keep(model: str, key: str, value: T) -> T:
     return value
 
 
-def to_json(value: Any) -> Any:
+def json_data(value: Any) -> Any:
     """A field's value as JSON data: models by their ``to_dict``, enums by their value, lists item by item.
 
     A raw value the tolerant reader kept is JSON already and comes back as it is.
@@ -111,7 +111,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list):
-        return [to_json(item) for item in value]
+        return [json_data(item) for item in value]
     to_dict = getattr(value, "to_dict", None)
     return to_dict() if to_dict is not None else value
 
@@ -125,9 +125,9 @@ __all__ = [
     "Response",
     "Unset",
     "at",
+    "json_data",
     "keep",
     "mismatch",
     "missing",
     "preview",
-    "to_json",
 ]

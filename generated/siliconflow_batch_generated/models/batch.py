@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from ..models.batch_status import BatchStatus
-from ..types import FieldMismatch, keep, mismatch, missing, to_json
+from ..types import FieldMismatch, json_data, keep, mismatch, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -104,10 +104,10 @@ class Batch:
         d["endpoint"] = self.endpoint
         d["input_file_id"] = self.input_file_id
         d["completion_window"] = self.completion_window
-        d["status"] = to_json(self.status)
+        d["status"] = json_data(self.status)
         d["created_at"] = self.created_at
         if self.errors is not None or self._nulls & 1:
-            d["errors"] = to_json(self.errors)
+            d["errors"] = json_data(self.errors)
         if self.output_file_id is not None or self._nulls & 2:
             d["output_file_id"] = self.output_file_id
         if self.error_file_id is not None or self._nulls & 4:
@@ -129,9 +129,9 @@ class Batch:
         if self.cancelled_at is not None or self._nulls & 1024:
             d["cancelled_at"] = self.cancelled_at
         if self.request_counts is not None or self._nulls & 2048:
-            d["request_counts"] = to_json(self.request_counts)
+            d["request_counts"] = json_data(self.request_counts)
         if self.metadata is not None or self._nulls & 4096:
-            d["metadata"] = to_json(self.metadata)
+            d["metadata"] = json_data(self.metadata)
         if self.file_name is not None or self._nulls & 8192:
             d["file_name"] = self.file_name
         return d

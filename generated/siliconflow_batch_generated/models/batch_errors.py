@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep, mismatch, to_json
+from ..types import json_data, keep, mismatch
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -39,7 +39,7 @@ class BatchErrors:
         if self.object_ is not None or self._nulls & 1:
             d["object"] = self.object_
         if self.data is not None or self._nulls & 2:
-            d["data"] = to_json(self.data)
+            d["data"] = json_data(self.data)
         return d
 
     def to_json(self, *, indent: int | None = 2) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from ..models.batch_endpoint import BatchEndpoint
-from ..types import FieldMismatch, keep, missing, to_json
+from ..types import FieldMismatch, json_data, keep, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -54,12 +54,12 @@ class CreateBatchRequest:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
         d: dict[str, Any] = dict(self.additional_properties)
         d["input_file_id"] = self.input_file_id
-        d["endpoint"] = to_json(self.endpoint)
+        d["endpoint"] = json_data(self.endpoint)
         d["completion_window"] = self.completion_window
         if self.metadata is not None or self._nulls & 1:
-            d["metadata"] = to_json(self.metadata)
+            d["metadata"] = json_data(self.metadata)
         if self.replace is not None or self._nulls & 2:
-            d["replace"] = to_json(self.replace)
+            d["replace"] = json_data(self.replace)
         return d
 
     def to_json(self, *, indent: int | None = 2) -> str:

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep, mismatch, to_json
+from ..types import json_data, keep, mismatch
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -37,7 +37,7 @@ class FileList:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
         d: dict[str, Any] = dict(self.additional_properties)
         if self.data is not None or self._nulls & 1:
-            d["data"] = to_json(self.data)
+            d["data"] = json_data(self.data)
         if self.object_ is not None or self._nulls & 2:
             d["object"] = self.object_
         return d

@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from .. import types
 from ..models.file_purpose import FilePurpose
-from ..types import File, keep, missing, to_json
+from ..types import File, json_data, keep, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -38,7 +38,7 @@ class UploadFileRequest:
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
         d: dict[str, Any] = dict(self.additional_properties)
-        d["purpose"] = to_json(self.purpose)
+        d["purpose"] = json_data(self.purpose)
         d["file"] = self.file.to_tuple()
         return d
 

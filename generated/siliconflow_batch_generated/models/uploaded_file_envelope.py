@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep, mismatch, missing, to_json
+from ..types import json_data, keep, mismatch, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -46,7 +46,7 @@ class UploadedFileEnvelope:
         d["message"] = self.message
         d["status"] = self.status
         if self.data is not None or self._nulls & 1:
-            d["data"] = to_json(self.data)
+            d["data"] = json_data(self.data)
         return d
 
     def to_json(self, *, indent: int | None = 2) -> str:

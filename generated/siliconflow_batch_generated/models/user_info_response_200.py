@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep, mismatch, to_json
+from ..types import json_data, keep, mismatch
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -49,7 +49,7 @@ class UserInfoResponse200:
         if self.status is not None or self._nulls & 4:
             d["status"] = self.status
         if self.data is not None or self._nulls & 8:
-            d["data"] = to_json(self.data)
+            d["data"] = json_data(self.data)
         return d
 
     def to_json(self, *, indent: int | None = 2) -> str:
