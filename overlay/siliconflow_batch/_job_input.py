@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -185,16 +185,22 @@ def form_shards(
     job_id: str,
     limits: ShardLimits,
     replace_model: str | None,
+    *,
+    parents: Sequence[int],
+    first: int,
+    plan: str,
 ) -> list[Problem]:
-    """Put every request waiting for a shard into new shards, inside the caller's transaction.
+    """Put every request that ``parents`` sent back to wait into new shards, numbered from ``first``.
 
-    One model per shard unless ``replace_model``, and one attempt number per shard (the requests' next).
+    Inside the caller's transaction. One model per shard unless ``replace_model``, and one attempt number per
+    shard (the requests' next); each shard records ``plan``, the cut that made it. The same waiting requests
+    and settings always give the same shards: a job is replayed from its batches by cutting again.
     Returns the problems the validator found, at their lines of the input; with any, the caller rolls back.
     """
     (job_dir / SHARD_DIR).mkdir(exist_ok=True)
     problems: list[Problem] = []
     groups: dict[tuple[str, int], _Open] = {}
-    next_id = ledger.next_shard_id()
+    next_id = first
 
     def close(shard: _Open) -> None:
         shard.out.flush()
@@ -207,8 +213,8 @@ def form_shards(
             line = shard.numbers[problem.line - 1] if problem.line is not None else None
             problems.append(Problem(problem.field, problem.message, line))
         db.execute(
-            "INSERT INTO shards (id, attempt, model, lines, bytes, state) VALUES (?, ?, ?, ?, ?, 'written')",
-            (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes),
+            "INSERT INTO shards (id, attempt, model, lines, bytes, state, plan) VALUES (?, ?, ?, ?, ?, 'written', ?)",
+            (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, plan),
         )
         db.executemany(
             "UPDATE requests SET shard = ?, attempts = ? WHERE idx = ?",
@@ -216,7 +222,7 @@ def form_shards(
         )
 
     with (job_dir / SPOOL_NAME).open("rb") as spooled:
-        for idx, line, model, offset, length, attempts in ledger.unsharded():
+        for idx, line, model, offset, length, attempts in ledger.unsharded(parents):
             if length > limits.bytes:
                 problems.append(Problem("line", f"is {length} bytes; a shard holds at most {limits.bytes}", line))
                 continue

@@ -26,7 +26,8 @@ SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- One row per input request, in input order. state: pending (in a shard, or waiting for one when shard is
--- NULL) or final. result is the raw result line that decided it (NULL for a missing one).
+-- NULL) or final. result is the raw result line that decided it (NULL for a missing one). came_from is the
+-- shard whose results sent it back to wait for a new one (0: none, it waits for the job's first cut).
 CREATE TABLE IF NOT EXISTS requests (
     idx INTEGER PRIMARY KEY,
     line INTEGER NOT NULL,
@@ -40,12 +41,15 @@ CREATE TABLE IF NOT EXISTS requests (
     outcome TEXT,
     source TEXT,
     result BLOB,
-    result_line INTEGER
+    result_line INTEGER,
+    came_from INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard);
 -- One row per (shard, attempt): the unit sent as one batch. state follows the calls made for it:
 -- written -> uploading -> creating -> created -> ended -> ingested; or dropped (cancelled before it was
--- sent), or refused (the server answered its upload or create with a 400).
+-- sent), or refused (the server answered its upload or create with a 400). plan is the cut that made it
+-- (``_job_logic.Plan``), carried in its batch's metadata so that the server alone can replay the job.
+-- done: how many of its requests the batch's request_counts say are done, while it runs.
 CREATE TABLE IF NOT EXISTS shards (
     id INTEGER PRIMARY KEY,
     attempt INTEGER NOT NULL,
@@ -57,7 +61,9 @@ CREATE TABLE IF NOT EXISTS shards (
     batch_id TEXT,
     status TEXT,
     output_ref TEXT,
-    error_ref TEXT
+    error_ref TEXT,
+    plan TEXT,
+    done INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS usage (
     model TEXT PRIMARY KEY,
@@ -83,6 +89,8 @@ class ShardRow:
     status: str | None
     output_ref: str | None
     error_ref: str | None
+    plan: str | None = None
+    done: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,13 @@ class RequestRow:
     result_line: int | None
 
 
-_SHARD_COLUMNS = "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref"
+_SHARD_COLUMNS = "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref, plan, done"
+# Columns added since the first ledger: a ledger written by an earlier version gains them when opened.
+_ADDED_COLUMNS = (
+    ("requests", "came_from", "INTEGER NOT NULL DEFAULT 0"),
+    ("shards", "plan", "TEXT"),
+    ("shards", "done", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def lock_job_dir(job_dir: Path) -> IO[bytes]:
@@ -134,6 +148,10 @@ class Ledger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a committed transition survives a power cut too
         self._db.executescript(_SCHEMA)
+        for table, column, kind in _ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._depth = 0
 
     def close(self) -> None:
@@ -192,6 +210,11 @@ class Ledger:
         rows = self._db.execute(f"SELECT {_SHARD_COLUMNS} FROM shards{where} ORDER BY id", states)
         return [ShardRow(*row) for row in rows]
 
+    def shard(self, shard_id: int) -> ShardRow | None:
+        """One shard by id, or None."""
+        row = self._db.execute(f"SELECT {_SHARD_COLUMNS} FROM shards WHERE id = ?", (shard_id,)).fetchone()
+        return ShardRow(*row) if row is not None else None
+
     def next_shard_id(self) -> int:
         """The id the next new shard takes."""
         return int(self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM shards").fetchone()[0])
@@ -209,6 +232,10 @@ class Ledger:
         )
         return {status: count for status, count in rows}
 
+    def running_done(self) -> int:
+        """Requests done inside batches still running, as their request_counts said at the last poll."""
+        return int(self._db.execute("SELECT COALESCE(SUM(done), 0) FROM shards WHERE state = 'created'").fetchone()[0])
+
     # --- requests --------------------------------------------------------------------------------------------------
 
     def requests_of(self, shard_id: int) -> dict[str, tuple[int, int]]:
@@ -218,18 +245,29 @@ class Ledger:
         )
         return {custom_id: (idx, attempts) for custom_id, idx, attempts in rows}
 
-    def unsharded(self, page: int = 10_000) -> Iterator[tuple[int, int, str, int, int, int]]:
-        """Pending requests waiting for a shard, in input order: (idx, line, model, offset, length, attempts).
+    def waiting_parents(self) -> list[int]:
+        """The shards whose results sent requests back to wait for a new shard (0: the job's first cut), in order."""
+        rows = self._db.execute(
+            "SELECT DISTINCT came_from FROM requests WHERE state = 'pending' AND shard IS NULL ORDER BY 1"
+        )
+        return [came_from for (came_from,) in rows]
+
+    def unsharded(self, parents: Iterable[int], page: int = 10_000) -> Iterator[tuple[int, int, str, int, int, int]]:
+        """Requests waiting for a shard that came from ``parents``, in input order.
+
+        Each as (idx, line, model, offset, length, attempts).
 
         Read a page at a time, each read finished before the caller updates rows: constant memory, and no
         statement left open over a table being changed (SQLite leaves what it then sees undefined).
         """
         after = -1
+        chosen = sorted(set(parents))
+        among = ", ".join("?" * len(chosen))
         while True:
             rows = self._db.execute(
-                "SELECT idx, line, model, offset, length, attempts FROM requests "
-                "WHERE state = 'pending' AND shard IS NULL AND idx > ? ORDER BY idx LIMIT ?",
-                (after, page),
+                "SELECT idx, line, model, offset, length, attempts FROM requests WHERE state = 'pending' "
+                f"AND shard IS NULL AND came_from IN ({among}) AND idx > ? ORDER BY idx LIMIT ?",
+                (*chosen, after, page),
             ).fetchall()
             if not rows:
                 return

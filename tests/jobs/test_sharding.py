@@ -30,7 +30,7 @@ def _shard(lines: list[bytes], limits: ShardLimits, replace_model: str | None) -
         with ledger.transaction() as db:
             _, problems = spool(source, job_dir, db)
             assert problems == []
-            problems = form_shards(ledger, db, job_dir, "job", limits, replace_model)
+            problems = form_shards(ledger, db, job_dir, "job", limits, replace_model, parents=(0,), first=1, plan="p")
             assert problems == []
         ledger.close()
         return [path.read_bytes() for path in sorted((job_dir / SHARD_DIR).iterdir())]
@@ -70,6 +70,8 @@ def test_a_line_over_the_byte_limit_is_a_problem_at_its_input_line(tmp_path: Pat
     ledger = Ledger(tmp_path / "ledger.sqlite")
     with ledger.transaction() as db:
         spool(source, tmp_path, db)
-        problems = form_shards(ledger, db, tmp_path, "job", ShardLimits(lines=10, bytes=200), None)
+        problems = form_shards(
+            ledger, db, tmp_path, "job", ShardLimits(lines=10, bytes=200), None, parents=(0,), first=1, plan="p"
+        )
     assert [(p.line, p.field) for p in problems] == [(3, "line")]  # the blank line 2 is skipped, not counted
     assert "a shard holds at most 200" in problems[0].message

@@ -16,9 +16,8 @@ import math
 import os
 import shutil
 import sqlite3
-import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Self, Unpack
@@ -44,14 +43,17 @@ from .._job_logic import (
     TAG_ATTEMPT,
     TAG_INPUT,
     TAG_JOB,
+    TAG_PLAN,
     TAG_SHARD,
     JobOptions,
     JobSettings,
     JobStatus,
+    Plan,
     cancel_unsent,
     idempotency_key,
     ingest,
     job_status,
+    recovered_settings,
     refuse_shard,
     result_of,
     tags,
@@ -161,21 +163,35 @@ class Jobs:
             raise JobError(f"{job.dir} holds no job (submit or run one there first)")
         return job
 
-    def recover(self, source: JobInput, *, job_id: str, job_dir: PathLike, **options: Unpack[JobOptions]) -> Job:
-        """Rebuild a job whose ledger was lost, from the server's batches tagged with ``job_id`` and this input.
+    def recover(
+        self,
+        source: JobInput,
+        *,
+        job_id: str,
+        job_dir: PathLike,
+        batch_ids: Sequence[str] = (),
+        **options: Unpack[JobOptions],
+    ) -> Job:
+        """Rebuild a job whose ledger was lost, from this input and the server's batches tagged with ``job_id``.
 
-        The server is the truth: each tagged batch is taken back as the shard and attempt its metadata names,
-        its requests read from its input file; requests no batch holds are sent in new shards. Then use the job
-        as any other (:meth:`Job.wait`). A directory that still has its ledger is refused: open it instead.
+        Nothing else is needed, and no input file is read back (the vendor does not serve them): each batch's
+        metadata names its shard, its attempt and the cut that made it (:class:`Plan`), so the job is cut
+        again, cut by cut, from the input and the result files of the batches before. The settings that decide
+        a cut (shard limits, ``max_attempts``, ``replace_model``) are read from the batches; ``options`` give
+        the rest (window, metadata) for batches still to be created. Where the server's list does not reach
+        every batch of the job (a list that ignores paging shows the newest 100 only), :class:`JobError` names
+        the shards it could not see: pass their batch ids as ``batch_ids``. Then use the job as any other
+        (:meth:`Job.wait`). A directory that still has its ledger is refused: open it instead.
         """
         job = Job(self._client, job_dir)
         try:
             job._lock()
             if job._ledger.ready:
                 raise JobError(f"{job.dir} still has its ledger: open the job instead of recovering it")
-            settings = JobSettings.checked(job.dir, job_id, options)
-            found = job._tagged_batches(job_id, fingerprint(source))
-            job._prepare(source, settings, recovered=found)
+            checked = JobSettings.checked(job.dir, job_id, options)
+            seen, complete = job._tagged_batches(job_id, fingerprint(source), batch_ids)
+            job._prepare(source, recovered_settings(checked, options, list(seen.values())))
+            job._replay(seen, complete)
             job._ledger.set_meta(ready=True)
             job._send_all()
         except BaseException:
@@ -350,9 +366,7 @@ class Job:
         if self._held is None:
             self._held = lock_job_dir(self.dir)
 
-    def _prepare(
-        self, source: JobInput, settings: JobSettings, recovered: list[tuple[Batch, list[str]]] | None = None
-    ) -> None:
+    def _prepare(self, source: JobInput, settings: JobSettings) -> None:
         """Spool the input and cut the first shards, in one transaction: all of it, or (on any problem) none."""
         self._ledger.reset()
         self._known = None
@@ -360,8 +374,6 @@ class Job:
             with self._ledger.transaction() as db:
                 sha, problems = spool(source, self.dir, db)
                 self._ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
-                if recovered:
-                    _take_back(db, recovered)
                 # Cut and validate even after a spool problem, so that one message lists every problem.
                 problems = sorted(problems + self._cut(db), key=lambda p: (p.line or 0, p.field))
                 if problems:
@@ -405,9 +417,30 @@ class Job:
             self._send_all()
 
     def _cut(self, db: sqlite3.Connection) -> list[Problem]:
-        """Cut new shards from every request waiting for one (the first ones, or those to send again)."""
+        """Cut new shards from every request waiting for one (the first ones, or those to send again).
+
+        One cut per group of the shards that sent requests back, each recorded in its shards' plan.
+        """
+        problems: list[Problem] = []
+        for parents in Plan.groups(self._ledger.waiting_parents(), self._settings):
+            problems += self._cut_from(db, parents, self._ledger.next_shard_id())
+        return problems
+
+    def _cut_from(self, db: sqlite3.Connection, parents: tuple[int, ...], first: int) -> list[Problem]:
+        """Cut the requests that ``parents`` sent back (0: the first cut's) into shards numbered from ``first``."""
         settings = self._settings
-        return form_shards(self._ledger, db, self.dir, self.id, settings.limits, settings.replace_model)
+        plan = Plan.of(settings, first=first, parents=tuple(p for p in parents if p))
+        return form_shards(
+            self._ledger,
+            db,
+            self.dir,
+            self.id,
+            settings.limits,
+            settings.replace_model,
+            parents=parents,
+            first=first,
+            plan=plan.encode(),
+        )
 
     @property
     def _cancelled(self) -> bool:
@@ -520,42 +553,105 @@ class Job:
 
     # --- recovery -----------------------------------------------------------------------------------------------------
 
-    def _tagged_batches(self, job_id: str, input_sha256: str) -> list[tuple[Batch, list[str]]]:
-        """Every batch on the server tagged with this job and input, with the custom_ids of its input file."""
-        found = []
-        for batch in self._client.batches.list(limit=LIST_PAGE):
-            if metadata_value(batch, TAG_JOB) == job_id and metadata_value(batch, TAG_INPUT) == input_sha256[:16]:
-                found.append(batch)
-        tagged = []
-        for batch in found:
-            with tempfile.TemporaryDirectory() as scratch:
-                path = self._client.files.download(batch.input_file_id, Path(scratch) / "input.jsonl")
-                with path.open("rb") as handle:
-                    members = [str(json.loads(line).get("custom_id")) for line in handle if line.strip()]
-            tagged.append((batch, members))
-        return tagged
+    def _tagged_batches(
+        self, job_id: str, input_sha256: str, batch_ids: Sequence[str]
+    ) -> tuple[dict[int, Batch], bool]:
+        """The server's batches of this job and input by shard, and whether the list reached all of them."""
+        seen: dict[int, Batch] = {}
+        complete = True
+
+        def take(batch: Batch) -> bool:
+            if metadata_value(batch, TAG_JOB) != job_id or metadata_value(batch, TAG_INPUT) != input_sha256[:16]:
+                return False
+            shard = int(metadata_value(batch, TAG_SHARD) or 0)
+            if shard in seen and seen[shard].id != batch.id:  # two batches for one shard: keep the older
+                _http.logger.warning(
+                    "shard %s of job %s has two batches: %s and %s", shard, job_id, seen[shard].id, batch.id
+                )
+                if (seen[shard].created_at or 0) <= (batch.created_at or 0):
+                    return True
+            seen[shard] = batch
+            return True
+
+        try:
+            for batch in self._client.batches.list(limit=LIST_PAGE):
+                take(batch)
+        except PaginationError:  # the list ignores its cursor: only its first page was seen
+            complete = False
+        for batch_id in batch_ids:
+            batch = self._client.batches.retrieve(batch_id)
+            if not take(batch):
+                raise JobError(f"batch {batch_id} is not one of job {job_id}'s batches for this input")
+        return seen, complete
+
+    def _replay(self, seen: dict[int, Batch], complete: bool) -> None:
+        """Rebuild the shards from the server's batches: the first cut (``_prepare`` made it), then each later one.
+
+        Each later cut is made again once the results of the shards it took requests from are read.
+        """
+        cuts: set[tuple[int, tuple[int, ...]]] = set()
+        for batch in seen.values():
+            plan = Plan.decode(metadata_value(batch, TAG_PLAN))
+            assert plan is not None  # recovered_settings refused batches without one
+            if plan.parents:
+                cuts.add((plan.first, plan.parents))
+        self._attach(seen)
+        for first, parents in sorted(cuts):
+            for parent in parents:
+                shard = self._ledger.shard(parent)
+                if shard is None or shard.state in ("written", "created"):
+                    raise JobError(
+                        f"shard {parent} of job {self.id} sent requests to shard {first}, but "
+                        + ("its batch is not among those the server lists" + _unseen_hint(complete)
+                           if shard is None or shard.state == "written"
+                           else f"its batch {shard.batch_id} is still {shard.status}")
+                    )  # fmt: skip
+                if shard.state == "ended":
+                    self._collect(shard)
+            with self._ledger.transaction() as db:
+                if self._ledger.next_shard_id() > first:
+                    raise JobError(_not_from_this_input(self.id, first))
+                self._cut_from(db, parents, first)
+            self._attach(seen)
+        for shard_id in seen:
+            shard = self._ledger.shard(shard_id)
+            if shard is None or shard.batch_id is None:
+                raise JobError(_not_from_this_input(self.id, shard_id))
+        unseen = [shard.id for shard in self._ledger.shards("written")]
+        if unseen and not complete:
+            raise JobError(
+                f"shards {', '.join(map(str, unseen))} of job {self.id} may have batches that the server's list "
+                f"did not show{_unseen_hint(False)}"
+            )
+
+    def _attach(self, seen: dict[int, Batch]) -> None:
+        """Record each server batch on the replayed shard it belongs to (which must be that batch's own cut)."""
+        for shard in self._ledger.shards("written"):
+            batch = seen.get(shard.id)
+            if batch is None:
+                continue
+            if (
+                metadata_value(batch, TAG_ATTEMPT) != str(shard.attempt)
+                or metadata_value(batch, TAG_PLAN) != shard.plan
+            ):
+                raise JobError(_not_from_this_input(self.id, shard.id))
+            self._ledger.update_shard(shard.id, file_id=batch.input_file_id)
+            self._record(shard, batch)
 
 
-def _take_back(db: sqlite3.Connection, batches: list[tuple[Batch, list[str]]]) -> None:
-    """Record the server's batches as the shards they were, each request in the latest attempt that holds it."""
+def _unseen_hint(complete: bool) -> str:
+    if complete:
+        return " (was it deleted?)"
+    return (
+        "; the list stopped before the job's oldest batches (it does not page): pass their ids to "
+        "recover as batch_ids=[...] (the console lists them)"
+    )
 
-    def shard_and_attempt(batch: Batch) -> tuple[int, int]:
-        return int(metadata_value(batch, TAG_SHARD) or 0), int(metadata_value(batch, TAG_ATTEMPT) or 1)
 
-    for batch, members in sorted(batches, key=lambda item: shard_and_attempt(item[0])[::-1]):
-        shard_id, attempt = shard_and_attempt(batch)
-        db.execute(
-            "INSERT OR REPLACE INTO shards (id, attempt, model, lines, bytes, state, file_id, batch_id, status) "
-            "VALUES (?, ?, '', ?, 0, 'created', ?, ?, ?)",
-            (shard_id, attempt, len(members), batch.input_file_id, batch.id, str(batch.status)),
-        )
-        db.executemany(
-            "UPDATE requests SET shard = ?, attempts = ? WHERE custom_id = ?",
-            ((shard_id, attempt, custom_id) for custom_id in members),
-        )
-    # A shard whose every request was sent again later has nothing left to read.
-    db.execute(
-        "UPDATE shards SET state = 'ingested' WHERE id NOT IN (SELECT shard FROM requests WHERE shard IS NOT NULL)"
+def _not_from_this_input(job_id: str, shard_id: int) -> str:
+    return (
+        f"the server's batch for shard {shard_id} of job {job_id} does not follow from this input: "
+        "recover it with the input the job was started with"
     )
 
 
