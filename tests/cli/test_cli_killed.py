@@ -28,7 +28,8 @@ def test_results_killed_mid_download_leave_no_partial_file_and_a_rerun_completes
     with emulator.serve() as server:
         batch_id = _finished_batch(emulator, server, tmp_path)
         emulator.faults.slow_seconds = 30.0
-        emulator.faults.inject("slow", route="GET /files/")  # the download hangs: a kill lands mid-transfer
+        # The download hangs: a kill lands mid-transfer. Results come from their URLs, as the vendor gives them.
+        emulator.faults.inject("slow", route="GET /results/")
         target = tmp_path / "out" / "results.jsonl"
         target.parent.mkdir()
         process = subprocess.Popen(_command(server.url, "results", batch_id, "--output", str(target)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,13 +26,17 @@ def _requests(tmp_path: Path, count: int) -> Path:
     return path
 
 
-def _client(emulator: Emulator) -> sf.SiliconFlow:
-    http = httpx.Client(transport=emulator.transport())
+def _client(emulator: Emulator, sent: list[httpx.Request] | None = None) -> sf.SiliconFlow:
+    """A client on the in-process transport; every request it sends is appended to ``sent``."""
+    hooks = {"request": [sent.append]} if sent is not None else {}
+    http = httpx.Client(transport=emulator.transport(), event_hooks=hooks)
     return sf.SiliconFlow(api_key=emulator.api_key, base_url="http://emulator/v1", http_client=http)
 
 
-def _run(emulator: Emulator, tmp_path: Path, count: int) -> tuple[sf.Batch, list[sf.BatchResult]]:
-    with _client(emulator) as client:
+def _run(
+    emulator: Emulator, tmp_path: Path, count: int, sent: list[httpx.Request] | None = None
+) -> tuple[sf.Batch, list[sf.BatchResult]]:
+    with _client(emulator, sent) as client:
         batch = client.batches.create(input_file_id=client.files.upload(_requests(tmp_path, count)).id)
         done = client.batches.wait(batch.id, poll_interval=5)
         return done, list(client.batches.results(done, expected_ids=[f"r{i}" for i in range(count)]))
@@ -77,17 +82,36 @@ def test_unknown_line_failures_are_refused() -> None:
         Emulator(line_failures={"gremlins": 0.5})
 
 
-def test_result_files_can_be_given_as_full_urls(clock: VirtualClock, tmp_path: Path) -> None:
-    emulator = Emulator(clock=clock.time, stage_seconds=10, result_urls=True)
-    done, results = _run(emulator, tmp_path, 5)
+def test_result_files_are_signed_urls_on_another_origin_fetched_without_the_key(
+    clock: VirtualClock, tmp_path: Path
+) -> None:
+    emulator = Emulator(clock=clock.time, stage_seconds=10)  # the default, as the vendor gives them
+    sent: list[httpx.Request] = []
+    done, results = _run(emulator, tmp_path, 5, sent)
     assert isinstance(done.output_file_id, str)
-    assert done.output_file_id.startswith("http://emulator/v1/files/")
-    assert done.output_file_id.endswith("/content?Signature=emulated")
+    pattern = r"http://emulator-files/results/(file-\w+)/batch_\w+_output\.jsonl\?Signature=\w{32}"
+    url = re.fullmatch(pattern, done.output_file_id)
+    assert url is not None
+    assert done.error_file_id == ""  # no error lines: the vendor's empty string, not a file
     assert [r.custom_id for r in results] == [f"r{i}" for i in range(5)]
     assert all(r.ok for r in results)
+    downloads = [r for r in sent if r.url.host == "emulator-files"]
+    assert len(downloads) == 1
+    assert "authorization" not in downloads[0].headers  # the key never leaves the API's origin
     with _client(emulator) as client:
         saved = client.files.download(done.output_file_id, tmp_path / "out.jsonl")
-    assert len(saved.read_text().splitlines()) == 5
+        assert len(saved.read_text().splitlines()) == 5
+        by_id = client.files.download(url.group(1), tmp_path / "by-id.jsonl")  # by id, with the key: served too
+        assert by_id.read_bytes() == saved.read_bytes()
+
+
+def test_result_files_are_plain_ids_when_asked(clock: VirtualClock, tmp_path: Path) -> None:
+    emulator = Emulator(clock=clock.time, stage_seconds=10, result_urls=False)
+    done, results = _run(emulator, tmp_path, 5)
+    assert isinstance(done.output_file_id, str)
+    assert re.fullmatch(r"file-\w+", done.output_file_id)
+    assert all(r.ok for r in results)
+    assert emulator.requests[f"GET /files/{done.output_file_id}/content"] == 1
 
 
 def test_every_result_carries_usage(clock: VirtualClock, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import random
@@ -38,10 +40,17 @@ if TYPE_CHECKING:
 __all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
 
 FAULT_KINDS = ("overloaded", "gateway_timeout", "rate_limit", "slow", "drop", "truncate")
+# Faults only on demand (inject), never drawn at random: a 402 means something only on a create.
+_ON_DEMAND = ("insufficient_balance",)
 _ROUTES = re.compile(
     r"(POST|GET) /files|GET /files/[^/]+/content|(POST|GET) /batches|GET /batches/[^/]+"
     r"|POST /batches/[^/]+/cancel|GET /user/info"
 )
+# A result URL: outside the API's base path, on another host, signed in its query (a presigned link).
+_RESULT_PATH = re.compile(r"/results/([^/]+)/[^/]+")
+# Modelled on community reports of the vendor's answer to a create without recharged balance (HTTP 402);
+# the vendor documents no body for it.
+_NO_BALANCE = {"code": 30001, "message": "Sorry, your account balance is insufficient", "data": ""}
 
 
 def _json(status: int, body: Any) -> EmulatedResponse:
@@ -60,6 +69,28 @@ def _envelope(data: Any) -> EmulatedResponse:
     return _json(200, {"code": 20000, "message": "Ok", "status": True, "data": data})
 
 
+def _not_found() -> EmulatedResponse:
+    return _text(404, "404 page not found")
+
+
+def _result_netloc(api_netloc: str, result_host: str | None) -> str:
+    """Where result URLs point: the same server under another name, so that they are another origin.
+
+    127.0.0.1 and localhost swap (both reach a loopback server); any other name (the in-process transport's)
+    becomes ``emulator-files``, which the transport serves too. ``result_host`` overrides the name.
+    """
+    parts = urlsplit(f"//{api_netloc}")
+    name = (parts.hostname or "").lower()
+    if result_host is None:
+        swaps = {"127.0.0.1": "localhost", "localhost": "127.0.0.1", "::1": "localhost"}
+        result_host = swaps.get(name, "emulator" if name == "emulator-files" else "emulator-files")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{result_host}:{port}" if port is not None else result_host
+
+
 @dataclass
 class _Planned:
     kind: str
@@ -70,10 +101,13 @@ class _Planned:
 class Faults:
     """Faults to inject: queued ones (``inject``) first, then at random (``rate``, seeded), plus a broken pager.
 
-    Kinds: ``overloaded`` (503, code 50505, nothing done), ``rate_limit`` (429 with Retry-After, nothing done),
-    ``gateway_timeout`` (504 after the request WAS carried out), ``slow`` (answers after ``slow_seconds``),
-    ``drop`` (the connection closes after the request was carried out, no answer), ``truncate`` (a body cut
-    short; used on downloads). ``ignore_after`` makes the batch list serve its first page whatever the cursor.
+    Kinds (:data:`FAULT_KINDS`, drawn at random too): ``overloaded`` (503, code 50505, nothing done),
+    ``rate_limit`` (429 with Retry-After, nothing done), ``gateway_timeout`` (504 after the request WAS carried
+    out), ``slow`` (answers after ``slow_seconds``), ``drop`` (the connection closes after the request was carried
+    out, no answer), ``truncate`` (a body cut short; used on downloads). On demand only (``inject``):
+    ``insufficient_balance`` (402 with the vendor's balance error, nothing done; meant for ``"POST /batches"``).
+    ``ignore_after`` makes the batch list serve its first page whatever the cursor; :meth:`result_not_found`
+    makes result files answer 404 at first; :meth:`expire_next` ends batches' windows midway.
     """
 
     def __init__(self, *, rate: float = 0.0, seed: int = 0, kinds: tuple[str, ...] = FAULT_KINDS) -> None:
@@ -88,13 +122,29 @@ class Faults:
         self.expirations: list[float] = []  # expire_next(): the next batches created end their window midway
         self.slow_seconds = 0.5
         self.retry_after = 1
+        self.not_found_times = 0  # result_not_found(): each result file's first downloads answer 404
         self.injected: Counter[str] = Counter()
 
     def inject(self, kind: str, *, times: int = 1, route: str | None = None) -> None:
-        """Answer the next ``times`` requests (to ``route``, like ``"POST /batches"``, if given) with ``kind``."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        """Answer the next ``times`` requests (to ``route``, like ``"POST /batches"``, if given) with ``kind``.
+
+        A route is matched by its start: ``"GET /files/"`` is any file download by id, ``"GET /results/"`` any
+        download from a result URL.
+        """
+        if kind not in FAULT_KINDS + _ON_DEMAND:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS + _ON_DEMAND)}")
         self.planned.append(_Planned(kind, route, times))
+
+    def result_not_found(self, *, times: int = 1) -> None:
+        """Make every result file answer its first ``times`` downloads with 404 ``404 page not found``.
+
+        As community clients report of the vendor just after a batch completes: the batch names its file, the
+        file is not there yet. Counted per file, by URL and by id alike (``injected["result_not_found"]``
+        counts the 404s given); ``times=0`` turns it off.
+        """
+        if times < 0:
+            raise ValueError(f"times must be >= 0, got {times}")
+        self.not_found_times = times
 
     def expire_next(self, *, times: int = 1, fraction: float = 0.5) -> None:
         """Make the next ``times`` batches created expire once ``fraction`` of their lines are done.
@@ -116,7 +166,7 @@ class Faults:
                 self.injected[plan.kind] += 1
                 return plan.kind
         if self.rate and self.random.random() < self.rate:
-            kinds = [k for k in self.kinds if k != "truncate" or route.endswith("/content")]
+            kinds = [k for k in self.kinds if k != "truncate" or _is_download(route)]
             kind = self.random.choice(kinds)
             self.injected[kind] += 1
             return kind
@@ -124,11 +174,25 @@ class Faults:
 
 
 class Emulator:
-    """A stateful, in-memory (or on-disk) emulator of the SiliconFlow Batch API.
+    """A stateful, in-memory (or on-disk) emulator of the SiliconFlow Batch API, as strict as the vendor.
 
     Use :meth:`transport` to mount it in an httpx client (sync or async), or :meth:`serve` to run it as a real
     HTTP server on 127.0.0.1. ``clock`` returns the current time in seconds; hand it a fake to move batches
     along without sleeping (each stage takes ``stage_seconds``).
+
+    By default it behaves as the vendor does (``vendor-facts.md``), and each leniency is an option:
+
+    - ``serve_inputs=False``: an uploaded input file is not served back (``GET /files/{id}/content`` answers
+      404 ``404 page not found``); True serves it.
+    - ``result_urls=True``: a batch names its result files by full, signed URLs on another origin (for the
+      server on 127.0.0.1, ``http://localhost:PORT/results/...``; for :meth:`transport`,
+      ``http://emulator-files/results/...``; ``result_host`` picks another name). They are fetched without
+      the key: one that carries an ``Authorization`` header is refused with 400, as presigned links are.
+      False gives plain file ids, downloaded with the key from ``/files/{id}/content``.
+    - ``missing_file_id=""``: a batch without an output or an error file says ``""`` for it, as the vendor
+      does; None says ``null``.
+    - ``require_balance_for_create=True``: with ``charge_balance`` at zero, a create answers 402 (the batch
+      would be paid from recharged balance only) and creates nothing.
     """
 
     def __init__(
@@ -143,11 +207,19 @@ class Emulator:
         base_path: str = "/v1",
         charge_balance: str = "88.00",
         line_failures: dict[str, float] | None = None,
-        result_urls: bool = False,
+        result_urls: bool = True,
+        serve_inputs: bool = False,
+        missing_file_id: str | None = "",
+        require_balance_for_create: bool = True,
+        result_host: str | None = None,
     ) -> None:
         self.api_key = api_key
         self.charge_balance = charge_balance  # the recharged balance GET /user/info reports (a decimal string)
-        self.result_urls = result_urls  # result files given as full URLs (as the vendor may), not as ids
+        self.result_urls = result_urls  # result files given as signed URLs on another origin, not as ids
+        self.serve_inputs = serve_inputs
+        self.missing_file_id = missing_file_id
+        self.require_balance_for_create = require_balance_for_create
+        self.result_host = result_host
         self.clock = clock
         self.faults = faults if faults is not None else Faults()
         self.base_path = base_path.rstrip("/")
@@ -162,6 +234,7 @@ class Emulator:
         )
         self.requests: Counter[str] = Counter()
         self._origin = "http://emulator"  # scheme and host of the request being answered (for result URLs)
+        self._downloads: Counter[str] = Counter()  # per result file, for Faults.result_not_found
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -235,10 +308,12 @@ class Emulator:
         A server calls this before reading a body, so that a wrong key costs no upload. None: read on.
         """
         path = unquote(urlsplit(target).path)
+        if _RESULT_PATH.fullmatch(path):  # a result URL: signed, no key; handle() decides
+            return None if method == "GET" else _not_found()
         if not path.startswith(self.base_path + "/"):
-            return _text(404, "404 page not found")
+            return _not_found()
         if not _ROUTES.fullmatch(f"{method} {path[len(self.base_path) :]}"):
-            return _text(404, "404 page not found")
+            return _not_found()
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return _json(401, "Invalid token")
         return None
@@ -247,9 +322,10 @@ class Emulator:
         """Answer one request (``target`` is the path with its query; ``body`` bytes or a readable file)."""
         parts = urlsplit(target)
         path = unquote(parts.path)
-        if not path.startswith(self.base_path + "/"):
-            return _text(404, "404 page not found")
-        route_path = path[len(self.base_path) :]
+        result = _RESULT_PATH.fullmatch(path)
+        if result is None and not path.startswith(self.base_path + "/"):
+            return _not_found()
+        route_path = path if result is not None else path[len(self.base_path) :]
         route = f"{method} {route_path}"
         with self._lock:
             self.requests[route] += 1
@@ -262,14 +338,20 @@ class Emulator:
             response = _json(429, {"code": 42900, "message": "Request was rejected due to rate limiting.", "data": ""})
             response.headers["Retry-After"] = str(self.faults.retry_after)
             return response
-        if not _ROUTES.fullmatch(route):  # the gateway answers unknown routes before it looks at the key
-            return _text(404, "404 page not found")
-        if headers.get("authorization") != f"Bearer {self.api_key}":
-            return _json(401, "Invalid token")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        with self._lock:
-            self._origin = f"http://{headers.get('host', 'emulator')}"
-            response = self._route(method, route_path, query, headers, body)
+        if result is not None:
+            with self._lock:
+                response = self._signed_download(method, result.group(1), query, headers)
+        else:
+            if not _ROUTES.fullmatch(route):  # the gateway answers unknown routes before it looks at the key
+                return _not_found()
+            if headers.get("authorization") != f"Bearer {self.api_key}":
+                return _json(401, "Invalid token")
+            if fault == "insufficient_balance":
+                return _json(402, _NO_BALANCE)
+            with self._lock:
+                self._origin = f"http://{headers.get('host', 'emulator')}"
+                response = self._route(method, route_path, query, headers, body)
         if fault == "gateway_timeout":  # the work was done; the gateway just gave up waiting
             return _text(504, "upstream request timeout")
         if fault == "drop":
@@ -373,10 +455,36 @@ class Emulator:
         return _envelope({"data": items, "object": "file"})
 
     def _content(self, file_id: str) -> EmulatedResponse:
+        stored = self._engine.files.get(file_id)
+        if stored is None or (stored.purpose == "batch" and not self.serve_inputs):
+            return _not_found()  # the vendor serves no input file back (community reports)
+        return self._file(file_id)
+
+    def _signed_download(
+        self, method: str, file_id: str, query: dict[str, str], headers: dict[str, str]
+    ) -> EmulatedResponse:
+        stored = self._engine.files.get(file_id)
+        if method != "GET" or stored is None or stored.purpose == "batch":
+            return _not_found()
+        if "authorization" in headers:  # presigned object stores refuse a second way of signing in
+            return _text(400, "Only one auth mechanism allowed: the signature in the query or an Authorization header")
+        if not hmac.compare_digest(query.get("Signature", ""), self._signature(file_id)):
+            return _text(403, "The request signature we calculated does not match the signature you provided.")
+        return self._file(file_id)
+
+    def _file(self, file_id: str) -> EmulatedResponse:
+        """A stored file's content, unless result_not_found still hides it."""
+        self._downloads[file_id] += 1
+        if self._engine.files[file_id].purpose != "batch" and self._downloads[file_id] <= self.faults.not_found_times:
+            self.faults.injected["result_not_found"] += 1
+            return _not_found()
         path = self._engine.path_of(file_id)
-        if path is None:
-            return _text(404, "404 page not found")
+        assert path is not None
         return EmulatedResponse(200, headers={"Content-Type": "application/octet-stream"}, file=path)
+
+    def _signature(self, file_id: str) -> str:
+        """The result URL's signature: fixed per emulator key and file, so that URLs survive a restart."""
+        return hmac.new(self.api_key.encode(), f"results/{file_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _user_info(self) -> EmulatedResponse:
         gifted = Decimal("0.88")
@@ -416,6 +524,8 @@ class Emulator:
             return _bad_request(f"the input file has {source.line_count} lines; the limit is {MAX_LINES}")
         if source.bytes > MAX_FILE_BYTES:
             return _bad_request(f"the input file has {source.bytes} bytes; the limit is {MAX_FILE_BYTES}")
+        if self.require_balance_for_create and Decimal(self.charge_balance) <= 0:
+            return _json(402, _NO_BALANCE)  # batches are paid from recharged balance only (the guide)
         replace = data.get("replace") or {}
         stored = StoredBatch(
             id=self._engine.new_id("batch_"),
@@ -434,12 +544,17 @@ class Emulator:
         return _json(200, self._shown(stored, now))
 
     def _shown(self, stored: StoredBatch, now: float, *, listed: bool = False) -> dict[str, Any]:
-        """The batch as the API shows it; with ``result_urls``, its result files as full URLs, signed."""
+        """The batch as the API shows it: result files as signed URLs (``result_urls``), none as ``missing_file_id``."""
         view = self._engine.view(stored, now, listed=listed)
-        if self.result_urls:
-            for key in ("output_file_id", "error_file_id"):
-                if view[key]:
-                    view[key] = f"{self._origin}{self.base_path}/files/{view[key]}/content?Signature=emulated"
+        scheme, _, netloc = self._origin.partition("://")
+        for key in ("output_file_id", "error_file_id"):
+            file_id = view[key]
+            if not file_id:
+                view[key] = self.missing_file_id
+            elif self.result_urls:
+                name = self._engine.files[file_id].filename
+                signed = f"{_result_netloc(netloc, self.result_host)}/results/{file_id}/{name}"
+                view[key] = f"{scheme}://{signed}?Signature={self._signature(file_id)}"
         return view
 
     def _with_batch(
@@ -510,6 +625,10 @@ def _create_problem(data: dict[str, Any]) -> str | None:
                     f"and values strings of at most {MAX_METADATA_VALUE}"
                 )
     return None
+
+
+def _is_download(route: str) -> bool:
+    return route.endswith("/content") or route.startswith("GET /results/")
 
 
 def _boundary(content_type: str) -> str | None:
