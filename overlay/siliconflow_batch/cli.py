@@ -428,7 +428,17 @@ def cmd_emulator(args: argparse.Namespace, out: _Output) -> int:
 
     faults = Faults(rate=args.fault_rate, seed=args.seed)
     key = args.emulator_key or os.environ.get("SILICONFLOW_API_KEY", "").strip() or "sk-emulator"
-    emulator = Emulator(api_key=key, stage_seconds=args.stage_seconds, state_dir=args.state_dir, faults=faults)
+    faults.result_not_found(times=args.result_not_found)
+    emulator = Emulator(
+        api_key=key,
+        stage_seconds=args.stage_seconds,
+        state_dir=args.state_dir,
+        faults=faults,
+        serve_inputs=args.serve_inputs,
+        result_urls=not args.result_ids,
+        result_host=args.result_host,
+        charge_balance=f"{args.charge_balance:.2f}",
+    )
     try:
         server = emulator.serve(port=args.port, host=args.host)
     except OSError as error:
@@ -617,6 +627,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("job_dir", metavar="DIR")
     sub.add_argument("--output", metavar="FILE", help="results: write them as JSONL to FILE")
     sub.add_argument("--partial", action="store_true", help="results: allow those so far of a job still running")
+    sub.add_argument(
+        "--cached", action="store_true", help="status: read the job directory only, without asking the server"
+    )
     waiting(sub)
 
     sub = command("emulator", cmd_emulator, "run the local emulator of the API on 127.0.0.1")
@@ -631,6 +644,29 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--state-dir", default=None, help="keep state in this directory instead of memory")
     sub.add_argument("--fault-rate", type=_share, default=0.0, help="inject faults into this share of requests")
     sub.add_argument("--seed", type=int, default=0, help="seed of the fault injection")
+    # Strict as the vendor by default; each flag below gives back one leniency or adds one vendor failure.
+    sub.add_argument(
+        "--serve-inputs", action="store_true", help="serve uploaded input files back (the vendor does not)"
+    )
+    sub.add_argument(
+        "--result-ids", action="store_true", help="name result files by plain id, not by signed URL on another host"
+    )
+    sub.add_argument(
+        "--result-host", default=None, help="host name of the result URLs (default: localhost for 127.0.0.1)"
+    )
+    sub.add_argument(
+        "--result-not-found",
+        type=_bounded_int(0, 1000),
+        default=0,
+        metavar="N",
+        help="each result file answers 404 to its first N downloads, as the vendor may just after completion",
+    )
+    sub.add_argument(
+        "--charge-balance",
+        type=_non_negative,
+        default=88.0,
+        help="the recharged balance (yuan); at 0 a create answers 402, as the vendor's does",
+    )
     return parser
 
 
