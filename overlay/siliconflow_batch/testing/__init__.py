@@ -10,6 +10,8 @@ or, over a real socket: ``with emulator.serve() as server: SiliconFlow(base_url=
 :class:`VirtualClock` makes the client's waits (and the emulator's batches) run on virtual time.
 It speaks the vendor's wire format (envelopes, ``createdAt``, plain-text 404s, ``in_queue``), needs the
 ``emulator`` extra (``pip install 'siliconflow-batch[emulator]'``), and can inject faults (:class:`Faults`).
+It is as strict as the vendor by default (input files not served back, result files as signed URLs on another
+origin, ``""`` for no file, 402 on a create without balance); :class:`Emulator` lists the lenient options.
 """
 
 try:  # the emulator extra: h11 (HTTP parsing) and python-multipart (streamed uploads)
