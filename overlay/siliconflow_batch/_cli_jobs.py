@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._atomic import check_destination
+from ._exceptions import InsufficientBalanceError, PaymentRequiredError
 from ._job_logic import JobStatus
 from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
 from .cli import FAILED, OK, _bar, _client, _clock, _create_args, _Output, print_results
@@ -37,15 +38,15 @@ class _Progress:
         self._first_done: int | None = None
 
     def line(self, status: JobStatus) -> str:
-        done = status.succeeded + status.failed
+        done = status.progress  # inside running batches too: a 24-hour window does not read 0 % throughout
         if self._first_done is None:
             self._first_done = done
         batches = ", ".join(f"{count} {name}" for name, count in status.batches.items()) or "none yet"
         elapsed = time.monotonic() - self.started
         gained = done - self._first_done
         eta = ""
-        if gained > 0 and status.pending:
-            left = elapsed * status.pending / gained
+        if gained > 0 and done < status.total:
+            left = elapsed * (status.total - done) / gained
             eta = f"  ETA {int(left // 60)}:{int(left % 60):02d}"
         return (
             f"{_bar(done, status.total, 20)} {done}/{status.total} requests ({status.failed} failed)  "
@@ -71,6 +72,8 @@ def _follow(job: Job, args: argparse.Namespace, out: _Output) -> JobStatus:
             timeout=args.timeout,
             max_outage=args.max_outage,
         )
+    except InsufficientBalanceError as error:  # paused: say how to go on, in the command's own words
+        raise _paused(args, error) from error
     finally:
         out.close_bar()
 
@@ -113,6 +116,10 @@ def _resume_command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+def _paused(args: argparse.Namespace, error: InsufficientBalanceError) -> InsufficientBalanceError:
+    return InsufficientBalanceError(f"{error}; resume with: {args.resume_command}")
+
+
 def cmd_run(args: argparse.Namespace, out: _Output) -> int:
     """``run INPUT --job-dir DIR``: submit (or resume) the job and follow it to the end."""
     output = Path(args.output) if args.output else None
@@ -122,16 +129,22 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
     args.resume_command = _resume_command(args)  # for the hint if interrupted
     with _client(args) as client, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        job = client.jobs.submit(
-            args.input,
-            job_dir=args.job_dir,
-            completion_window=create["completion_window"],
-            replace_model=create["replace_model"],
-            metadata=create["metadata"],
-            max_attempts=args.max_attempts,
-            max_shard_lines=args.shard_lines,
-            require_balance=args.require_balance,
-        )
+        try:
+            job = client.jobs.submit(
+                args.input,
+                job_dir=args.job_dir,
+                completion_window=create["completion_window"],
+                replace_model=create["replace_model"],
+                metadata=create["metadata"],
+                max_attempts=args.max_attempts,
+                max_shard_lines=args.shard_lines,
+                require_balance=args.require_balance,
+                max_outage=args.max_outage,
+            )
+        except InsufficientBalanceError as error:
+            if isinstance(error, PaymentRequiredError) or error.__cause__ is None:
+                raise  # refused before the job began (require_balance), or a bare 402: nothing to resume
+            raise _paused(args, error) from error
         for warning in caught:
             out.note(f"warning: {warning.message}")
         with job:
@@ -153,13 +166,16 @@ def cmd_job(args: argparse.Namespace, out: _Output) -> int:
     output = Path(args.output) if getattr(args, "output", None) else None
     if output is not None:
         check_destination(output, what="--output")
+    args.resume_command = f"siliconflow-batch job wait {shlex.quote(args.job_dir)}"
     with _client(args) as client, client.jobs.open(args.job_dir) as job:
         if args.action == "status":
-            return _show(out, job.status())
+            return _show(out, job.status(refresh=not args.cached))
         if args.action == "wait":
             return _show(out, _follow(job, args, out))
         if args.action == "cancel":
-            return _show(out, job.cancel())
+            _show(out, job.cancel())
+            return OK  # the cancel took effect; a process running the job ends it as cancelled
+
         if output is not None:
             count = job.write_results(output, partial=args.partial)
             out.data({"results": count, "path": str(output)}, lambda: f"wrote {count} results to {output}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -443,11 +444,18 @@ class JobStatus(JSONModel):
     usage: Mapping[str, ModelUsage] = field(default_factory=dict)
     cost: Decimal | None = None
     cancelled: bool = False
+    running_done: int = 0
+    """Requests that running batches report done (their ``request_counts``), whose results are not read yet."""
 
     @property
     def done(self) -> bool:
         """True once every request has a final outcome."""
         return self.pending == 0
+
+    @property
+    def progress(self) -> int:
+        """Requests done: those with a final outcome, and those done inside batches still running."""
+        return min(self.succeeded + self.failed + self.running_done, self.total)
 
     @property
     def resubmitted(self) -> int:
@@ -479,6 +487,7 @@ class JobStatus(JSONModel):
             "batches": dict(self.batches),
             "attempts": {str(k): v for k, v in self.attempts.items()},
             "resubmitted": self.resubmitted,
+            "running_done": self.running_done,
             "usage": {
                 model: {"requests": u.requests, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens}
                 for model, u in self.usage.items()
@@ -496,9 +505,25 @@ class JobStatus(JSONModel):
         )
 
 
-def job_status(ledger: Ledger, job_id: str, prices: PriceTable | None) -> JobStatus:
-    """Read the job's status from its ledger."""
+def job_status(
+    ledger: Ledger, job_id: str, prices: PriceTable | None, seen: Mapping[int, Batch] | None = None
+) -> JobStatus:
+    """Read the job's status from its ledger; ``seen`` holds the server's view of running shards' batches."""
     counts = ledger.counts()
+    batches = ledger.batches_by_status()
+    running_done = ledger.running_done()
+    if seen:
+        batches, running_done = Counter(), 0
+        for shard in ledger.shards():
+            if shard.state == "dropped":
+                continue
+            batch = seen.get(shard.id)
+            batches[str(batch.status) if batch is not None else shard.status or "unsent"] += 1
+            if batch is not None and not batch.is_terminal:
+                running_done += batch.counts.completed + batch.counts.failed
+            elif shard.state == "created":
+                running_done += shard.done
+        batches = dict(sorted(batches.items()))
     usage = TokenUsage()
     for model, requests, input_tokens, output_tokens in ledger.usage():
         usage.by_model[model] = ModelUsage(requests, input_tokens, output_tokens)
@@ -508,9 +533,10 @@ def job_status(ledger: Ledger, job_id: str, prices: PriceTable | None) -> JobSta
         succeeded=counts.get("ok", 0),
         failed=counts.get("failed", 0),
         pending=counts.get("pending", 0),
-        batches=ledger.batches_by_status(),
+        batches=batches,
         attempts=ledger.attempts(),
         usage=dict(usage.by_model),
         cost=usage.cost(prices) if prices is not None else None,
         cancelled=bool(ledger.meta("cancelled")),
+        running_done=running_done,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import siliconflow_batch as sf
-from siliconflow_batch.testing import Emulator, VirtualClock
+from siliconflow_batch.testing import Emulator, Faults, VirtualClock
 
 from fakes import run
 from job_support import MODEL, batches_per_shard_attempt, client_for, request, write_requests
@@ -248,6 +248,93 @@ def test_recover_names_the_batches_a_list_that_ignores_paging_did_not_show(
     recovered.close()
 
 
+def test_transient_failures_while_submitting_and_waiting_never_end_the_call(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """Hundreds of shards at a 2 % fault rate (504s and dropped connections after the work was done included)."""
+    emulator.faults = Faults(rate=0.02, seed=3, kinds=("overloaded", "gateway_timeout", "rate_limit", "drop"))
+    emulator.faults.inject("gateway_timeout", route="POST /files")  # the first upload happened; its answer is lost
+    emulator.faults.inject("drop", route="POST /batches")  # and so did the first create
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 200)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=1, poll_interval=5))
+    status = run(job.status())
+    assert status.succeeded == 200
+    assert emulator.faults.injected["gateway_timeout"] > 3
+    assert emulator.faults.injected["drop"] > 3
+    assert set(batches_per_shard_attempt(emulator, job.id).values()) == {1}
+    assert len(emulator.batches()) == 200
+    job.close()
+
+
+def test_a_result_file_that_404s_at_first_is_asked_for_again_before_its_lines_count_as_missing(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    emulator.faults.result_not_found(times=3)
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 20)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=10, poll_interval=5))
+    results = run(job.results())
+    assert all(r.ok and r.attempts == 1 for r in results)  # nothing counted missing, nothing sent again
+    assert emulator.faults.injected["result_not_found"] == 6
+    assert len(emulator.batches()) == 2
+    job.close()
+
+
+def test_a_result_file_that_never_appears_counts_as_missing_after_the_grace(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    emulator.faults.result_not_found(times=10**6)
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 4)
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", poll_interval=5, result_grace=120, max_attempts=2))
+    results = run(job.results())
+    assert [r.error["code"] for r in results if r.error] == ["missing_result"] * 4  # after two attempts
+    assert {r.attempts for r in results} == {2}
+    job.close()
+
+
+def test_status_asks_the_server_and_counts_what_running_batches_have_done(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 100)
+    job = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=50))
+    cached = run(job.status(refresh=False))
+    assert cached.batches == {"in_queue": 2}
+    clock.advance(45)  # in_progress: most of each batch's lines are done on the server
+    fresh = run(job.status())
+    assert fresh.batches == {"in_progress": 2}
+    assert 0 < fresh.running_done < 100
+    assert fresh.progress == fresh.running_done
+    assert fresh.succeeded == 0  # nothing downloaded yet
+    assert run(job.status(refresh=False)).batches == {"in_queue": 2}  # the ledger was not changed
+    clock.advance(100)
+    assert run(job.status()).batches == {"completed": 2}
+    job.close()
+
+
+def test_a_job_cancelled_by_another_process_stops_creating_and_ends_cancelled(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    emulator._engine.line_failures.update({"rate_limit": 0.5})  # so that the runner would resubmit
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 40)
+    runner = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=20))
+    runner._lock()  # the runner holds the lock, as a process running the job does
+    other = run(client.jobs.open(tmp_path / "job"))
+    status = run(other.cancel())  # not refused by the lock
+    assert status.cancelled
+    assert {b["status"] for b in emulator.batches()} == {"cancelling"}
+    other.close()
+    created = len(emulator.batches())
+    final = run(runner.wait(poll_interval=5))
+    assert final.cancelled
+    assert final.done
+    assert len(emulator.batches()) == created  # nothing created after the cancel
+    runner.close()
+
+
 def test_cancel_ends_the_job_and_creates_nothing_more(mode: str, emulator: Emulator, tmp_path: Path) -> None:
     client = client_for(mode, emulator)
     job = run(client.jobs.submit(write_requests(tmp_path / "in.jsonl", 40), job_dir=tmp_path / "job"))
@@ -271,12 +358,40 @@ def test_a_zero_recharged_balance_warns_and_require_balance_refuses(
         run(client.jobs.submit(source, job_dir=tmp_path / "refused", require_balance=True))
     assert emulator.batches() == []
     assert emulator.files() == []
-    with pytest.warns(UserWarning, match="paid only from recharged balance"):
-        run(client.jobs.submit(source, job_dir=tmp_path / "warned")).close()
+    with (
+        pytest.warns(UserWarning, match="paid only from recharged balance"),
+        pytest.raises(sf.InsufficientBalanceError, match="is paused"),  # and the server refuses the batch (402)
+    ):
+        run(client.jobs.submit(source, job_dir=tmp_path / "warned"))
     emulator.charge_balance = "10.00"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run(client.jobs.submit(source, job_dir=tmp_path / "paid")).close()
+
+
+def test_a_402_pauses_the_job_and_the_same_call_resumes_it_after_a_top_up(
+    mode: str, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The vendor answers 402 to a create without recharged balance: not retried, one line, nothing twice."""
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 30)
+    emulator.faults.inject("insufficient_balance", times=1, route="POST /batches")
+    emulator.charge_balance = "0.00"
+    with pytest.warns(UserWarning), pytest.raises(sf.InsufficientBalanceError) as caught:
+        run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=10))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "shard 1" in message
+    assert "recharged balance is 0.00" in message
+    assert "top up, then resume" in message
+    assert emulator.requests["POST /batches"] == 1  # not retried as if transient
+    assert emulator.batches() == []
+    emulator.charge_balance = "10.00"  # topped up: the same call resumes
+    job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=10, poll_interval=5))
+    assert run(job.status()).succeeded == 30
+    assert set(batches_per_shard_attempt(emulator, job.id).values()) == {1}
+    assert len(emulator.batches()) == 3
+    job.close()
 
 
 @pytest.mark.slow  # 101 batches of one line each: a few seconds

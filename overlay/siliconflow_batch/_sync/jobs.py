@@ -32,8 +32,11 @@ from .._exceptions import (
     InsufficientBalanceError,
     JobError,
     JobInputMismatchError,
+    JobLockedError,
     JobNotFinishedError,
+    NotFoundError,
     PaginationError,
+    PaymentRequiredError,
     Problem,
     SiliconFlowError,
 )
@@ -75,6 +78,10 @@ OnProgress = Callable[[JobStatus], object]
 DEFAULT_JOB_POLL_INTERVAL = 30.0
 DEFAULT_JOB_MAX_POLL_INTERVAL = 300.0  # a 24-hour window needs no poll every 30 s while nothing moves
 LIST_PAGE = 100  # the list route's largest page: one list request follows up to 100 active batches
+# How long a result file that answers 404 (or a batch that ended naming none) is asked for again before its lines
+# count as missing: community clients saw the vendor's 404 for a short while after a batch completed.
+DEFAULT_RESULT_GRACE = 600.0
+SEND_RETRY_INTERVAL = 5.0  # between tries of a send that failed transiently (the sender has retried already)
 _UNSENT = ("written", "uploading", "creating")
 
 
@@ -95,6 +102,8 @@ class Jobs:
         poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
         timeout: float | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+        result_grace: float = DEFAULT_RESULT_GRACE,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Submit the workload and wait until every request has a final outcome; return the job.
@@ -103,13 +112,17 @@ class Jobs:
         The parameters are those of :meth:`submit` (the job's settings: :class:`JobOptions`) and
         :meth:`Job.wait`.
         """
-        job = self.submit(source, job_dir=job_dir, job_id=job_id, require_balance=require_balance, **options)
+        job = self.submit(
+            source, job_dir=job_dir, job_id=job_id, require_balance=require_balance, max_outage=max_outage, **options
+        )
         try:
             job.wait(
                 on_progress=on_progress,
                 poll_interval=poll_interval,
                 max_poll_interval=max_poll_interval,
                 timeout=timeout,
+                max_outage=max_outage,
+                result_grace=result_grace,
             )
         except BaseException:
             job.close()
@@ -123,6 +136,7 @@ class Jobs:
         job_dir: PathLike,
         job_id: str | None = None,
         require_balance: bool = False,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
@@ -132,8 +146,13 @@ class Jobs:
         of the input. ``job_id`` (default: the directory's name) tags every batch, with its shard and attempt;
         ``options`` are the job's settings (:class:`JobOptions`), checked before anything is read or sent.
         A ``job_dir`` holding a job resumes it, and refuses a different input (:class:`JobInputMismatchError`).
+        A failure that may pass when tried again (a 5xx, a 429, a dropped connection) is tried again while the
+        server keeps answering, for up to ``max_outage`` seconds of failures in a row; an upload or a create
+        whose outcome is unknown is looked up first, so nothing is created twice.
         Batch jobs are paid from the recharged balance only: a zero balance warns, or with ``require_balance``
-        raises :class:`InsufficientBalanceError` before anything is created.
+        raises :class:`InsufficientBalanceError` before anything is created. A server that refuses a batch for
+        want of balance (HTTP 402) pauses the job with :class:`InsufficientBalanceError`: top up, then submit
+        again with the same arguments; it resumes where it stopped.
         """
         job = Job(self._client, job_dir)
         try:
@@ -147,7 +166,7 @@ class Jobs:
                     f"the job in {job.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
                 )
-            job._send_all()
+            job._send_patiently(max_outage)
         except BaseException:
             job.close()
             raise
@@ -193,7 +212,7 @@ class Jobs:
             job._prepare(source, recovered_settings(checked, options, list(seen.values())))
             job._replay(seen, complete)
             job._ledger.set_meta(ready=True)
-            job._send_all()
+            job._send_patiently(DEFAULT_MAX_OUTAGE)
         except BaseException:
             job.close()
             raise
@@ -217,6 +236,8 @@ class Job:
         self._prices: PriceTable | None = None
         self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
         self._known: JobSettings | None = None
+        self._result_grace = DEFAULT_RESULT_GRACE
+        self._missing_since: dict[tuple[int, str], float] = {}  # (shard, what): when its result files were missed
 
     def __repr__(self) -> str:
         return f"Job(id={self.id!r}, dir={str(self.dir)!r})"
@@ -236,12 +257,21 @@ class Job:
 
     # --- reading ------------------------------------------------------------------------------------------------------
 
-    def status(self) -> JobStatus:
-        """Where the job stands: requests by outcome, batches by status, attempts, tokens and cost."""
+    def status(self, *, refresh: bool = True) -> JobStatus:
+        """Where the job stands: requests by outcome, batches by status, attempts, tokens and cost.
+
+        With ``refresh`` (the default) the job's running batches are asked of the server (one list request per
+        100 of them), so their statuses and the requests done inside them (``running_done``) are the server's,
+        not those of the last poll; the ledger is not changed. ``refresh=False`` reads the job directory only.
+        Neither waits for the lock of a process running the job.
+        """
         if self._prices is None:
             with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
                 self._prices = PriceTable.load()
-        return job_status(self._ledger, self.id, self._prices)
+        seen: dict[int, Batch] = {}
+        if refresh:
+            seen = self._look(self._ledger.shards("created"))
+        return job_status(self._ledger, self.id, self._prices, seen)
 
     def results(self, *, partial: bool = False) -> Iterator[BatchResult]:
         """One result per input request, in input order, each with its ``attempts`` (constant memory).
@@ -281,6 +311,7 @@ class Job:
         max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
         timeout: float | None = None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        result_grace: float = DEFAULT_RESULT_GRACE,
     ) -> JobStatus:
         """Drive the job until every request has a final outcome; return its status.
 
@@ -288,9 +319,14 @@ class Job:
         list request per 100 where the server pages, else one retrieve each), downloads and reads the results of
         those that ended, and cuts new shards for what is to be sent again. ``on_progress`` gets the status
         whenever it changes. The interval stretches while nothing changes, up to ``max_poll_interval``; a
-        Retry-After is honoured; ``timeout`` and ``max_outage`` are as in ``batches.wait``.
+        Retry-After is honoured; ``timeout`` and ``max_outage`` are as in ``batches.wait``. A result file that
+        answers 404 (the vendor's can, just after a batch ends) is asked for again for ``result_grace`` seconds
+        before its lines count as missing (and are sent again). A job cancelled meanwhile by another process
+        (``job cancel``) is noticed at the next round: nothing more is created, and the wait ends once the
+        cancelled batches have.
         """
         self._lock()
+        self._result_grace = result_grace
         timer = WaitState(
             self.id,
             poll_interval=poll_interval,
@@ -300,38 +336,47 @@ class Job:
             max_poll_interval=max_poll_interval,
             subject=f"job {self.id}",
         )
-        while True:
-            try:
-                with _http.deadline_scope(timer.deadline):
-                    self._advance()
-            except TRANSIENT as error:
-                timer.failed(error)
-            else:
-                status = self.status()
-                key = (status.succeeded, status.failed, status.pending, tuple(status.batches.items()))
-                if timer.progressed(key) and on_progress is not None:
-                    on_progress(status)
-                if status.done:
-                    return status
-            _http.sleep(timer.next_delay())
+        last: list[JobStatus] = []
+
+        def one_round() -> bool:
+            self._advance()
+            status = self.status(refresh=False)  # the round has just polled
+            key = (status.progress, status.failed, status.pending, tuple(status.batches.items()))
+            if timer.progressed(key) and on_progress is not None:
+                on_progress(status)
+            last[:] = [status]
+            return status.done
+
+        self._persist(one_round, timer)
+        return last[0]
 
     def cancel(self) -> JobStatus:
         """Cancel the job: no more batches are created and the running ones are cancelled on the server.
 
         Their requests end as the batches do; the rest end failed with code ``cancelled``. ``wait`` afterwards
-        collects what the cancelled batches finished.
+        collects what the cancelled batches finished. It works while another process runs the job: the cancel
+        is recorded in the job directory and the running batches are cancelled on the server; that process
+        notices at its next round, creates nothing more and ends as a cancelled job.
         """
-        self._lock()
-        self._ledger.set_meta(cancelled=True)
+        self._ledger.set_meta(cancelled=True)  # first: a process running the job stops creating at once
+        try:
+            self._lock()
+        except JobLockedError:  # another process runs the job: it finishes the cancel; its ledger stays its own
+            self._cancel_running(record=False)
+            return self.status()
+        self._finish_cancel()
+        return self.status()
+
+    def _finish_cancel(self) -> None:
+        """Drop what was never sent and cancel what runs (again after a crash, or after another process's cancel)."""
         for shard in self._ledger.shards("creating"):  # a create that may have happened: find out
             found = self._client.batches.find(idempotency_key(self.id, shard.id))
             if found is not None:
                 self._ledger.update_shard(shard.id, state="created", batch_id=found.id, status=str(found.status))
         cancel_unsent(self._ledger, self._ledger.shards(*_UNSENT))
-        self._cancel_running()
-        return self.status()
+        self._cancel_running(record=True)
 
-    def _cancel_running(self) -> None:
+    def _cancel_running(self, *, record: bool) -> None:
         """Ask the server to cancel each running batch not yet seen cancelling (again, after a crash)."""
         for shard in self._ledger.shards("created"):
             if shard.status in ("cancelling", "cancelled"):
@@ -341,7 +386,8 @@ class Job:
                 batch = self._client.batches.cancel(shard.batch_id)
             except BadRequestError:  # it ended meanwhile: the next poll sees how
                 continue
-            self._ledger.update_shard(shard.id, status=str(batch.status))
+            if record:
+                self._ledger.update_shard(shard.id, status=str(batch.status))
 
     def close(self) -> None:
         """Release the directory's lock and close the ledger."""
@@ -404,8 +450,8 @@ class Job:
     def _advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         self._send_all()
-        if self._cancelled:  # a cancel that a crash cut short is finished here
-            self._cancel_running()
+        if self._cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
+            self._finish_cancel()
         self._poll()
         for shard in self._ledger.shards("ended"):
             self._collect(shard)
@@ -446,11 +492,41 @@ class Job:
     def _cancelled(self) -> bool:
         return bool(self._ledger.meta("cancelled"))
 
-    def _send_all(self) -> None:
-        if self._cancelled:
-            return
+    def _persist(self, step: Callable[[], bool], timer: WaitState) -> None:
+        """Run ``step`` until it returns True; between tries, wait as ``timer`` says.
+
+        The one loop of a job that talks to the server: a failure that may pass (``TRANSIENT``) is tried
+        again once the server has answered, within the timer's ``max_outage``; any other ends the loop.
+        """
+        while True:
+            try:
+                with _http.deadline_scope(timer.deadline):
+                    if step():
+                        return
+            except TRANSIENT as error:
+                timer.failed(error)
+            _http.sleep(timer.next_delay())
+
+    def _send_patiently(self, max_outage: float) -> None:
+        """Send every unsent shard, through transient failures (``_persist``): each shard sent is an answer."""
+        timer = WaitState(
+            self.id, poll_interval=SEND_RETRY_INTERVAL, timeout=None, on_update=None, max_outage=max_outage,
+            subject=f"job {self.id}",
+        )  # fmt: skip
+
+        def send() -> bool:
+            self._send_all(timer)
+            return True
+
+        self._persist(send, timer)
+
+    def _send_all(self, timer: WaitState | None = None) -> None:
         for shard in self._ledger.shards(*_UNSENT):
+            if self._cancelled:  # checked before each shard: a cancel from another process stops the sending
+                return
             self._send(shard)
+            if timer is not None:
+                timer.progressed(shard.id)
 
     def _send(self, shard: ShardRow) -> None:
         """Upload the shard's file and create its batch, each recorded as intended before and as done after."""
@@ -458,6 +534,21 @@ class Job:
             self._upload_and_create(shard)
         except BadRequestError as refused:  # the server will refuse it again: its requests fail, the job goes on
             refuse_shard(self._ledger, shard, str(refused))
+        except PaymentRequiredError as refused:  # nothing was created; the intent stays, so a resume creates it once
+            raise InsufficientBalanceError(self._paused(shard)) from refused
+
+    def _paused(self, shard: ShardRow) -> str:
+        """The one line that says why the job stopped at ``shard`` and how it goes on."""
+        balance = ""
+        with contextlib.suppress(APIError):
+            account = self._client.account.retrieve()
+            if account.charge_balance is not None:
+                balance = f" (the recharged balance is {account.charge_balance})"
+        return (
+            f"job {self.id} is paused: the server refused the batch of shard {shard.id} for want of balance{balance}; "
+            "batches are paid only from recharged balance: top up, then resume the job the same way "
+            "(nothing is created twice)"
+        )
 
     def _upload_and_create(self, shard: ShardRow) -> None:
         state, file_id = shard.state, shard.file_id
@@ -496,8 +587,10 @@ class Job:
     def _record(self, shard: ShardRow, batch: Batch) -> None:
         """Record what a poll or a create saw of the shard's batch: its status, and once it ended, its files."""
         status = str(batch.status)
-        if batch.is_terminal:
-            refs = dict(result_sources(batch))
+        counts = batch.counts
+        done = counts.completed + counts.failed
+        refs = dict(result_sources(batch))
+        if batch.is_terminal and (refs or not done or self._grace_over(shard.id, "files")):
             self._ledger.update_shard(
                 shard.id,
                 state="ended",
@@ -506,8 +599,18 @@ class Job:
                 output_ref=refs.get("output"),
                 error_ref=refs.get("error"),
             )
-        elif shard.state != "created" or shard.status != status:
-            self._ledger.update_shard(shard.id, state="created", batch_id=batch.id, status=status)
+        elif shard.state != "created" or shard.status != status or shard.done != done:
+            # A batch that ended with results but no file named yet (the vendor's can, briefly) is polled again.
+            self._ledger.update_shard(shard.id, state="created", batch_id=batch.id, status=status, done=done)
+
+    def _grace_over(self, shard_id: int, what: str) -> bool:
+        """Whether a shard's result files have been missing (``what``) for longer than ``result_grace``."""
+        since = self._missing_since.setdefault((shard_id, what), _http.monotonic())
+        if _http.monotonic() - since < self._result_grace:
+            return False
+        _http.logger.warning("job %s, shard %s: result files still %s after %g s", self.id, shard_id, what,
+                             self._result_grace)  # fmt: skip
+        return True
 
     def _poll(self) -> None:
         """One look at every active batch.
@@ -516,6 +619,12 @@ class Job:
         retrieve for each batch the pages did not show.
         """
         active = self._ledger.shards("created")
+        seen = self._look(active)
+        for shard in active:
+            self._record(shard, seen[shard.id])
+
+    def _look(self, active: list[ShardRow]) -> dict[int, Batch]:
+        """The server's view of these shards' batches, by shard (one list request per 100, else a retrieve each)."""
         seen: dict[str, Batch] = {}
         wanted = {shard.batch_id for shard in active}
         if len(active) > 1 and self._pages:
@@ -528,12 +637,12 @@ class Job:
                         break
             except PaginationError:  # a server that ignores the cursor: retrieve each one from now on
                 self._pages = False
+        found: dict[int, Batch] = {}
         for shard in active:
             assert shard.batch_id is not None
             batch = seen.get(shard.batch_id)
-            if batch is None:
-                batch = self._client.batches.retrieve(shard.batch_id)
-            self._record(shard, batch)
+            found[shard.id] = batch if batch is not None else self._client.batches.retrieve(shard.batch_id)
+        return found
 
     def _collect(self, shard: ShardRow) -> None:
         """Download an ended batch's result files (atomically, once) and read them into the ledger."""
@@ -546,7 +655,12 @@ class Job:
             if ref:
                 path = results / f"{stem}.{source}.jsonl"
                 if not path.exists():
-                    self._client.files.download(ref, path)
+                    try:
+                        self._client.files.download(ref, path)
+                    except NotFoundError:  # the vendor's result files can 404 just after the batch ends
+                        if not self._grace_over(shard.id, source):
+                            return  # the next round asks again
+                        continue  # its lines count as missing, and are sent again
                 files.append((source, path))
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
         ingest(self._ledger, shard, files, max_attempts=self._settings.max_attempts, cancelled=self._cancelled)
