@@ -127,3 +127,19 @@ def test_the_live_line_on_a_terminal(tmp_path: Path, url: str, clock: VirtualClo
     assert "\r[" in shown
     assert "6/6 requests (1 failed)  batches: 1 completed  resubmitted 0" in shown
     assert "#" * 20 in shown
+
+
+def test_the_live_line_counts_what_running_batches_have_done_and_its_eta_follows(
+    tmp_path: Path, url: str, clock: VirtualClock
+) -> None:
+    from siliconflow_batch._cli_jobs import _Progress
+    from siliconflow_batch._job_logic import JobStatus
+
+    progress = _Progress(cli._Output(False, io.StringIO(), io.StringIO()))
+    start = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches={"in_progress": 1})
+    assert "0/100 requests" in progress.line(start)
+    clock.advance(60)
+    running = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches={"in_progress": 1}, running_done=50)
+    line = progress.line(running)
+    assert "50/100 requests" in line  # nothing downloaded yet, half done on the server
+    assert "ETA 1:00" in line  # 50 in 60 s: the other 50 in about as long

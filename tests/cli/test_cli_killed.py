@@ -78,3 +78,43 @@ def test_a_job_is_locked_against_a_second_process_and_resumes_after_ctrl_c(tmp_p
         assert rerun.returncode == 0, rerun.stderr
         assert "20: 19 succeeded, 1 failed, 0 pending" in rerun.stdout
         assert len(emulator.batches()) == 1
+
+
+class _ManualClock:
+    """The emulator's clock, moved only by the test: batches stay where they are until it says."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_job_cancel_works_while_another_process_runs_the_job(tmp_path: Path) -> None:
+    clock = _ManualClock()
+    emulator = Emulator(stage_seconds=60, clock=clock, line_failures={"rate_limit": 0.5})
+    with emulator.serve() as server:
+        source = write_requests(tmp_path / "in.jsonl", 20, fail=frozenset())
+        job_dir = tmp_path / "job"
+        runner = subprocess.Popen(
+            _command(server.url, "run", str(source), "--job-dir", str(job_dir), "--shard-lines", "10",
+                     "--poll-interval", "0.05", "--max-poll-interval", "0.05"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(emulator.batches()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the runner has created both batches (the clock stands still meanwhile)
+        assert len(emulator.batches()) == 2
+        status = subprocess.run(_command(server.url, "job", "status", str(job_dir)), capture_output=True, text=True)
+        assert status.returncode == 0, status.stderr  # reading the status does not wait for the runner's lock
+        assert "2 in_queue" in status.stdout
+        cancel = subprocess.run(
+            _command(server.url, "job", "cancel", str(job_dir)), capture_output=True, text=True, timeout=60
+        )
+        assert cancel.returncode == 0, cancel.stderr  # not refused by the lock
+        assert {b["status"] for b in emulator.batches()} == {"cancelling"}
+        clock.now += 120  # the cancelled batches end
+        out, err = runner.communicate(timeout=60)
+        assert runner.returncode == 1, err  # the run ends as a cancelled job
+        assert "cancelled    yes" in out
+        assert len(emulator.batches()) == 2  # nothing was created after the cancel, the 429 lines included
