@@ -35,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "OverloadedError",
     "PaginationError",
+    "PaymentRequiredError",
     "PermissionDeniedError",
     "Problem",
     "RateLimitError",
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 OVERLOADED_CODE = 50505
+# What a 402 means on this platform, and what to do about it (the vendor's user guide: batches are paid only
+# from the recharged balance, never from a gift or trial balance).
+BALANCE_RULE = "batches are paid only from recharged balance; top up, then run the same command again"
 # Bodies can be huge (an HTML error page, a whole echoed file): messages quote at most this much of one.
 MAX_QUOTED = 500
 
@@ -218,7 +222,19 @@ class JobNotFinishedError(JobError):
 
 
 class InsufficientBalanceError(JobError):
-    """The account's recharged balance, the only one batch jobs are paid from, is zero (``require_balance``)."""
+    """The account cannot pay for batches: they are paid only from the recharged balance.
+
+    Raised by a job whose ``require_balance`` check finds the recharged balance zero, and, as its subclass
+    :class:`PaymentRequiredError`, for a 402 from the server: one ``except InsufficientBalanceError`` catches both.
+    """
+
+
+class PaymentRequiredError(APIStatusError, InsufficientBalanceError):
+    """402: the server refused what the account cannot pay for (a batch, without recharged balance).
+
+    Nothing was created, and it is never retried: waiting does not top up an account. The message names the
+    rule (batches are paid only from recharged balance) and what to do. Also an :class:`InsufficientBalanceError`.
+    """
 
 
 class WaitTimeoutError(SiliconFlowError):
@@ -301,6 +317,8 @@ def make_status_error(response: httpx.Response, *, envelope: bool = False) -> AP
     cls: type[APIStatusError]
     if envelope:
         cls = EnvelopeError
+    elif status == 402:  # before the code checks: a refusal to pay is never an overload to wait out
+        cls = PaymentRequiredError
     elif code == OVERLOADED_CODE:
         cls = OverloadedError
     else:
@@ -309,4 +327,6 @@ def make_status_error(response: httpx.Response, *, envelope: bool = False) -> AP
     detail = message or "no error message in the response body"
     if code is not None:
         detail = f"{detail} (code {shorten(str(code), 40)})"
+    if cls is PaymentRequiredError:
+        detail = " ".join(f"{detail}; {BALANCE_RULE}".split())  # one line, whatever the body held
     return cls(f"{where(response.request)}: {prefix}: {detail}", response=response, body=body, code=code)

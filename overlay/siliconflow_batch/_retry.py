@@ -72,12 +72,14 @@ def should_retry(*, idempotent: bool, response: httpx.Response | None = None, er
     A request that is not idempotent (create, upload) is retried only when the failure proves the server
     did nothing with it: a 429, a 503 or the overloaded code 50505, or a connection that never opened.
     A read timeout, a dropped connection or a 504 may hide a batch that was created: not retried.
+    A 402 (no balance to pay with) is never retried, whatever the request or an ``x-should-retry`` header says:
+    trying again cannot top up the account.
     """
     if error is not None:
         if isinstance(error, _NOT_SENT):
             return True
         return idempotent and isinstance(error, httpx.TransportError)
-    if response is None:
+    if response is None or response.status_code == 402:
         return False
     override = response.headers.get("x-should-retry")
     if override in ("true", "false"):
