@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import httpx
 
 from ._exceptions import (
     APIConnectionError,
+    APIError,
+    APIResponseValidationError,
     BatchNotFinishedError,
+    InputValidationError,
     InternalServerError,
-    SiliconFlowError,
+    Problem,
+    RateLimitError,
     without_query,
 )
 from ._http import logger
 from ._results import ResultLineError, Source
+from .validation import MAX_METADATA_PAIRS
 
 if TYPE_CHECKING:
     from ._records import BatchResult
@@ -25,27 +32,109 @@ __all__ = [
     "AMBIGUOUS",
     "DEFAULT_POLL_INTERVAL",
     "IDEMPOTENCY_KEY",
+    "LOOKUP_FAILURES",
     "LOOKUP_LIMIT",
     "check_finished",
+    "create_key",
     "has_key",
     "keyed",
+    "maybe_created",
     "metadata_value",
+    "name_the_key",
+    "new_idempotency_key",
     "read_failure",
     "result_sources",
     "skip_or_raise",
+    "upload_name",
 ]
 
 DEFAULT_POLL_INTERVAL = 30.0
 IDEMPOTENCY_KEY = "idempotency_key"
 # How far back (newest first) a create that may have succeeded is looked for.
 LOOKUP_LIMIT = 500
-# Failures after which a create may or may not have happened on the server.
-AMBIGUOUS: tuple[type[SiliconFlowError], ...] = (APIConnectionError, InternalServerError)
+# Failures after which a create may or may not have happened on the server: a timeout, a dropped connection
+# or a body cut short (APIConnectionError), a 5xx, or a 2xx whose body could not be read (it did happen).
+AMBIGUOUS: tuple[type[APIError], ...] = (APIConnectionError, InternalServerError, APIResponseValidationError)
+# Failures of the lookup that resolves an ambiguous create: the server may answer the next one.
+LOOKUP_FAILURES: tuple[type[APIError], ...] = (
+    APIConnectionError,
+    InternalServerError,
+    RateLimitError,
+    APIResponseValidationError,
+)
+# The file name the vendor accepts for a batch input: it refuses any other (400).
+UPLOAD_SUFFIX = ".jsonl"
+
+
+def new_idempotency_key() -> str:
+    """A key for one create call that was given none: random, so two calls never share one."""
+    return f"sfb-{uuid.uuid4().hex}"
+
+
+def create_key(metadata: Mapping[str, str] | None, key: str | None) -> tuple[str, bool]:
+    """The idempotency key a create carries, and whether the caller chose it (else it is new, for this call).
+
+    The caller's ``key``, else an ``idempotency_key`` pair the caller put in ``metadata``, else a new one.
+    """
+    given = metadata.get(IDEMPOTENCY_KEY) if isinstance(metadata, Mapping) else None
+    if key is None:
+        return (given, True) if isinstance(given, str) and given else (new_idempotency_key(), False)
+    problems = []
+    if not isinstance(key, str) or not key:
+        problems.append(Problem("idempotency_key", f"must be a non-empty string, got {key!r}"))
+    elif given is not None and given != key:
+        problems.append(Problem("idempotency_key", f"is {key!r} but metadata[{IDEMPOTENCY_KEY!r}] is {given!r}"))
+    if problems:
+        raise InputValidationError("batch not created", problems)
+    return key, True
 
 
 def keyed(metadata: Mapping[str, str] | None, key: str | None) -> Mapping[str, str] | None:
     """The metadata to send: the caller's, plus the idempotency key when there is one."""
     return metadata if key is None else {**(metadata or {}), IDEMPOTENCY_KEY: key}
+
+
+def name_the_key(problems: Sequence[Problem], sent: Mapping[str, str]) -> list[Problem]:
+    """``problems`` of the metadata ``sent`` (the caller's plus the key), the pair count's saying so.
+
+    The vendor allows 16 pairs and the idempotency key takes one of them, so a caller has 15; a message that
+    said "the limit is 16" to someone who gave 16 would be a riddle.
+    """
+    if IDEMPOTENCY_KEY not in sent:
+        return list(problems)
+    count = f"has {len(sent)} pairs; the limit is {MAX_METADATA_PAIRS}"
+    named = (
+        f"has {len(sent) - 1} pairs besides the idempotency key; the limit is {MAX_METADATA_PAIRS - 1} "
+        f"(the key takes one of the {MAX_METADATA_PAIRS} pairs a batch may carry)"
+    )
+    return [Problem(p.field, named, p.line) if p.field == "metadata" and p.message == count else p for p in problems]
+
+
+def maybe_created(error: APIError, key: str) -> APIError:
+    """``error``, its message saying that the batch may exist and how to find it (or get it by re-running)."""
+    hint = (
+        f"; the batch may have been created: it would carry idempotency_key={key} in its metadata "
+        f"(see `siliconflow-batch list`, or client.batches.find({key!r})); "
+        f"create again with that key (--idempotency-key {key}) to get it rather than a second batch"
+    )
+    if hint not in error.message:
+        error.message += hint
+        error.args = (error.message, *error.args[1:])
+    return error
+
+
+def upload_name(path: PurePath) -> str:
+    """The name a file is uploaded under: its own, ending in ``.jsonl`` as the vendor requires.
+
+    ``requests.jsonl`` stays; ``requests.JSONL`` becomes ``requests.jsonl``; any other name gets the suffix
+    added, so that it stays recognisable: ``requests.txt`` is sent as ``requests.txt.jsonl``.
+    """
+    name = path.name
+    if name.endswith(UPLOAD_SUFFIX):
+        return name
+    if name.lower().endswith(UPLOAD_SUFFIX) and len(name) > len(UPLOAD_SUFFIX):
+        return name[: -len(UPLOAD_SUFFIX)] + UPLOAD_SUFFIX
+    return name + UPLOAD_SUFFIX
 
 
 def metadata_value(batch: Batch, name: str) -> str | None:

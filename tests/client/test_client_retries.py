@@ -13,8 +13,9 @@ import siliconflow_batch as sf
 from siliconflow_batch._retry import backoff_delay, retry_after, should_retry
 from siliconflow_batch.testing import VirtualClock
 
-from fakes import FakeAPI, batch, envelope, make_client, ok, run
+from fakes import FakeAPI, batch, body_json, envelope, make_client, ok, run
 
+EMPTY_PAGE: dict[str, object] = {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
 OVERLOADED = httpx.Response(503, json={"code": 50505, "message": "Model service overloaded.", "data": ""})
 LINES = "".join(
     f'{{"custom_id":"{i}","method":"POST","url":"/v1/chat/completions",'
@@ -78,14 +79,88 @@ def test_client_errors_are_not_retried(mode: str, api: FakeAPI, clock: VirtualCl
         (httpx.RemoteProtocolError("peer closed connection"), sf.APIConnectionError),
     ],
 )
-def test_create_is_not_retried_when_the_server_may_have_acted(
+def test_create_is_sent_again_only_once_a_lookup_shows_the_server_did_not_act(
     mode: str, api: FakeAPI, clock: VirtualClock, reply: httpx.Response | Exception, error: type
 ) -> None:
     api.on("POST /batches", reply, ok(batch()))
-    with pytest.raises(error):
+    api.on("GET /batches", ok(EMPTY_PAGE))
+    assert run(make_client(mode, api).batches.create(input_file_id="file-in")).id == "batch_1"
+    posts = api.calls("POST /batches")
+    assert len(posts) == 2
+    assert [r.method for r in api.requests] == ["POST", "GET", "POST"]  # looked up before sending again
+    keys = {body_json(r)["metadata"]["idempotency_key"] for r in posts}
+    assert len(keys) == 1  # the same key both times: the one made for this call
+    assert len(api.calls("GET /batches")) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (httpx.Response(504, json="string"), sf.GatewayTimeoutError),
+        (httpx.Response(500, text="boom"), sf.InternalServerError),
+        (httpx.ReadTimeout("read timed out"), sf.APITimeoutError),
+        (httpx.RemoteProtocolError("peer closed connection"), sf.APIConnectionError),
+        (httpx.Response(200, text='{"id": "batch_1", "sta'), sf.APIResponseValidationError),  # a cut body
+    ],
+)
+def test_a_create_without_a_key_that_the_server_carried_out_is_found_not_repeated(
+    mode: str, api: FakeAPI, reply: httpx.Response | Exception, error: type
+) -> None:
+    sent: list[str] = []
+
+    def created(request: httpx.Request) -> httpx.Response:
+        sent.append(body_json(request)["metadata"]["idempotency_key"])
+        if isinstance(reply, Exception):
+            raise reply
+        return httpx.Response(reply.status_code, headers=reply.headers, content=reply.content)
+
+    def listed(request: httpx.Request) -> httpx.Response:
+        made = [batch(id=f"batch_{i}", metadata={"idempotency_key": key}) for i, key in enumerate(sent)]
+        return ok({"object": "list", "data": [batch(id="other"), *made], "has_more": False})
+
+    api.on("POST /batches", created)
+    api.on("GET /batches", listed)
+    found = run(make_client(mode, api).batches.create(input_file_id="file-in", metadata={"team": "evals"}))
+    assert found.id == "batch_0"
+    assert len(sent) == 1  # no second batch
+    assert sent[0].startswith("sfb-")
+
+
+def test_an_unresolved_create_says_the_batch_may_exist_and_how_to_find_it(
+    mode: str, api: FakeAPI, clock: VirtualClock
+) -> None:
+    api.on("POST /batches", httpx.Response(504, json="string"))
+    api.on("GET /batches", httpx.Response(503, text="busy"))
+    with pytest.raises(sf.GatewayTimeoutError) as caught:
+        run(make_client(mode, api, max_retries=1).batches.create(input_file_id="file-in"))
+    key = body_json(api.calls("POST /batches")[0])["metadata"]["idempotency_key"]
+    message = str(caught.value)
+    assert message == caught.value.message
+    assert "\n" not in message
+    assert "the batch may have been created" in message
+    assert f"idempotency_key={key}" in message
+    assert "siliconflow-batch list" in message
+    assert f"--idempotency-key {key}" in message
+    assert len(api.calls("POST /batches")) == 1  # never sent again while the lookup could not tell
+
+
+def test_a_keyed_create_whose_first_lookup_fails_is_not_sent(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
+    api.on("POST /batches", ok(batch()))
+    api.on("GET /batches", httpx.Response(503, text="busy"))
+    with pytest.raises(sf.OverloadedError, match="may have been created: it would carry idempotency_key=k-1"):
+        run(make_client(mode, api, max_retries=1).batches.create(input_file_id="file-in", idempotency_key="k-1"))
+    assert api.calls("POST /batches") == []  # an earlier run may have made it: no guessing
+
+
+def test_a_lookup_that_cannot_work_reports_the_create_s_own_failure(
+    mode: str, api: FakeAPI, clock: VirtualClock
+) -> None:
+    api.on("POST /batches", httpx.Response(504, json="string"))
+    api.on("GET /batches", httpx.Response(404, text="404 page not found"))  # a server without the list route
+    with pytest.raises(sf.GatewayTimeoutError, match="may have been created") as caught:
         run(make_client(mode, api).batches.create(input_file_id="file-in"))
+    assert isinstance(caught.value.__cause__, sf.NotFoundError)
     assert len(api.calls("POST /batches")) == 1
-    assert clock.sleeps == []
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,9 @@ def test_extra_body_deep_merges_into_nested_objects(mode: str, api: FakeAPI) -> 
             input_file_id="f", metadata={"a": "1"}, extra_body={"metadata": {"b": "2"}}
         )
     )
-    assert body_json(api.requests[0])["metadata"] == {"a": "1", "b": "2"}
+    metadata = body_json(api.requests[0])["metadata"]
+    assert metadata.pop("idempotency_key").startswith("sfb-")
+    assert metadata == {"a": "1", "b": "2"}
 
 
 def test_every_request_of_a_multi_request_call_gets_them(mode: str, api: FakeAPI) -> None:

@@ -233,7 +233,14 @@ def test_upload_of_an_invalid_file_sends_nothing(mode: str, api: FakeAPI, tmp_pa
         ({"completion_window": "1d"}, "completion_window", "got '1d'"),
         ({"endpoint": "/v1/embeddings"}, "endpoint", "the only one supported"),
         ({"input_file_id": " "}, "input_file_id", "must be a non-empty file id"),
-        ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata", "has 17 pairs; the limit is 16"),
+        (
+            {"metadata": {f"k{i}": "v" for i in range(16)}},
+            "metadata",
+            "has 16 pairs besides the idempotency key; the limit is 15 (the key takes one of the 16",
+        ),
+        ({"metadata": {f"k{i}": "v" for i in range(17)}, "idempotency_key": "k"}, "metadata", "has 17 pairs besides"),
+        ({"idempotency_key": ""}, "idempotency_key", "must be a non-empty string"),
+        ({"idempotency_key": "a", "metadata": {"idempotency_key": "b"}}, "idempotency_key", "is 'a' but metadata"),
         ({"metadata": {"k" * 65: "v"}}, "metadata[", "key is 65 characters; the limit is 64"),
         ({"metadata": {"k": "v" * 513}}, "metadata['k']", "value is 513 characters; the limit is 512"),
         ({"metadata": {"k": 5}}, "metadata['k']", "value must be a string, got int"),
@@ -266,13 +273,37 @@ def test_create_accepts_the_window_bounds(mode: str, api: FakeAPI, window: str) 
         )
     )
     assert created.completion_window == window
-    assert body_json(api.requests[0]) == {
+    sent = body_json(api.requests[0])
+    key = sent["metadata"].pop("idempotency_key")  # every create carries one, made for the call when none is given
+    assert key.startswith("sfb-")
+    assert sent == {
         "input_file_id": "file-in",
         "endpoint": "/v1/chat/completions",
         "completion_window": window,
         "metadata": {"job": "nightly"},
         "replace": {"model": "Qwen/QwQ-32B"},
     }
+
+
+def test_fifteen_metadata_pairs_and_the_key_fit(mode: str, api: FakeAPI) -> None:
+    from fakes import batch, body_json, ok
+
+    api.on("POST /batches", ok(batch()))
+    api.on("GET /batches", ok({"object": "list", "data": [], "has_more": False}))
+    mine = {f"k{i}": "v" for i in range(15)}
+    run(make_client(mode, api).batches.create(input_file_id="file-in", metadata=mine, idempotency_key="job-1"))
+    assert body_json(api.calls("POST /batches")[0])["metadata"] == {**mine, "idempotency_key": "job-1"}
+
+
+def test_a_key_in_the_metadata_is_the_idempotency_key(mode: str, api: FakeAPI) -> None:
+    from fakes import batch, ok
+
+    api.on(
+        "GET /batches", ok({"object": "list", "data": [batch(metadata={"idempotency_key": "k"})], "has_more": False})
+    )
+    found = run(make_client(mode, api).batches.create(input_file_id="file-in", metadata={"idempotency_key": "k"}))
+    assert found.id == "batch_1"
+    assert api.calls("POST /batches") == []  # found by the key the caller gave, as if given as idempotency_key
 
 
 def test_empty_ids_are_refused_before_sending(mode: str, api: FakeAPI) -> None:

@@ -13,14 +13,19 @@ from .. import _http, _ops
 from .._batch_logic import (
     AMBIGUOUS,
     DEFAULT_POLL_INTERVAL,
+    LOOKUP_FAILURES,
     LOOKUP_LIMIT,
     check_finished,
+    create_key,
     has_key,
     keyed,
+    maybe_created,
+    name_the_key,
     read_failure,
     result_sources,
     skip_or_raise,
 )
+from .._exceptions import APIError, InputValidationError, PaginationError
 from .._options import PollOptions, RequestOptions
 from .._results import Accountant, ResultLineError, Splitter, parse_result_line
 from .._retry import backoff_delay
@@ -58,14 +63,17 @@ class AsyncBatches:
     ) -> Batch:
         """Create a batch over an uploaded file; it starts ``in_queue``.
 
-        The parameters are checked first (window 24h..336h, at most 16 metadata pairs of <= 64/512 characters,
-        the chat completions endpoint). The request is never sent twice unless the first try provably did
-        nothing, so a retry cannot create a second batch.
+        The parameters are checked first (window 24h..336h, the chat completions endpoint, metadata of
+        <= 64/512 characters and at most 15 pairs: the vendor's 16 include the idempotency key). The request is
+        never sent twice unless the first try provably did nothing or a lookup showed nothing was created.
 
-        With ``idempotency_key`` (stored in the batch's metadata), a batch already created with the key (by an
-        earlier run that crashed, say) is returned instead of creating another, and a create that may or may
-        not have happened (a timeout, a dropped connection, a 5xx) is looked up among the newest batches and
-        returned if found, else sent again: one batch per key, even through such failures.
+        Every create carries an idempotency key in its metadata (``idempotency_key``): ``idempotency_key``, or
+        one made for this call when none is given. A create that may or may not have happened (a timeout, a
+        dropped connection, a cut body, a 5xx) is looked up among the newest batches by its key and returned
+        if found, else sent again: one batch per call, even through such failures. When that cannot be
+        resolved, the error says the batch may exist, and its key. Pass your own ``idempotency_key`` to make
+        re-runs safe too: a batch already created with it (by an earlier run that crashed, say) is returned
+        instead of creating another.
         """
         return await self._create(
             input_file_id=input_file_id,
@@ -93,40 +101,67 @@ class AsyncBatches:
         """``create``; without ``look_first``, a keyed create is not looked up before its first try.
 
         For a caller that knows no earlier try was made (a job that has just recorded its intent to create):
-        it saves a list request per create, and an ambiguous failure is still looked up before a retry.
+        it saves a list request per create, and an ambiguous failure is still looked up before a retry. A key
+        made for this call is never looked up first: no earlier try can have used it.
         """
-        spec = _ops.create_request(
-            input_file_id=input_file_id,
-            endpoint=endpoint,
-            completion_window=completion_window,
-            metadata=keyed(metadata, idempotency_key),
-            replace_model=replace_model,
-        )
-        if idempotency_key is None:
-            return _ops.parse_batch(await self._sender.send(spec, options=options))
-        existing = await self.find(idempotency_key, **options) if look_first else None
-        if existing is not None:
-            return existing
+        key, chosen = create_key(metadata, idempotency_key)
+        sent = keyed(metadata, key)
+        try:
+            spec = _ops.create_request(
+                input_file_id=input_file_id,
+                endpoint=endpoint,
+                completion_window=completion_window,
+                metadata=sent,
+                replace_model=replace_model,
+            )
+        except InputValidationError as error:
+            raise InputValidationError(error.subject, name_the_key(error.problems, sent or {})) from None
+        look = look_first and chosen
+        failure: APIError | None = None
         for attempt in range(self._sender.max_retries + 1):
+            if attempt:
+                await _http.async_sleep(backoff_delay(attempt - 1))
+            if look:
+                try:
+                    found = await self.find(key, **options)
+                except LOOKUP_FAILURES as error:  # cannot tell whether it exists: do not send it again yet
+                    failure = failure or error
+                    continue
+                except APIError as error:  # a lookup that will not work: the create's own failure is the news
+                    if failure is None:
+                        raise
+                    raise maybe_created(failure, key) from error
+                if found is not None:
+                    return found
             try:
                 return _ops.parse_batch(await self._sender.send(spec, options=options))
             except AMBIGUOUS as error:
-                last = error
-            found = await self.find(idempotency_key, **options)
-            if found is not None:
-                return found
-            await _http.async_sleep(backoff_delay(attempt))
-        raise last
+                failure, look = error, True
+        assert failure is not None  # every way round the loop that does not return sets it
+        try:
+            found = await self.find(key, **options)
+        except APIError as error:
+            raise maybe_created(failure, key) from error
+        if found is not None:
+            return found
+        raise maybe_created(failure, key)
 
     async def find(self, idempotency_key: str, **options: Unpack[RequestOptions]) -> Batch | None:
-        """The batch created with ``idempotency_key``, among the newest ``LOOKUP_LIMIT`` batches, or None."""
+        """The batch created with ``idempotency_key``, among the newest ``LOOKUP_LIMIT`` batches, or None.
+
+        A server that ignores the list's cursor (the vendor's guide says paging is not supported yet) shows
+        only its first page: that is where a batch just created is, and the search ends there.
+        """
         index = 0
-        async for batch in self.list(limit=100, **options):
-            if has_key(batch, idempotency_key):
-                return batch
-            index += 1
-            if index >= LOOKUP_LIMIT:
-                break
+        try:
+            async for batch in self.list(limit=100, **options):
+                if has_key(batch, idempotency_key):
+                    return batch
+                index += 1
+                if index >= LOOKUP_LIMIT:
+                    break
+        except PaginationError:
+            _http.logger.debug("the batch list ignores its cursor: looked for %s on its first page", idempotency_key)
         return None
 
     async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
