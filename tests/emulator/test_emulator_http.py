@@ -82,9 +82,16 @@ def test_a_bad_line_keeps_its_own_custom_id(client: sf.SiliconFlow, tmp_path: Pa
     assert done.counts.failed == 1
 
 
-def test_only_jsonl_files_are_accepted(client: sf.SiliconFlow, tmp_path: Path) -> None:
-    with pytest.raises(sf.BadRequestError, match="JSONL"):
-        _upload(client, tmp_path, _line("r1") + "\n", name="in.csv")
+def test_only_jsonl_files_are_accepted(emulator: Emulator, server: RunningServer) -> None:
+    # Sent by hand: the client uploads any file under a .jsonl name, so it never meets this refusal.
+    answer = httpx.post(
+        f"{server.url}/files",
+        data={"purpose": "batch"},
+        files={"file": ("in.csv", (_line("r1") + "\n").encode(), "application/jsonl")},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+    )
+    assert answer.status_code == 400
+    assert "JSONL" in answer.text
 
 
 def test_the_line_limit_is_enforced_on_create(client: sf.SiliconFlow, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Unpack
 
 from .. import _ops
+from .._batch_logic import upload_name
 from .._options import RequestOptions
 from .._response import APIResponse
 from ..validation import CHAT_COMPLETIONS
@@ -78,10 +79,10 @@ class AsyncRawFiles:
         replace_model: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> APIResponse[FileObject]:
-        """POST /files; see ``files.upload``."""
+        """POST /files; see ``files.upload`` (a name not ending in ``.jsonl`` is sent with the suffix added)."""
         file = _ops.checked_file(path, validate, replace_model)
         with file.open("rb") as handle:
-            response = await self._sender.send(_ops.upload_request(handle, file.name), options=options)
+            response = await self._sender.send(_ops.upload_request(handle, upload_name(file)), options=options)
             return APIResponse(response, _ops.parse_uploaded_file)
 
     async def list(

@@ -61,6 +61,8 @@ class Files:
 
         With ``validate`` (the default) the file is checked first and :class:`InputValidationError` lists every
         problem, so a bad file is never sent. Pass ``replace_model`` if the batch will override the model.
+        The vendor accepts only ``.jsonl`` names, so a file named otherwise is sent under its name with the
+        suffix added (``requests.txt`` as ``requests.txt.jsonl``); the file itself is not renamed.
         """
         raw = self.with_raw_response.upload(path, validate=validate, replace_model=replace_model, **options)
         return raw.parse()
