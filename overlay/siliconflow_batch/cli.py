@@ -15,11 +15,12 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._atomic import atomic_write, check_destination
+from ._batch_logic import create_key, keyed, name_the_key
 from ._exceptions import (
     BatchNotFinishedError,
     InputValidationError,
@@ -35,6 +36,7 @@ from .types import Batch, BatchResult, FileObject, timestamp_datetime
 from .validation import (
     CHAT_COMPLETIONS,
     MAX_LINES,
+    MAX_METADATA_PAIRS,
     MAX_WINDOW_HOURS,
     MIN_WINDOW_HOURS,
     ValidationReport,
@@ -150,20 +152,43 @@ def _metadata(pairs: Sequence[str] | None) -> dict[str, str] | None:
 
 
 def _create_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The create parameters from the command line, checked before anything is sent (or uploaded)."""
+    """The create parameters from the command line, checked before anything is sent (or uploaded).
+
+    For ``create`` and ``submit`` (the commands with ``--idempotency-key``), the metadata is checked as it
+    will be sent, with the key (``--idempotency-key``'s, or the one the client makes for the call).
+    """
     metadata = _metadata(args.metadata)
+    keyed_command = hasattr(args, "idempotency_key")
+    key_problems: list[Problem] = []
+    sent: Mapping[str, str] | None = metadata
+    if keyed_command:
+        try:
+            key, _ = create_key(metadata, args.idempotency_key)
+        except InputValidationError as error:
+            key_problems, key = error.problems, "key"
+        sent = keyed(metadata, key)
     problems = validate_create(
         input_file_id=getattr(args, "input_file_id", None) or "(the uploaded file)",
         endpoint=CHAT_COMPLETIONS,
         completion_window=args.window,
-        metadata=metadata,
+        metadata=sent,
         replace_model=args.model,
     )
+    if keyed_command:
+        problems = [*key_problems, *name_the_key(problems, sent or {})]
     if problems:
-        renamed = {"completion_window": "--window", "replace_model": "--model", "input_file_id": "--input-file-id"}
+        renamed = {
+            "completion_window": "--window",
+            "replace_model": "--model",
+            "input_file_id": "--input-file-id",
+            "idempotency_key": "--idempotency-key",
+        }
         flagged = [Problem(renamed.get(p.field, p.field), p.message, p.line) for p in problems]
         raise InputValidationError("nothing was sent", flagged)
-    return {"completion_window": args.window, "metadata": metadata, "replace_model": args.model}
+    create: dict[str, Any] = {"completion_window": args.window, "metadata": metadata, "replace_model": args.model}
+    if keyed_command:
+        create["idempotency_key"] = args.idempotency_key
+    return create
 
 
 def _show(out: _Output, batch: Batch) -> None:
@@ -281,10 +306,16 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
         out.data(_report_dict(report), lambda: _report_text(report))
         return USAGE
     with _client(args) as client:
-        file = client.files.upload(args.file, validate=False)
-        out.note(f"uploaded {file.filename} as {file.id} ({report.line_count} requests)")
-        batch = client.batches.create(input_file_id=file.id, **create)
-        out.note(f"created batch {batch.id} ({batch.status})")
+        key = args.idempotency_key
+        existing = client.batches.find(key) if key is not None else None
+        if existing is not None:  # a re-run: the batch is made, and its input with it
+            batch = existing
+            out.note(f"batch {batch.id} ({batch.status}) was already created with idempotency key {key}")
+        else:
+            file = client.files.upload(args.file, validate=False)
+            out.note(f"uploaded {file.filename} as {file.id} ({report.line_count} requests)")
+            batch = client.batches.create(input_file_id=file.id, **create)
+            out.note(f"created batch {batch.id} ({batch.status})")
         args.batch_id = batch.id  # for the resume hint if interrupted
         if not args.wait:
             _show(out, batch)
@@ -551,12 +582,22 @@ def _parser() -> argparse.ArgumentParser:
             help=f"give up once polls have failed this many seconds in a row (default {DEFAULT_MAX_OUTAGE:g})",
         )
 
-    def creating(sub: argparse.ArgumentParser) -> None:
+    def creating(sub: argparse.ArgumentParser, pairs: str = "at most 16") -> None:
         sub.add_argument("--model", help="run every request on this model (the batch's replace.model)")
         window = f"{MIN_WINDOW_HOURS}h..{MAX_WINDOW_HOURS}h"
         sub.add_argument("--window", default="24h", help=f"completion window, {window} (default 24h)")
         sub.add_argument(
-            "--metadata", action="append", metavar="KEY=VALUE", help="a metadata pair; repeat for more (at most 16)"
+            "--metadata", action="append", metavar="KEY=VALUE", help=f"a metadata pair; repeat for more ({pairs})"
+        )
+
+    def keyed_creating(sub: argparse.ArgumentParser) -> None:
+        creating(sub, pairs=f"at most {MAX_METADATA_PAIRS - 1}: the idempotency key takes one of {MAX_METADATA_PAIRS}")
+        sub.add_argument(
+            "--idempotency-key",
+            metavar="KEY",
+            help="kept in the batch's metadata: running the command again with the same KEY returns the batch "
+            "already created instead of making a second (default: a key made for this call, which still "
+            "resolves a failed create by looking it up)",
         )
 
     sub = command("validate", cmd_validate, "check a batch input file without sending it")
@@ -570,11 +611,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("create", cmd_create, "create a batch over an uploaded file")
     sub.add_argument("--input-file-id", required=True)
-    creating(sub)
+    keyed_creating(sub)
 
     sub = command("submit", cmd_submit, "validate, upload and create a batch; with --wait, follow it to the end")
     sub.add_argument("file")
-    creating(sub)
+    keyed_creating(sub)
     sub.add_argument("--wait", action="store_true", help="wait until the batch ends")
     sub.add_argument("--output", metavar="DIR", help="with --wait: save output, errors and results here")
     waiting(sub)

@@ -65,7 +65,9 @@ def test_submit_wait_saves_everything(tmp_path: Path, url: str) -> None:
     assert result.code == 0, result.err
     summary = result.json()
     assert summary["batch"]["status"] == "completed"
-    assert summary["batch"]["metadata"] == {"job": "cli", "team": "evals"}
+    metadata = summary["batch"]["metadata"]
+    assert metadata.pop("idempotency_key").startswith("sfb-")  # made for the call: none was given
+    assert metadata == {"job": "cli", "team": "evals"}
     assert sorted(p.name for p in out_dir.iterdir()) == ["errors.jsonl", "output.jsonl", "results.jsonl"]
     results = [json.loads(line) for line in (out_dir / "results.jsonl").read_text().splitlines()]
     assert [r["custom_id"] for r in results if not r["ok"]] == ["r2"]

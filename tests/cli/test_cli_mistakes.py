@@ -78,7 +78,7 @@ def test_upload_without_validation_of_a_missing_file_is_one_line(url: str, tmp_p
         (["--window", "2h"], "--window: must be between 24h and 336h"),
         (["--window", "\u0662\u0664h"], "--window: must be between 24h and 336h"),
         (["--metadata", "novalue"], "--metadata: expected KEY=VALUE"),
-        ([f"--metadata=k{i}=v" for i in range(17)], "has 17 pairs; the limit is 16"),
+        ([f"--metadata=k{i}=v" for i in range(16)], "has 16 pairs besides the idempotency key; the limit is 15"),
     ],
 )
 def test_submit_checks_every_argument_before_uploading(
@@ -109,7 +109,9 @@ def test_metadata_before_the_file_does_not_swallow_it(url: str, tmp_path: Path, 
     path = write_requests(tmp_path / "in.jsonl")
     result = call("submit", "--metadata", "k=v", str(path), "--json", "--base-url", url, "--api-key", "sk-emulator")
     assert result.code == 0, result.err
-    assert json.loads(result.out)["metadata"] == {"k": "v"}
+    metadata = json.loads(result.out)["metadata"]
+    assert metadata.pop("idempotency_key").startswith("sfb-")
+    assert metadata == {"k": "v"}
 
 
 @pytest.mark.parametrize("kind", ["directory", "existing file", "missing folder"])
