@@ -143,3 +143,21 @@ def test_the_live_line_counts_what_running_batches_have_done_and_its_eta_follows
     line = progress.line(running)
     assert "50/100 requests" in line  # nothing downloaded yet, half done on the server
     assert "ETA 1:00" in line  # 50 in 60 s: the other 50 in about as long
+
+
+def test_a_402_pauses_run_with_one_line_and_the_same_command_resumes(
+    tmp_path: Path, url: str, emulator: Emulator
+) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 6)
+    emulator.faults.inject("insufficient_balance", route="POST /batches")
+    paused = _run(url, source, tmp_path / "job")
+    assert paused.code == 1
+    errors = [line for line in paused.err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, paused.err
+    assert "is paused" in errors[0]
+    assert "paid only from recharged balance" in errors[0]
+    assert f"resume with: siliconflow-batch run {source} --job-dir {tmp_path / 'job'}" in errors[0]
+    assert emulator.batches() == []
+    resumed = _run(url, source, tmp_path / "job")  # topped up (the fault was once)
+    assert resumed.code == 0, resumed.err
+    assert len(emulator.batches()) == 1
