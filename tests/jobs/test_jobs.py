@@ -377,7 +377,10 @@ def test_a_402_pauses_the_job_and_the_same_call_resumes_it_after_a_top_up(
     source = write_requests(tmp_path / "in.jsonl", 30)
     emulator.faults.inject("insufficient_balance", times=1, route="POST /batches")
     emulator.charge_balance = "0.00"
-    with pytest.warns(UserWarning, match="recharged balance is 0.00"), pytest.raises(sf.InsufficientBalanceError) as caught:
+    with (
+        pytest.warns(UserWarning, match="recharged balance is 0.00"),
+        pytest.raises(sf.InsufficientBalanceError) as caught,
+    ):
         run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=10))
     message = str(caught.value)
     assert "\n" not in message
