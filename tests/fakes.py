@@ -37,12 +37,24 @@ def batch(**changes: Any) -> dict[str, Any]:
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
+# No unit test needs more requests than this; one that makes more is looping (a pager that ignores its cursor
+# check, a retry without end) and fails at once instead of running until the test's time limit.
+MAX_REQUESTS = 500
+
+
+class RequestBudgetExceeded(AssertionError):
+    """A test's client sent more requests than the test allows: a loop, not a slow server."""
+
 
 class FakeAPI:
-    """Routes ``METHOD /path`` to scripted replies, used in order (the last one repeats); records requests."""
+    """Routes ``METHOD /path`` to scripted replies, used in order (the last one repeats); records requests.
 
-    def __init__(self, *, check_spec: bool = True) -> None:
+    Raises RequestBudgetExceeded on the request after ``max_requests``.
+    """
+
+    def __init__(self, *, check_spec: bool = True, max_requests: int = MAX_REQUESTS) -> None:
         self.check_spec = check_spec  # off only for requests that carry extras on purpose (per-call options)
+        self.max_requests = max_requests
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[httpx.Request] = []
         self.bodies: list[bytes] = []
@@ -58,6 +70,8 @@ class FakeAPI:
         return [r for r in self.requests if r.method == method and r.url.path == "/v1" + path]
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if len(self.requests) >= self.max_requests:
+            raise RequestBudgetExceeded(f"more than {self.max_requests} requests: {request.method} {request.url}")
         self.bodies.append(request.read())
         if self.check_spec:
             check_request(request)  # every request a unit test sends must be one the spec allows
@@ -73,6 +87,26 @@ class FakeAPI:
             return reply(request)
         # A fresh Response over the same (re-iterable) stream: a scripted reply may be served many times.
         return httpx.Response(reply.status_code, headers=reply.headers, stream=reply.stream)
+
+
+class RequestBudget:
+    """httpx request hooks (sync and async) that raise RequestBudgetExceeded on the request after ``limit``.
+
+    For a client that talks to a real server (the emulator), where FakeAPI's own bound does not apply.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sent = 0
+
+    def __call__(self, request: httpx.Request) -> None:
+        self.sent += 1
+        if self.sent > self.limit:
+            raise RequestBudgetExceeded(f"more than {self.limit} requests: {request.method} {request.url}")
+
+    async def hook(self, request: httpx.Request) -> None:
+        """The async client's hook."""
+        self(request)
 
 
 def ok(body: Any) -> httpx.Response:

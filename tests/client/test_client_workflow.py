@@ -29,6 +29,10 @@ def _page(ids: list[str], *, has_more: bool) -> httpx.Response:
     )
 
 
+# A pager test that needs more requests than this is looping: it fails here, at once, instead of hanging.
+PAGER_REQUESTS = 10
+
+
 def _by_after(pages: dict[str | None, httpx.Response]) -> Any:
     def reply(request: httpx.Request) -> httpx.Response:
         return pages[request.url.params.get("after")]
@@ -40,6 +44,7 @@ def _by_after(pages: dict[str | None, httpx.Response]) -> Any:
 
 
 def test_list_follows_after_across_three_pages(mode: str, api: FakeAPI) -> None:
+    api.max_requests = PAGER_REQUESTS
     pages = {
         None: _page(["b1", "b2"], has_more=True),
         "b2": _page(["b3", "b4"], has_more=True),
@@ -54,6 +59,7 @@ def test_list_follows_after_across_three_pages(mode: str, api: FakeAPI) -> None:
 
 
 def test_iter_pages_yields_whole_pages(mode: str, api: FakeAPI) -> None:
+    api.max_requests = PAGER_REQUESTS
     pages = {None: _page(["b1", "b2"], has_more=True), "b2": _page(["b3"], has_more=False)}
     api.on("GET /batches", _by_after(pages))
     result = run(make_client(mode, api).batches.list().iter_pages())
@@ -63,6 +69,7 @@ def test_iter_pages_yields_whole_pages(mode: str, api: FakeAPI) -> None:
 
 
 def test_server_ignoring_after_raises_instead_of_looping(mode: str, api: FakeAPI) -> None:
+    api.max_requests = PAGER_REQUESTS
     api.on("GET /batches", _page(["b1", "b2"], has_more=True))  # the same page, whatever the cursor
     with pytest.raises(sf.PaginationError, match=r"after=.b2.*already served"):
         run(make_client(mode, api).batches.list())
@@ -70,6 +77,7 @@ def test_server_ignoring_after_raises_instead_of_looping(mode: str, api: FakeAPI
 
 
 def test_empty_page_ends_the_listing(mode: str, api: FakeAPI) -> None:
+    api.max_requests = PAGER_REQUESTS
     pages = {None: _page(["b1"], has_more=True), "b1": _page([], has_more=True)}
     api.on("GET /batches", _by_after(pages))
     assert [b.id for b in run(make_client(mode, api).batches.list())] == ["b1"]
@@ -77,12 +85,14 @@ def test_empty_page_ends_the_listing(mode: str, api: FakeAPI) -> None:
 
 
 def test_missing_last_id_falls_back_to_the_last_item(mode: str, api: FakeAPI) -> None:
+    api.max_requests = PAGER_REQUESTS
     first = ok({"object": "list", "data": [batch(id="b1")], "has_more": True})
     api.on("GET /batches", _by_after({None: first, "b1": _page(["b2"], has_more=False)}))
     assert [b.id for b in run(make_client(mode, api).batches.list())] == ["b1", "b2"]
 
 
 def test_listing_is_lazy(api: FakeAPI) -> None:
+    api.max_requests = PAGER_REQUESTS
     api.on("GET /batches", _by_after({None: _page(["b1"], has_more=True), "b1": _page(["b2"], has_more=False)}))
     client = make_client("sync", api)
     assert isinstance(client, sf.SiliconFlow)

@@ -16,7 +16,7 @@ import pytest
 import siliconflow_batch as sf
 from siliconflow_batch.testing import Emulator, Faults, VirtualClock
 
-from fakes import run
+from fakes import RequestBudget, run
 from spec_check import (
     async_request_hook,
     async_response_hook,
@@ -41,17 +41,21 @@ def _input(tmp_path: Path, count: int = 10, *, oversized: frozenset[int] = froze
     return path
 
 
-def _client(mode: str, emulator: Emulator, server: Any, **options: Any) -> Any:
-    """A client whose every request and response is checked against the spec."""
+def _client(mode: str, emulator: Emulator, server: Any, *, budget: RequestBudget | None = None, **options: Any) -> Any:
+    """A client whose every request and response is checked against the spec (and counted, given a budget)."""
     if mode == "sync":
         hooks: dict[str, list[Any]] = {"request": [request_hook], "response": [response_hook]}
+        hooks["request"] += [budget] if budget else []
         return sf.SiliconFlow(
             api_key=emulator.api_key, base_url=server.url, http_client=httpx.Client(event_hooks=hooks), **options
         )
     # Each run() is a new event loop: pooled connections must not outlive it.
     http = httpx.AsyncClient(
         limits=httpx.Limits(max_keepalive_connections=0),
-        event_hooks={"request": [async_request_hook], "response": [async_response_hook]},
+        event_hooks={
+            "request": [async_request_hook, *([budget.hook] if budget else [])],
+            "response": [async_response_hook],
+        },
     )
     return sf.AsyncSiliconFlow(api_key=emulator.api_key, base_url=server.url, http_client=http, **options)
 
@@ -301,13 +305,15 @@ def test_slow_answer_times_out_and_is_retried(emulator: Emulator, server: Any, t
 
 
 def test_pager_that_ignores_after_is_caught(mode: str, emulator: Emulator, server: Any, tmp_path: Path) -> None:
-    client = _client(mode, emulator, server)
+    budget = RequestBudget(20)  # a pager that misses the repeat fails at once, it does not loop
+    client = _client(mode, emulator, server, budget=budget)
     file = run(client.files.upload(_input(tmp_path)))
     for _ in range(5):
         run(client.batches.create(input_file_id=file.id))
     emulator.faults.ignore_after = True
-    with pytest.raises(sf.PaginationError):
+    with pytest.raises(sf.PaginationError, match="already served"):
         run(client.batches.list(limit=2))
+    assert emulator.requests["GET /batches"] == 2  # the first page, and the same one again
 
 
 def test_random_faults_are_seeded_and_counted() -> None:
