@@ -118,6 +118,8 @@ def _sweep(trials: list[Callable[[], str]]) -> list[str]:
         return list(pool.map(lambda trial: trial(), trials))
 
 
+# About 45 s alone, twice that beside another heavy job: more than the suite's 120 s default allows for.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("mode", ["cli", "async"])
 def test_a_run_killed_at_every_kind_of_step_resumes_with_nothing_lost_or_duplicated(mode: str, tmp_path: Path) -> None:
     steps = _reference(mode, tmp_path)
