@@ -123,10 +123,14 @@ def test_results_output_problems_are_found_before_fetching(
     clock.now += 100
     target = {"directory": tmp_path, "existing file": tmp_path / "r.jsonl", "missing folder": tmp_path / "no" / "r"}
     (tmp_path / "r.jsonl").write_text("old\n")
+    earlier = (tmp_path / "r.jsonl").stat().st_ino
+    before = sorted(p.name for p in tmp_path.iterdir())
     result = call("results", batch_id, "--output", str(target[kind]), "--base-url", url, "--api-key", "sk-emulator")
-    if kind == "existing file":  # replaced atomically, as asked
+    if kind == "existing file":  # replaced atomically, as asked: renamed over the old file (a new inode)
         assert result.code == 0, result.err
         assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 6
+        assert (tmp_path / "r.jsonl").stat().st_ino != earlier  # not rewritten in place
+        assert sorted(p.name for p in tmp_path.iterdir()) == before  # no temporary file left behind
     else:
         assert "--output: " in one_line_error(result)
         assert emulator.requests[f"GET /batches/{batch_id}"] == 0

@@ -6,7 +6,6 @@ Schema the spec uses), so the tests follow the spec through every regeneration.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -21,12 +20,13 @@ from siliconflow_batch._exceptions import make_status_error
 from siliconflow_batch._parse import parse_batch, parse_batch_page, parse_file_list, parse_uploaded_file
 from siliconflow_batch._results import ResultLineError, Splitter, parse_result_line
 
-from helpers import media_schema
+from helpers import GET_PAGE_BODY, media_schema
 from regenerate import build_spec
 
 SPEC = build_spec()
 PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REQUEST = httpx.Request("GET", "https://api.test/v1/batches/batch_1")
+BATCH_EXAMPLE = GET_PAGE_BODY
 
 
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +121,27 @@ def test_every_valid_envelope_parses(uploaded: dict[str, Any], files: dict[str, 
 
 
 MUTATIONS = st.sampled_from(["drop", "retype", "extra", "replace"])
+# What a batch must have to be read at all: every required field present, and an id and a status that are strings.
+# Any other field of another shape is kept raw (the tolerant reader).
+REQUIRED = frozenset(_resolve(BATCH)["required"])
+ESSENTIAL = ("id", "status")
+
+
+def _fits(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and value.keys() >= REQUIRED and all(isinstance(value[key], str) for key in ESSENTIAL)
+    )
+
+
+def _decoded(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
+def test_the_required_fields_are_what_the_spec_says() -> None:
+    assert {"id", "status", "object", "created_at"} <= REQUIRED  # the oracle below is not vacuous
 
 
 @PROPERTIES
@@ -136,7 +157,21 @@ def test_mutated_batches_parse_or_raise_our_error(body: dict[str, Any], mutation
         value = {**body, data.draw(st.text(min_size=1, max_size=10)): data.draw(ANY_JSON)}
     else:
         value = data.draw(ANY_JSON)
-    _parses_or_raises_validation_error(json.dumps(value).encode())
+    _parses_exactly_when_it_fits(json.dumps(value).encode())
+
+
+@pytest.mark.parametrize("key", sorted(REQUIRED))
+def test_a_batch_without_a_required_field_raises_our_error(key: str) -> None:
+    body = {k: v for k, v in BATCH_EXAMPLE.items() if k != key}
+    with pytest.raises(sf.APIResponseValidationError, match=f"field {key!r} required field is missing"):
+        parse_batch(_response(json.dumps(body).encode()))
+
+
+@pytest.mark.parametrize("key", ESSENTIAL)
+@pytest.mark.parametrize("value", [None, 7, ["x"], {"x": 1}])
+def test_a_batch_whose_id_or_status_is_not_a_string_raises_our_error(key: str, value: Any) -> None:
+    with pytest.raises(sf.APIResponseValidationError, match=f"field {key!r} expected str"):
+        parse_batch(_response(json.dumps({**BATCH_EXAMPLE, key: value}).encode()))
 
 
 @PROPERTIES
@@ -154,16 +189,22 @@ def test_damaged_bytes_parse_or_raise_our_error(body: dict[str, Any], data: st.D
         raw = json.dumps({**body, "created_at": 10**400, "expires_at": -(10**50)}).encode()
     else:
         raw = b"[" * 50_000 + b"]" * 50_000
-    _parses_or_raises_validation_error(raw)
+    if damage in ("truncate", "deep"):
+        assert not _fits(_decoded(raw))  # a cut object is never JSON; 50,000 levels are past the decoder
+    _parses_exactly_when_it_fits(raw)
 
 
-def _parses_or_raises_validation_error(raw: bytes) -> None:
-    caught: sf.APIResponseValidationError | None = None
-    try:
-        parse_batch(_response(raw))
-    except sf.APIResponseValidationError as error:  # the one error allowed; anything else fails the test
-        caught = error
-    assert caught is None or str(caught).startswith("GET https://api.test/v1/batches/batch_1: ")
+def _parses_exactly_when_it_fits(raw: bytes) -> None:
+    """A body that fits parses to the batch it says; any other raises our error, naming the request; nothing else."""
+    value = _decoded(raw)
+    if not _fits(value):
+        with pytest.raises(sf.APIResponseValidationError, match=r"^GET https://api\.test/v1/batches/batch_1: "):
+            parse_batch(_response(raw))
+        return
+    batch = parse_batch(_response(raw))
+    assert batch.id == value["id"]
+    assert batch.status.casefold() == value["status"].casefold()  # statuses in another case read as known ones
+    assert {**batch.to_dict(), "status": value["status"]} == value  # every other field as the server sent it
 
 
 @PROPERTIES
@@ -182,8 +223,12 @@ def test_the_client_raises_only_its_own_errors(status: int, body: bytes) -> None
     client = sf.SiliconFlow(
         api_key="k", base_url="https://api.test/v1", max_retries=0, http_client=httpx.Client(transport=transport)
     )
-    with contextlib.suppress(sf.APIStatusError, sf.APIResponseValidationError):  # anything else fails the test
+    # 80 bytes cannot hold a batch (its required fields' names alone are longer): every answer is an error.
+    with pytest.raises((sf.APIStatusError, sf.APIResponseValidationError)) as caught:  # anything else fails
         client.batches.retrieve("batch_1")
+    if status >= 400:
+        assert isinstance(caught.value, sf.APIStatusError)
+        assert caught.value.status_code == status
 
 
 # --- result files --------------------------------------------------------------------------------------------

@@ -118,7 +118,9 @@ def test_result_host_names_the_result_urls_host(clock: VirtualClock, tmp_path: P
     with sf.SiliconFlow(api_key=emulator.api_key, base_url="http://emulator:8000/v1", http_client=http) as client:
         done = _done(client, tmp_path)
         assert str(done.output_file_id).startswith("http://files.test:8000/results/")
-        assert all(r.ok for r in client.batches.results(done))
+        results = list(client.batches.results(done))
+        assert [r.custom_id for r in results] == ["r0", "r1", "r2"]  # read through the named host
+        assert all(r.ok for r in results)
 
 
 # --- no file ----------------------------------------------------------------------------------------------------

@@ -116,4 +116,10 @@ def test_result_files_are_plain_ids_when_asked(clock: VirtualClock, tmp_path: Pa
 
 def test_every_result_carries_usage(clock: VirtualClock, tmp_path: Path) -> None:
     _, results = _run(Emulator(clock=clock.time, stage_seconds=10), tmp_path, 3)
-    assert all(r.body is not None and r.body["usage"]["total_tokens"] > 0 for r in results)
+    assert [r.custom_id for r in results] == ["r0", "r1", "r2"]  # not vacuous: every line, each with its usage
+    for result in results:
+        assert result.body is not None
+        usage = result.body["usage"]
+        assert usage["prompt_tokens"] > 0
+        assert usage["completion_tokens"] > 0
+        assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]

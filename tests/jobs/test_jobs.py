@@ -443,7 +443,13 @@ def test_results_wait_for_the_end_unless_partial_and_the_output_file_is_whole(
     assert {r.error["code"] for r in run(job.results(partial=True)) if r.error} == {"pending"}
     run(job.wait(poll_interval=5))
     out = tmp_path / "merged.jsonl"
+    out.write_text("an earlier merge\n")
+    earlier = out.stat().st_ino
     assert run(job.write_results(out)) == 8
+    # Whole: written beside the old file and renamed over it (a new inode), no temporary file left behind; a
+    # write in place would keep the inode and leave a half file behind on a failure midway.
+    assert out.stat().st_ino != earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "job", "merged.jsonl"]
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["custom_id"] for line in lines] == _ids(8)
     assert {line["attempts"] for line in lines} == {1}

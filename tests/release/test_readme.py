@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from siliconflow_batch import SiliconFlow
 from siliconflow_batch.testing import VirtualClock
 
 from helpers import ROOT
@@ -26,15 +30,59 @@ def test_readme_has_the_examples() -> None:
         assert len(code) <= 6  # five statements (ruff's Markdown formatting puts the loop body on its own line)
 
 
-def test_every_example_compiles() -> None:
+def _attribute_chains(tree: ast.AST, root: str) -> set[tuple[str, ...]]:
+    """Every ``root.a.b...`` the code uses, as ("a", "b", ...)."""
+    chains = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        while isinstance(node, ast.Attribute):
+            names.insert(0, node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id == root and names:
+            chains.add(tuple(names))
+    return chains
+
+
+def test_every_example_compiles_and_names_what_exists() -> None:
+    client = SiliconFlow(api_key="k", base_url="https://api.test/v1")
+    used: set[tuple[str, ...]] = set()
+    imported = 0
     for block in BLOCKS:
-        compile(block, "README.md", "exec")
+        compile(block, "README.md", "exec")  # a SyntaxError fails the test
+        tree = ast.parse(block)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("siliconflow_batch"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"README imports {alias.name} from {node.module}"
+                    imported += 1
+        used |= _attribute_chains(tree, "client") | _attribute_chains(tree, "patient")
+    for chain in used:
+        value: object = client
+        for name in chain:
+            assert hasattr(value, name), f"README calls client.{'.'.join(chain)}"
+            value = getattr(value, name)
+    assert imported >= 5  # SiliconFlow, Emulator, Faults, VirtualClock...: the scan saw the imports
+    assert ("jobs", "run") in used
+    assert ("batches", "results") in used
 
 
-def test_emulator_example_runs() -> None:
-    namespace: dict[str, object] = {}
-    exec(compile(EMULATOR_BLOCK, "README.md", "exec"), namespace)
-    assert namespace["client"].batches.list is not None  # type: ignore[attr-defined]
+def test_emulator_example_runs(tmp_path: Path) -> None:
+    lines = EMULATOR_BLOCK.splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if line.startswith("# or a real HTTP server"))
+    namespace: dict[str, Any] = {}
+    exec(compile("".join(lines[:cut]), "README.md", "exec"), namespace)
+    in_process = namespace["client"]  # the in-process client talks to the emulator, no socket
+    body = {"model": "deepseek-ai/DeepSeek-V3", "messages": [{"role": "user", "content": "hi"}]}
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"custom_id": "c1", "body": body}) + "\n")
+    batch = in_process.batches.create(input_file_id=in_process.files.upload(source).id)
+    assert [b.id for b in in_process.batches.list()] == [batch.id]
+    # The served variant, on the same emulator: the example's with block, listing while the server is up.
+    served = "".join(lines[cut:]) + "    listed = [b.id for b in client.batches.list()]\n"
+    exec(compile(served, "README.md", "exec"), namespace)
+    assert namespace["server"].url.startswith("http://127.0.0.1:")
+    assert namespace["listed"] == [batch.id]
 
 
 def test_virtual_clock_example_runs() -> None:
