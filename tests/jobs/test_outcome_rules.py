@@ -1,0 +1,94 @@
+"""Which line outcomes a job sends again: one row per rule, so a change to any rule fails the row that names it.
+
+Each case is one request in an ended shard whose result file holds the case's line (or no line at all), read into
+the ledger by ``ingest`` as a job does: the request is then final (``ok`` or ``failed``) or back to wait for a
+new shard (``retry``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from siliconflow_batch._job_input import ShardLimits, form_shards, spool
+from siliconflow_batch._job_ledger import Ledger
+from siliconflow_batch._job_logic import ingest
+from siliconflow_batch._results import Source
+
+from job_support import request
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"custom_id": "r0", "response": {"status_code": status, "request_id": "q", "body": body}, "error": None}
+
+
+def _failure(status: int, code: Any) -> dict[str, Any]:
+    return _response(status, {"error": {"message": "no", "type": "server_error", "code": code}})
+
+
+def _error_line(code: Any) -> dict[str, Any]:
+    return {"custom_id": "r0", "response": None, "error": {"code": code, "message": "no"}}
+
+
+OK = _response(200, {"choices": [{"message": {"role": "assistant", "content": "hi"}}]})
+EXPIRED = _error_line("batch_expired")
+
+# (id naming the rule, result line or None for no line at all, result file, max_attempts, cancelled, outcome)
+RULES: list[tuple[str, dict[str, Any] | None, Source, int, bool, str]] = [
+    ("a 200 is ok", OK, "output", 3, False, "ok"),
+    ("expired (batch_expired error line): retry", EXPIRED, "error", 3, False, "retry"),
+    ("expired as the response body's code: retry", _failure(400, "batch_expired"), "error", 3, False, "retry"),
+    ("50505 overloaded on a 503: retry", _failure(503, 50505), "error", 3, False, "retry"),
+    ("50505 as the error line's code, no status: retry", _error_line(50505), "error", 3, False, "retry"),
+    ("50505 as the body's own code on a 400: retry", _response(400, {"code": 50505}), "error", 3, False, "retry"),
+    ("429 rate limited: retry", _failure(429, "rate_limit_exceeded"), "error", 3, False, "retry"),
+    ("500: retry", _failure(500, "internal"), "error", 3, False, "retry"),
+    ("502: retry", _failure(502, None), "error", 3, False, "retry"),
+    ("504: retry", _failure(504, None), "error", 3, False, "retry"),
+    ("missing (in neither file): retry", None, "output", 3, False, "retry"),
+    ("400 invalid request: final", _failure(400, "invalid_request"), "error", 3, False, "failed"),
+    ("404: final", _failure(404, "model_not_found"), "error", 3, False, "failed"),
+    ("408 (not a server error): final", _failure(408, None), "error", 3, False, "failed"),
+    ("an error line of another code: final", _error_line("invalid_request"), "error", 3, False, "failed"),
+    ("max_attempts reached makes expired final", EXPIRED, "error", 1, False, "failed"),
+    ("max_attempts reached makes 429 final", _failure(429, "rate_limit_exceeded"), "error", 1, False, "failed"),
+    ("max_attempts reached makes missing final", None, "output", 1, False, "failed"),
+    ("max_attempts not yet reached: retry", EXPIRED, "error", 2, False, "retry"),
+    ("a cancelled job makes expired final", EXPIRED, "error", 3, True, "failed"),
+    ("a cancelled job makes 5xx final", _failure(500, None), "error", 3, True, "failed"),
+    ("a cancelled job makes missing final", None, "output", 3, True, "failed"),
+    ("a cancelled job keeps a 200 ok", OK, "output", 3, True, "ok"),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "source", "max_attempts", "cancelled", "outcome"),
+    [pytest.param(*rule[1:], id=rule[0]) for rule in RULES],
+)
+def test_each_outcome_is_final_or_sent_again_as_its_rule_says(
+    tmp_path: Path, line: dict[str, Any] | None, source: Source, max_attempts: int, cancelled: bool, outcome: str
+) -> None:
+    (tmp_path / "in.jsonl").write_text(json.dumps(request(0)) + "\n")
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    with ledger.transaction() as db:
+        spool(tmp_path / "in.jsonl", tmp_path, db)
+        assert form_shards(ledger, db, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
+    shard = ledger.shard(1)
+    assert shard is not None
+    assert shard.attempt == 1  # the request has been sent once
+    results = tmp_path / "results.jsonl"
+    results.write_text(json.dumps(line) + "\n" if line is not None else "")
+    ingest(ledger, shard, [(source, results)], max_attempts=max_attempts, cancelled=cancelled)
+    (row,) = ledger.rows()
+    counts, waiting = ledger.counts(), ledger.waiting_parents()
+    ledger.close()
+    if outcome == "retry":
+        assert (row.state, counts, waiting) == ("pending", {"pending": 1}, [1])  # sent back by shard 1, to wait
+    else:
+        assert (row.state, counts) == ("final", {outcome: 1})
+    if line is None:
+        assert row.source == "missing"
+        assert json.loads(row.result or b"")["error"]["code"] == ("cancelled" if cancelled else "missing_result")
