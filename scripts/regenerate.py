@@ -14,6 +14,7 @@ import difflib
 import filecmp
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,9 @@ CORRECTIONS = ROOT / "spec" / "corrections.yaml"
 SPEC = ROOT / "spec" / "openapi.yaml"
 GENERATED = ROOT / "generated"
 GENERATOR_DIR = ROOT / "scripts" / "generator"
+RUNTIME = GENERATOR_DIR / "runtime"
+TEMPLATES = GENERATOR_DIR / "templates"
+STOCK_COPIES = GENERATOR_DIR / "stock"
 PACKAGE = "siliconflow_batch_generated"
 PYPROJECT = ROOT / "pyproject.toml"
 
@@ -58,7 +62,7 @@ SPEC_HEADER = (
     "# change a fragment or a correction and run scripts/regenerate.\n"
 )
 
-__all__ = ["PipelineError", "build_spec", "dump_spec", "generate_client", "main"]
+__all__ = ["PipelineError", "build_spec", "dump_spec", "generate_client", "main", "stale_overrides"]
 
 
 class PipelineError(Exception):
@@ -90,6 +94,47 @@ def dump_spec(document: dict[str, Any]) -> str:
     return SPEC_HEADER + body
 
 
+STOCK_LINE = re.compile(r"\{#- stock: openapi-python-client (\S+) templates/(\S+) sha256:([0-9a-f]{64}) ")
+
+
+def stale_overrides(templates: Path = TEMPLATES, stock: Path | None = None) -> list[str]:
+    """The overrides whose stock template (as the installed generator has it) is not the one they started from.
+
+    Each override's first line records the stock template it was made from (the generator's version, the file
+    and its SHA-256), and ``scripts/generator/stock/`` keeps that file; each message names the override and
+    gives the upstream diff to merge into it. An override that records nothing is named too.
+    """
+    import openapi_python_client
+
+    stock = stock if stock is not None else Path(openapi_python_client.__file__).parent / "templates"
+    problems = []
+    for override in sorted(templates.rglob("*.jinja")):
+        name = override.relative_to(templates).as_posix()
+        match = STOCK_LINE.match(override.read_text(encoding="utf-8"))
+        if match is None:
+            problems.append(f"{name}: its first line does not record the stock template it started from")
+            continue
+        version, stock_name, digest = match.groups()
+        current = stock / stock_name
+        text = current.read_text(encoding="utf-8") if current.is_file() else ""
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() == digest:
+            continue
+        kept = STOCK_COPIES / stock_name
+        before = kept.read_text(encoding="utf-8").splitlines() if kept.is_file() else []
+        diff = "\n".join(
+            "    " + line
+            for line in difflib.unified_diff(
+                before, text.splitlines(), f"stock {version}", "stock installed", lineterm=""
+            )
+        )
+        problems.append(
+            f"{name}: the generator's {stock_name} changed since {version} (the override started from it); "
+            f"merge the upstream change below into scripts/generator/templates/{name}, then record the new "
+            f"stock (its SHA-256 on the first line, its copy in scripts/generator/stock/):\n{diff}"
+        )
+    return problems
+
+
 def generate_client(spec_path: Path, output: Path) -> None:
     """Run the pinned openapi-python-client on ``spec_path``, writing the package to ``output``."""
     installed = metadata.version("openapi-python-client")
@@ -97,6 +142,9 @@ def generate_client(spec_path: Path, output: Path) -> None:
         raise PipelineError(
             f"openapi-python-client {installed} is installed but {GENERATOR_VERSION} is pinned: run scripts/test"
         )
+    stale = stale_overrides()
+    if stale:
+        raise PipelineError("templates to merge before generating:\n  " + "\n  ".join(stale))
     # The generator's post-hooks call ruff by name; put this interpreter's ruff first on PATH.
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     if shutil.which("ruff", path=env["PATH"]) is None:
@@ -113,7 +161,7 @@ def generate_client(spec_path: Path, output: Path) -> None:
         "--config",
         str(GENERATOR_DIR / "config.yaml"),
         "--custom-template-path",
-        str(GENERATOR_DIR / "templates"),
+        str(TEMPLATES),
         "--output-path",
         str(output),
         "--fail-on-warning",
@@ -147,6 +195,8 @@ def build_all(workdir: Path) -> tuple[Path, Path]:
     # With --meta none the generator writes no PEP 561 marker; the wheel needs one.
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
     (package / "_provenance.py").write_text(provenance(spec_text), encoding="utf-8")
+    for runtime in sorted(RUNTIME.glob("*.py")):  # the models' helpers: real Python, checked with scripts/
+        shutil.copyfile(runtime, package / runtime.name)
     shutil.rmtree(package / "__pycache__", ignore_errors=True)
     return spec_path, package
 

@@ -1,11 +1,10 @@
-"""Shared types for properties, and the checks the generated models' ``from_dict`` makes as it builds."""
+"""Contains some shared types for properties"""
 
-import logging
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
-from enum import Enum
 from http import HTTPStatus
-from typing import IO, Any, BinaryIO, Generic, Literal, NoReturn, TypeVar
+from typing import IO, BinaryIO, Generic, Literal, TypeVar
+
+from attrs import define
 
 
 class Unset:
@@ -26,7 +25,7 @@ FileTypes = (
 RequestFiles = list[tuple[str, FileTypes]]
 
 
-@dataclass
+@define
 class File:
     """Contains information for file uploads"""
 
@@ -42,7 +41,7 @@ class File:
 T = TypeVar("T")
 
 
-@dataclass
+@define
 class Response(Generic[T]):
     """A response from an endpoint"""
 
@@ -52,82 +51,4 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-class FieldMismatch(ValueError):
-    """A field of a server's object that does not fit its schema: ``path`` says where (``data[3].status``)."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
-        self.path = path
-        self.message = message
-
-
-def at(path: str, key: str) -> str:
-    """The path of field ``key`` of the object at ``path``."""
-    return f"{path}.{key}" if path else key
-
-
-def preview(value: object) -> str:
-    """A value's repr, cut to 60 characters for messages."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def missing(path: str, key: str) -> NoReturn:
-    """Raise for a required field the object lacks."""
-    raise FieldMismatch(at(path, key), "required field is missing")
-
-
-def mismatch(path: str, expected: str, value: object) -> NoReturn:
-    """Raise for a value of the wrong shape."""
-    raise FieldMismatch(path, f"expected {expected}, got {type(value).__name__} {preview(value)}")
-
-
-_WARNED: set[tuple[str, str]] = set()
-logger = logging.getLogger("siliconflow_batch")
-
-
-def keep(model: str, key: str, value: T) -> T:
-    """The tolerant reader: a field that is not essential keeps its raw value, with one warning per model and field.
-
-    Sets are thread-safe for this use: at worst two threads both warn once.
-    """
-    if (model, key) not in _WARNED:
-        _WARNED.add((model, key))
-        logger.warning(
-            "%s.%s has an unexpected shape (%s %s); its raw value is kept (warned once)",
-            model,
-            key,
-            type(value).__name__,
-            preview(value),
-        )
-    return value
-
-
-def json_data(value: Any) -> Any:
-    """A field's value as JSON data: models by their ``to_dict``, enums by their value, lists item by item.
-
-    A raw value the tolerant reader kept is JSON already and comes back as it is.
-    """
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list):
-        return [json_data(item) for item in value]
-    to_dict = getattr(value, "to_dict", None)
-    return to_dict() if to_dict is not None else value
-
-
-__all__ = [
-    "UNSET",
-    "FieldMismatch",
-    "File",
-    "FileTypes",
-    "RequestFiles",
-    "Response",
-    "Unset",
-    "at",
-    "json_data",
-    "keep",
-    "mismatch",
-    "missing",
-    "preview",
-]
+__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
         PaginationError,
         PaymentRequiredError,
         PermissionDeniedError,
-        Problem,
         RateLimitError,
         SiliconFlowError,
         WaitTimeoutError,
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
     from ._job_input import JobInput
     from ._job_logic import JobOptions, JobStatus
+    from ._problem import Problem
     from ._response import APIResponse
     from ._results import ResultLineError
     from ._sync.client import SiliconFlow
@@ -111,7 +111,7 @@ _EXPORTS = {
     "PaginationError": "._exceptions",
     "PaymentRequiredError": "._exceptions",
     "PermissionDeniedError": "._exceptions",
-    "Problem": "._exceptions",
+    "Problem": "._problem",
     "RateLimitError": "._exceptions",
     "RequestCounts": ".types",
     "ResultLineError": "._results",

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from ._exceptions import InputValidationError, Problem
+from ._exceptions import InputValidationError
+from ._problem import Problem
 
 __all__ = ["atomic_write", "check_destination"]
 

@@ -16,11 +16,11 @@ from ._exceptions import (
     BatchNotFinishedError,
     InputValidationError,
     InternalServerError,
-    Problem,
     RateLimitError,
     without_query,
 )
 from ._http import logger
+from ._problem import Problem
 from ._results import ResultLineError, Source
 from .validation import MAX_METADATA_PAIRS
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._model import JSONModel
-
 if TYPE_CHECKING:
+    from ._problem import Problem
     from .types import Batch
 
 __all__ = [
@@ -37,7 +35,6 @@ __all__ = [
     "PaginationError",
     "PaymentRequiredError",
     "PermissionDeniedError",
-    "Problem",
     "RateLimitError",
     "SiliconFlowError",
     "WaitTimeoutError",
@@ -245,22 +242,6 @@ class WaitTimeoutError(SiliconFlowError):
         self.batch = batch
 
 
-@dataclass(frozen=True, slots=True)
-class Problem(JSONModel):
-    """One problem found by client-side validation: where it is, and what limit it breaks.
-
-    Frozen, so that problems can be compared and collected in sets.
-    """
-
-    field: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line is not None else ""
-        return f"{where}{self.field}: {self.message}"
-
-
 class InputValidationError(SiliconFlowError, ValueError):
     """Input rejected before anything was sent or billed; ``problems`` lists every one found."""
 
@@ -330,3 +311,12 @@ def make_status_error(response: httpx.Response, *, envelope: bool = False) -> AP
     if cls is PaymentRequiredError:
         detail = " ".join(f"{detail}; {BALANCE_RULE}".split())  # one line, whatever the body held
     return cls(f"{where(response.request)}: {prefix}: {detail}", response=response, body=body, code=code)
+
+
+def __getattr__(name: str) -> Any:
+    # Problem moved to _problem (an attrs class, loaded with the first problem, not with every client).
+    if name == "Problem":
+        from ._problem import Problem
+
+        return Problem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

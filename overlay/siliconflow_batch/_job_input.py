@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ._exceptions import InputValidationError, Problem
+from ._exceptions import InputValidationError
 from ._job_ledger import Ledger
+from ._problem import Problem
 from .validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
 
 __all__ = ["SHARD_DIR", "SPOOL_NAME", "JobInput", "ShardLimits", "fingerprint", "form_shards", "spool"]

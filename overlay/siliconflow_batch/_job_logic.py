@@ -10,15 +10,18 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+import attrs
+
 from ._batch_logic import IDEMPOTENCY_KEY, metadata_value
-from ._exceptions import InputValidationError, JobError, JobInputMismatchError, Problem
+from ._exceptions import InputValidationError, JobError, JobInputMismatchError
 from ._http import logger
 from ._job_input import ShardLimits
+from ._problem import Problem
 
 if TYPE_CHECKING:
     from .types import Batch
@@ -424,7 +427,7 @@ def result_of(row: RequestRow) -> BatchResult:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@attrs.frozen
 class JobStatus(JSONModel):
     """Where a job stands: its requests by outcome, its batches by status, attempts, tokens and cost.
 
@@ -437,11 +440,11 @@ class JobStatus(JSONModel):
     succeeded: int
     failed: int
     pending: int
-    batches: Mapping[str, int] = field(default_factory=dict)
+    batches: Mapping[str, int] = attrs.field(factory=dict)
     """How many of the job's batches are in each status (``unsent``: not created yet)."""
-    attempts: Mapping[int, int] = field(default_factory=dict)
+    attempts: Mapping[int, int] = attrs.field(factory=dict)
     """How many requests took each number of attempts (0: not sent yet)."""
-    usage: Mapping[str, ModelUsage] = field(default_factory=dict)
+    usage: Mapping[str, ModelUsage] = attrs.field(factory=dict)
     cost: Decimal | None = None
     cancelled: bool = False
     running_done: int = 0

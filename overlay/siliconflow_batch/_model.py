@@ -1,13 +1,12 @@
 """What every public model of the package has: ``to_dict()`` (JSON-ready data) and ``to_json()`` (text).
 
-Every model is a dataclass with slots. The generated ones get both methods from our model template (theirs
-give back the JSON the server sent); the hand-written ones get them from here: ``to_dict`` walks the fields,
-``to_json`` dumps whatever ``to_dict`` gives.
+Every model is an attrs class with slots (``attrs.evolve``, ``asdict`` and ``fields`` work on each). The generated
+ones get both methods from our model template (theirs give back the JSON the server sent); the hand-written ones
+get them from here: ``to_dict`` walks the fields, ``to_json`` dumps whatever ``to_dict`` gives.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Mapping
 from enum import Enum
@@ -40,13 +39,15 @@ def json_text(data: Any, indent: int | None) -> str:
 
 
 class JSONModel:
-    """Mixin for the package's dataclasses: ``to_dict`` over the fields, ``to_json`` from ``to_dict``."""
+    """Mixin for the package's attrs classes: ``to_dict`` over the fields, ``to_json`` from ``to_dict``."""
 
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON-ready data (nested models as dicts, Decimals as strings)."""
-        return {f.name: json_value(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        import attrs  # loaded with the models already; not with this module, which every client imports
+
+        return {f.name: json_value(getattr(self, f.name)) for f in attrs.fields(type(self))}  # type: ignore[arg-type]
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The object as JSON text (``to_dict()``, dumped)."""

@@ -8,7 +8,7 @@ from typing import Any, TypedDict, cast
 
 import httpx
 
-from ._exceptions import InputValidationError, Problem
+from ._exceptions import InputValidationError
 from ._http import RequestSpec
 
 __all__ = ["PollOptions", "RequestOptions", "apply_options"]
@@ -76,4 +76,6 @@ def _deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, 
 
 
 def _refused(name: str, message: str) -> InputValidationError:
+    from ._problem import Problem  # attrs loads with the first problem, not with every client
+
     return InputValidationError("nothing was sent", [Problem(name, message)])

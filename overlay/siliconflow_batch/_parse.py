@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from siliconflow_batch_generated.types import FieldMismatch
+from siliconflow_batch_generated.checks import FieldMismatch
 
 from ._exceptions import APIResponseValidationError, make_status_error, where
 

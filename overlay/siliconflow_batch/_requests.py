@@ -18,8 +18,9 @@ from typing import IO, Any, BinaryIO, cast
 from siliconflow_batch_generated import models
 from siliconflow_batch_generated.types import UNSET, File
 
-from ._exceptions import InputValidationError, Problem
+from ._exceptions import InputValidationError
 from ._http import RequestSpec
+from ._problem import Problem
 from .validation import MIN_PAGE_LIMIT, validate_create, validate_requests
 
 __all__ = [

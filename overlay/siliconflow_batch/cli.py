@@ -25,10 +25,10 @@ from ._exceptions import (
     BatchNotFinishedError,
     InputValidationError,
     JobInputMismatchError,
-    Problem,
     SiliconFlowError,
     shorten,
 )
+from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._version import package_version
 from ._wait import DEFAULT_MAX_OUTAGE

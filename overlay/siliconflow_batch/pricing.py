@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from attrs import define, field, frozen
 
 from ._exceptions import SiliconFlowError
 from ._model import JSONModel
@@ -26,7 +27,7 @@ __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
 _MILLION = Decimal(1_000_000)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ModelPrice(JSONModel):
     """One model's batch price, yuan per million tokens, for input (prompt) and output (completion)."""
 
@@ -38,7 +39,7 @@ class ModelPrice(JSONModel):
         return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / _MILLION
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PriceTable(JSONModel):
     """The vendor's batch prices by model, with where and when they were read (``source``, ``as_of``).
 
@@ -80,7 +81,7 @@ class PriceTable(JSONModel):
         return matches[0] if len(matches) == 1 else None
 
 
-@dataclass(slots=True)
+@define
 class ModelUsage(JSONModel):
     """Tokens one model used across results: input (prompt) and output (completion), and how many results."""
 
@@ -89,11 +90,11 @@ class ModelUsage(JSONModel):
     output_tokens: int = 0
 
 
-@dataclass(slots=True)
+@define
 class TokenUsage(JSONModel):
     """Token usage summed per model from result lines (``add`` each :class:`BatchResult`; constant memory)."""
 
-    by_model: dict[str, ModelUsage] = field(default_factory=dict)
+    by_model: dict[str, ModelUsage] = field(factory=dict)
 
     def add(self, result: BatchResult) -> None:
         """Count the usage of one result; a result without usage (a failure, an expiry) adds nothing."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from attrs import field, frozen
 
 from siliconflow_batch_generated.models.batch import Batch as _GeneratedBatch
 from siliconflow_batch_generated.models.batch_error import BatchError
@@ -132,7 +133,7 @@ class Batch(_GeneratedBatch):
         return [_error_line(e.to_dict() if isinstance(e, BatchError) else e) for e in errors]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FileObject(JSONModel):
     """An uploaded file. Upload answers ``createdAt`` and listing ``created_at``: both land in ``created_at``."""
 
@@ -143,7 +144,7 @@ class FileObject(JSONModel):
     purpose: str | None = None
     line_count: int | None = None
     object: str = "file"
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(factory=dict, repr=False)
 
     @classmethod
     def from_uploaded(cls, data: _UploadedFile) -> FileObject:
@@ -169,7 +170,7 @@ class FileObject(JSONModel):
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BatchPage(JSONModel):
     """One page of ``GET /batches``."""
 
@@ -190,7 +191,7 @@ def decimal_or_none(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AccountInfo(JSONModel):
     """The account behind the API key (``GET /user/info``): who it is and its balances, in yuan, as Decimals.
 
@@ -206,7 +207,7 @@ class AccountInfo(JSONModel):
     balance: Decimal | None = None
     charge_balance: Decimal | None = None
     total_balance: Decimal | None = None
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = field(factory=dict, repr=False)
 
     @property
     def can_pay_for_batches(self) -> bool:

@@ -6,12 +6,14 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ._exceptions import InputValidationError, Problem
+from attrs import define, field
+
+from ._exceptions import InputValidationError
 from ._model import JSONModel
+from ._problem import Problem
 
 __all__ = [
     "CHAT_COMPLETIONS",
@@ -43,16 +45,16 @@ ROLES = frozenset({"system", "user", "assistant"})
 WINDOW = re.compile(r"([0-9]+)h")  # ASCII digits only: "٢٤h" is not a window the server reads
 
 
-@dataclass(slots=True)
+@define
 class ValidationReport(JSONModel):
     """What :func:`validate_requests` found: the problems, and facts about a file that passed."""
 
     path: Path
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(factory=list)
     line_count: int = 0
-    models: dict[str, int] = field(default_factory=dict)
+    models: dict[str, int] = field(factory=dict)
     """Each model named in ``body.model``, with the first line that names it."""
-    custom_ids: list[str] = field(default_factory=list)
+    custom_ids: list[str] = field(factory=list)
 
     @property
     def ok(self) -> bool:

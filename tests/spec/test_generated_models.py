@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from siliconflow_batch_generated.checks import FieldMismatch
 from siliconflow_batch_generated.models import (
     Batch,
     BatchErrors,
@@ -19,7 +20,6 @@ from siliconflow_batch_generated.models import (
     UploadedFileEnvelope,
 )
 from siliconflow_batch_generated.models.user_info_response_200 import UserInfoResponse200
-from siliconflow_batch_generated.types import FieldMismatch
 
 from helpers import FRAGMENTS, GET_PAGE_BODY, TOKEN360_BODY, schema_errors, synthesize_example
 from regenerate import SPEC, build_spec

@@ -88,3 +88,33 @@ def test_a_number_field_is_checked_as_it_is_built(tmp_path: Path) -> None:
     out = _generate_with(tmp_path, {"cost": {"type": "number"}})
     source = (out / "models" / "batch.py").read_text(encoding="utf-8")
     assert "type(v_cost) in _NUMBER" in source
+
+
+def test_every_override_records_its_stock_template_and_none_is_stale() -> None:
+    from regenerate import TEMPLATES, stale_overrides
+
+    assert sorted(p.name for p in TEMPLATES.rglob("*.jinja"))  # there are overrides, and each records its stock
+    assert stale_overrides() == []
+
+
+def test_an_upgraded_generator_template_names_the_override_and_prints_the_upstream_diff(tmp_path: Path) -> None:
+    """As a generator upgrade would: the installed stock template no longer has the recorded SHA-256."""
+    import shutil
+
+    import openapi_python_client
+
+    from regenerate import TEMPLATES, stale_overrides
+
+    stock = tmp_path / "templates"
+    shutil.copytree(Path(openapi_python_client.__file__).parent / "templates", stock)
+    upstream = stock / "str_enum.py.jinja"
+    upstream.write_text(upstream.read_text() + "# a change upstream\n")
+    problems = stale_overrides(TEMPLATES, stock)
+    assert len(problems) == 1
+    assert problems[0].startswith("str_enum.py.jinja: the generator's str_enum.py.jinja changed since 0.29.1")
+    assert "+# a change upstream" in problems[0]  # the diff to merge
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "model.py.jinja").write_text("{# no record #}\n")
+    assert stale_overrides(tmp_path / "own", stock) == [
+        "model.py.jinja: its first line does not record the stock template it started from"
+    ]

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep, mismatch, missing
+from attrs import define, field
+
+from ..checks import keep, mismatch, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -17,7 +18,7 @@ _KNOWN = frozenset(
 )
 
 
-@dataclass(slots=True)
+@define
 class BadRequestData:
     """The ``BadRequestData`` object of the API.
 
@@ -32,7 +33,7 @@ class BadRequestData:
     code: int | None
     message: str
     data: str
-    additional_properties: dict[str, Any] = field(default_factory=dict)
+    additional_properties: dict[str, Any] = field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""

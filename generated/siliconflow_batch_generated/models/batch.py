@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
+from attrs import define, field
+
+from ..checks import FieldMismatch, json_data, keep, mismatch, missing, timestamp
 from ..models.batch_status import BatchStatus
-from ..types import FieldMismatch, json_data, keep, mismatch, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -38,7 +39,7 @@ _KNOWN = frozenset(
 _BatchStatus_MEMBERS = {member.value: member for member in BatchStatus}
 
 
-@dataclass(slots=True)
+@define
 class Batch:
     """A batch of requests processed asynchronously (the OpenAI-compatible Batch object).
 
@@ -92,9 +93,9 @@ class Batch:
     request_counts: BatchRequestCounts | None = None
     metadata: BatchMetadata | None = None
     file_name: None | str = None
-    additional_properties: dict[str, Any] = field(default_factory=dict)
+    additional_properties: dict[str, Any] = field(factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = field(default=0, init=False, repr=False, compare=False)
+    _nulls: int = field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -220,11 +221,11 @@ class Batch:
         except KeyError:
             missing(path, "created_at")
         if v_created_at is None:
-            v_created_at = keep("Batch", "created_at", v_created_at)
+            v_created_at = timestamp("Batch", "created_at", v_created_at)
         elif type(v_created_at) is int:
             pass
         else:
-            v_created_at = keep("Batch", "created_at", v_created_at)
+            v_created_at = timestamp("Batch", "created_at", v_created_at)
 
         v_errors = d.get("errors")
         if v_errors is None:
@@ -268,7 +269,7 @@ class Batch:
         elif type(v_in_progress_at) is int:
             pass
         else:
-            v_in_progress_at = keep("Batch", "in_progress_at", v_in_progress_at)
+            v_in_progress_at = timestamp("Batch", "in_progress_at", v_in_progress_at)
 
         v_expires_at = d.get("expires_at")
         if v_expires_at is None:
@@ -277,7 +278,7 @@ class Batch:
         elif type(v_expires_at) is int:
             pass
         else:
-            v_expires_at = keep("Batch", "expires_at", v_expires_at)
+            v_expires_at = timestamp("Batch", "expires_at", v_expires_at)
 
         v_finalizing_at = d.get("finalizing_at")
         if v_finalizing_at is None:
@@ -286,7 +287,7 @@ class Batch:
         elif type(v_finalizing_at) is int:
             pass
         else:
-            v_finalizing_at = keep("Batch", "finalizing_at", v_finalizing_at)
+            v_finalizing_at = timestamp("Batch", "finalizing_at", v_finalizing_at)
 
         v_completed_at = d.get("completed_at")
         if v_completed_at is None:
@@ -295,7 +296,7 @@ class Batch:
         elif type(v_completed_at) is int:
             pass
         else:
-            v_completed_at = keep("Batch", "completed_at", v_completed_at)
+            v_completed_at = timestamp("Batch", "completed_at", v_completed_at)
 
         v_failed_at = d.get("failed_at")
         if v_failed_at is None:
@@ -304,7 +305,7 @@ class Batch:
         elif type(v_failed_at) is int:
             pass
         else:
-            v_failed_at = keep("Batch", "failed_at", v_failed_at)
+            v_failed_at = timestamp("Batch", "failed_at", v_failed_at)
 
         v_expired_at = d.get("expired_at")
         if v_expired_at is None:
@@ -313,7 +314,7 @@ class Batch:
         elif type(v_expired_at) is int:
             pass
         else:
-            v_expired_at = keep("Batch", "expired_at", v_expired_at)
+            v_expired_at = timestamp("Batch", "expired_at", v_expired_at)
 
         v_cancelling_at = d.get("cancelling_at")
         if v_cancelling_at is None:
@@ -322,7 +323,7 @@ class Batch:
         elif type(v_cancelling_at) is int:
             pass
         else:
-            v_cancelling_at = keep("Batch", "cancelling_at", v_cancelling_at)
+            v_cancelling_at = timestamp("Batch", "cancelling_at", v_cancelling_at)
 
         v_cancelled_at = d.get("cancelled_at")
         if v_cancelled_at is None:
@@ -331,7 +332,7 @@ class Batch:
         elif type(v_cancelled_at) is int:
             pass
         else:
-            v_cancelled_at = keep("Batch", "cancelled_at", v_cancelled_at)
+            v_cancelled_at = timestamp("Batch", "cancelled_at", v_cancelled_at)
 
         v_request_counts = d.get("request_counts")
         if v_request_counts is None:

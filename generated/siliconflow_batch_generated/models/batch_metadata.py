@@ -2,23 +2,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep
+from attrs import define, field
+
+from ..checks import keep
 
 _NUMBER = (int, float)
 _KNOWN = frozenset({})
 
 
-@dataclass(slots=True)
+@define
 class BatchMetadata:
     """Up to 16 string pairs; keys at most 64 characters, values at most 512.
 
     A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
     """
 
-    additional_properties: dict[str, str] = field(default_factory=dict)
+    additional_properties: dict[str, str] = field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""

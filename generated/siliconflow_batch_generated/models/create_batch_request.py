@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
+from attrs import define, field
+
+from ..checks import FieldMismatch, json_data, keep, missing
 from ..models.batch_endpoint import BatchEndpoint
-from ..types import FieldMismatch, json_data, keep, missing
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -22,7 +23,7 @@ _KNOWN = frozenset(
 _BatchEndpoint_MEMBERS = {member.value: member for member in BatchEndpoint}
 
 
-@dataclass(slots=True)
+@define
 class CreateBatchRequest:
     """The ``CreateBatchRequest`` object of the API.
 
@@ -46,9 +47,9 @@ class CreateBatchRequest:
     completion_window: str
     metadata: CreateBatchRequestMetadata | None = None
     replace: CreateBatchRequestReplace | None = None
-    additional_properties: dict[str, Any] = field(default_factory=dict)
+    additional_properties: dict[str, Any] = field(factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = field(default=0, init=False, repr=False, compare=False)
+    _nulls: int = field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import keep, mismatch, missing
+from attrs import define, field
+
+from ..checks import keep, mismatch, missing, timestamp
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -21,7 +22,7 @@ _KNOWN = frozenset(
 )
 
 
-@dataclass(slots=True)
+@define
 class FileObject:
     """The ``FileObject`` object of the API.
 
@@ -44,9 +45,9 @@ class FileObject:
     filename: str | None = None
     purpose: str | None = None
     line_count: int | None = None
-    additional_properties: dict[str, Any] = field(default_factory=dict)
+    additional_properties: dict[str, Any] = field(factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = field(default=0, init=False, repr=False, compare=False)
+    _nulls: int = field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""
@@ -114,11 +115,11 @@ class FileObject:
         if v_created_at is None:
             if "created_at" in d:
                 nulls |= 4
-                v_created_at = keep("FileObject", "created_at", v_created_at)
+                v_created_at = timestamp("FileObject", "created_at", v_created_at)
         elif type(v_created_at) is int:
             pass
         else:
-            v_created_at = keep("FileObject", "created_at", v_created_at)
+            v_created_at = timestamp("FileObject", "created_at", v_created_at)
 
         v_filename = d.get("filename")
         if v_filename is None:

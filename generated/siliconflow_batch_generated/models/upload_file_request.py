@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
+from attrs import define, field
+
 from .. import types
+from ..checks import json_data, keep, missing
 from ..models.file_purpose import FilePurpose
-from ..types import File, json_data, keep, missing
+from ..types import File
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -20,7 +22,7 @@ _KNOWN = frozenset(
 _FilePurpose_MEMBERS = {member.value: member for member in FilePurpose}
 
 
-@dataclass(slots=True)
+@define
 class UploadFileRequest:
     """The ``UploadFileRequest`` object of the API.
 
@@ -33,7 +35,7 @@ class UploadFileRequest:
 
     purpose: FilePurpose
     file: File
-    additional_properties: dict[str, Any] = field(default_factory=dict)
+    additional_properties: dict[str, Any] = field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Self
 
-from ..types import json_data, keep, mismatch
+from attrs import define, field
+
+from ..checks import json_data, keep, mismatch
 
 _NUMBER = (int, float)
 _KNOWN = frozenset(
@@ -18,7 +19,7 @@ _KNOWN = frozenset(
 )
 
 
-@dataclass(slots=True)
+@define
 class UserInfoResponse200:
     """The ``UserInfoResponse200`` object of the API.
 
@@ -35,9 +36,9 @@ class UserInfoResponse200:
     message: str | None = None
     status: bool | None = None
     data: UserInfoResponse200Data | None = None
-    additional_properties: dict[str, Any] = field(default_factory=dict)
+    additional_properties: dict[str, Any] = field(factory=dict)
     # Which optional fields the server sent as null, one bit each, so that to_dict gives them back as null.
-    _nulls: int = field(default=0, init=False, repr=False, compare=False)
+    _nulls: int = field(default=0, init=False, repr=False, eq=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON data, as the server sent it: a field sent as null is null, an absent one absent."""

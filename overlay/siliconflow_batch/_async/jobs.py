@@ -36,7 +36,6 @@ from .._exceptions import (
     NotFoundError,
     PaginationError,
     PaymentRequiredError,
-    Problem,
     SiliconFlowError,
 )
 from .._job_input import SHARD_DIR, SPOOL_NAME, JobInput, fingerprint, form_shards, shard_path, spool
@@ -60,6 +59,7 @@ from .._job_logic import (
     result_of,
     tags,
 )
+from .._problem import Problem
 from .._results import Source as ResultSource
 from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, WaitState
 from ..pricing import PriceTable
