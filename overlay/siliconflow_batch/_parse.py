@@ -69,7 +69,13 @@ def parse_batch_page(response: httpx.Response) -> BatchPage:
     if not isinstance(items, list):
         raise _invalid(response, "data", f"expected a list, got {type(items).__name__}")
     meta = _model(BatchList, {k: v for k, v in body.items() if k != "data"}, response, "")
-    data = [_model(Batch, item, response, f"data[{i}]") for i, item in enumerate(items)]
+    from_dict = Batch.from_dict
+    try:  # the hot path of a listing: no per-item wrapper or path; an error is found again below, with its path
+        data = [from_dict(item) for item in items] if all(type(item) is dict for item in items) else None
+    except FieldMismatch:
+        data = None
+    if data is None:
+        data = [_model(Batch, item, response, f"data[{i}]") for i, item in enumerate(items)]
     return BatchPage(
         data=data,
         has_more=meta.has_more if isinstance(meta.has_more, bool) else False,
