@@ -31,6 +31,8 @@ SUBS = [
     (r"aread", "read"),
     (r"aiter_bytes", "iter_bytes"),
     (r"async_sleep", "sleep"),
+    (r"async_offload", "offload"),
+    (r"async_checkpoint", "checkpoint"),
     (r"async_wait_all", "wait_all"),
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +39,8 @@ logger = logging.getLogger("siliconflow_batch")
 
 DEFAULT_BASE_URL = "https://api.siliconflow.cn/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -102,6 +104,33 @@ def sleep(seconds: float) -> None:
 async def async_sleep(seconds: float) -> None:
     """Sleep on the installed clock, in a task."""
     await _clock.async_sleep(seconds)
+
+
+def offload(function: Callable[..., T], *args: Any) -> T:
+    """Run disk or SQLite work (the sync client runs it in place; see :func:`async_offload`)."""
+    return function(*args)
+
+
+async def async_offload(function: Callable[..., T], *args: Any) -> T:
+    """Run disk or SQLite work in a worker thread, so that the event loop goes on meanwhile.
+
+    The async client's jobs spool, cut, ingest and count through here: written once in ``_async/`` (unasync
+    turns it into :func:`offload`), and never blocking a loop that serves other work.
+    """
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
+
+
+def checkpoint() -> None:
+    """Nothing: the sync client has no loop to let run (see :func:`async_checkpoint`)."""
+
+
+async def async_checkpoint() -> None:
+    """Let the event loop run other tasks, between pieces of a long loop that has nothing to await."""
+    import asyncio
+
+    await asyncio.sleep(0)  # the real loop's, not the installed clock's: no time passes, none is recorded
 
 
 # A wall-clock deadline (on `monotonic`) for every request sent inside `deadline_scope`: the request timeouts

@@ -153,14 +153,15 @@ class AsyncJobs:
         want of balance (HTTP 402) pauses the job with :class:`InsufficientBalanceError`: top up, then submit
         again with the same arguments; it resumes where it stopped.
         """
-        job = AsyncJob(self._client, job_dir)
+        job = await _http.async_offload(AsyncJob, self._client, job_dir)  # opening the ledger writes to disk
         try:
             job._lock()
             if not job._ledger.ready:
-                job._prepare(source, JobSettings.checked(job.dir, job_id, options))
+                settings = JobSettings.checked(job.dir, job_id, options)
+                await _http.async_offload(job._prepare, source, settings)  # reading and cutting: off the loop
                 await job._check_balance(require_balance)
                 job._ledger.set_meta(ready=True)
-            elif fingerprint(source) != job._ledger.meta("input_sha256"):
+            elif await _http.async_offload(fingerprint, source) != job._ledger.meta("input_sha256"):
                 raise JobInputMismatchError(
                     f"the job in {job.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
@@ -175,7 +176,7 @@ class AsyncJobs:
         """The job in ``job_dir``, from this process or another (its state is all in the directory)."""
         if not (Path(job_dir) / LEDGER_NAME).is_file():
             raise JobError(f"{job_dir} holds no job (submit or run one there first)")
-        job = AsyncJob(self._client, job_dir)
+        job = await _http.async_offload(AsyncJob, self._client, job_dir)  # opening the ledger writes to disk
         if not job._ledger.ready:
             job.close()
             raise JobError(f"{job.dir} holds no job (submit or run one there first)")
@@ -201,14 +202,15 @@ class AsyncJobs:
         the shards it could not see: pass their batch ids as ``batch_ids``. Then use the job as any other
         (:meth:`AsyncJob.wait`). A directory that still has its ledger is refused: open it instead.
         """
-        job = AsyncJob(self._client, job_dir)
+        job = await _http.async_offload(AsyncJob, self._client, job_dir)  # opening the ledger writes to disk
         try:
             job._lock()
             if job._ledger.ready:
                 raise JobError(f"{job.dir} still has its ledger: open the job instead of recovering it")
             checked = JobSettings.checked(job.dir, job_id, options)
-            seen, complete = await job._tagged_batches(job_id, fingerprint(source), batch_ids)
-            job._prepare(source, recovered_settings(checked, options, list(seen.values())))
+            sha = await _http.async_offload(fingerprint, source)
+            seen, complete = await job._tagged_batches(job_id, sha, batch_ids)
+            await _http.async_offload(job._prepare, source, recovered_settings(checked, options, list(seen.values())))
             await job._replay(seen, complete)
             job._ledger.set_meta(ready=True)
             await job._send_patiently(DEFAULT_MAX_OUTAGE)
@@ -270,7 +272,7 @@ class AsyncJob:
         seen: dict[int, Batch] = {}
         if refresh:
             seen = await self._look(self._ledger.shards("created"))
-        return job_status(self._ledger, self.id, self._prices, seen)
+        return await _http.async_offload(job_status, self._ledger, self.id, self._prices, seen)
 
     async def results(self, *, partial: bool = False) -> AsyncIterator[BatchResult]:
         """One result per input request, in input order, each with its ``attempts`` (constant memory).
@@ -279,13 +281,15 @@ class AsyncJob:
         the latest outcome so far (``source="missing"``, code ``pending`` for a request not answered yet).
         """
         if not partial:
-            pending = self._ledger.counts().get("pending", 0)
+            pending = (await _http.async_offload(self._ledger.counts)).get("pending", 0)
             if pending:
                 raise JobNotFinishedError(
                     f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
                 )
-        for row in self._ledger.rows():
+        for count, row in enumerate(self._ledger.rows(), 1):
             yield result_of(row)
+            if count % 1000 == 0:  # let other tasks run: a million results are read in one loop
+                await _http.async_checkpoint()
 
     async def write_results(self, destination: PathLike, *, partial: bool = False) -> int:
         """Write one JSON line per input request (``BatchResult.to_dict()``), atomically; return how many."""
@@ -455,11 +459,15 @@ class AsyncJob:
         for shard in self._ledger.shards("ended"):
             await self._collect(shard)
         if not self._cancelled:
-            with self._ledger.transaction() as db:
-                problems = self._cut(db)
-                if problems:  # pragma: no cover - these lines passed validation when the job began
-                    raise InputValidationError("a resubmitted shard did not validate", problems)
+            await _http.async_offload(self._cut_waiting)
             await self._send_all()
+
+    def _cut_waiting(self) -> None:
+        """Cut shards for what is to be sent again, in one transaction (off the loop: it writes shard files)."""
+        with self._ledger.transaction() as db:
+            problems = self._cut(db)
+            if problems:  # pragma: no cover - these lines passed validation when the job began
+                raise InputValidationError("a resubmitted shard did not validate", problems)
 
     def _cut(self, db: sqlite3.Connection) -> list[Problem]:
         """Cut new shards from every request waiting for one (the first ones, or those to send again).
@@ -662,7 +670,11 @@ class AsyncJob:
                         continue  # its lines count as missing, and are sent again
                 files.append((source, path))
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
-        ingest(self._ledger, shard, files, max_attempts=self._settings.max_attempts, cancelled=self._cancelled)
+        settings, cancelled = self._settings, self._cancelled
+        await _http.async_offload(self._ingest, shard, files, settings.max_attempts, cancelled)
+
+    def _ingest(self, shard: ShardRow, files: list[tuple[ResultSource, Path]], attempts: int, cancelled: bool) -> None:
+        ingest(self._ledger, shard, files, max_attempts=attempts, cancelled=cancelled)
 
     # --- recovery -----------------------------------------------------------------------------------------------------
 
