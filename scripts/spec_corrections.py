@@ -13,6 +13,7 @@ the vendor changed the page under it, and the run fails naming that correction.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,19 @@ class StaleCorrectionError(CorrectionError):
 
 
 class _StaleAction(Exception):
-    """One action that no longer applies; the correction collects them and says which to delete."""
+    """One action that no longer applies; the correction collects them and says which to delete.
+
+    ``moved`` marks an action whose target is gone because a page changed a path or an operation, not because the
+    vendor fixed the defect: deleting it would be the wrong fix, so no deletion is advised.
+    """
+
+    def __init__(self, message: str, *, moved: bool = False) -> None:
+        super().__init__(message)
+        self.moved = moved
+
+
+_PATH_TARGET = re.compile(r"^\$\.paths\[(['\"])(?P<path>.+?)\1\](?:\.(?P<method>[a-z]+)\b|\[(?P<methods>[^\]]+)\])?")
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 @dataclass(frozen=True)
@@ -101,11 +114,17 @@ def apply_corrections(
             continue
         before = copy.deepcopy(result)
         stale: list[tuple[int, dict[str, Any], str]] = []
+        moved: list[str] = []
         for number, action in enumerate(correction.actions, start=1):
             try:
                 result = _apply_action(result, correction.id, number, action, strict)
             except _StaleAction as why:
-                stale.append((number, action, str(why)))
+                if why.moved:
+                    moved.append(f"action {number}: {why}")
+                else:
+                    stale.append((number, action, str(why)))
+        if moved:
+            raise StaleCorrectionError(correction.id, _what_changed(moved))
         if stale or (strict and result == before):
             raise StaleCorrectionError(correction.id, _what_to_delete(correction, stale))
     return result
@@ -123,6 +142,49 @@ def _what_to_delete(correction: Correction, stale: list[tuple[int, dict[str, Any
         quoted = "\n".join("    " + row for row in text.splitlines())
         lines.append(f"action {number}: {why}. Delete only this action:\n{quoted}")
     return "\n".join(lines)
+
+
+def _what_changed(moved: list[str]) -> str:
+    """The message for actions whose targets a page moved: what changed, and that no deletion is the fix."""
+    return (
+        "; ".join(moved) + ". A page changed a path or an operation, it did not fix what this correction fixes: "
+        "delete nothing. Retarget the correction if the new path or operation is right, or keep the fragment as "
+        "it was and report the page to the vendor."
+    )
+
+
+def _diagnose_missing(document: dict[str, Any], target: str) -> _StaleAction:
+    """Why ``target`` matches nothing: a path or operation the pages no longer have (moved), or just gone."""
+    plain = _StaleAction(f"target {target} matches nothing")
+    match = _PATH_TARGET.match(target)
+    paths = document.get("paths")
+    if match is None or not isinstance(paths, dict):
+        return plain
+    path = match["path"]
+    if path not in paths:
+        return _StaleAction(f"target {target} matches nothing: {_where_path_went(document, path)}", moved=True)
+    names = [match["method"]] if match["method"] else re.findall(r"['\"]([a-z]+)['\"]", match["methods"] or "")
+    gone = [m for m in names if m in _METHODS and m not in paths[path]]
+    if gone:
+        listed = ", ".join(m.upper() for m in gone)
+        return _StaleAction(
+            f"target {target} matches nothing: the pages no longer define {listed} {path} "
+            f"({path} now has {', '.join(m.upper() for m in paths[path] if m in _METHODS) or 'no operation'})",
+            moved=True,
+        )
+    return plain
+
+
+def _where_path_went(document: dict[str, Any], path: str) -> str:
+    from spec_fragments import repeated_base_path
+
+    for other in document["paths"]:
+        base = repeated_base_path(other, document.get("servers"))
+        if base is not None and other[len(base) :] == path:
+            return f"the path {path} is now `{other}`, and `{other}` repeats the server URL's `{base}`"
+    tail = path.rstrip("/").rsplit("/", 1)[-1]
+    near = sorted(other for other in document["paths"] if other.rstrip("/").endswith("/" + tail))
+    return f"the path {path} is in no fragment now" + (f" (the fragments have {', '.join(near)})" if near else "")
 
 
 def _check_action(filename: str, index: int, action: Any) -> None:
@@ -152,7 +214,7 @@ def _apply_action(
     matches = [tuple(match.parts) for match in _JSONPATH.finditer(target, document)]
     if not matches:
         if strict:
-            raise _StaleAction(f"target {target} matches nothing")
+            raise _diagnose_missing(document, target)
         return document
     if "remove" in action:
         # Remove from the deepest and last match first so earlier indices stay valid.

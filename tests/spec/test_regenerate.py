@@ -118,3 +118,14 @@ def test_an_upgraded_generator_template_names_the_override_and_prints_the_upstre
     assert stale_overrides(tmp_path / "own", stock) == [
         "model.py.jinja: its first line does not record the stock template it started from"
     ]
+
+
+def test_a_page_whose_path_repeats_the_base_path_fails_naming_it_not_as_a_stale_correction(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    page = tree / "spec" / "fragments" / "siliconflow-get-batch.openapi.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("  /batches/{batch_id}:\n", "  /v1/batches/{batch_id}:\n"))
+    result = run_regenerate(tree, "--check")
+    assert result.returncode == 1
+    assert "`/v1/batches/{batch_id}` repeats the server URL's `/v1`" in result.stderr
+    assert "stale correction" not in result.stderr
+    assert "Delete" not in result.stderr

@@ -120,3 +120,52 @@ def test_non_overlay_document_is_refused(tmp_path: Path) -> None:
     path.write_text("openapi: 3.0.0\n")
     with pytest.raises(CorrectionError, match="not an Overlay"):
         load_corrections(path)
+
+
+def _api(paths: dict[str, Any]) -> dict[str, Any]:
+    return {"servers": [{"url": "https://api.example/v1"}], "paths": paths}
+
+
+_RENAME_GET = _one("ids", {"target": "$.paths['/batches/{batch_id}'].get", "update": {"operationId": "getBatch"}})
+
+
+def test_a_target_path_that_now_repeats_the_base_path_is_named_and_no_deletion_advised() -> None:
+    doc = _api({"/v1/batches/{batch_id}": {"get": {"operationId": "getBatchEvaluationJob"}}})
+    with pytest.raises(StaleCorrectionError) as caught:
+        apply_corrections(doc, _RENAME_GET)
+    message = str(caught.value)
+    assert "`/v1/batches/{batch_id}` repeats the server URL's `/v1`" in message
+    assert "delete nothing" in message
+    assert "Delete" not in message
+
+
+def test_a_target_path_that_moved_says_what_changed_not_delete() -> None:
+    doc = _api({"/batch/{batch_id}": {"get": {"operationId": "getBatchEvaluationJob"}}})
+    with pytest.raises(StaleCorrectionError) as caught:
+        apply_corrections(doc, _RENAME_GET)
+    message = str(caught.value)
+    assert "the path /batches/{batch_id} is in no fragment now (the fragments have /batch/{batch_id})" in message
+    assert "Delete" not in message
+
+
+def test_a_target_operation_that_moved_says_what_changed_not_delete() -> None:
+    # Two actions, one still applying: the other's operation is gone, so neither is offered for deletion.
+    corrections = _one(
+        "ids",
+        {"target": "$.paths['/batches'].get", "update": {"operationId": "listBatches"}},
+        {"target": "$.paths['/batches'].post", "update": {"operationId": "createBatch"}},
+    )
+    doc = _api({"/batches": {"get": {"operationId": "x"}, "put": {"operationId": "UploadFiles"}}})
+    with pytest.raises(StaleCorrectionError) as caught:
+        apply_corrections(doc, corrections)
+    message = str(caught.value)
+    assert "action 2: target $.paths['/batches'].post matches nothing" in message
+    assert "the pages no longer define POST /batches" in message
+    assert "(/batches now has GET, PUT)" in message
+    assert "Delete" not in message
+
+
+def test_a_fixed_page_is_still_reported_as_a_deletion() -> None:
+    doc = _api({"/batches/{batch_id}": {"get": {"operationId": "getBatch"}}})
+    with pytest.raises(StaleCorrectionError, match=r"already holds what the correction sets.*Delete the whole"):
+        apply_corrections(doc, _RENAME_GET)
