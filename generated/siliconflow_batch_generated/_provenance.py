@@ -1,4 +1,4 @@
 """Where this package came from; written by scripts/regenerate."""
 
-SPEC_SHA256 = "930bd39ed4067127797cbcf453d51171bd4800565edb4e3ec6626677ad53201e"
+SPEC_SHA256 = "572687cfecbe4c9b602ea246ba5c85ad64e3087f78d057560a9028d5df3200eb"
 GENERATOR_VERSION = "openapi-python-client 0.29.1"

@@ -8,6 +8,7 @@ isolates the one left out.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from helpers import BATCH, GET_PAGE_BODY, media_schema, schema_errors
-from regenerate import CORRECTIONS, PipelineError, build_spec, dump_spec, generate_client
+from regenerate import CORRECTIONS, RUNTIME, PipelineError, build_spec, dump_spec, generate_client
 from spec_corrections import load_corrections
 
 Spec = dict[str, Any]
@@ -44,6 +45,8 @@ def _generate_and_run(spec: Spec, tmp_path: Path, snippet: str) -> subprocess.Co
     """Generate a client from ``spec`` into ``tmp_path`` and run ``snippet`` against it in a fresh process."""
     (tmp_path / "openapi.yaml").write_text(dump_spec(spec), encoding="utf-8")
     generate_client(tmp_path / "openapi.yaml", tmp_path / "siliconflow_batch_generated")
+    for runtime in RUNTIME.glob("*.py"):  # the models' helpers, which scripts/regenerate copies in beside them
+        shutil.copyfile(runtime, tmp_path / "siliconflow_batch_generated" / runtime.name)
     return subprocess.run(
         [sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60
     )
@@ -56,6 +59,44 @@ def unique_operation_ids(spec: Spec) -> str | None:
     ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     return f"duplicate operationIds {duplicates}" if duplicates else None
+
+
+def create_upload_operation_ids(spec: Spec) -> str | None:
+    create, upload = spec["paths"]["/batches"]["post"], spec["paths"]["/files"]["post"]
+    if (create["operationId"], upload["operationId"]) != ("createBatch", "uploadFile"):
+        return f"create is {create['operationId']!r} and upload {upload['operationId']!r}"
+    return None
+
+
+def create_summary(spec: Spec) -> str | None:
+    summary = spec["paths"]["/batches"]["post"]["summary"]
+    return f"create's summary is {summary!r}" if "upload" in summary.lower() and "batch" not in summary else None
+
+
+def list_files_operation_id(spec: Spec) -> str | None:
+    name = spec["paths"]["/files"]["get"]["operationId"]
+    return None if name == "listFiles" else f"GET /files is {name!r}: the generated module would be renamed"
+
+
+def request_bodies_required(spec: Spec) -> str | None:
+    optional = [
+        f"{method.upper()} {path}"
+        for path, method in (("/batches", "post"), ("/files", "post"))
+        if spec["paths"][path][method]["requestBody"].get("required") is not True
+    ]
+    return f"optional request bodies: {optional}" if optional else None
+
+
+def file_envelope_required(spec: Spec) -> str | None:
+    upload, listing = media_schema(spec, "/files", "post"), media_schema(spec, "/files", "get")
+    if not schema_errors(spec, upload, {}):
+        return "an empty object passes as an upload's envelope"
+    if not schema_errors(spec, upload, {"code": 20000, "message": "Ok", "status": True, "data": {}}):
+        return "an uploaded file without an id passes"
+    if not schema_errors(spec, listing, {"code": 20000, "message": "Ok", "status": True, "data": {"data": [{}]}}):
+        return "a listed file without an id passes"
+    errors = schema_errors(spec, listing, {"code": 20000, "message": "Ok", "status": True})
+    return f"a list envelope without data is rejected: {errors}" if errors else None
 
 
 def shared_batch_schema(spec: Spec) -> str | None:
@@ -201,6 +242,10 @@ def rate_limit_response(spec: Spec) -> str | None:
 
 PROOFS: dict[str, Callable[[Spec], str | None]] = {
     "unique-operation-ids": unique_operation_ids,
+    "create-upload-operation-ids": create_upload_operation_ids,
+    "create-summary": create_summary,
+    "list-files-operation-id": list_files_operation_id,
+    "request-bodies-required": request_bodies_required,
     "shared-batch-schema": shared_batch_schema,
     "batch-required-fields": batch_required_fields,
     "nullable-timestamps": nullable_timestamps,
@@ -215,6 +260,7 @@ PROOFS: dict[str, Callable[[Spec], str | None]] = {
     "create-endpoint-enum": create_endpoint_enum,
     "create-metadata-limits": create_metadata_limits,
     "success-envelope-status-true": success_envelope_status_true,
+    "file-envelope-required": file_envelope_required,
     "bad-request-code-default": bad_request_code_default,
     "string-error-defaults": string_error_defaults,
     "plain-text-errors": plain_text_errors,

@@ -26,11 +26,65 @@ def test_markdown_page_yields_its_embedded_yaml() -> None:
     assert document["paths"]["/batches/{batch_id}"]["get"]["operationId"] == "getBatchEvaluationJob"
 
 
+def _sources() -> dict[str, dict[str, object]]:
+    import yaml
+
+    listed: dict[str, dict[str, object]] = yaml.safe_load((FRAGMENTS.parent / "sources.yaml").read_text())["fragments"]
+    return listed
+
+
 def test_every_transcribed_fragment_names_its_source() -> None:
-    transcribed = sorted(FRAGMENTS.glob("*.yaml"))
-    assert len(transcribed) == 5
-    for path in transcribed:
-        assert path.read_text(encoding="utf-8").startswith("# Transcribed by us"), path.name
+    transcribed = sorted(name for name, source in _sources().items() if not source["fetch"])
+    assert transcribed == ["siliconflow-cancel-batch.openapi.yaml", "siliconflow-get-file-content.openapi.yaml"]
+    for name in transcribed:
+        assert (FRAGMENTS / name).read_text(encoding="utf-8").startswith("# Transcribed by us"), name
+
+
+def test_every_fragment_is_listed_with_its_site() -> None:
+    sources = _sources()
+    assert sorted(sources) == sorted(p.name for p in FRAGMENTS.iterdir() if p.suffix in {".md", ".yaml"})
+    for name, source in sources.items():
+        assert "site" in source, name
+        if source["fetch"]:  # a fetched page: its Markdown export, from the site its address names
+            url = str(source["url"])
+            assert url.endswith(".md"), name
+            assert url.startswith(f"https://{source['site']}/"), name
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "method", "operation_id"),
+    [
+        ("siliconflow-create-batch.openapi.yaml", "/batches", "post", "UploadFiles"),
+        ("siliconflow-upload-file.openapi.yaml", "/files", "post", "UploadFiles"),
+        ("siliconflow-list-files.openapi.yaml", "/files", "get", "getFiles"),
+    ],
+)
+def test_fetched_pages_are_kept_as_the_page_gives_them(name: str, route: str, method: str, operation_id: str) -> None:
+    # Stored under the fragment's old name, a fetched page is still a Markdown page with one OpenAPI block.
+    text = (FRAGMENTS / name).read_text(encoding="utf-8")
+    assert text.startswith("> ## Documentation Index\n")
+    assert f"````yaml {method} {route}\n" in text
+    operation = load_fragment(FRAGMENTS / name)["paths"][route][method]
+    assert operation["operationId"] == operation_id  # as published: the corrections rename it
+    assert _sources()[name]["fetch"] is True
+
+
+def test_a_path_repeating_the_servers_base_path_is_refused_by_name(tmp_path: Path) -> None:
+    page = (FRAGMENTS / "siliconflow-get-batch.openapi.md").read_text(encoding="utf-8")
+    (tmp_path / "get.md").write_text(page.replace("  /batches/{batch_id}:\n", "  /v1/batches/{batch_id}:\n"))
+    with pytest.raises(FragmentError) as caught:
+        merge_fragments(load_fragments(tmp_path))
+    message = str(caught.value)
+    assert message.startswith("get.md: `/v1/batches/{batch_id}` repeats the server URL's `/v1`")
+    assert "https://api.siliconflow.cn/v1/v1/batches/{batch_id}" in message  # the URL the client would call
+    assert "delete no correction" in message
+    assert "`/batches/{batch_id}`" in message  # the path without the repetition
+
+
+def test_a_path_under_a_server_without_a_base_path_is_not_refused(tmp_path: Path) -> None:
+    op = "paths:\n  /v1/x:\n    get: {operationId: a, responses: {'200': {description: ok}}}\n"
+    (tmp_path / "a.yaml").write_text(MINIMAL.replace("paths: {}\n", op) + "servers: [{url: 'https://h.example'}]\n")
+    assert list(merge_fragments(load_fragments(tmp_path))["paths"]) == ["/v1/x"]
 
 
 def test_merge_unions_all_operations() -> None:

@@ -2,7 +2,7 @@ from enum import StrEnum
 
 
 class FilePurpose(StrEnum):
-    """The intended purpose of the uploaded file.
+    """The values the API documents for FilePurpose.
 
     A value the API adds later is kept as it is rather than rejected; a known value in another case
     (``"COMPLETED"``, as some OpenAI-compatible servers send) reads as that value.

@@ -29,8 +29,8 @@ class UploadFileRequest:
     A field the server did not send is None; ``to_dict()`` gives back the JSON the server sent.
 
     Attributes:
-        purpose (FilePurpose): The intended purpose of the uploaded file.
-        file (File): The JSONL file to upload.
+        purpose (FilePurpose):
+        file (File): File to upload
     """
 
     purpose: FilePurpose

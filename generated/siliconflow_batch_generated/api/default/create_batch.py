@@ -95,7 +95,7 @@ def sync_detailed(
 ) -> Response[BadRequestData | Batch | OverloadedData | str]:
     """Creates and executes a batch from an uploaded file of requests.
 
-     创建batch任务
+     create a batch
 
     Args:
         body (CreateBatchRequest):
@@ -126,7 +126,7 @@ def sync(
 ) -> BadRequestData | Batch | OverloadedData | str | None:
     """Creates and executes a batch from an uploaded file of requests.
 
-     创建batch任务
+     create a batch
 
     Args:
         body (CreateBatchRequest):
@@ -152,7 +152,7 @@ async def asyncio_detailed(
 ) -> Response[BadRequestData | Batch | OverloadedData | str]:
     """Creates and executes a batch from an uploaded file of requests.
 
-     创建batch任务
+     create a batch
 
     Args:
         body (CreateBatchRequest):
@@ -181,7 +181,7 @@ async def asyncio(
 ) -> BadRequestData | Batch | OverloadedData | str | None:
     """Creates and executes a batch from an uploaded file of requests.
 
-     创建batch任务
+     create a batch
 
     Args:
         body (CreateBatchRequest):

@@ -99,9 +99,9 @@ def sync_detailed(
     purpose: ListFilesPurpose,
     limit: int | Unset = 10,
 ) -> Response[BadRequestData | FileListEnvelope | OverloadedData | str]:
-    """List uploaded files.
+    """Returns a list of files.
 
-     Returns the files uploaded by the user's organization, in the platform envelope.
+     Returns a list of files.
 
     Args:
         purpose (ListFilesPurpose):
@@ -133,9 +133,9 @@ def sync(
     purpose: ListFilesPurpose,
     limit: int | Unset = 10,
 ) -> BadRequestData | FileListEnvelope | OverloadedData | str | None:
-    """List uploaded files.
+    """Returns a list of files.
 
-     Returns the files uploaded by the user's organization, in the platform envelope.
+     Returns a list of files.
 
     Args:
         purpose (ListFilesPurpose):
@@ -162,9 +162,9 @@ async def asyncio_detailed(
     purpose: ListFilesPurpose,
     limit: int | Unset = 10,
 ) -> Response[BadRequestData | FileListEnvelope | OverloadedData | str]:
-    """List uploaded files.
+    """Returns a list of files.
 
-     Returns the files uploaded by the user's organization, in the platform envelope.
+     Returns a list of files.
 
     Args:
         purpose (ListFilesPurpose):
@@ -194,9 +194,9 @@ async def asyncio(
     purpose: ListFilesPurpose,
     limit: int | Unset = 10,
 ) -> BadRequestData | FileListEnvelope | OverloadedData | str | None:
-    """List uploaded files.
+    """Returns a list of files.
 
-     Returns the files uploaded by the user's organization, in the platform envelope.
+     Returns a list of files.
 
     Args:
         purpose (ListFilesPurpose):

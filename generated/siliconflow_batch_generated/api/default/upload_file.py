@@ -93,10 +93,9 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: UploadFileRequest,
 ) -> Response[BadRequestData | OverloadedData | UploadedFileEnvelope | str]:
-    """Upload a file of batch requests.
+    """Upload Files
 
-     Upload a JSONL file of requests (purpose batch). The response is wrapped in the platform's envelope;
-    note the camelCase createdAt in the file object.
+     Upload files
 
     Args:
         body (UploadFileRequest):
@@ -125,10 +124,9 @@ def sync(
     client: AuthenticatedClient | Client,
     body: UploadFileRequest,
 ) -> BadRequestData | OverloadedData | UploadedFileEnvelope | str | None:
-    """Upload a file of batch requests.
+    """Upload Files
 
-     Upload a JSONL file of requests (purpose batch). The response is wrapped in the platform's envelope;
-    note the camelCase createdAt in the file object.
+     Upload files
 
     Args:
         body (UploadFileRequest):
@@ -152,10 +150,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: UploadFileRequest,
 ) -> Response[BadRequestData | OverloadedData | UploadedFileEnvelope | str]:
-    """Upload a file of batch requests.
+    """Upload Files
 
-     Upload a JSONL file of requests (purpose batch). The response is wrapped in the platform's envelope;
-    note the camelCase createdAt in the file object.
+     Upload files
 
     Args:
         body (UploadFileRequest):
@@ -182,10 +179,9 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: UploadFileRequest,
 ) -> BadRequestData | OverloadedData | UploadedFileEnvelope | str | None:
-    """Upload a file of batch requests.
+    """Upload Files
 
-     Upload a JSONL file of requests (purpose batch). The response is wrapped in the platform's envelope;
-    note the camelCase createdAt in the file object.
+     Upload files
 
     Args:
         body (UploadFileRequest):
