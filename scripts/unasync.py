@@ -34,6 +34,7 @@ SUBS = [
     (r"async_offload", "offload"),
     (r"async_checkpoint", "checkpoint"),
     (r"async_wait_all", "wait_all"),
+    (r"async_each", "each"),
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"__aiter__", "__iter__"),

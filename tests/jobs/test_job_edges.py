@@ -92,9 +92,11 @@ def test_a_crash_after_the_create_reached_the_server_is_resumed_by_its_key_witho
     with pytest.raises(Crash):
         run(client.jobs.submit(source, job_dir=job_dir, max_shard_lines=5))
     assert crashed == [2]
-    assert sorted(batches_per_shard_attempt(emulator, "job")) == [("1", "1"), ("2", "1")]  # shard 2's batch exists
+    before = batches_per_shard_attempt(emulator, "job")  # (the async client sends shard 3 at the same time)
+    assert ("2", "1") in before  # shard 2's batch exists
+    assert set(before.values()) == {1}
     ledger = Ledger(job_dir / LEDGER_NAME)
-    assert [(s.id, s.batch_id) for s in ledger.shards("creating")] == [(2, None)]  # ... but is not recorded
+    assert (2, None) in [(s.id, s.batch_id) for s in ledger.shards("creating")]  # ... but is not recorded
     ledger.close()
 
     job = run(client.jobs.submit(source, job_dir=job_dir, max_shard_lines=5))  # a new process, the same call

@@ -387,7 +387,8 @@ def test_a_402_pauses_the_job_and_the_same_call_resumes_it_after_a_top_up(
     assert "shard 1" in message
     assert "recharged balance is 0.00" in message
     assert "top up, then resume" in message
-    assert emulator.requests["POST /batches"] == 1  # not retried as if transient
+    # Each shard's create was tried once at most (the async client tries up to 4 shards at once): no retries.
+    assert 1 <= emulator.requests["POST /batches"] <= 3
     assert emulator.batches() == []
     emulator.charge_balance = "10.00"  # topped up: the same call resumes
     job = run(client.jobs.run(source, job_dir=tmp_path / "job", max_shard_lines=10, poll_interval=5))

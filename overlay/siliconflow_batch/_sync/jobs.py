@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Self, Unpack
 from .. import _http
 from .._atomic import atomic_write, check_destination
 from .._batch_logic import metadata_value, result_sources
+from .._each import each
 from .._exceptions import (
     APIError,
     BadRequestError,
@@ -81,6 +82,7 @@ LIST_PAGE = 100  # the list route's largest page: one list request follows up to
 # How long a result file that answers 404 (or a batch that ended naming none) is asked for again before its lines
 # count as missing: community clients saw the vendor's 404 for a short while after a batch completed.
 DEFAULT_RESULT_GRACE = 600.0
+DEFAULT_MAX_CONCURRENCY = 4  # uploads-and-creates, and downloads, in flight at once per job (async client)
 SEND_RETRY_INTERVAL = 5.0  # between tries of a send that failed transiently (the sender has retried already)
 _UNSENT = ("written", "uploading", "creating")
 
@@ -104,6 +106,7 @@ class Jobs:
         timeout: float | None = None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         result_grace: float = DEFAULT_RESULT_GRACE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Submit the workload and wait until every request has a final outcome; return the job.
@@ -113,7 +116,13 @@ class Jobs:
         :meth:`Job.wait`.
         """
         job = self.submit(
-            source, job_dir=job_dir, job_id=job_id, require_balance=require_balance, max_outage=max_outage, **options
+            source,
+            job_dir=job_dir,
+            job_id=job_id,
+            require_balance=require_balance,
+            max_outage=max_outage,
+            max_concurrency=max_concurrency,
+            **options,
         )
         try:
             job.wait(
@@ -123,6 +132,7 @@ class Jobs:
                 timeout=timeout,
                 max_outage=max_outage,
                 result_grace=result_grace,
+                max_concurrency=max_concurrency,
             )
         except BaseException:
             job.close()
@@ -137,6 +147,7 @@ class Jobs:
         job_id: str | None = None,
         require_balance: bool = False,
         max_outage: float = DEFAULT_MAX_OUTAGE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
@@ -148,13 +159,15 @@ class Jobs:
         A ``job_dir`` holding a job resumes it, and refuses a different input (:class:`JobInputMismatchError`).
         A failure that may pass when tried again (a 5xx, a 429, a dropped connection) is tried again while the
         server keeps answering, for up to ``max_outage`` seconds of failures in a row; an upload or a create
-        whose outcome is unknown is looked up first, so nothing is created twice.
+        whose outcome is unknown is looked up first, so nothing is created twice. The async client sends up to
+        ``max_concurrency`` shards at once (the sync client, one at a time).
         Batch jobs are paid from the recharged balance only: a zero balance warns, or with ``require_balance``
         raises :class:`InsufficientBalanceError` before anything is created. A server that refuses a batch for
         want of balance (HTTP 402) pauses the job with :class:`InsufficientBalanceError`: top up, then submit
         again with the same arguments; it resumes where it stopped.
         """
         job = _http.offload(Job, self._client, job_dir)  # opening the ledger writes to disk
+        job._concurrency = _checked_concurrency(max_concurrency)
         try:
             job._lock()
             if not job._ledger.ready:
@@ -239,6 +252,7 @@ class Job:
         self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
         self._known: JobSettings | None = None
         self._result_grace = DEFAULT_RESULT_GRACE
+        self._concurrency = DEFAULT_MAX_CONCURRENCY
         self._missing_since: dict[tuple[int, str], float] = {}  # (shard, what): when its result files were missed
 
     def __repr__(self) -> str:
@@ -316,6 +330,7 @@ class Job:
         timeout: float | None = None,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         result_grace: float = DEFAULT_RESULT_GRACE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> JobStatus:
         """Drive the job until every request has a final outcome; return its status.
 
@@ -325,12 +340,14 @@ class Job:
         whenever it changes. The interval stretches while nothing changes, up to ``max_poll_interval``; a
         Retry-After is honoured; ``timeout`` and ``max_outage`` are as in ``batches.wait``. A result file that
         answers 404 (the vendor's can, just after a batch ends) is asked for again for ``result_grace`` seconds
-        before its lines count as missing (and are sent again). A job cancelled meanwhile by another process
+        before its lines count as missing (and are sent again). The async client sends and downloads up to
+        ``max_concurrency`` at once. A job cancelled meanwhile by another process
         (``job cancel``) is noticed at the next round: nothing more is created, and the wait ends once the
         cancelled batches have.
         """
         self._lock()
         self._result_grace = result_grace
+        self._concurrency = _checked_concurrency(max_concurrency)
         timer = WaitState(
             self.id,
             poll_interval=poll_interval,
@@ -457,7 +474,9 @@ class Job:
         if self._cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
             self._finish_cancel()
         self._poll()
-        for shard in self._ledger.shards("ended"):
+        ended = self._ledger.shards("ended")
+        each(ended, self._download, self._concurrency)  # the files, several at a time
+        for shard in ended:  # then their lines, one shard at a time: each ingest is one transaction
             self._collect(shard)
         if not self._cancelled:
             _http.offload(self._cut_waiting)
@@ -529,12 +548,16 @@ class Job:
         self._persist(send, timer)
 
     def _send_all(self, timer: WaitState | None = None) -> None:
-        for shard in self._ledger.shards(*_UNSENT):
+        """Send every unsent shard, ``max_concurrency`` at a time (each one recorded intent-first)."""
+
+        def send(shard: ShardRow) -> None:
             if self._cancelled:  # checked before each shard: a cancel from another process stops the sending
                 return
             self._send(shard)
             if timer is not None:
                 timer.progressed(shard.id)
+
+        each(self._ledger.shards(*_UNSENT), send, self._concurrency)
 
     def _send(self, shard: ShardRow) -> None:
         """Upload the shard's file and create its batch, each recorded as intended before and as done after."""
@@ -652,24 +675,36 @@ class Job:
             found[shard.id] = batch if batch is not None else self._client.batches.retrieve(shard.batch_id)
         return found
 
-    def _collect(self, shard: ShardRow) -> None:
-        """Download an ended batch's result files (atomically, once) and read them into the ledger."""
-        files: list[tuple[ResultSource, Path]] = []
+    def _result_files(self, shard: ShardRow) -> list[tuple[ResultSource, str, Path]]:
+        """Each result file of an ended shard: (source, the server's id or URL, where it is kept)."""
         results = self.dir / "results"
-        results.mkdir(exist_ok=True)
         stem = shard_path(self.dir, self.id, shard.id).stem
         refs: tuple[tuple[ResultSource, str | None], ...] = (("output", shard.output_ref), ("error", shard.error_ref))
-        for source, ref in refs:
-            if ref:
-                path = results / f"{stem}.{source}.jsonl"
-                if not path.exists():
-                    try:
-                        self._client.files.download(ref, path)
-                    except NotFoundError:  # the vendor's result files can 404 just after the batch ends
-                        if not self._grace_over(shard.id, source):
-                            return  # the next round asks again
-                        continue  # its lines count as missing, and are sent again
+        return [(source, ref, results / f"{stem}.{source}.jsonl") for source, ref in refs if ref]
+
+    def _download(self, shard: ShardRow) -> None:
+        """Download an ended batch's result files that are not here yet (each atomically, once)."""
+        (self.dir / "results").mkdir(exist_ok=True)
+        for source, ref, path in self._result_files(shard):
+            if path.exists():
+                continue
+            try:
+                self._client.files.download(ref, path)
+            except NotFoundError:  # the vendor's result files can 404 just after the batch ends
+                self._grace_over(shard.id, source)  # starts the grace; _collect decides
+
+    def _collect(self, shard: ShardRow) -> None:
+        """Read an ended batch's downloaded result files into the ledger, once every file is here.
+
+        A file still missing (it answered 404) is waited for until ``result_grace`` has passed; then its lines
+        count as missing, and are sent again.
+        """
+        files: list[tuple[ResultSource, Path]] = []
+        for source, _, path in self._result_files(shard):
+            if path.exists():
                 files.append((source, path))
+            elif not self._grace_over(shard.id, source):
+                return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
         settings, cancelled = self._settings, self._cancelled
         _http.offload(self._ingest, shard, files, settings.max_attempts, cancelled)
@@ -733,7 +768,13 @@ class Job:
                            else f"its batch {shard.batch_id} is still {shard.status}")
                     )  # fmt: skip
                 if shard.state == "ended":
+                    self._download(shard)
                     self._collect(shard)
+                    if self._ledger.shard(parent) == shard:  # a result file answered 404: not read yet
+                        raise JobError(
+                            f"the result files of shard {parent} of job {self.id} cannot be read yet; "
+                            "run recover again in a few minutes"
+                        )
             with self._ledger.transaction() as db:
                 if self._ledger.next_shard_id() > first:
                     raise JobError(_not_from_this_input(self.id, first))
@@ -779,6 +820,12 @@ def _not_from_this_input(job_id: str, shard_id: int) -> str:
         f"the server's batch for shard {shard_id} of job {job_id} does not follow from this input: "
         "recover it with the input the job was started with"
     )
+
+
+def _checked_concurrency(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputValidationError("nothing was sent", [Problem("max_concurrency", f"must be >= 1, got {value!r}")])
+    return value
 
 
 def _name(source: JobInput) -> str:

@@ -1,0 +1,48 @@
+"""Doing one thing for each of many items: at most ``limit`` at a time (async), or in turn (sync).
+
+The one place whose sync and async forms differ in kind, like ``_wait_many``: the engine calls ``async_each`` in
+``_async/``, and unasync turns that into ``each``. A failure stops the rest (cancelled where they are: every
+step they take is recorded intent-first, so a stop at any await resumes exactly) and is raised as itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+__all__ = ["async_each", "each"]
+
+T = TypeVar("T")
+
+
+def each(items: Iterable[T], action: Callable[[T], object], limit: int) -> None:
+    """``action`` on each item, in turn (``limit`` is the async form's)."""
+    for item in items:
+        action(item)
+
+
+async def async_each(items: Iterable[T], action: Callable[[T], Awaitable[object]], limit: int) -> None:
+    """``action`` on each item, at most ``limit`` at once, in the items' order of starting."""
+    import asyncio  # not at module level: the sync client should not pay for it
+
+    queue = iter(items)
+    stop = False
+
+    async def worker() -> None:
+        for item in queue:  # one shared iterator: each item is taken by one worker
+            if stop:
+                return
+            await action(item)
+
+    tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, limit))]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        stop = True
+        for task in tasks:
+            task.cancel()  # a no-op for the finished ones
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
