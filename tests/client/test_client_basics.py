@@ -202,7 +202,11 @@ def test_documented_files_parse_through_the_client(mode: str, api: FakeAPI, tmp_
         id="file-jkvytbjtow", bytes=8509, created_at=1741685396, filename="requests.jsonl", purpose="batch"
     )
     (item,) = run(client.files.list(limit=5))
-    assert (item.id, item.created_at, item.line_count) == ("file-jkvytbjtow", 1741685396, 100)
+    assert (item.id, item.created_at, item.line_count) == (
+        "file-kkhtqklcnm",
+        1741777570,
+        2,
+    )  # the list page's own example
     assert api.calls("GET /files")[0].url.params["purpose"] == "batch"
     assert api.calls("GET /files")[0].url.params["limit"] == "5"
 

@@ -262,11 +262,21 @@ def test_update_spec_fetches_a_changed_page_and_reports(tmp_path: Path, docs_ser
     listed["fragments"]["siliconflow-get-batch.openapi.md"]["url"] = f"{docs_server}/get-batch.md"
     listed["fragments"]["siliconflow-list-batches.openapi.md"]["url"] = f"{docs_server}/get-batch-list.md"
     listed["fragments"]["siliconflow-user-info.openapi.md"]["url"] = f"{docs_server}/user-info.md"
+    for name in (
+        "siliconflow-create-batch.openapi.yaml",
+        "siliconflow-upload-file.openapi.yaml",
+        "siliconflow-list-files.openapi.yaml",
+    ):  # served as they are: unchanged pages
+        _Pages.pages[f"/{name}"] = (fragments / name).read_bytes()
+        listed["fragments"][name]["url"] = f"{docs_server}/{name}"
     fetched = sorted(name for name, source in listed["fragments"].items() if source.get("fetch"))
-    # every page with an OpenAPI block is fetched: the two batch pages and the account page
+    # every page with an OpenAPI block is fetched: the batch and file pages and the account page
     assert fetched == [
+        "siliconflow-create-batch.openapi.yaml",
         "siliconflow-get-batch.openapi.md",
         "siliconflow-list-batches.openapi.md",
+        "siliconflow-list-files.openapi.yaml",
+        "siliconflow-upload-file.openapi.yaml",
         "siliconflow-user-info.openapi.md",
     ]
     sources.write_text(yaml.safe_dump(listed))
