@@ -304,7 +304,7 @@ def check_imports_from(copy: Path) -> None:
         sys.exit(f"error: the tests would import {found}, not the copy in {copy}")
 
 
-FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
+FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.M)  # a test id may hold spaces
 
 
 def run_tests(copy: Path, extra: list[str]) -> tuple[bool, str, str]:
