@@ -659,6 +659,67 @@ def case_loop_lag(total: int) -> list[Row]:
     ]
 
 
+SLOW_EMULATOR = r"""
+import sys
+from siliconflow_batch.testing import Emulator, Faults
+faults = Faults(rate=1.0, kinds=("slow",))  # every answer 0.2 s late: a link with that much latency
+faults.slow_seconds = 0.2
+server = Emulator(stage_seconds=3600, faults=faults).serve()
+print(server.url, flush=True)
+sys.stdin.read()
+"""
+
+SUBMIT = r"""
+import asyncio, json, sys, tempfile, time
+from pathlib import Path
+from siliconflow_batch import AsyncSiliconFlow
+url, shards, concurrency = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def request(i):
+    return {"custom_id": f"r{i}", "body": {"model": "deepseek-ai/DeepSeek-V3",
+            "messages": [{"role": "user", "content": f"q{i}"}]}}
+async def main():
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "in.jsonl"
+        source.write_text("".join(json.dumps(request(i)) + "\n" for i in range(shards * 10)))
+        async with AsyncSiliconFlow(api_key="sk-emulator", base_url=url, max_retries=0) as client:
+            start = time.perf_counter()
+            job = await client.jobs.submit(source, job_dir=Path(scratch) / "job", max_shard_lines=10,
+                                           max_concurrency=concurrency)
+            took = time.perf_counter() - start
+            job.close()
+        print(json.dumps({"seconds": took}))
+asyncio.run(main())
+"""
+
+
+def case_submit_concurrency(shards: int) -> list[Row]:
+    """Submitting ``shards`` shards over a link with 0.2 s per request: concurrent against one at a time."""
+
+    def submit(url: str, concurrency: int) -> float:
+        done = subprocess.run(
+            [sys.executable, "-c", SUBMIT, url, str(shards), str(concurrency)], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"the submit failed: {done.stderr[-2000:]}")
+        return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+
+    with process(SLOW_EMULATOR) as url:
+        serial = submit(url, 1)
+    with process(SLOW_EMULATOR) as url:  # a fresh emulator: the same number of files and batches to list
+        concurrent = submit(url, 4)
+    return [
+        Row(
+            f"async submit of {shards} shards, 0.2 s per request, 4 at once",
+            concurrent,
+            "the same, one at a time",
+            serial,
+            concurrent / serial,
+            "<= 0.35x",
+            concurrent <= 0.35 * serial,
+        )
+    ]
+
+
 def case_job_polls(active: int) -> list[Row]:
     """Poll requests per round with ``active`` batches running, against a server that pages."""
     from siliconflow_batch.testing import Emulator, VirtualClock
@@ -741,6 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         ("job", lambda: case_job(5_000 if quick else 100_000, 500 if quick else 5000)),
         ("job polls", lambda: case_job_polls(30 if quick else 250)),
         ("loop lag", lambda: case_loop_lag(5_000 if quick else 100_000)),
+        ("submit", lambda: case_submit_concurrency(8 if quick else 40)),
     ]
     if args.only:
         wanted = set(args.only.split(","))
