@@ -7,7 +7,7 @@ things that make a job's steps: SQLite (every ``COMMIT`` of the ledger, a durabl
 ``N`` (not ``-``), the process kills itself with SIGKILL at the N-th step: before a commit (the transaction is
 lost), just after one, or once an exchange's response has arrived and before the client has read it (the server
 did the work, the client never learns of it). ``MODE`` is ``cli`` (ARGS are the command's) or ``async`` (ARGS:
-base URL, input, job directory, output).
+base URL, input, job directory, output, max_concurrency).
 """
 
 from __future__ import annotations
@@ -78,12 +78,17 @@ def _install() -> None:
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
 
 
-async def _async_job(url: str, source: str, job_dir: str, output: str) -> None:
+async def _async_job(url: str, source: str, job_dir: str, output: str, concurrency: str) -> None:
     from siliconflow_batch import AsyncSiliconFlow
 
     async with AsyncSiliconFlow(api_key="sk-emulator", base_url=url) as client:
         job = await client.jobs.run(
-            source, job_dir=job_dir, max_shard_lines=100, poll_interval=0.001, max_poll_interval=0.001
+            source,
+            job_dir=job_dir,
+            max_shard_lines=100,
+            poll_interval=0.001,
+            max_poll_interval=0.001,
+            max_concurrency=int(concurrency),
         )
         async with job:
             await job.write_results(output)
