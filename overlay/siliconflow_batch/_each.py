@@ -7,10 +7,13 @@ step they take is recorded intent-first, so a stop at any await resumes exactly)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-__all__ = ["async_each", "each"]
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["async_each", "each", "settle"]
 
 T = TypeVar("T")
 
@@ -36,9 +39,21 @@ async def async_each(items: Iterable[T], action: Callable[[T], Awaitable[object]
 
     tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, limit))]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        await settle(tasks)
     finally:
         stop = True
+
+
+async def settle(tasks: Sequence[asyncio.Future[Any]]) -> None:
+    """Wait for ``tasks`` until all are done or one fails; then cancel the rest, and raise the failure as itself.
+
+    No task outlives the call, even when the caller itself is cancelled.
+    """
+    import asyncio
+
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
         for task in tasks:
             task.cancel()  # a no-op for the finished ones
         await asyncio.gather(*tasks, return_exceptions=True)

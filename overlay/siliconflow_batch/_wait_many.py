@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Protocol, Unpack
 
 from . import _http
+from ._each import settle
 from ._options import PollOptions
 from ._wait import TRANSIENT, WaitState
 
@@ -54,14 +55,5 @@ async def async_wait_all(
 
     gate = asyncio.Semaphore(max_concurrency)
     tasks = [asyncio.ensure_future(batches._wait(state, gate, options)) for state in states]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    finally:
-        for task in tasks:
-            task.cancel()  # a no-op for the finished ones
-        await asyncio.gather(*tasks, return_exceptions=True)
-    for task in tasks:
-        error = None if task.cancelled() else task.exception()
-        if error is not None:
-            raise error
+    await settle(tasks)
     return {state.batch_id: task.result() for state, task in zip(states, tasks, strict=True)}
