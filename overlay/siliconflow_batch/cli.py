@@ -239,22 +239,51 @@ def _iso(timestamp: object) -> str:
     return "-" if timestamp is None else str(timestamp)
 
 
-def _report_text(report: ValidationReport) -> str:
+# The library speaks Python (its keyword arguments); the command line names its own flags instead.
+_CLI_WORDS = {
+    "pass partial=True": "give --partial",
+    "pass api_key=... or set SILICONFLOW_API_KEY": "give --api-key or set SILICONFLOW_API_KEY",
+}
+_UNCHECKED = "(upload with validate=False to send it unchecked)"
+_UNCHECKED_BY_COMMAND = {
+    "validate": "(upload it with --no-validate to send it unchecked)",
+    "upload": "(give --no-validate to send it unchecked)",
+    "submit": "(give --no-validate to send it unchecked)",
+    "run": "(a job checks every line: send this file with upload --no-validate, then create)",
+}
+
+
+def in_cli_words(text: str, command: str | None = None) -> str:
+    """A message of the library in the command line's words: its flags, not Python's keyword arguments."""
+    for python, flag in _CLI_WORDS.items():
+        text = text.replace(python, flag)
+    unchecked = _UNCHECKED_BY_COMMAND.get(command or "", "(upload --no-validate sends it unchecked)")
+    return text.replace(_UNCHECKED, unchecked)
+
+
+def _plural(count: int, noun: str) -> str:
+    """``1 request``, ``2 requests``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _report_text(report: ValidationReport, command: str | None = None) -> str:
     if report.ok:
         models = ", ".join(sorted(report.models)) or "-"
         return f"{report.path}: OK, {report.line_count} requests, model {models}"
     lines = [f"{report.path}: {len(report.problems)} problem(s)"]
-    lines += [f"  {problem}" for problem in report.problems]
+    lines += [f"  {in_cli_words(str(problem), command)}" for problem in report.problems]
     return "\n".join(lines)
 
 
-def _report_dict(report: ValidationReport) -> dict[str, Any]:
+def _report_dict(report: ValidationReport, command: str | None = None) -> dict[str, Any]:
     return {
         "path": str(report.path),
         "ok": report.ok,
         "requests": report.line_count,
         "models": sorted(report.models),
-        "problems": [{"line": p.line, "field": p.field, "message": p.message} for p in report.problems],
+        "problems": [
+            {"line": p.line, "field": p.field, "message": in_cli_words(p.message, command)} for p in report.problems
+        ],
     }
 
 
@@ -267,7 +296,7 @@ def _terminal_code(batch: Batch) -> int:
 
 def cmd_validate(args: argparse.Namespace, out: _Output) -> int:
     report = validate_requests(args.file, replace_model=args.model)
-    out.data(_report_dict(report), lambda: _report_text(report))
+    out.data(_report_dict(report, "validate"), lambda: _report_text(report, "validate"))
     return OK if report.ok else USAGE
 
 
@@ -301,9 +330,9 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
     output = _output_dir(args.output)
     if output is not None and not args.wait:
         raise InputValidationError("bad usage", [Problem("--output", "needs --wait (results exist once it ends)")])
-    report = validate_requests(args.file, replace_model=args.model)
-    if not report.ok:
-        out.data(_report_dict(report), lambda: _report_text(report))
+    report = None if args.no_validate else validate_requests(args.file, replace_model=args.model)
+    if report is not None and not report.ok:
+        out.data(_report_dict(report, "submit"), lambda: _report_text(report, "submit"))
         return USAGE
     with _client(args) as client:
         key = args.idempotency_key
@@ -313,7 +342,8 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
             out.note(f"batch {batch.id} ({batch.status}) was already created with idempotency key {key}")
         else:
             file = client.files.upload(args.file, validate=False)
-            out.note(f"uploaded {file.filename} as {file.id} ({report.line_count} requests)")
+            counted = f"{_plural(report.line_count, 'request')}" if report is not None else "unchecked"
+            out.note(f"uploaded {file.filename} as {file.id} ({counted})")
             batch = client.batches.create(input_file_id=file.id, **create)
             out.note(f"created batch {batch.id} ({batch.status})")
         args.batch_id = batch.id  # for the resume hint if interrupted
@@ -321,7 +351,8 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
             _show(out, batch)
             return OK
         batch = _wait(client, batch.id, args, out)
-        saved = _save_results(client, batch, output, report.custom_ids, out) if output is not None else {}
+        expected = report.custom_ids if report is not None else []
+        saved = _save_results(client, batch, output, expected, out) if output is not None else {}
     out.data(
         {"batch": batch.to_dict(), "files": {k: str(v) for k, v in saved.items()}},
         lambda: _batch_text(batch) + "".join(f"\n{k:<12} {v}" for k, v in saved.items()),
@@ -616,6 +647,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("submit", cmd_submit, "validate, upload and create a batch; with --wait, follow it to the end")
     sub.add_argument("file")
     keyed_creating(sub)
+    sub.add_argument("--no-validate", action="store_true", help="skip client-side validation of the file")
     sub.add_argument("--wait", action="store_true", help="wait until the batch ends")
     sub.add_argument("--output", metavar="DIR", help="with --wait: save output, errors and results here")
     waiting(sub)
@@ -719,10 +751,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         code: int = args.handler(args, out)
         return code
     except (InputValidationError, JobInputMismatchError) as error:
-        out.note(f"error: {error}")
+        out.note(f"error: {in_cli_words(str(error), args.command)}")
         return USAGE
     except BatchNotFinishedError as error:
-        out.note(f"error: {error}")
+        out.note(f"error: {in_cli_words(str(error), args.command)}")
         return FAILED
     except OSError as error:  # a path the user named that cannot be read or written
         where = f" ({error.filename})" if error.filename else ""
@@ -740,7 +772,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return INTERRUPTED
     except SiliconFlowError as error:
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
-        out.note(f"error: {error}{notes}")
+        out.note(f"error: {in_cli_words(str(error), args.command)}{notes}")
         return FAILED
 
 
