@@ -149,7 +149,7 @@ class Batch:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         try:
             v_id = d["id"]
         except KeyError:
@@ -231,6 +231,8 @@ class Batch:
         if v_errors is None:
             if "errors" in d:
                 nulls |= 1
+            else:
+                absent += 1
         elif type(v_errors) is list:
             for i, x in enumerate(v_errors):
                 if not (type(x) is str):
@@ -248,6 +250,8 @@ class Batch:
         if v_output_file_id is None:
             if "output_file_id" in d:
                 nulls |= 2
+            else:
+                absent += 1
         elif type(v_output_file_id) is str:
             pass
         else:
@@ -257,6 +261,8 @@ class Batch:
         if v_error_file_id is None:
             if "error_file_id" in d:
                 nulls |= 4
+            else:
+                absent += 1
         elif type(v_error_file_id) is str:
             pass
         else:
@@ -266,6 +272,8 @@ class Batch:
         if v_in_progress_at is None:
             if "in_progress_at" in d:
                 nulls |= 8
+            else:
+                absent += 1
         elif type(v_in_progress_at) is int:
             pass
         else:
@@ -275,6 +283,8 @@ class Batch:
         if v_expires_at is None:
             if "expires_at" in d:
                 nulls |= 16
+            else:
+                absent += 1
         elif type(v_expires_at) is int:
             pass
         else:
@@ -284,6 +294,8 @@ class Batch:
         if v_finalizing_at is None:
             if "finalizing_at" in d:
                 nulls |= 32
+            else:
+                absent += 1
         elif type(v_finalizing_at) is int:
             pass
         else:
@@ -293,6 +305,8 @@ class Batch:
         if v_completed_at is None:
             if "completed_at" in d:
                 nulls |= 64
+            else:
+                absent += 1
         elif type(v_completed_at) is int:
             pass
         else:
@@ -302,6 +316,8 @@ class Batch:
         if v_failed_at is None:
             if "failed_at" in d:
                 nulls |= 128
+            else:
+                absent += 1
         elif type(v_failed_at) is int:
             pass
         else:
@@ -311,6 +327,8 @@ class Batch:
         if v_expired_at is None:
             if "expired_at" in d:
                 nulls |= 256
+            else:
+                absent += 1
         elif type(v_expired_at) is int:
             pass
         else:
@@ -320,6 +338,8 @@ class Batch:
         if v_cancelling_at is None:
             if "cancelling_at" in d:
                 nulls |= 512
+            else:
+                absent += 1
         elif type(v_cancelling_at) is int:
             pass
         else:
@@ -329,6 +349,8 @@ class Batch:
         if v_cancelled_at is None:
             if "cancelled_at" in d:
                 nulls |= 1024
+            else:
+                absent += 1
         elif type(v_cancelled_at) is int:
             pass
         else:
@@ -338,6 +360,8 @@ class Batch:
         if v_request_counts is None:
             if "request_counts" in d:
                 nulls |= 2048
+            else:
+                absent += 1
         elif type(v_request_counts) is dict:
             try:
                 v_request_counts = BatchRequestCounts.from_dict(
@@ -352,6 +376,8 @@ class Batch:
         if v_metadata is None:
             if "metadata" in d:
                 nulls |= 4096
+            else:
+                absent += 1
         elif type(v_metadata) is dict:
             try:
                 v_metadata = BatchMetadata.from_dict(v_metadata, (f"{path}.metadata" if path else "metadata"))
@@ -364,12 +390,16 @@ class Batch:
         if v_file_name is None:
             if "file_name" in d:
                 nulls |= 8192
+            else:
+                absent += 1
         elif type(v_file_name) is str:
             pass
         else:
             v_file_name = keep("Batch", "file_name", v_file_name)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 21
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_id,

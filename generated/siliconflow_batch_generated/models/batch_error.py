@@ -65,11 +65,13 @@ class BatchError:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_code = d.get("code")
         if v_code is None:
             if "code" in d:
                 nulls |= 1
+            else:
+                absent += 1
         elif type(v_code) is str:
             pass
         else:
@@ -79,6 +81,8 @@ class BatchError:
         if v_message is None:
             if "message" in d:
                 nulls |= 2
+            else:
+                absent += 1
         elif type(v_message) is str:
             pass
         else:
@@ -88,6 +92,8 @@ class BatchError:
         if v_param is None:
             if "param" in d:
                 nulls |= 4
+            else:
+                absent += 1
         elif type(v_param) is str:
             pass
         else:
@@ -97,12 +103,16 @@ class BatchError:
         if v_line is None:
             if "line" in d:
                 nulls |= 8
+            else:
+                absent += 1
         elif type(v_line) is int:
             pass
         else:
             v_line = keep("BatchError", "line", v_line)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 4
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_code,

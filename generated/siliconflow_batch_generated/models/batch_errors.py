@@ -55,12 +55,14 @@ class BatchErrors:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_object_ = d.get("object")
         if v_object_ is None:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("BatchErrors", "object", v_object_)
+            else:
+                absent += 1
         elif type(v_object_) is str:
             pass
         else:
@@ -71,6 +73,8 @@ class BatchErrors:
             if "data" in d:
                 nulls |= 2
                 v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
+            else:
+                absent += 1
         elif type(v_data) is list:
             v_data = [
                 BatchError.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
@@ -81,7 +85,9 @@ class BatchErrors:
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 2
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_object_,

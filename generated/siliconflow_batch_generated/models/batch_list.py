@@ -70,12 +70,14 @@ class BatchList:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_object_ = d.get("object")
         if v_object_ is None:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("BatchList", "object", v_object_)
+            else:
+                absent += 1
         elif type(v_object_) is str:
             pass
         else:
@@ -86,6 +88,8 @@ class BatchList:
             if "data" in d:
                 nulls |= 2
                 v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
+            else:
+                absent += 1
         elif type(v_data) is list:
             v_data = [
                 Batch.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
@@ -100,6 +104,8 @@ class BatchList:
         if v_first_id is None:
             if "first_id" in d:
                 nulls |= 4
+            else:
+                absent += 1
         elif type(v_first_id) is str:
             pass
         else:
@@ -109,6 +115,8 @@ class BatchList:
         if v_last_id is None:
             if "last_id" in d:
                 nulls |= 8
+            else:
+                absent += 1
         elif type(v_last_id) is str:
             pass
         else:
@@ -119,12 +127,16 @@ class BatchList:
             if "has_more" in d:
                 nulls |= 16
                 v_has_more = keep("BatchList", "has_more", v_has_more)
+            else:
+                absent += 1
         elif type(v_has_more) is bool:
             pass
         else:
             v_has_more = keep("BatchList", "has_more", v_has_more)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 5
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_object_,

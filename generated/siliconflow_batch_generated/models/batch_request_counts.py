@@ -60,12 +60,14 @@ class BatchRequestCounts:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_total = d.get("total")
         if v_total is None:
             if "total" in d:
                 nulls |= 1
                 v_total = keep("BatchRequestCounts", "total", v_total)
+            else:
+                absent += 1
         elif type(v_total) is int:
             pass
         else:
@@ -76,6 +78,8 @@ class BatchRequestCounts:
             if "completed" in d:
                 nulls |= 2
                 v_completed = keep("BatchRequestCounts", "completed", v_completed)
+            else:
+                absent += 1
         elif type(v_completed) is int:
             pass
         else:
@@ -86,12 +90,16 @@ class BatchRequestCounts:
             if "failed" in d:
                 nulls |= 4
                 v_failed = keep("BatchRequestCounts", "failed", v_failed)
+            else:
+                absent += 1
         elif type(v_failed) is int:
             pass
         else:
             v_failed = keep("BatchRequestCounts", "failed", v_failed)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 3
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_total,

@@ -75,7 +75,7 @@ class CreateBatchRequest:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         try:
             v_input_file_id = d["input_file_id"]
         except KeyError:
@@ -114,6 +114,8 @@ class CreateBatchRequest:
             if "metadata" in d:
                 nulls |= 1
                 v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
+            else:
+                absent += 1
         elif type(v_metadata) is dict:
             try:
                 v_metadata = CreateBatchRequestMetadata.from_dict(
@@ -129,6 +131,8 @@ class CreateBatchRequest:
             if "replace" in d:
                 nulls |= 2
                 v_replace = keep("CreateBatchRequest", "replace", v_replace)
+            else:
+                absent += 1
         elif type(v_replace) is dict:
             try:
                 v_replace = CreateBatchRequestReplace.from_dict(v_replace, (f"{path}.replace" if path else "replace"))
@@ -137,7 +141,9 @@ class CreateBatchRequest:
         else:
             v_replace = keep("CreateBatchRequest", "replace", v_replace)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 5
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_input_file_id,

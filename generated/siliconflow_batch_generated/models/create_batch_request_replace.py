@@ -50,18 +50,22 @@ class CreateBatchRequestReplace:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_model = d.get("model")
         if v_model is None:
             if "model" in d:
                 nulls |= 1
                 v_model = keep("CreateBatchRequestReplace", "model", v_model)
+            else:
+                absent += 1
         elif type(v_model) is str:
             pass
         else:
             v_model = keep("CreateBatchRequestReplace", "model", v_model)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 1
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_model,

@@ -55,12 +55,14 @@ class FileList:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_data = d.get("data")
         if v_data is None:
             if "data" in d:
                 nulls |= 1
                 v_data = mismatch((f"{path}.data" if path else "data"), "list", v_data)
+            else:
+                absent += 1
         elif type(v_data) is list:
             v_data = [
                 FileObject.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
@@ -76,12 +78,16 @@ class FileList:
             if "object" in d:
                 nulls |= 2
                 v_object_ = keep("FileList", "object", v_object_)
+            else:
+                absent += 1
         elif type(v_object_) is str:
             pass
         else:
             v_object_ = keep("FileList", "object", v_object_)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 2
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_data,

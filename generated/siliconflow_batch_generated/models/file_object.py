@@ -79,7 +79,7 @@ class FileObject:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         try:
             v_id = d["id"]
         except KeyError:
@@ -96,6 +96,8 @@ class FileObject:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("FileObject", "object", v_object_)
+            else:
+                absent += 1
         elif type(v_object_) is str:
             pass
         else:
@@ -106,6 +108,8 @@ class FileObject:
             if "bytes" in d:
                 nulls |= 2
                 v_bytes_ = keep("FileObject", "bytes", v_bytes_)
+            else:
+                absent += 1
         elif type(v_bytes_) is int:
             pass
         else:
@@ -116,6 +120,8 @@ class FileObject:
             if "created_at" in d:
                 nulls |= 4
                 v_created_at = timestamp("FileObject", "created_at", v_created_at)
+            else:
+                absent += 1
         elif type(v_created_at) is int:
             pass
         else:
@@ -126,6 +132,8 @@ class FileObject:
             if "filename" in d:
                 nulls |= 8
                 v_filename = keep("FileObject", "filename", v_filename)
+            else:
+                absent += 1
         elif type(v_filename) is str:
             pass
         else:
@@ -136,6 +144,8 @@ class FileObject:
             if "purpose" in d:
                 nulls |= 16
                 v_purpose = keep("FileObject", "purpose", v_purpose)
+            else:
+                absent += 1
         elif type(v_purpose) is str:
             pass
         else:
@@ -146,12 +156,16 @@ class FileObject:
             if "line_count" in d:
                 nulls |= 32
                 v_line_count = keep("FileObject", "line_count", v_line_count)
+            else:
+                absent += 1
         elif type(v_line_count) is int:
             pass
         else:
             v_line_count = keep("FileObject", "line_count", v_line_count)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 7
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_id,

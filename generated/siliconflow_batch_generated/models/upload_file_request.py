@@ -85,7 +85,9 @@ class UploadFileRequest:
         if v_file is None:
             v_file = keep("UploadFileRequest", "file", v_file)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) != 2
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_purpose,

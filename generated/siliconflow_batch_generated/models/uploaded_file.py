@@ -74,7 +74,7 @@ class UploadedFile:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         try:
             v_id = d["id"]
         except KeyError:
@@ -91,6 +91,8 @@ class UploadedFile:
             if "object" in d:
                 nulls |= 1
                 v_object_ = keep("UploadedFile", "object", v_object_)
+            else:
+                absent += 1
         elif type(v_object_) is str:
             pass
         else:
@@ -101,6 +103,8 @@ class UploadedFile:
             if "bytes" in d:
                 nulls |= 2
                 v_bytes_ = keep("UploadedFile", "bytes", v_bytes_)
+            else:
+                absent += 1
         elif type(v_bytes_) is int:
             pass
         else:
@@ -111,6 +115,8 @@ class UploadedFile:
             if "createdAt" in d:
                 nulls |= 4
                 v_created_at = timestamp("UploadedFile", "createdAt", v_created_at)
+            else:
+                absent += 1
         elif type(v_created_at) is int:
             pass
         else:
@@ -121,6 +127,8 @@ class UploadedFile:
             if "filename" in d:
                 nulls |= 8
                 v_filename = keep("UploadedFile", "filename", v_filename)
+            else:
+                absent += 1
         elif type(v_filename) is str:
             pass
         else:
@@ -131,12 +139,16 @@ class UploadedFile:
             if "purpose" in d:
                 nulls |= 16
                 v_purpose = keep("UploadedFile", "purpose", v_purpose)
+            else:
+                absent += 1
         elif type(v_purpose) is str:
             pass
         else:
             v_purpose = keep("UploadedFile", "purpose", v_purpose)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 6
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_id,

@@ -62,7 +62,7 @@ class UploadedFileEnvelope:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         try:
             v_code = d["code"]
         except KeyError:
@@ -101,12 +101,16 @@ class UploadedFileEnvelope:
             if "data" in d:
                 nulls |= 1
                 v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
+            else:
+                absent += 1
         elif type(v_data) is dict:
             v_data = UploadedFile.from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 4
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_code,

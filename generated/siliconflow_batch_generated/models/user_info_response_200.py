@@ -65,12 +65,14 @@ class UserInfoResponse200:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_code = d.get("code")
         if v_code is None:
             if "code" in d:
                 nulls |= 1
                 v_code = keep("UserInfoResponse200", "code", v_code)
+            else:
+                absent += 1
         elif type(v_code) is int:
             pass
         else:
@@ -81,6 +83,8 @@ class UserInfoResponse200:
             if "message" in d:
                 nulls |= 2
                 v_message = keep("UserInfoResponse200", "message", v_message)
+            else:
+                absent += 1
         elif type(v_message) is str:
             pass
         else:
@@ -91,6 +95,8 @@ class UserInfoResponse200:
             if "status" in d:
                 nulls |= 4
                 v_status = mismatch((f"{path}.status" if path else "status"), "bool", v_status)
+            else:
+                absent += 1
         elif type(v_status) is bool:
             pass
         else:
@@ -101,12 +107,16 @@ class UserInfoResponse200:
             if "data" in d:
                 nulls |= 8
                 v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
+            else:
+                absent += 1
         elif type(v_data) is dict:
             v_data = UserInfoResponse200Data.from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 4
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_code,

@@ -100,12 +100,14 @@ class UserInfoResponse200Data:
         that does not fit keeps its raw value (warned once).
         """
         d = src_dict
-        nulls = 0
+        nulls = absent = 0
         v_id = d.get("id")
         if v_id is None:
             if "id" in d:
                 nulls |= 1
                 v_id = mismatch((f"{path}.id" if path else "id"), "str", v_id)
+            else:
+                absent += 1
         elif type(v_id) is str:
             pass
         else:
@@ -116,6 +118,8 @@ class UserInfoResponse200Data:
             if "name" in d:
                 nulls |= 2
                 v_name = keep("UserInfoResponse200Data", "name", v_name)
+            else:
+                absent += 1
         elif type(v_name) is str:
             pass
         else:
@@ -126,6 +130,8 @@ class UserInfoResponse200Data:
             if "image" in d:
                 nulls |= 4
                 v_image = keep("UserInfoResponse200Data", "image", v_image)
+            else:
+                absent += 1
         elif type(v_image) is str:
             pass
         else:
@@ -136,6 +142,8 @@ class UserInfoResponse200Data:
             if "email" in d:
                 nulls |= 8
                 v_email = keep("UserInfoResponse200Data", "email", v_email)
+            else:
+                absent += 1
         elif type(v_email) is str:
             pass
         else:
@@ -146,6 +154,8 @@ class UserInfoResponse200Data:
             if "isAdmin" in d:
                 nulls |= 16
                 v_is_admin = keep("UserInfoResponse200Data", "isAdmin", v_is_admin)
+            else:
+                absent += 1
         elif type(v_is_admin) is bool:
             pass
         else:
@@ -156,6 +166,8 @@ class UserInfoResponse200Data:
             if "balance" in d:
                 nulls |= 32
                 v_balance = keep("UserInfoResponse200Data", "balance", v_balance)
+            else:
+                absent += 1
         elif type(v_balance) is str:
             pass
         else:
@@ -166,6 +178,8 @@ class UserInfoResponse200Data:
             if "status" in d:
                 nulls |= 64
                 v_status = mismatch((f"{path}.status" if path else "status"), "str", v_status)
+            else:
+                absent += 1
         elif type(v_status) is str:
             pass
         else:
@@ -176,6 +190,8 @@ class UserInfoResponse200Data:
             if "introduction" in d:
                 nulls |= 128
                 v_introduction = keep("UserInfoResponse200Data", "introduction", v_introduction)
+            else:
+                absent += 1
         elif type(v_introduction) is str:
             pass
         else:
@@ -186,6 +202,8 @@ class UserInfoResponse200Data:
             if "role" in d:
                 nulls |= 256
                 v_role = keep("UserInfoResponse200Data", "role", v_role)
+            else:
+                absent += 1
         elif type(v_role) is str:
             pass
         else:
@@ -196,6 +214,8 @@ class UserInfoResponse200Data:
             if "chargeBalance" in d:
                 nulls |= 512
                 v_charge_balance = keep("UserInfoResponse200Data", "chargeBalance", v_charge_balance)
+            else:
+                absent += 1
         elif type(v_charge_balance) is str:
             pass
         else:
@@ -206,12 +226,16 @@ class UserInfoResponse200Data:
             if "totalBalance" in d:
                 nulls |= 1024
                 v_total_balance = keep("UserInfoResponse200Data", "totalBalance", v_total_balance)
+            else:
+                absent += 1
         elif type(v_total_balance) is str:
             pass
         else:
             v_total_balance = keep("UserInfoResponse200Data", "totalBalance", v_total_balance)
 
-        additional_properties = {} if d.keys() <= _KNOWN else {k: x for k, x in d.items() if k not in _KNOWN}
+        # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
+        extra = len(d) + absent != 11
+        additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
         # Positional: matching keywords one by one costs more than the checks above.
         obj = cls(
             v_id,
