@@ -14,8 +14,10 @@ from typing import Any
 
 from . import _http
 from ._atomic import check_destination
-from ._exceptions import InsufficientBalanceError, PaymentRequiredError
+from ._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
 from ._job_logic import JobStatus
+from ._problem import Problem
+from ._sync.client import SiliconFlow
 from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
 from .cli import FAILED, OK, _bar, _client, _create_args, _Output, print_results
 
@@ -158,7 +160,7 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
             if output is not None:
                 count = job.write_results(output)
                 out.note(f"wrote {count} results to {output}")
-    return _show(out, status, output)
+    return out.failed_requests(status.failed, args, _show(out, status, output))
 
 
 def cmd_job(args: argparse.Namespace, out: _Output) -> int:
@@ -167,11 +169,12 @@ def cmd_job(args: argparse.Namespace, out: _Output) -> int:
     if output is not None:
         check_destination(output, what="--output")
     args.resume_command = f"siliconflow-batch job wait {shlex.quote(args.job_dir)}"
-    with _client(args) as client, client.jobs.open(args.job_dir) as job:
+    with _client(args) as client, _open(client, args.job_dir) as job:
         if args.action == "status":
             return _show(out, job.status(refresh=not args.cached))
         if args.action == "wait":
-            return _show(out, _follow(job, args, out))
+            status = _follow(job, args, out)
+            return out.failed_requests(status.failed, args, _show(out, status))
         if args.action == "cancel":
             _show(out, job.cancel())
             return OK  # the cancel took effect; a process running the job ends it as cancelled
@@ -179,6 +182,17 @@ def cmd_job(args: argparse.Namespace, out: _Output) -> int:
         if output is not None:
             count = job.write_results(output, partial=args.partial)
             out.data({"results": count, "path": str(output)}, lambda: f"wrote {count} results to {output}")
-            return OK
-        print_results(job.results(partial=args.partial), out)
-        return OK
+            return out.failed_requests(job.status(refresh=False).failed, args, OK)
+        return out.failed_requests(print_results(job.results(partial=args.partial), out), args, OK)
+
+
+def _open(client: SiliconFlow, job_dir: str) -> Job:
+    """The job in DIR; a directory with no job is a mistake in the command (exit 2), not a failure."""
+    try:
+        return client.jobs.open(job_dir)
+    except JobError as error:
+        if type(error) is not JobError:
+            raise
+        raise InputValidationError(
+            "no job", [Problem("DIR", f"{job_dir} holds no job (run one there first)")]
+        ) from None

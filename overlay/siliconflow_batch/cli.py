@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from ._atomic import atomic_write, check_destination
 from ._batch_logic import create_key, keyed, name_the_key
@@ -47,6 +47,7 @@ from .validation import (
 __all__ = ["main"]
 
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+CLOSED_PIPE = 128 + 13  # as a command killed by SIGPIPE: the reader of stdout went away (say `| head`)
 
 
 class _Output:
@@ -72,6 +73,24 @@ class _Output:
         """A message for the person at the terminal (stderr, so stdout stays parseable)."""
         self.close_bar()
         print(text, file=self.err)
+
+    def fail(self, message: str, code: int, problems: Sequence[Problem] = ()) -> int:
+        """An error that ends the command: ``error: ...``, or with --json one JSON object on one line of stderr."""
+        if not self.as_json:
+            self.note(f"error: {message}")
+            return code
+        self.close_bar()
+        value: dict[str, Any] = {"error": message, "exit_code": code}
+        if problems:
+            value["problems"] = [{"line": p.line, "field": p.field, "message": p.message} for p in problems]
+        print(json.dumps(value, ensure_ascii=False), file=self.err)
+        return code
+
+    def failed_requests(self, failed: int, args: argparse.Namespace, code: int) -> int:
+        """The exit code once requests ended: ``code``, or 1 with --fail-on-errors when any failed."""
+        if code != OK or not getattr(args, "fail_on_errors", False) or failed == 0:
+            return code
+        return self.fail(f"{_plural(failed, 'request')} ended failed (--fail-on-errors)", FAILED)
 
     def progress(self, batch: Batch, started: float) -> None:
         """Show the batch's progress: a live bar on a terminal (its clock ticks), a line per change otherwise."""
@@ -330,6 +349,8 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
     output = _output_dir(args.output)
     if output is not None and not args.wait:
         raise InputValidationError("bad usage", [Problem("--output", "needs --wait (results exist once it ends)")])
+    if args.fail_on_errors and not args.wait:
+        raise InputValidationError("bad usage", [Problem("--fail-on-errors", "needs --wait (requests end then)")])
     report = None if args.no_validate else validate_requests(args.file, replace_model=args.model)
     if report is not None and not report.ok:
         out.data(_report_dict(report, "submit"), lambda: _report_text(report, "submit"))
@@ -357,7 +378,7 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
         {"batch": batch.to_dict(), "files": {k: str(v) for k, v in saved.items()}},
         lambda: _batch_text(batch) + "".join(f"\n{k:<12} {v}" for k, v in saved.items()),
     )
-    return _terminal_code(batch)
+    return out.failed_requests(batch.counts[2], args, _terminal_code(batch))
 
 
 def _wait(client: SiliconFlow, batch_id: str, args: argparse.Namespace, out: _Output) -> Batch:
@@ -386,19 +407,21 @@ def _save_results(
             name = "output.jsonl" if label == "output file" else "errors.jsonl"
             saved[label] = client.files.download(file_ref, directory / name)
     results = directory / "results.jsonl"
-    count = _write_results(client.batches.results(batch, expected_ids=expected or None), results)
+    count, _ = _write_results(client.batches.results(batch, expected_ids=expected or None), results)
     saved["results"] = results
     out.note(f"wrote {count} results to {results}")
     return saved
 
 
-def _write_results(results: Any, path: Path) -> int:
-    count = 0
+def _write_results(results: Any, path: Path) -> tuple[int, int]:
+    """Write ``results`` as JSONL to ``path``; return how many, and how many failed."""
+    count = failed = 0
     with atomic_write(path) as handle:
         for result in results:
             handle.write(json.dumps(result.to_dict(), ensure_ascii=False).encode() + b"\n")
             count += 1
-    return count
+            failed += not result.ok
+    return count, failed
 
 
 def cmd_get(args: argparse.Namespace, out: _Output) -> int:
@@ -435,7 +458,7 @@ def cmd_wait(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         batch = _wait(client, args.batch_id, args, out)
     _show(out, batch)
-    return _terminal_code(batch)
+    return out.failed_requests(batch.counts[2], args, _terminal_code(batch))
 
 
 def cmd_results(args: argparse.Namespace, out: _Output) -> int:
@@ -444,22 +467,27 @@ def cmd_results(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
         results = client.batches.results(args.batch_id, skip_bad_lines=args.skip_bad_lines, partial=args.partial)
         if args.output:
-            count = _write_results(results, Path(args.output))
+            count, failed = _write_results(results, Path(args.output))
             out.data({"results": count, "path": args.output}, lambda: f"wrote {count} results to {args.output}")
-            return OK
-        print_results(results, out)
-    return OK
+            return out.failed_requests(failed, args, OK)
+        failed = print_results(results, out)
+    return out.failed_requests(failed, args, OK)
 
 
-def print_results(results: Iterable[BatchResult], out: _Output) -> None:
-    """Print results: a JSON line each with ``--json``, else ``custom_id, ok/FAILED, content or error``."""
-    if out.as_json:
-        for result in results:
-            print(json.dumps(result.to_dict(), ensure_ascii=False), file=out.stream)
-        return
+def print_results(results: Iterable[BatchResult], out: _Output) -> int:
+    """Print results: a JSON line each with ``--json``, else ``custom_id, ok/FAILED, content or error``.
+
+    Returns how many failed.
+    """
+    failed = 0
     for result in results:
+        failed += not result.ok
+        if out.as_json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False), file=out.stream)
+            continue
         text = result.content if result.ok else json.dumps(result.error or result.body, ensure_ascii=False)
         print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{shorten(text or '', 100)}", file=out.stream)
+    return failed
 
 
 def cmd_files(args: argparse.Namespace, out: _Output) -> int:
@@ -509,7 +537,7 @@ def cmd_emulator(args: argparse.Namespace, out: _Output) -> int:
     with server:
         source = "--emulator-key" if args.emulator_key else "the default" if key == "sk-emulator" else "from the env"
         out.note(f"emulator listening on {server.url} (API key: {source}, never shown); Ctrl-C stops it")
-        print(server.url, file=out.stream, flush=True)
+        print(json.dumps({"url": server.url}) if out.as_json else server.url, file=out.stream, flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -578,11 +606,23 @@ def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are one JSON object on stderr when --json is given."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            print(json.dumps({"error": f"{self.prog}: {message}", "exit_code": USAGE}), file=sys.stderr)
+            sys.exit(USAGE)
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     _add_common(common, suppress=True)
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="siliconflow-batch",
         description=__doc__.split("\n\n")[0],
         epilog="Options such as --base-url and --json may come before or after the command.",
@@ -611,6 +651,11 @@ def _parser() -> argparse.ArgumentParser:
             type=_non_negative,
             default=DEFAULT_MAX_OUTAGE,
             help=f"give up once polls have failed this many seconds in a row (default {DEFAULT_MAX_OUTAGE:g})",
+        )
+
+    def fail_on_errors(sub: argparse.ArgumentParser, when: str = "") -> None:
+        sub.add_argument(
+            "--fail-on-errors", action="store_true", help=f"{when}exit 1 when any request ended failed (default: 0)"
         )
 
     def creating(sub: argparse.ArgumentParser, pairs: str = "at most 16") -> None:
@@ -650,6 +695,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-validate", action="store_true", help="skip client-side validation of the file")
     sub.add_argument("--wait", action="store_true", help="wait until the batch ends")
     sub.add_argument("--output", metavar="DIR", help="with --wait: save output, errors and results here")
+    fail_on_errors(sub, "with --wait: ")
     waiting(sub)
 
     sub = command("get", cmd_get, "show a batch")
@@ -664,6 +710,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("wait", cmd_wait, "wait until a batch ends, showing progress")
     sub.add_argument("batch_id")
+    fail_on_errors(sub)
     waiting(sub)
 
     sub = command("results", cmd_results, "print or save a batch's results (once it has ended)")
@@ -671,6 +718,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", metavar="FILE", help="write the results as JSONL to FILE")
     sub.add_argument("--skip-bad-lines", action="store_true", help="skip malformed result lines")
     sub.add_argument("--partial", action="store_true", help="allow the results so far of a batch still running")
+    fail_on_errors(sub)
 
     sub = command("files", cmd_files, "list uploaded batch files")
     sub.add_argument("--limit", type=_bounded_int(1), default=None)
@@ -693,6 +741,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--require-balance", action="store_true", help="refuse to start when the recharged balance is zero"
     )
+    fail_on_errors(sub)
     waiting(sub)
 
     sub = command("job", cmd_job, "a job's status, or wait for it, print its results, or cancel it")
@@ -703,6 +752,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--cached", action="store_true", help="status: read the job directory only, without asking the server"
     )
+    fail_on_errors(sub, "wait, results: ")
     waiting(sub)
 
     sub = command("emulator", cmd_emulator, "run the local emulator of the API on 127.0.0.1")
@@ -745,21 +795,23 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run the command line; return its exit code."""
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in words[: words.index("--") if "--" in words else None]
+    args = _parser().parse_args(words)
     out = _Output(args.json, stdout or sys.stdout, stderr or sys.stderr)
     try:
         code: int = args.handler(args, out)
         return code
     except (InputValidationError, JobInputMismatchError) as error:
-        out.note(f"error: {in_cli_words(str(error), args.command)}")
-        return USAGE
+        problems = error.problems if isinstance(error, InputValidationError) else ()
+        return out.fail(in_cli_words(str(error), args.command), USAGE, problems)
     except BatchNotFinishedError as error:
-        out.note(f"error: {in_cli_words(str(error), args.command)}")
-        return FAILED
+        return out.fail(in_cli_words(str(error), args.command), FAILED)
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: run() ends quietly
     except OSError as error:  # a path the user named that cannot be read or written
         where = f" ({error.filename})" if error.filename else ""
-        out.note(f"error: {error.strerror or error}{where}")
-        return USAGE
+        return out.fail(f"{error.strerror or error}{where}", USAGE)
     except KeyboardInterrupt:
         out.close_bar()
         resume_command = getattr(args, "resume_command", None)
@@ -772,8 +824,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return INTERRUPTED
     except SiliconFlowError as error:
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
-        out.note(f"error: {in_cli_words(str(error), args.command)}{notes}")
-        return FAILED
+        return out.fail(f"{in_cli_words(str(error), args.command)}{notes}", FAILED)
 
 
 def run() -> None:
@@ -783,5 +834,5 @@ def run() -> None:
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (say `| head`): stop quietly, as the Python docs advise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = FAILED
+        code = CLOSED_PIPE
     sys.exit(code)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,87 @@ def test_submit_no_validate_sends_the_file_unchecked(tmp_path: Path, url: str, e
     assert sent.code == 0, sent.err
     assert "(unchecked)" in sent.err
     assert json.loads(sent.out)["id"].startswith("batch")
+
+
+def test_fail_on_errors_exits_1_when_any_request_ended_failed(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 4)  # one request asks too many tokens and fails
+    wait = ("--poll-interval", "5")
+    plain = sfb(url, "submit", str(source), "--wait", *wait, "--json")
+    assert plain.code == 0, plain.err
+    batch_id = plain.json()["batch"]["id"]
+    flagged = sfb(url, "submit", str(source), "--wait", *wait, "--fail-on-errors")
+    assert flagged.code == 1
+    assert "1 request ended failed (--fail-on-errors)" in flagged.err
+    assert sfb(url, "wait", batch_id, *wait).code == 0
+    assert sfb(url, "wait", batch_id, *wait, "--fail-on-errors").code == 1
+    printed = sfb(url, "results", batch_id, "--fail-on-errors")
+    assert printed.code == 1
+    assert len(printed.out.splitlines()) == 4  # every result is still printed
+    assert sfb(url, "results", batch_id, "--output", str(tmp_path / "r.jsonl"), "--fail-on-errors").code == 1
+    assert sfb(url, "results", batch_id).code == 0
+    unwaited = sfb(url, "submit", str(source), "--fail-on-errors")
+    assert unwaited.code == 2
+    assert "--fail-on-errors: needs --wait" in unwaited.err
+
+    job = str(tmp_path / "job")
+    ran = sfb(url, "run", str(source), "--job-dir", job, *wait, "--fail-on-errors", "--max-attempts", "1")
+    assert ran.code == 1, ran.err
+    assert "requests     4: 3 succeeded, 1 failed" in ran.out
+    assert sfb(url, "job", "wait", job, *wait).code == 0
+    assert sfb(url, "job", "wait", job, *wait, "--fail-on-errors").code == 1
+    assert sfb(url, "job", "results", job, "--fail-on-errors").code == 1
+
+    clean = write_requests(tmp_path / "clean.jsonl", 3, fail=frozenset())
+    assert sfb(url, "submit", str(clean), "--wait", *wait, "--fail-on-errors").code == 0
+    assert sfb(url, "run", str(clean), "--job-dir", str(tmp_path / "job2"), *wait, "--fail-on-errors").code == 0
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 500, fail=frozenset())
+    batch_id = sfb(url, "submit", str(source), "--wait", "--poll-interval", "5", "--json").json()["batch"]["id"]
+    env = {**os.environ, "SILICONFLOW_API_KEY": "sk-emulator"}
+    command = [sys.executable, "-m", "siliconflow_batch", "results", batch_id, "--base-url", url]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert reader.stdout is not None
+    assert reader.stderr is not None
+    reader.stdout.read(10)
+    reader.stdout.close()  # as `| head` does once it has its lines
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == cli.CLOSED_PIPE
+    assert err == ""
+
+
+def test_job_status_of_a_directory_with_no_job_is_a_mistake(tmp_path: Path, url: str) -> None:
+    result = sfb(url, "job", "status", str(tmp_path / "nothing"))
+    assert result.code == 2
+    assert "DIR: " in result.err
+    assert "holds no job" in result.err
+
+
+def test_with_json_stdout_is_json_and_an_error_is_one_json_object_on_stderr(
+    tmp_path: Path, url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    ran = sfb(url, "run", str(source), "--job-dir", str(tmp_path / "job"), "--poll-interval", "5", "--json")
+    assert ran.json()["requests"]["total"] == 3
+    missing = sfb(url, "get", "batch_nope", "--json")
+    assert missing.code == 1
+    (line,) = missing.err.splitlines()
+    assert json.loads(line)["exit_code"] == 1
+    bad = sfb(url, "run", str(source), "--job-dir", str(tmp_path / "job2"), "--window", "12h", "--json")
+    assert bad.code == 2
+    (line,) = bad.err.splitlines()
+    assert json.loads(line)["problems"][0]["field"] == "--window"
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["list", "--limit", "0", "--json"], stdout=io.StringIO(), stderr=io.StringIO())
+    assert caught.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--limit" in json.loads(line)["error"]
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("siliconflow_batch.cli.time.sleep", interrupt)
+    stdout = io.StringIO()
+    assert cli.main(["emulator", "--port", "0", "--json"], stdout=stdout, stderr=io.StringIO()) == 0
+    assert json.loads(stdout.getvalue())["url"].startswith("http://127.0.0.1:")

@@ -85,7 +85,7 @@ def test_mistakes_are_one_line_before_anything_is_sent(tmp_path: Path, url: str,
     assert "line 2: custom_id: 'dup' is already used on line 1" in bad.err
     assert emulator.files() == []
     missing = sfb(url, "job", "status", str(tmp_path / "nothing"))
-    assert missing.code == 1
+    assert missing.code == 2  # a mistake in the command, as the README says
     assert "holds no job" in missing.err
     assert _run(url, source, tmp_path / "job", "--detach").code == 0
     changed = _run(url, write_requests(tmp_path / "in.jsonl", 4), tmp_path / "job")
