@@ -25,6 +25,7 @@ from ._exceptions import (
     BatchNotFinishedError,
     InputValidationError,
     JobInputMismatchError,
+    NotFoundError,
     SiliconFlowError,
     shorten,
 )
@@ -824,7 +825,22 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return INTERRUPTED
     except SiliconFlowError as error:
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
-        return out.fail(f"{in_cli_words(str(error), args.command)}{notes}", FAILED)
+        hint = _not_found_hint(error, args) if isinstance(error, NotFoundError) else ""
+        return out.fail(f"{in_cli_words(str(error), args.command)}{hint}{notes}", FAILED)
+
+
+def _not_found_hint(error: NotFoundError, args: argparse.Namespace) -> str:
+    """What a 404 means: a base URL that is not the API's (no /v1), or no such batch."""
+    if error.request is None:
+        return ""
+    path = error.request.url.path
+    if "/v1/" not in path:
+        base = (getattr(args, "base_url", None) or os.environ.get("SILICONFLOW_BASE_URL") or "").rstrip("/")
+        return f"\n  the API's paths are under /v1: try --base-url {base}/v1"
+    batch_id = getattr(args, "batch_id", None)
+    if batch_id and path.rstrip("/").split("/")[-2:] in (["batches", batch_id], [batch_id, "cancel"]):
+        return f"\n  there is no batch {batch_id} (siliconflow-batch list shows the batches)"
+    return ""
 
 
 def run() -> None:

@@ -166,3 +166,15 @@ def test_with_json_stdout_is_json_and_an_error_is_one_json_object_on_stderr(
     stdout = io.StringIO()
     assert cli.main(["emulator", "--port", "0", "--json"], stdout=stdout, stderr=io.StringIO()) == 0
     assert json.loads(stdout.getvalue())["url"].startswith("http://127.0.0.1:")
+
+
+def test_a_404_says_what_was_not_found(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    root = url.removesuffix("/v1")
+    lacking = sfb(root, "list")
+    assert lacking.code == 1
+    assert f"try --base-url {root}/v1" in lacking.err
+    missing = sfb(url, "get", "batch_nope")
+    assert missing.code == 1
+    assert "there is no batch batch_nope" in missing.err
+    assert "there is no batch batch_nope" in sfb(url, "cancel", "batch_nope").err
+    assert "there is no batch" not in lacking.err
