@@ -281,9 +281,9 @@ def in_cli_words(text: str, command: str | None = None) -> str:
     return text.replace(_UNCHECKED, unchecked)
 
 
-def _plural(count: int, noun: str) -> str:
-    """``1 request``, ``2 requests``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def _plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 request``, ``2 requests`` (``nouns``: a plural that is not ``noun + "s"``)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def _report_text(report: ValidationReport, command: str | None = None) -> str:
@@ -440,6 +440,9 @@ def cmd_list(args: argparse.Namespace, out: _Output) -> int:
         else:
             first = next(iter(pager.iter_pages()), None)
             items = first.data if first is not None else []
+            if first is not None and first.has_more:
+                shown = _plural(len(items), "batch", "batches")
+                out.note(f"showing the newest {shown}; there are more: --all lists every one")
     rows = [(b.id, str(b.status), "{1}/{0}".format(*b.counts), _iso(b.created_at), b.file_name) for b in items]
     out.data(
         [b.to_dict() for b in items],
@@ -491,9 +494,23 @@ def print_results(results: Iterable[BatchResult], out: _Output) -> int:
     return failed
 
 
+FILES_PAGE = 10  # the server's page of GET /files when no limit is asked
+
+
 def cmd_files(args: argparse.Namespace, out: _Output) -> int:
     with _client(args) as client:
+        limit = args.limit or FILES_PAGE
         files = client.files.list(limit=args.limit)
+        # GET /files has no cursor: --all asks for more at once until the answer is shorter than what was asked
+        # (or stops growing, should the server cap it).
+        while args.all and len(files) >= limit:
+            limit *= 10
+            more = client.files.list(limit=limit)
+            if len(more) <= len(files):
+                break
+            files = more
+    if not args.all and len(files) >= limit:
+        out.note(f"showing {_plural(len(files), 'file')}; there may be more: --all lists every one")
     rows = [(f.id, f.filename, f.bytes, f.line_count, _iso(f.created_at)) for f in files]
     out.data(
         [_file_dict(f) for f in files],
@@ -702,8 +719,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("get", cmd_get, "show a batch")
     sub.add_argument("batch_id")
 
-    sub = command("list", cmd_list, "list batches (the first page, or --all)")
-    sub.add_argument("--limit", type=_bounded_int(1), default=20)
+    sub = command("list", cmd_list, "list batches, newest first (the first page, or --all)")
+    sub.add_argument("--limit", type=_bounded_int(1), default=20, help="batches per page (default 20)")
     sub.add_argument("--all", action="store_true", help="follow every page")
 
     sub = command("cancel", cmd_cancel, "cancel a batch")
@@ -721,8 +738,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--partial", action="store_true", help="allow the results so far of a batch still running")
     fail_on_errors(sub)
 
-    sub = command("files", cmd_files, "list uploaded batch files")
-    sub.add_argument("--limit", type=_bounded_int(1), default=None)
+    sub = command("files", cmd_files, "list uploaded batch files (the first 10, or --limit, or --all)")
+    sub.add_argument(
+        "--limit", type=_bounded_int(1), default=None, help="list at most this many (default: the server's, 10)"
+    )
+    sub.add_argument("--all", action="store_true", help="list every file")
 
     sub = command("run", cmd_run, "run a workload of any size as a job (shards, resubmission, merged results)")
     sub.add_argument("input", help="the requests, a JSONL file of any size")

@@ -178,3 +178,23 @@ def test_a_404_says_what_was_not_found(tmp_path: Path, url: str, emulator: Emula
     assert "there is no batch batch_nope" in missing.err
     assert "there is no batch batch_nope" in sfb(url, "cancel", "batch_nope").err
     assert "there is no batch" not in lacking.err
+
+
+def test_lists_say_when_there_is_more_and_take_all(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    emulator.seed_batches(25)
+    first = sfb(url, "list", "--json")
+    assert len(first.json()) == 20
+    assert "showing the newest 20 batches; there are more: --all lists every one" in first.err
+    assert len(sfb(url, "list", "--all", "--json").json()) == 25
+    assert sfb(url, "list", "--limit", "30").err == ""
+
+    source = write_requests(tmp_path / "in.jsonl", 1)
+    for _ in range(12):
+        assert sfb(url, "upload", str(source)).code == 0
+    page = sfb(url, "files", "--json")
+    assert len(page.json()) == 10
+    assert "showing 10 files; there may be more: --all lists every one" in page.err
+    every = sfb(url, "files", "--all", "--json")
+    assert len(every.json()) == len(emulator.files()) == 13  # and the seeded batches' input
+    assert every.err == ""
+    assert sfb(url, "files", "--limit", "20").err == ""
