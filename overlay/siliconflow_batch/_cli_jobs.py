@@ -127,6 +127,10 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
     output = Path(args.output) if args.output else None
     if output is not None:
         check_destination(output, what="--output")
+    job_dir = Path(args.job_dir)
+    if job_dir.exists() and not job_dir.is_dir():
+        problem = Problem("--job-dir", f"{job_dir} is a file; give a directory (a new one, or a job's)")
+        raise InputValidationError("nothing was sent", [problem])
     create = _create_args(args)
     args.resume_command = _resume_command(args)  # for the hint if interrupted
     with _client(args) as client, warnings.catch_warnings(record=True) as caught:

@@ -29,6 +29,7 @@ from ._exceptions import (
     SiliconFlowError,
     shorten,
 )
+from ._job_logic import RESERVED_METADATA
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._version import package_version
@@ -289,10 +290,17 @@ def _plural(count: int, noun: str, nouns: str | None = None) -> str:
 def _report_text(report: ValidationReport, command: str | None = None) -> str:
     if report.ok:
         models = ", ".join(sorted(report.models)) or "-"
-        return f"{report.path}: OK, {report.line_count} requests, model {models}"
-    lines = [f"{report.path}: {len(report.problems)} problem(s)"]
-    lines += [f"  {in_cli_words(str(problem), command)}" for problem in report.problems]
+        return f"{report.path}: OK, {_plural(report.line_count, 'request')}, model {models}"
+    lines = [f"{report.path}: {_plural(len(report.problems), 'problem')}"]
+    lines += [f"  {in_cli_words(_problem_text(problem), command)}" for problem in report.problems]
     return "\n".join(lines)
+
+
+def _problem_text(problem: Problem) -> str:
+    """``line 3: custom_id: ...``; a problem of the line as a whole reads ``line 3: is not valid JSON``."""
+    if problem.field == "line" and problem.line is not None:
+        return f"line {problem.line}: {problem.message}"
+    return str(problem)
 
 
 def _report_dict(report: ValidationReport, command: str | None = None) -> dict[str, Any]:
@@ -377,7 +385,7 @@ def cmd_submit(args: argparse.Namespace, out: _Output) -> int:
         saved = _save_results(client, batch, output, expected, out) if output is not None else {}
     out.data(
         {"batch": batch.to_dict(), "files": {k: str(v) for k, v in saved.items()}},
-        lambda: _batch_text(batch) + "".join(f"\n{k:<12} {v}" for k, v in saved.items()),
+        lambda: _batch_text(batch) + "".join(f"\n{_SAVED[k]:<12} {v}" for k, v in saved.items()),
     )
     return out.failed_requests(batch.counts[2], args, _terminal_code(batch))
 
@@ -396,6 +404,9 @@ def _wait(client: SiliconFlow, batch_id: str, args: argparse.Namespace, out: _Ou
     finally:
         out.close_bar()
     return batch
+
+
+_SAVED = {"output file": "saved output", "error file": "saved errors", "results": "results"}
 
 
 def _save_results(
@@ -489,12 +500,22 @@ def print_results(results: Iterable[BatchResult], out: _Output) -> int:
         if out.as_json:
             print(json.dumps(result.to_dict(), ensure_ascii=False), file=out.stream)
             continue
-        text = result.content if result.ok else json.dumps(result.error or result.body, ensure_ascii=False)
-        print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{shorten(text or '', 100)}", file=out.stream)
+        text = shorten(result.content or "", 100) if result.ok else _failure_text(result)
+        print(f"{result.custom_id}\t{'ok' if result.ok else 'FAILED'}\t{text}", file=out.stream)
     return failed
 
 
 FILES_PAGE = 10  # the server's page of GET /files when no limit is asked
+
+
+def _failure_text(result: BatchResult) -> str:
+    """Why a request failed, whole and on one line: ``code: message`` when the error has them, else its JSON."""
+    error: Any = result.error or (result.body or {}).get("error") or result.body
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        code = error.get("code")
+        status = f"{code}: " if code not in (None, "") else ""
+        return " ".join(f"{status}{error['message']}".split())
+    return json.dumps(error, ensure_ascii=False)
 
 
 def cmd_files(args: argparse.Namespace, out: _Output) -> int:
@@ -604,23 +625,32 @@ def _share(value: str) -> float:
     return number
 
 
-def _add_common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, suppress: bool, sends: bool = True) -> None:
     """Add the options every command takes.
 
     On the commands they default to SUPPRESS, so that one given before the command (on the top-level parser)
-    is not overwritten by the command's default.
+    is not overwritten by the command's default. A command that sends nothing still accepts the options about
+    sending (a script may give them to every command) but does not show them in its help.
     """
 
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
+    def shown(text: str) -> str:
+        return text if sends else argparse.SUPPRESS
+
     parser.add_argument(
-        "--base-url", default=default(None), help="API base URL (default: $SILICONFLOW_BASE_URL or the vendor's)"
+        "--base-url",
+        default=default(None),
+        help=shown("API base URL (default: $SILICONFLOW_BASE_URL or the vendor's)"),
     )
-    parser.add_argument("--api-key", default=default(None), help="API key (default: $SILICONFLOW_API_KEY)")
+    parser.add_argument("--api-key", default=default(None), help=shown("API key (default: $SILICONFLOW_API_KEY)"))
     parser.add_argument("--json", action="store_true", default=default(False), help="print JSON for scripts")
     parser.add_argument(
-        "--max-retries", type=_bounded_int(0), default=default(2), help="retries of a failed request (default 2)"
+        "--max-retries",
+        type=_bounded_int(0),
+        default=default(2),
+        help=shown("retries of a failed request (default 2)"),
     )
 
 
@@ -642,7 +672,7 @@ def _parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="siliconflow-batch",
-        description=__doc__.split("\n\n")[0],
+        description=__doc__.split("\n\n")[0].replace("``", ""),
         epilog="Options such as --base-url and --json may come before or after the command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -650,8 +680,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Callable[..., int], help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help, parents=[common])
+    local = _Parser(add_help=False)  # for a command that sends nothing: key, URL and retries not in its help
+    _add_common(local, suppress=True, sends=False)
+
+    def command(name: str, handler: Callable[..., int], help: str, *, sends: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, parents=[common if sends else local])
         sub.set_defaults(handler=handler)
         return sub
 
@@ -694,21 +727,23 @@ def _parser() -> argparse.ArgumentParser:
             "resolves a failed create by looking it up)",
         )
 
-    sub = command("validate", cmd_validate, "check a batch input file without sending it")
-    sub.add_argument("file")
+    file_help = "the batch input file (JSONL, one request a line)"
+    batch_help = "the batch's id (batch_...)"
+    sub = command("validate", cmd_validate, "check a batch input file without sending it", sends=False)
+    sub.add_argument("file", metavar="FILE", help=file_help)
     sub.add_argument("--model", help="the model the batch will use for every request (replace_model)")
 
     sub = command("upload", cmd_upload, "validate and upload a batch input file")
-    sub.add_argument("file")
+    sub.add_argument("file", metavar="FILE", help=file_help)
     sub.add_argument("--model", help="the model the batch will use for every request (replace_model)")
     sub.add_argument("--no-validate", action="store_true", help="skip client-side validation")
 
     sub = command("create", cmd_create, "create a batch over an uploaded file")
-    sub.add_argument("--input-file-id", required=True)
+    sub.add_argument("--input-file-id", required=True, metavar="ID", help="the uploaded input file (file-...)")
     keyed_creating(sub)
 
     sub = command("submit", cmd_submit, "validate, upload and create a batch; with --wait, follow it to the end")
-    sub.add_argument("file")
+    sub.add_argument("file", metavar="FILE", help=file_help)
     keyed_creating(sub)
     sub.add_argument("--no-validate", action="store_true", help="skip client-side validation of the file")
     sub.add_argument("--wait", action="store_true", help="wait until the batch ends")
@@ -717,22 +752,22 @@ def _parser() -> argparse.ArgumentParser:
     waiting(sub)
 
     sub = command("get", cmd_get, "show a batch")
-    sub.add_argument("batch_id")
+    sub.add_argument("batch_id", metavar="BATCH_ID", help=batch_help)
 
     sub = command("list", cmd_list, "list batches, newest first (the first page, or --all)")
     sub.add_argument("--limit", type=_bounded_int(1), default=20, help="batches per page (default 20)")
     sub.add_argument("--all", action="store_true", help="follow every page")
 
     sub = command("cancel", cmd_cancel, "cancel a batch")
-    sub.add_argument("batch_id")
+    sub.add_argument("batch_id", metavar="BATCH_ID", help=batch_help)
 
     sub = command("wait", cmd_wait, "wait until a batch ends, showing progress")
-    sub.add_argument("batch_id")
+    sub.add_argument("batch_id", metavar="BATCH_ID", help=batch_help)
     fail_on_errors(sub)
     waiting(sub)
 
     sub = command("results", cmd_results, "print or save a batch's results (once it has ended)")
-    sub.add_argument("batch_id")
+    sub.add_argument("batch_id", metavar="BATCH_ID", help=batch_help)
     sub.add_argument("--output", metavar="FILE", help="write the results as JSONL to FILE")
     sub.add_argument("--skip-bad-lines", action="store_true", help="skip malformed result lines")
     sub.add_argument("--partial", action="store_true", help="allow the results so far of a batch still running")
@@ -745,10 +780,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--all", action="store_true", help="list every file")
 
     sub = command("run", cmd_run, "run a workload of any size as a job (shards, resubmission, merged results)")
-    sub.add_argument("input", help="the requests, a JSONL file of any size")
+    sub.add_argument("input", metavar="INPUT", help="the requests, a JSONL file of any size")
     sub.add_argument("--job-dir", required=True, help="where the job keeps its state; the same command resumes it")
     sub.add_argument("--output", metavar="FILE", help="write one result per request here, in input order")
-    creating(sub)
+    yours = MAX_METADATA_PAIRS - RESERVED_METADATA
+    creating(sub, pairs=f"at most {yours}: the job's batches carry {RESERVED_METADATA} of their own")
     sub.add_argument(
         "--max-attempts", type=_bounded_int(1), default=3, help="send a request at most this many times (default 3)"
     )
@@ -766,8 +802,12 @@ def _parser() -> argparse.ArgumentParser:
     waiting(sub)
 
     sub = command("job", cmd_job, "a job's status, or wait for it, print its results, or cancel it")
-    sub.add_argument("action", choices=["status", "wait", "results", "cancel"])
-    sub.add_argument("job_dir", metavar="DIR")
+    sub.add_argument(
+        "action",
+        choices=["status", "wait", "results", "cancel"],
+        help="status: show it; wait: follow it to the end; results: print or save them; cancel: stop it",
+    )
+    sub.add_argument("job_dir", metavar="DIR", help="the job's directory (run's --job-dir)")
     sub.add_argument("--output", metavar="FILE", help="results: write them as JSONL to FILE")
     sub.add_argument("--partial", action="store_true", help="results: allow those so far of a job still running")
     sub.add_argument(
@@ -777,8 +817,10 @@ def _parser() -> argparse.ArgumentParser:
     waiting(sub)
 
     sub = command("emulator", cmd_emulator, "run the local emulator of the API on 127.0.0.1")
-    sub.add_argument("--port", type=_bounded_int(0, 65535), default=8000)
-    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument(
+        "--port", type=_bounded_int(0, 65535), default=8000, help="port to listen on (default 8000; 0: any free one)"
+    )
+    sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sub.add_argument(
         "--emulator-key",
         default=None,
@@ -832,7 +874,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         raise  # the reader of stdout went away: run() ends quietly
     except OSError as error:  # a path the user named that cannot be read or written
         where = f" ({error.filename})" if error.filename else ""
-        return out.fail(f"{error.strerror or error}{where}", USAGE)
+        named = _path_argument(args, error.filename)
+        return out.fail(f"{named + ': ' if named else ''}{error.strerror or error}{where}", USAGE)
     except KeyboardInterrupt:
         out.close_bar()
         resume_command = getattr(args, "resume_command", None)
@@ -847,6 +890,27 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
         hint = _not_found_hint(error, args) if isinstance(error, NotFoundError) else ""
         return out.fail(f"{in_cli_words(str(error), args.command)}{hint}{notes}", FAILED)
+
+
+def _path_argument(args: argparse.Namespace, filename: object) -> str | None:
+    """The option or argument that named ``filename`` (or a folder holding it), for the message."""
+    if not isinstance(filename, str | os.PathLike):
+        return None
+    path = os.path.normpath(os.fspath(filename))
+    names = {
+        "job_dir": "DIR" if args.command == "job" else "--job-dir",
+        "state_dir": "--state-dir",
+        "output": "--output",
+        "input": "INPUT",
+        "file": "FILE",
+    }
+    for dest, name in names.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and value:
+            given = os.path.normpath(value)
+            if path == given or path.startswith(given.rstrip(os.sep) + os.sep):
+                return name
+    return None
 
 
 def _not_found_hint(error: NotFoundError, args: argparse.Namespace) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -198,3 +199,59 @@ def test_lists_say_when_there_is_more_and_take_all(tmp_path: Path, url: str, emu
     assert len(every.json()) == len(emulator.files()) == 13  # and the seeded batches' input
     assert every.err == ""
     assert sfb(url, "files", "--limit", "20").err == ""
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    parser = cli._parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {"": parser, **subparsers.choices}
+
+
+def test_help_gives_every_argument_and_option_a_text_and_the_real_limits() -> None:
+    commands = _commands()
+    for name, parser in commands.items():
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
+                assert action.help, f"{name or 'siliconflow-batch'} {action.dest} has no help"
+    assert "`" not in commands[""].format_help()
+    run_help = " ".join(commands["run"].format_help().split())
+    assert "(at most 10: the job's batches carry 6 of their own)" in run_help
+    validate_help = commands["validate"].format_help()
+    for unused in ("--api-key", "--base-url", "--max-retries"):
+        assert unused not in validate_help
+
+
+def test_counts_are_singular_or_plural_and_each_message_names_its_argument(
+    tmp_path: Path, url: str, emulator: Emulator
+) -> None:
+    one = write_requests(tmp_path / "one.jsonl", 1, fail=frozenset())
+    assert ": OK, 1 request, model" in sfb(url, "validate", str(one)).out
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{nope\n")
+    report = sfb(url, "validate", str(broken)).out
+    assert ": 1 problem\n" in report
+    assert "  line 1: is not valid JSON" in report
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    on_a_file = sfb(url, "run", str(one), "--job-dir", str(afile))
+    assert on_a_file.code == 2
+    assert "--job-dir: " in on_a_file.err
+    state = sfb(url, "emulator", "--port", "0", "--state-dir", str(afile / "state"))
+    assert state.code == 2
+    assert "--state-dir: " in state.err
+
+
+def test_submit_output_labels_each_row_once_and_results_show_a_failure_whole(tmp_path: Path, url: str) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    out_dir = tmp_path / "out"
+    done = sfb(url, "submit", str(source), "--wait", "--poll-interval", "5", "--output", str(out_dir))
+    assert done.code == 0, done.err
+    labels = [line[:12].strip() for line in done.out.splitlines()]
+    assert len(labels) == len(set(labels)), done.out
+    assert "saved output" in labels
+    batch_id = done.out.split()[1]
+    (failed,) = [line for line in sfb(url, "results", batch_id).out.splitlines() if "\tFAILED\t" in line]
+    why = failed.split("\t")[2]
+    assert "..." not in why
+    assert not why.startswith("{")
