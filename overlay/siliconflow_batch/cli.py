@@ -553,7 +553,13 @@ def cmd_job(args: argparse.Namespace, out: _Output) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace, out: _Output) -> int:
-    from .testing import Emulator, Faults
+    try:
+        from .testing import Emulator, Faults
+    except ImportError as missing:  # the emulator extra is not installed: one line, a mistake of setup
+        if "siliconflow-batch[emulator]" not in str(missing):
+            raise
+        extra = "pip install 'siliconflow-batch[emulator]'"
+        return out.fail(f"the emulator needs the [emulator] extra ({missing.__cause__ or missing}): {extra}", USAGE)
 
     faults = Faults(rate=args.fault_rate, seed=args.seed)
     key = args.emulator_key or os.environ.get("SILICONFLOW_API_KEY", "").strip() or "sk-emulator"

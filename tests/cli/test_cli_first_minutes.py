@@ -255,3 +255,22 @@ def test_submit_output_labels_each_row_once_and_results_show_a_failure_whole(tmp
     why = failed.split("\t")[2]
     assert "..." not in why
     assert not why.startswith("{")
+
+
+def test_the_emulator_without_its_extra_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m.startswith("siliconflow_batch.testing")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "h11", None)  # as if not installed: importing it fails
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert cli.main(["emulator", "--port", "0"], stdout=stdout, stderr=stderr) == 2
+    (line,) = stderr.getvalue().splitlines()
+    assert "pip install 'siliconflow-batch[emulator]'" in line
+    assert "Traceback" not in line
+    assert stdout.getvalue() == ""
+
+
+def test_the_readme_says_which_key_the_emulator_accepts() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## The command line", 1)[1].split("\n## ", 1)[0]
+    assert "--emulator-key" in section
+    assert "sk-emulator" in section
