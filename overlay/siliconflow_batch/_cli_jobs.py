@@ -19,7 +19,7 @@ from ._job_logic import JobStatus
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
-from .cli import FAILED, OK, _bar, _client, _create_args, _Output, print_results
+from .cli import FAILED, OK, _bar, _client, _create_args, _Output, options_given, print_results
 
 __all__ = ["cmd_job", "cmd_run"]
 
@@ -109,13 +109,16 @@ def _show(out: _Output, status: JobStatus, output: Path | None = None) -> int:
 
 
 def _resume_command(args: argparse.Namespace) -> str:
-    """The command that resumes this run; it names no key (that stays in the environment or a flag you give)."""
+    """The command that resumes this run, with every option given.
+
+    It names no key (that stays in the environment or a flag you give).
+    """
     words = ["siliconflow-batch", "run", args.input, "--job-dir", args.job_dir]
     if args.base_url:
         words += ["--base-url", args.base_url]
     if args.output:
         words += ["--output", args.output]
-    return shlex.join(words)
+    return shlex.join(words + options_given(args, leave_out=["job_dir", "base_url", "output"]))
 
 
 def _paused(args: argparse.Namespace, error: InsufficientBalanceError) -> InsufficientBalanceError:
@@ -133,6 +136,7 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
         raise InputValidationError("nothing was sent", [problem])
     create = _create_args(args)
     args.resume_command = _resume_command(args)  # for the hint if interrupted
+    args.job_started = False  # until submit returns, no batch may exist yet
     with _client(args) as client, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -151,6 +155,7 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
             if isinstance(error, PaymentRequiredError) or error.__cause__ is None:
                 raise  # refused before the job began (require_balance), or a bare 402: nothing to resume
             raise _paused(args, error) from error
+        args.job_started = True
         for warning in caught:
             out.note(f"warning: {warning.message}")
         with job:
@@ -172,7 +177,8 @@ def cmd_job(args: argparse.Namespace, out: _Output) -> int:
     output = Path(args.output) if getattr(args, "output", None) else None
     if output is not None:
         check_destination(output, what="--output")
-    args.resume_command = f"siliconflow-batch job wait {shlex.quote(args.job_dir)}"
+    given = options_given(args, leave_out=["output", "partial", "cached"]) if args.action == "wait" else []
+    args.resume_command = shlex.join(["siliconflow-batch", "job", "wait", args.job_dir, *given])
     with _client(args) as client, _open(client, args.job_dir) as job:
         if args.action == "status":
             return _show(out, job.status(refresh=not args.cached))

@@ -1,8 +1,9 @@
 """The ``siliconflow-batch`` command: validate, upload, submit, wait, fetch results, run jobs and the emulator.
 
-Exit codes: 0 done; 1 an API error, a batch that ended failed, expired or cancelled, a cancelled job, or
-results asked of a batch or job still running; 2 bad usage or input (with the validation report), a job
-directory given another input; 130 interrupted (the batches keep running on the server; a job resumes).
+Exit codes: 0 done; 1 an API error, a batch that ended failed, expired or cancelled, a cancelled job,
+results asked of a batch or job still running, or with --fail-on-errors a request that ended failed; 2 bad
+usage or input (with the validation report), a job directory given another input or holding no job; 130
+interrupted, 143 terminated (the batches keep running on the server; a job resumes); 141 stdout closed.
 Options such as --base-url go before or after the command.
 """
 
@@ -12,6 +13,8 @@ import argparse
 import json
 import math
 import os
+import shlex
+import signal
 import sys
 import threading
 import time
@@ -49,6 +52,7 @@ from .validation import (
 __all__ = ["main"]
 
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+TERMINATED = 128 + 15  # SIGTERM: as interrupted, the batches keep running and the message says how to resume
 CLOSED_PIPE = 128 + 13  # as a command killed by SIGPIPE: the reader of stdout went away (say `| head`)
 
 
@@ -691,7 +695,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, handler: Callable[..., int], help: str, *, sends: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help, parents=[common if sends else local])
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, parser=sub)
         return sub
 
     def waiting(sub: argparse.ArgumentParser) -> None:
@@ -882,20 +886,71 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         where = f" ({error.filename})" if error.filename else ""
         named = _path_argument(args, error.filename)
         return out.fail(f"{named + ': ' if named else ''}{error.strerror or error}{where}", USAGE)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         out.close_bar()
+        code = TERMINATED if isinstance(stop, _Terminated) else INTERRUPTED
+        what = "terminated" if code == TERMINATED else "interrupted"
         resume_command = getattr(args, "resume_command", None)
         if resume_command is not None:
-            out.note(f"interrupted: nothing is lost; the job's batches keep running. Resume with:\n  {resume_command}")
-            return INTERRUPTED
+            started = getattr(args, "job_started", True)
+            running = "the job's batches keep running" if started else "the job was still being submitted"
+            out.note(f"{what}: nothing is lost; {running}. Resume with:\n  {resume_command}")
+            return code
         batch_id = getattr(args, "batch_id", None)
-        resume = f"; resume with: siliconflow-batch wait {batch_id}" if batch_id else ""
-        out.note(f"interrupted: the batch keeps running on the server{resume}")
-        return INTERRUPTED
+        if batch_id:
+            out.note(f"{what}: the batch keeps running on the server; resume with: {_wait_hint(args, batch_id)}")
+        else:
+            out.note(f"{what}: nothing was left running by this command")
+        return code
     except SiliconFlowError as error:
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
         hint = _not_found_hint(error, args) if isinstance(error, NotFoundError) else ""
         return out.fail(f"{in_cli_words(str(error), args.command)}{hint}{notes}", FAILED)
+
+
+# The options every command takes, and their defaults as the top-level parser has them.
+_COMMON_DEFAULTS: dict[str, Any] = {"base_url": None, "api_key": None, "json": False, "max_retries": 2}
+
+
+def options_given(args: argparse.Namespace, *, leave_out: Sequence[str] = ()) -> list[str]:
+    """The options of the command that were given a value other than their default, as words of a command.
+
+    The API key is never among them (it stays in the environment, or a flag you give again).
+    """
+    parser: argparse.ArgumentParser | None = getattr(args, "parser", None)
+    if parser is None:
+        return []
+    words: list[str] = []
+    for action in parser._actions:
+        dest = action.dest
+        if not action.option_strings or dest in ("help", "api_key", *leave_out) or not hasattr(args, dest):
+            continue
+        value = getattr(args, dest)
+        default = _COMMON_DEFAULTS.get(dest, action.default) if action.default is argparse.SUPPRESS else action.default
+        if value == default or value is None:
+            continue
+        flag = action.option_strings[-1]
+        if value is True:
+            words.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                words += [flag, str(item)]
+        else:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return words
+
+
+def _wait_hint(args: argparse.Namespace, batch_id: str) -> str:
+    """How to go on following a batch, with the options given; and, for submit --output, how to save it."""
+    waiting = ("poll_interval", "timeout", "max_poll_interval", "max_outage", "base_url", "fail_on_errors")
+    given = options_given(args, leave_out=[d for d in vars(args) if d not in waiting])
+    hint = shlex.join(["siliconflow-batch", "wait", batch_id, *given])
+    output = getattr(args, "output", None)
+    if args.command == "submit" and output:
+        base = options_given(args, leave_out=[d for d in vars(args) if d != "base_url"])
+        saved = ["siliconflow-batch", "results", batch_id, "--output", str(Path(output) / "results.jsonl"), *base]
+        hint += f"\n  then save its results with: {shlex.join(saved)}"
+    return hint
 
 
 def _path_argument(args: argparse.Namespace, filename: object) -> str | None:
@@ -933,8 +988,17 @@ def _not_found_hint(error: NotFoundError, args: argparse.Namespace) -> str:
     return ""
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is (the resume hint), with its own exit code."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def run() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = main()
         sys.stdout.flush()

@@ -6,13 +6,17 @@ import argparse
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from siliconflow_batch import cli
+from siliconflow_batch import Job, cli
+from siliconflow_batch._sync.jobs import Jobs
+from siliconflow_batch.resources import Batches
 from siliconflow_batch.testing import Emulator
 from siliconflow_batch.validation import MAX_LINE_BYTES
 
@@ -274,3 +278,57 @@ def test_the_readme_says_which_key_the_emulator_accepts() -> None:
     section = readme.split("## The command line", 1)[1].split("\n## ", 1)[0]
     assert "--emulator-key" in section
     assert "sk-emulator" in section
+
+
+def _interrupt(*args: object, **kwargs: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def test_the_resume_hint_keeps_the_options_that_were_given(
+    tmp_path: Path, url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    job = str(tmp_path / "job")
+    given = ("--poll-interval", "7", "--metadata", "team=search", "--max-attempts", "2")
+    with monkeypatch.context() as patched:
+        patched.setattr(Jobs, "submit", _interrupt)
+        early = sfb(url, "run", str(source), "--job-dir", job, *given)
+    assert early.code == 130
+    assert "keep running" not in early.err  # no batch existed yet
+    assert f"run {source} --job-dir {job} --base-url {url} " in early.err
+    assert "the job was still being submitted" in early.err
+    for option in ("--poll-interval 7", "--metadata team=search", "--max-attempts 2"):
+        assert option in early.err
+    assert "sk-emulator" not in early.err
+    with monkeypatch.context() as patched:
+        patched.setattr(Job, "wait", _interrupt)
+        later = sfb(url, "run", str(source), "--job-dir", job, *given)
+        waited = sfb(url, "job", "wait", job, "--poll-interval", "9")
+    assert "the job's batches keep running" in later.err
+    assert early.err.splitlines()[1] == later.err.splitlines()[1]  # the same command
+    assert f"Resume with:\n  siliconflow-batch job wait {job} --base-url {url} --poll-interval 9" in waited.err
+
+    out_dir = tmp_path / "out"
+    with monkeypatch.context() as patched:
+        patched.setattr(Batches, "wait", _interrupt)
+        submitted = sfb(url, "submit", str(source), "--wait", "--output", str(out_dir), "--poll-interval", "7")
+    assert submitted.code == 130
+    (batch,) = emulator.batches()[:1]
+    assert f"resume with: siliconflow-batch wait {batch['id']} --base-url {url} --poll-interval 7" in submitted.err
+    assert f"siliconflow-batch results {batch['id']} --output {out_dir / 'results.jsonl'}" in submitted.err
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does_with_the_resume_hint(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    command = [sys.executable, "-m", "siliconflow_batch", "run", str(source), "--job-dir", str(tmp_path / "job")]
+    env = {**os.environ, "SILICONFLOW_API_KEY": "sk-emulator"}
+    process = subprocess.Popen(
+        [*command, "--base-url", url, "--poll-interval", "0.1"], stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stderr is not None
+    process.stderr.readline()  # the first progress line: the job exists and is being followed
+    process.send_signal(signal.SIGTERM)
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == cli.TERMINATED
+    assert "terminated: nothing is lost; the job's batches keep running" in err
+    assert f"--job-dir {tmp_path / 'job'}" in err
