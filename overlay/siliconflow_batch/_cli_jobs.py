@@ -15,11 +15,13 @@ from typing import Any
 from . import _http
 from ._atomic import check_destination
 from ._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
+from ._job_ledger import LEDGER_NAME
 from ._job_logic import JobStatus
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
 from .cli import FAILED, OK, _bar, _client, _create_args, _Output, options_given, print_results
+from .validation import MAX_LINES
 
 __all__ = ["cmd_job", "cmd_run"]
 
@@ -136,6 +138,8 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
         raise InputValidationError("nothing was sent", [problem])
     create = _create_args(args)
     args.resume_command = _resume_command(args)  # for the hint if interrupted
+    with _client(args) as client:
+        _refuse_other_settings(client, args, create)
     args.job_started = False  # until submit returns, no batch may exist yet
     with _client(args) as client, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -170,6 +174,40 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
                 count = job.write_results(output)
                 out.note(f"wrote {count} results to {output}")
     return out.failed_requests(status.failed, args, _show(out, status, output))
+
+
+def _refuse_other_settings(client: SiliconFlow, args: argparse.Namespace, create: dict[str, Any]) -> None:
+    """A resumed job goes on with the settings it began with: a setting given now that differs is refused.
+
+    (The poll interval, timeout and outage are this process's own, and apply.)
+    """
+    if not (Path(args.job_dir) / LEDGER_NAME).is_file():
+        return
+    try:
+        job = client.jobs.open(args.job_dir)
+    except JobError:
+        return
+    with job:
+        try:
+            known = job._settings
+        except (KeyError, TypeError, ValueError):  # a job whose input is not yet read has no settings
+            return
+    given = [
+        ("--window", args.window != "24h", args.window, known.completion_window),
+        ("--model", args.model is not None, args.model, known.replace_model),
+        ("--metadata", args.metadata is not None, create["metadata"] or {}, known.metadata),
+        ("--max-attempts", args.max_attempts != 3, args.max_attempts, known.max_attempts),
+        ("--shard-lines", args.shard_lines != MAX_LINES, args.shard_lines, known.limits.lines),
+    ]
+    problems = [
+        Problem(
+            flag, f"is {now!r} but the job in {args.job_dir} began with {then!r}: give the same, or another --job-dir"
+        )
+        for flag, was_given, now, then in given
+        if was_given and now != then
+    ]
+    if problems:
+        raise InputValidationError("the job goes on with the settings it began with", problems)
 
 
 def cmd_job(args: argparse.Namespace, out: _Output) -> int:

@@ -332,3 +332,19 @@ def test_sigterm_ends_a_run_as_ctrl_c_does_with_the_resume_hint(tmp_path: Path, 
     assert process.wait(timeout=60) == cli.TERMINATED
     assert "terminated: nothing is lost; the job's batches keep running" in err
     assert f"--job-dir {tmp_path / 'job'}" in err
+
+
+def test_a_resumed_run_refuses_settings_that_differ_from_the_jobs(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    job = str(tmp_path / "job")
+    began = ("--window", "48h", "--metadata", "team=search", "--detach")
+    assert sfb(url, "run", str(source), "--job-dir", job, *began).code == 0
+    changed = sfb(url, "run", str(source), "--job-dir", job, "--window", "72h", "--max-attempts", "2", "--detach")
+    assert changed.code == 2
+    assert "--window: is '72h' but the job in" in changed.err
+    assert "began with '48h'" in changed.err
+    assert "--max-attempts: is 2" in changed.err
+    assert len(emulator.batches()) == 1
+    same = sfb(url, "run", str(source), "--job-dir", job, *began, "--poll-interval", "9")
+    assert same.code == 0, same.err  # the same settings, and this process's own poll interval
+    assert sfb(url, "run", str(source), "--job-dir", job, "--detach").code == 0  # nothing given: the job's own
