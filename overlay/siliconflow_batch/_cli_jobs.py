@@ -20,7 +20,7 @@ from ._job_logic import JobStatus
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
-from .cli import FAILED, OK, _bar, _client, _create_args, _Output, options_given, print_results
+from .cli import FAILED, OK, _bar, _client, _create_args, _Output, fit, options_given, print_results
 from .validation import MAX_LINES
 
 __all__ = ["cmd_job", "cmd_run"]
@@ -41,7 +41,8 @@ class _Progress:
         self.started = _http.monotonic()  # the client's clock: a test's virtual one moves it
         self._first_done: int | None = None
 
-    def line(self, status: JobStatus) -> str:
+    def line(self, status: JobStatus, width: int | None = None) -> str:
+        """The line, fitted to ``width``: done / total, the batches and the ETA stay; the rest goes first."""
         done = status.progress  # inside running batches too: a 24-hour window does not read 0 % throughout
         if self._first_done is None:
             self._first_done = done
@@ -52,16 +53,21 @@ class _Progress:
         if gained > 0 and done < status.total:
             left = elapsed * (status.total - done) / gained
             eta = f"  ETA {int(left // 60)}:{int(left % 60):02d}"
-        return (
-            f"{_bar(done, status.total, 20)} {done}/{status.total} requests ({status.failed} failed)  "
-            f"batches: {batches}  resubmitted {status.resubmitted}  "
-            f"tokens {_count(status.input_tokens)} in/{_count(status.output_tokens)} out  "
-            f"{int(elapsed // 60)}:{int(elapsed % 60):02d}{eta}"
-        )
+        parts = [
+            (2, _bar(done, status.total, 20)),
+            (0, f"{done}/{status.total} requests ({status.failed} failed)"),
+            (0, f"batches: {batches}"),
+            (4, f"resubmitted {status.resubmitted}"),
+            (3, f"tokens {_count(status.input_tokens)} in/{_count(status.output_tokens)} out"),
+            (1, f"{int(elapsed // 60)}:{int(elapsed % 60):02d}"),
+        ]
+        if eta:
+            parts.append((0, eta.strip()))
+        return fit(parts, width)
 
     def show(self, status: JobStatus) -> None:
         if self.out.tty:
-            self.out.live(lambda: self.line(status))
+            self.out.live(lambda width: self.line(status, width))
         else:
             print(self.line(status), file=self.out.err, flush=True)
 

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import signal
 import sys
 import threading
@@ -66,7 +67,8 @@ class _Output:
         self.tty = err.isatty()
         self._bar_open = False
         self._lock = threading.Lock()
-        self._shown: Callable[[], str] | None = None
+        self._shown: Callable[[int], str] | None = None
+        self._drawn = 0  # the length of the live line drawn last, to blank what a shorter one leaves
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -106,15 +108,24 @@ class _Output:
             print(f"[{_clock(started)}] {batch.id} {batch.status}: {counts}", file=self.err, flush=True)
             return
 
-        def line() -> str:
+        def line(width: int) -> str:
             total, completed, failed = batch.counts
             counts = f"{completed}/{total} done, {failed} failed" if total else "counting requests"
-            return f"{_bar(completed + failed, total)} {batch.status:<11} {counts}  {_clock(started)}"
+            parts = [(2, _bar(completed + failed, total)), (0, f"{batch.status:<11} {counts}"), (1, _clock(started))]
+            return fit(parts, width)
 
         self.live(line)
 
-    def live(self, line: Callable[[], str]) -> None:
-        """Show ``line()`` as the live line on a terminal, redrawn each second so that its clock moves."""
+    def width(self) -> int:
+        """The columns the live line may take: the terminal's less one, so that it never wraps."""
+        try:
+            columns = os.get_terminal_size(self.err.fileno()).columns
+        except (AttributeError, OSError, ValueError):  # not a real terminal (a test's stream): $COLUMNS, or 80
+            columns = shutil.get_terminal_size().columns
+        return max(columns - 1, 20)
+
+    def live(self, line: Callable[[int], str]) -> None:
+        """Show ``line(width)`` as the live line on a terminal, redrawn each second so that its clock moves."""
         with self._lock:
             self._shown = line
             self._draw()
@@ -135,7 +146,11 @@ class _Output:
 
     def _draw(self) -> None:
         assert self._shown is not None
-        print(f"\r{self._shown()} ", end="", file=self.err, flush=True)
+        width = self.width()
+        text = self._shown(width)[:width]
+        blank = " " * max(0, min(self._drawn, width) - len(text))
+        print(f"\r{text}{blank}", end="", file=self.err, flush=True)
+        self._drawn = len(text)
         self._bar_open = True
 
     def close_bar(self) -> None:
@@ -148,6 +163,22 @@ class _Output:
             if self._bar_open:
                 print(file=self.err)
                 self._bar_open = False
+                self._drawn = 0
+
+
+def fit(parts: Sequence[tuple[int, str]], width: int | None) -> str:
+    """Join ``parts`` (each with its rank: 0 always shown, the highest dropped first) to fit in ``width``.
+
+    What still does not fit is cut, ending in an ellipsis: a live line shortens, and never wraps.
+    """
+    kept = list(parts)
+    while width is not None and len("  ".join(t for _, t in kept)) > width and any(r for r, _ in kept):
+        drop = max(range(len(kept)), key=lambda i: kept[i][0])
+        del kept[drop]
+    text = "  ".join(t for _, t in kept)
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "\u2026"
+    return text
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:

@@ -348,3 +348,86 @@ def test_a_resumed_run_refuses_settings_that_differ_from_the_jobs(tmp_path: Path
     same = sfb(url, "run", str(source), "--job-dir", job, *began, "--poll-interval", "9")
     assert same.code == 0, same.err  # the same settings, and this process's own poll interval
     assert sfb(url, "run", str(source), "--job-dir", job, "--detach").code == 0  # nothing given: the job's own
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _drawn(shown: str) -> list[str]:
+    """Each drawing of the live line: what follows a carriage return, up to the end of the line."""
+    return [part.split("\n")[0] for part in shown.split("\r")[1:]]
+
+
+@pytest.mark.parametrize("columns", [80, 50])
+def test_the_live_line_fits_the_terminal_and_keeps_done_batches_and_eta(
+    tmp_path: Path, url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    terminal = _Terminal()
+    source = write_requests(tmp_path / "in.jsonl", 12)
+    stdout = io.StringIO()
+    args = ["run", str(source), "--job-dir", str(tmp_path / "job"), "--shard-lines", "2", "--poll-interval", "5"]
+    code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=terminal)
+    assert code == 0
+    lines = _drawn(terminal.getvalue())
+    assert lines
+    assert all(len(line) < columns for line in lines), [len(line) for line in lines]
+    assert all("/12 requests" in line and "batches:" in line for line in lines)
+    from siliconflow_batch._cli_jobs import _Progress
+    from siliconflow_batch._job_logic import JobStatus
+
+    progress = _Progress(cli._Output(False, io.StringIO(), _Terminal()))
+    many = {"in_queue": 3, "validating": 2, "in_progress": 4, "finalizing": 1, "completed": 9, "failed": 1}
+    status = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches=many)
+    progress.line(status, columns - 1)
+    later = JobStatus("j", total=100, succeeded=40, failed=0, pending=60, batches=many)
+    line = progress.line(later, columns - 1)
+    assert len(line) < columns
+    assert "40/100 requests" in line
+
+
+def test_a_single_batchs_live_line_fits_the_terminal(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    terminal = _Terminal()
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    args = ["submit", str(source), "--wait", "--poll-interval", "5", "--base-url", url, "--api-key", "sk-emulator"]
+    assert cli.main(args, stdout=io.StringIO(), stderr=terminal) == 0
+    lines = _drawn(terminal.getvalue())
+    assert lines
+    assert all(len(line) < 40 for line in lines)
+    assert any("completed" in line for line in lines)
+
+
+def test_the_live_line_fits_a_real_terminal_of_60_columns(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    emulator = Emulator(stage_seconds=0.05)
+    source = write_requests(tmp_path / "in.jsonl", 6)
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    with emulator.serve() as server:
+        command = [sys.executable, "-m", "siliconflow_batch", "run", str(source), "--job-dir", str(tmp_path / "job")]
+        command += ["--poll-interval", "0.05", "--base-url", server.url, "--api-key", emulator.api_key]
+        process = subprocess.Popen(command, stderr=secondary, stdout=subprocess.DEVNULL, env=env)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the terminal closed: the command has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert process.wait(timeout=60) == 0
+    os.close(primary)
+    lines = _drawn(shown.decode().replace("\r\n", "\n"))
+    assert lines
+    assert all(len(line) < 60 for line in lines), lines
+    assert any("6/6 requests" in line for line in lines)

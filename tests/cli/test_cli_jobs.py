@@ -114,7 +114,11 @@ def test_ctrl_c_leaves_the_job_resumable_and_prints_the_command(
     assert len(emulator.batches()) == 1
 
 
-def test_the_live_line_on_a_terminal(tmp_path: Path, url: str, clock: VirtualClock) -> None:
+def test_the_live_line_on_a_terminal(
+    tmp_path: Path, url: str, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for every part of the line
+
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
