@@ -922,16 +922,18 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         code = TERMINATED if isinstance(stop, _Terminated) else INTERRUPTED
         what = "terminated" if code == TERMINATED else "interrupted"
         resume_command = getattr(args, "resume_command", None)
+        batch_id = getattr(args, "batch_id", None)
         if resume_command is not None:
             started = getattr(args, "job_started", True)
             running = "the job's batches keep running" if started else "the job was still being submitted"
-            out.note(f"{what}: nothing is lost; {running}. Resume with:\n  {resume_command}")
-            return code
-        batch_id = getattr(args, "batch_id", None)
-        if batch_id:
-            out.note(f"{what}: the batch keeps running on the server; resume with: {_wait_hint(args, batch_id)}")
+            message = f"{what}: nothing is lost; {running}. Resume with:\n  {resume_command}"
+        elif batch_id:
+            message = f"{what}: the batch keeps running on the server; resume with: {_wait_hint(args, batch_id)}"
         else:
-            out.note(f"{what}: nothing was left running by this command")
+            message = f"{what}: nothing was left running by this command"
+        if out.as_json:  # as an error is: one JSON object on stderr
+            return out.fail(message, code)
+        out.note(message)
         return code
     except SiliconFlowError as error:
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))

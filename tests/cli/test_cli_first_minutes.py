@@ -313,9 +313,15 @@ def test_the_resume_hint_keeps_the_options_that_were_given(
         patched.setattr(Batches, "wait", _interrupt)
         submitted = sfb(url, "submit", str(source), "--wait", "--output", str(out_dir), "--poll-interval", "7")
     assert submitted.code == 130
-    (batch,) = emulator.batches()[:1]
-    assert f"resume with: siliconflow-batch wait {batch['id']} --base-url {url} --poll-interval 7" in submitted.err
-    assert f"siliconflow-batch results {batch['id']} --output {out_dir / 'results.jsonl'}" in submitted.err
+    with monkeypatch.context() as patched:
+        patched.setattr(Batches, "wait", _interrupt)
+        as_json = sfb(url, "submit", str(source), "--wait", "--json")
+    (line,) = as_json.err.splitlines()[-1:]
+    assert json.loads(line)["exit_code"] == 130
+    assert "resume with: siliconflow-batch wait batch_" in json.loads(line)["error"]
+    batch_id = submitted.err.split("created batch ", 1)[1].split()[0]
+    assert f"resume with: siliconflow-batch wait {batch_id} --base-url {url} --poll-interval 7" in submitted.err
+    assert f"siliconflow-batch results {batch_id} --output {out_dir / 'results.jsonl'}" in submitted.err
 
 
 def test_sigterm_ends_a_run_as_ctrl_c_does_with_the_resume_hint(tmp_path: Path, url: str, emulator: Emulator) -> None:
