@@ -772,11 +772,11 @@ def _parser() -> argparse.ArgumentParser:
     batch_help = "the batch's id (batch_...)"
     sub = command("validate", cmd_validate, "check a batch input file without sending it", sends=False)
     sub.add_argument("file", metavar="FILE", help=file_help)
-    sub.add_argument("--model", help="the model the batch will use for every request (replace_model)")
+    sub.add_argument("--model", help="the model the batch will use for every request (--model of submit and create)")
 
     sub = command("upload", cmd_upload, "validate and upload a batch input file")
     sub.add_argument("file", metavar="FILE", help=file_help)
-    sub.add_argument("--model", help="the model the batch will use for every request (replace_model)")
+    sub.add_argument("--model", help="the model the batch will use for every request (--model of submit and create)")
     sub.add_argument("--no-validate", action="store_true", help="skip client-side validation")
 
     sub = command("create", cmd_create, "create a batch over an uploaded file")

@@ -220,6 +220,8 @@ def test_help_gives_every_argument_and_option_a_text_and_the_real_limits() -> No
     assert "`" not in commands[""].format_help()
     run_help = " ".join(commands["run"].format_help().split())
     assert "(at most 10: the job's batches carry 6 of their own)" in run_help
+    for name, parser in commands.items():
+        assert "replace_model" not in parser.format_help(), name  # the flag's name, not Python's
     validate_help = commands["validate"].format_help()
     for unused in ("--api-key", "--base-url", "--max-retries"):
         assert unused not in validate_help
