@@ -233,14 +233,7 @@ def _create_args(args: argparse.Namespace) -> dict[str, Any]:
     if keyed_command:
         problems = [*key_problems, *name_the_key(problems, sent or {})]
     if problems:
-        renamed = {
-            "completion_window": "--window",
-            "replace_model": "--model",
-            "input_file_id": "--input-file-id",
-            "idempotency_key": "--idempotency-key",
-        }
-        flagged = [Problem(renamed.get(p.field, p.field), p.message, p.line) for p in problems]
-        raise InputValidationError("nothing was sent", flagged)
+        raise InputValidationError("nothing was sent", problems)
     create: dict[str, Any] = {"completion_window": args.window, "metadata": metadata, "replace_model": args.model}
     if keyed_command:
         create["idempotency_key"] = args.idempotency_key
@@ -307,6 +300,34 @@ _UNCHECKED_BY_COMMAND = {
     "submit": "(give --no-validate to send it unchecked)",
     "run": "(a job checks every line: send this file with upload --no-validate, then create)",
 }
+
+
+# The library's parameter names, as the command's flags.
+_FLAGS = {
+    "completion_window": "--window",
+    "replace_model": "--model",
+    "input_file_id": "--input-file-id",
+    "idempotency_key": "--idempotency-key",
+    "metadata": "--metadata",
+    "max_attempts": "--max-attempts",
+    "max_shard_lines": "--shard-lines",
+    "max_outage": "--max-outage",
+    "poll_interval": "--poll-interval",
+    "max_poll_interval": "--max-poll-interval",
+    "timeout": "--timeout",
+}
+
+
+def _flagged(error: InputValidationError) -> InputValidationError:
+    """The error with each problem's field named as the command's flag (``--window``, not completion_window)."""
+
+    def flag(problem: Problem) -> str:  # a problem at a line of the input is about the file, not a flag
+        name, sep, rest = problem.field.partition("[")
+        return _FLAGS[name] + sep + rest if name in _FLAGS and problem.line is None else problem.field
+
+    if not any(flag(p) != p.field for p in error.problems):
+        return error
+    return InputValidationError(error.subject, [Problem(flag(p), p.message, p.line) for p in error.problems])
 
 
 def in_cli_words(text: str, command: str | None = None) -> str:
@@ -907,6 +928,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         code: int = args.handler(args, out)
         return code
     except (InputValidationError, JobInputMismatchError) as error:
+        if isinstance(error, InputValidationError):
+            error = _flagged(error)
         problems = error.problems if isinstance(error, InputValidationError) else ()
         return out.fail(in_cli_words(str(error), args.command), USAGE, problems)
     except BatchNotFinishedError as error:

@@ -439,3 +439,17 @@ def test_the_live_line_fits_a_real_terminal_of_60_columns(tmp_path: Path) -> Non
     assert lines
     assert all(len(line) < 60 for line in lines), lines
     assert any("6/6 requests" in line for line in lines)
+
+
+def test_a_settings_problem_names_the_flag_not_the_parameter(tmp_path: Path, url: str, emulator: Emulator) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    pairs = [word for i in range(11) for word in ("--metadata", f"k{i}=v")]
+    many = sfb(url, "run", str(source), "--job-dir", str(tmp_path / "job"), *pairs)
+    assert many.code == 2
+    assert "  --metadata: has 11 pairs" in many.err
+    reserved = sfb(url, "run", str(source), "--job-dir", str(tmp_path / "job"), "--metadata", "sf_job=x")
+    assert "  --metadata: the keys sf_job" in reserved.err
+    seventeen = [word for i in range(17) for word in ("--metadata", f"k{i}=v")]
+    created = sfb(url, "create", "--input-file-id", "f", *seventeen, "--json")
+    assert created.code == 2
+    assert json.loads(created.err)["problems"][0]["field"] == "--metadata"
