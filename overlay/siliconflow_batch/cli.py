@@ -192,6 +192,10 @@ def _clock(started: float) -> str:
 
 
 def _client(args: argparse.Namespace) -> SiliconFlow:
+    key = args.api_key if args.api_key is not None else os.environ.get("SILICONFLOW_API_KEY")
+    if not (key or "").strip():  # a mistake of the command, before anything is sent
+        problem = Problem("--api-key", "none given: give --api-key or set SILICONFLOW_API_KEY")
+        raise InputValidationError("nothing was sent", [problem])
     return SiliconFlow(api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries)
 
 

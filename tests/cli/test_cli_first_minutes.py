@@ -56,7 +56,8 @@ def test_messages_name_the_commands_flags_not_pythons_arguments(
 
     monkeypatch.delenv("SILICONFLOW_API_KEY", raising=False)
     no_key = sfb(url, "list", key=None)
-    assert "give --api-key or set SILICONFLOW_API_KEY" in no_key.err
+    assert no_key.code == 2  # a mistake of the command, as the README says
+    assert "--api-key: none given: give --api-key or set SILICONFLOW_API_KEY" in no_key.err
     _speaks_cli(no_key.err)
 
 
