@@ -89,3 +89,13 @@ def test_the_emulators_results_are_priced(tmp_path: Path) -> None:
                 usage.add(result)
     assert usage.by_model["deepseek-ai/DeepSeek-R1"].input_tokens == 100  # the emulator counts 4 characters a token
     assert usage.cost(PriceTable.load()) == (100 * Decimal(2) + 8 * Decimal(8)) / Decimal(1_000_000)
+
+
+def test_the_packaged_prices_name_the_vendors_page_and_date_not_a_file_the_package_lacks() -> None:
+    from siliconflow_batch.pricing import PriceTable
+
+    table = PriceTable.load()
+    assert "https://docs.siliconflow.cn/cn/userguide/guides/batch" in table.source
+    assert ".md" not in table.source  # no file of this repository's workplace, which a user never has
+    assert table.as_of == "2026-11-24"
+    assert table.as_of in table.source
