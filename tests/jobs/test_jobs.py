@@ -208,6 +208,22 @@ def test_recover_replays_the_job_from_the_server_and_the_input_alone(
         run(client.jobs.recover(source, job_id=job.id, job_dir=job_dir))
 
 
+def test_a_recovered_job_whose_batches_all_ended_can_be_read_at_once(
+    mode: str, emulator: Emulator, clock: VirtualClock, tmp_path: Path
+) -> None:
+    client = client_for(mode, emulator)
+    source = write_requests(tmp_path / "in.jsonl", 30)
+    job = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=10))
+    job.close()
+    _lose_ledger(tmp_path / "job")
+    clock.advance(3600)  # every batch has completed on the server meanwhile
+    recovered = run(client.jobs.recover(source, job_id=job.id, job_dir=tmp_path / "job"))
+    results = run(recovered.results())  # no wait() first: recover read what had ended
+    assert [r.custom_id for r in results] == _ids(30)
+    assert all(r.ok for r in results)
+    recovered.close()
+
+
 def test_recover_refuses_settings_other_than_those_the_batches_were_cut_with(
     mode: str, emulator: Emulator, tmp_path: Path
 ) -> None:

@@ -212,8 +212,9 @@ class AsyncJobs:
         a cut (shard limits, ``max_attempts``, ``replace_model``) are read from the batches; ``options`` give
         the rest (window, metadata) for batches still to be created. Where the server's list does not reach
         every batch of the job (a list that ignores paging shows the newest 100 only), :class:`JobError` names
-        the shards it could not see: pass their batch ids as ``batch_ids``. Then use the job as any other
-        (:meth:`AsyncJob.wait`). A directory that still has its ledger is refused: open it instead.
+        the shards it could not see: pass their batch ids as ``batch_ids``. The results of the batches that
+        have ended are read before it returns (``results(partial=True)`` gives them); ``wait()`` finishes the
+        rest, as for any job. A directory that still has its ledger is refused: open it instead.
         """
         job = await _http.async_offload(AsyncJob, self._client, job_dir)  # opening the ledger writes to disk
         try:
@@ -226,6 +227,7 @@ class AsyncJobs:
             await _http.async_offload(job._prepare, source, recovered_settings(checked, options, list(seen.values())))
             await job._replay(seen, complete)
             job._ledger.set_meta(ready=True)
+            await job._collect_ended()  # what has ended can be read at once (results(partial=True))
             await job._send_patiently(DEFAULT_MAX_OUTAGE)
         except BaseException:
             job.close()
@@ -473,10 +475,7 @@ class AsyncJob:
         if self._cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
             await self._finish_cancel()
         await self._poll()
-        ended = self._ledger.shards("ended")
-        await async_each(ended, self._download, self._concurrency)  # the files, several at a time
-        for shard in ended:  # then their lines, one shard at a time: each ingest is one transaction
-            await self._collect(shard)
+        await self._collect_ended()
         if not self._cancelled:
             await _http.async_offload(self._cut_waiting)
             await self._send_all()
@@ -673,6 +672,13 @@ class AsyncJob:
             batch = seen.get(shard.batch_id)
             found[shard.id] = batch if batch is not None else await self._client.batches.retrieve(shard.batch_id)
         return found
+
+    async def _collect_ended(self) -> None:
+        """Download the ended shards' result files, several at a time, then read them one shard at a time."""
+        ended = self._ledger.shards("ended")
+        await async_each(ended, self._download, self._concurrency)
+        for shard in ended:  # each ingest is one transaction
+            await self._collect(shard)
 
     def _result_files(self, shard: ShardRow) -> list[tuple[ResultSource, str, Path]]:
         """Each result file of an ended shard: (source, the server's id or URL, where it is kept)."""

@@ -213,8 +213,9 @@ class Jobs:
         a cut (shard limits, ``max_attempts``, ``replace_model``) are read from the batches; ``options`` give
         the rest (window, metadata) for batches still to be created. Where the server's list does not reach
         every batch of the job (a list that ignores paging shows the newest 100 only), :class:`JobError` names
-        the shards it could not see: pass their batch ids as ``batch_ids``. Then use the job as any other
-        (:meth:`Job.wait`). A directory that still has its ledger is refused: open it instead.
+        the shards it could not see: pass their batch ids as ``batch_ids``. The results of the batches that
+        have ended are read before it returns (``results(partial=True)`` gives them); ``wait()`` finishes the
+        rest, as for any job. A directory that still has its ledger is refused: open it instead.
         """
         job = _http.offload(Job, self._client, job_dir)  # opening the ledger writes to disk
         try:
@@ -227,6 +228,7 @@ class Jobs:
             _http.offload(job._prepare, source, recovered_settings(checked, options, list(seen.values())))
             job._replay(seen, complete)
             job._ledger.set_meta(ready=True)
+            job._collect_ended()  # what has ended can be read at once (results(partial=True))
             job._send_patiently(DEFAULT_MAX_OUTAGE)
         except BaseException:
             job.close()
@@ -474,10 +476,7 @@ class Job:
         if self._cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
             self._finish_cancel()
         self._poll()
-        ended = self._ledger.shards("ended")
-        each(ended, self._download, self._concurrency)  # the files, several at a time
-        for shard in ended:  # then their lines, one shard at a time: each ingest is one transaction
-            self._collect(shard)
+        self._collect_ended()
         if not self._cancelled:
             _http.offload(self._cut_waiting)
             self._send_all()
@@ -674,6 +673,13 @@ class Job:
             batch = seen.get(shard.batch_id)
             found[shard.id] = batch if batch is not None else self._client.batches.retrieve(shard.batch_id)
         return found
+
+    def _collect_ended(self) -> None:
+        """Download the ended shards' result files, several at a time, then read them one shard at a time."""
+        ended = self._ledger.shards("ended")
+        each(ended, self._download, self._concurrency)
+        for shard in ended:  # each ingest is one transaction
+            self._collect(shard)
 
     def _result_files(self, shard: ShardRow) -> list[tuple[ResultSource, str, Path]]:
         """Each result file of an ended shard: (source, the server's id or URL, where it is kept)."""
