@@ -26,6 +26,33 @@ ensure_venv() {
     echo "$want" > "$stamp"
 }
 
+# What the demo needs: the package and its emulator extra, not the dev tools (a first run of the demo installs a
+# few packages, not the ~90 that the checks need). A .venv that already has the package is used as it is;
+# ensure_venv later adds the dev tools (its stamp is written only by a full install).
+ensure_demo_venv() {
+    local python="${PYTHON:-python3}"
+    if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        echo "error: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2
+        exit 2
+    fi
+    local demo_stamp="$VENV/.installed-demo" want
+    want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    for stamp in "$VENV/.installed" "$demo_stamp"; do
+        if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+            return 0
+        fi
+    done
+    echo "setting up .venv for the demo (one time: the package and its emulator extra)..." >&2
+    [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
+    local log="$VENV/install-demo.log"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[emulator]" >"$log" 2>&1; then
+        echo "error: installing the project into .venv failed; the end of $log:" >&2
+        tail -n 30 "$log" >&2
+        exit 1
+    fi
+    echo "$want" > "$demo_stamp"
+}
+
 # npm installs Prism for the contract tests (scripts/mock). Installed from Debian's packages when missing and
 # this user may (root, as on CI); otherwise the run stops here saying what to install.
 ensure_npm() {
