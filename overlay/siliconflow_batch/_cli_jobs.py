@@ -162,8 +162,8 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
                 max_outage=args.max_outage,
             )
         except InsufficientBalanceError as error:
-            if isinstance(error, PaymentRequiredError) or error.__cause__ is None:
-                raise  # refused before the job began (require_balance), or a bare 402: nothing to resume
+            if not isinstance(error.__cause__, PaymentRequiredError):
+                raise  # refused before the job began (require_balance): nothing to resume
             raise _paused(args, error) from error
         args.job_started = True
         for warning in caught:
