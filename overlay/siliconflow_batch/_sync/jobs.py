@@ -697,7 +697,7 @@ class Job:
             try:
                 self._client.files.download(ref, path)
             except NotFoundError:  # the vendor's result files can 404 just after the batch ends
-                self._grace_over(shard.id, source)  # starts the grace; _collect decides
+                self._missing_since.setdefault((shard.id, source), _http.monotonic())  # _collect decides
 
     def _collect(self, shard: ShardRow) -> None:
         """Read an ended batch's downloaded result files into the ledger, once every file is here.
