@@ -4,53 +4,42 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 
-ensure_venv() {
+# Install the project with EXTRAS into .venv unless a stamp among STAMPS already holds pyproject.toml's hash;
+# then write the first stamp. One implementation for the checks' full install and the demo's small one.
+_install_venv() {
+    local extras="$1" what="$2" log="$3"; shift 3
     local python="${PYTHON:-python3}"
     if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         echo "error: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2
         exit 2
     fi
-    local stamp="$VENV/.installed" want
+    local want stamp
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
-        return 0
-    fi
-    echo "setting up .venv (one time: installs the project and its pinned dev tools)..." >&2
-    [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
-    local log="$VENV/install.log"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[dev,bench]" >"$log" 2>&1; then
-        echo "error: installing the project into .venv failed; the end of $log:" >&2
-        tail -n 30 "$log" >&2
-        exit 1
-    fi
-    echo "$want" > "$stamp"
-}
-
-# What the demo needs: the package and its emulator extra, not the dev tools (a first run of the demo installs a
-# few packages, not the ~90 that the checks need). A .venv that already has the package is used as it is;
-# ensure_venv later adds the dev tools (its stamp is written only by a full install).
-ensure_demo_venv() {
-    local python="${PYTHON:-python3}"
-    if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-        echo "error: Python 3.11 or newer is needed ($python is $("$python" --version 2>&1))" >&2
-        exit 2
-    fi
-    local demo_stamp="$VENV/.installed-demo" want
-    want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-    for stamp in "$VENV/.installed" "$demo_stamp"; do
+    for stamp in "$@"; do
         if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
             return 0
         fi
     done
-    echo "setting up .venv for the demo (one time: the package and its emulator extra)..." >&2
+    echo "setting up .venv (one time: $what)..." >&2
     [ -x "$VENV/bin/python" ] || "$python" -m venv "$VENV"
-    local log="$VENV/install-demo.log"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[emulator]" >"$log" 2>&1; then
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[$extras]" >"$log" 2>&1; then
         echo "error: installing the project into .venv failed; the end of $log:" >&2
         tail -n 30 "$log" >&2
         exit 1
     fi
-    echo "$want" > "$demo_stamp"
+    echo "$want" > "$1"
+}
+
+ensure_venv() {
+    _install_venv "dev,bench" "installs the project and its pinned dev tools" "$VENV/install.log" "$VENV/.installed"
+}
+
+# What the demo needs: the package and its emulator extra, not the dev tools (a first run of the demo installs a
+# few packages, not the ~90 that the checks need). A .venv with the full install is used as it is; ensure_venv
+# later adds the dev tools to a demo's .venv (its stamp is written only by a full install).
+ensure_demo_venv() {
+    _install_venv "emulator" "the package and its emulator extra, for the demo" "$VENV/install-demo.log" \
+        "$VENV/.installed-demo" "$VENV/.installed"
 }
 
 # npm installs Prism for the contract tests (scripts/mock). Installed from Debian's packages when missing and
