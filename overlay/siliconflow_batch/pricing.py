@@ -53,7 +53,12 @@ class PriceTable(JSONModel):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> PriceTable:
-        """The prices from ``path``, else ``$SILICONFLOW_BATCH_PRICES``, else the packaged file."""
+        """The prices from ``path``, else ``$SILICONFLOW_BATCH_PRICES``, else the packaged file.
+
+        The file is checked whole: a JSON object with ``prices`` mapping each model to ``{"input": ..., "output":
+        ...}``, yuan per million tokens, numbers or decimal strings, none negative; ``currency``, when given, is
+        ``"CNY"``. Anything else raises :class:`SiliconFlowError` with one line naming the file and the bad entry.
+        """
         chosen = path if path is not None else os.environ.get("SILICONFLOW_BATCH_PRICES") or None
         where = "the packaged batch_prices.json" if chosen is None else str(chosen)
         try:
@@ -61,16 +66,45 @@ class PriceTable(JSONModel):
                 text = resources.files("siliconflow_batch").joinpath("data/batch_prices.json").read_text("utf-8")
             else:
                 text = Path(chosen).read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8
+            raise SiliconFlowError(f"cannot read batch prices from {where}: {exc}") from exc
+        try:
             data: Any = json.loads(text)
-            prices = {
-                model: ModelPrice(Decimal(str(price["input"])), Decimal(str(price["output"])))
-                for model, price in data["prices"].items()
-            }
-        except (OSError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            raise SiliconFlowError(
-                f"cannot read batch prices from {where if chosen is None else chosen}: {exc}"
-            ) from exc
-        return cls(prices=prices, source=str(data.get("source", "")), as_of=str(data.get("as_of", "")))
+        except ValueError as exc:
+            raise SiliconFlowError(f"cannot read batch prices from {where}: not valid JSON ({exc})") from exc
+        return cls._checked(data, where)
+
+    @classmethod
+    def _checked(cls, data: Any, where: str) -> PriceTable:
+        def bad(what: str) -> SiliconFlowError:
+            return SiliconFlowError(f"cannot read batch prices from {where}: {what}")
+
+        if not isinstance(data, dict):
+            raise bad(f"the file must hold a JSON object, not {_kind(data)}")
+        for key in ("source", "as_of"):
+            if not isinstance(data.get(key, ""), str):
+                raise bad(f'"{key}" must be a string, not {_kind(data[key])}')
+        if data.get("currency", "CNY") != "CNY":
+            raise bad(f'"currency" must be "CNY" (prices are in yuan), got {data["currency"]!r}')
+        table = data.get("prices")
+        if not isinstance(table, dict):
+            raise bad('"prices" must be an object of model: {"input": ..., "output": ...}')
+        prices = {}
+        for model, price in table.items():
+            if not isinstance(price, dict):
+                raise bad(f'model "{model}": must be an object with "input" and "output", not {_kind(price)}')
+            amounts = []
+            for side in ("input", "output"):
+                if side not in price:
+                    raise bad(f'model "{model}": "{side}" is missing')
+                amount = _amount(price[side])
+                if amount is None:
+                    raise bad(f'model "{model}": "{side}" is not a number (got {price[side]!r})')
+                if amount < 0:
+                    raise bad(f'model "{model}": "{side}" is negative ({price[side]!r})')
+                amounts.append(amount)
+            prices[model] = ModelPrice(amounts[0], amounts[1])
+        return cls(prices=prices, source=data.get("source", ""), as_of=data.get("as_of", ""))
 
     def price_of(self, model: str) -> ModelPrice | None:
         """The price of ``model`` (its full name, or the part after the organisation), or None if unknown."""
@@ -117,6 +151,25 @@ class TokenUsage(JSONModel):
                 return None
             total += price.cost(usage.input_tokens, usage.output_tokens)
         return total
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict | list | str):
+        return {dict: "an object", list: "a list"}.get(type(value), "a string")
+    return type(value).__name__
+
+
+def _amount(value: object) -> Decimal | None:
+    """A price as given (a JSON number or a decimal string), or None when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return amount if amount.is_finite() else None
 
 
 def _count(value: object) -> int:
