@@ -23,8 +23,9 @@ How each number is made:
   listed; plus, for a reasoning model, its documented maximum chain of thought (SiliconFlow's ``max_tokens``
   does not include it), or :data:`DEFAULT_MAX_REASONING` for a line asking another model to think
   (``enable_thinking``); times ``n`` when a line asks for several choices.
-- **Cost** at the batch prices: ``low`` is the estimated input alone (a line may answer in a single token),
-  ``high`` the estimated input plus the output bound. A model with no price has no cost (None, "unknown"),
+- **Cost** at the batch prices: ``low`` is a floor, :data:`LOW_INPUT_SHARE` of the estimated input and no
+  output (text can take half the tokens the documented rates give, and a line can answer in one token);
+  ``high`` is the estimated input plus the output bound. A model with no price has no cost (None, "unknown"),
   never zero, and then neither has the total.
 
 The job engine checks a cap shard by shard with :func:`upper_bound` (one shard) or a :class:`Tally` it adds each
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_MAX_REASONING",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_RATIO",
+    "LOW_INPUT_SHARE",
     "MODEL_LIMITS",
     "TOKENS_PER_MESSAGE",
     "Calibration",
@@ -71,6 +73,9 @@ TOKENS_PER_MESSAGE = 4
 DEFAULT_MAX_TOKENS = 16384
 """The output bound of a line without ``max_tokens`` for a model :data:`MODEL_LIMITS` does not list: the 16K
 maximum response length SiliconFlow's reasoning guide gives for ``max_tokens`` ("the maximum length is 16K")."""
+
+LOW_INPUT_SHARE = Decimal("0.5")
+"""The share of the estimated input tokens the low end of the cost range counts (and no output): a floor."""
 
 DEFAULT_MAX_REASONING = 32768
 """The chain-of-thought bound of a line with ``enable_thinking`` for a model :data:`MODEL_LIMITS` gives none: the
@@ -138,9 +143,10 @@ class LineCost(JSONModel):
     output_from: str
     choices: int = 1
 
-    def cost_low(self, price: ModelPrice | None) -> Decimal | None:
-        """The line's estimated input at ``price`` (yuan), no output; None without a price."""
-        return None if price is None else self.input_tokens * price.input_per_million / _MILLION
+    def cost_low(self, prices: PriceTable) -> Decimal | None:
+        """The floor of the line's cost at ``prices`` (yuan; :data:`LOW_INPUT_SHARE` of its input, no output)."""
+        price = prices.price_of(self.model)
+        return None if price is None else price.cost(self.input_tokens, 0) * LOW_INPUT_SHARE
 
     def upper_bound(self, prices: PriceTable) -> Decimal | None:
         """The line's estimated input plus its output bound at ``prices`` (yuan); None when its model has no price."""
@@ -403,7 +409,7 @@ class Tally:
             price = self.price(model)
             model_low = model_high = None
             if price is not None:
-                model_low = price.cost(entry.input_tokens, 0)
+                model_low = price.cost(entry.input_tokens, 0) * LOW_INPUT_SHARE
                 model_high = price.cost(entry.input_tokens, entry.output_tokens_max)
             low = None if low is None or model_low is None else low + model_low
             high = None if high is None or model_high is None else high + model_high
