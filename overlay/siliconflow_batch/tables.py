@@ -1,0 +1,333 @@
+"""Results as a table: Arrow, Parquet, CSV or pandas, one row per request, beside the input's own columns.
+
+``write_parquet(job.results(), "out.parquet", rows=from_rows(...))`` writes, in the results' order, the input
+row's columns (when ``rows`` is given), then ``custom_id``, ``ok``, ``content``, ``reasoning_content``,
+``finish_reason``, the token counts, ``error_message`` and ``attempts``. Files are written a record batch at a
+time (constant memory) and atomically: the destination is whole or as it was. Needs pyarrow
+(``pip install 'siliconflow-batch[data]'``); pandas for ``to_pandas``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from ._atomic import atomic_write, check_destination
+from ._exceptions import InputValidationError
+from ._extras import MissingExtraError, require
+from ._problem import Problem
+from ._records import BatchResult, result_fields
+
+__all__ = [
+    "RESULT_COLUMNS",
+    "MissingExtraError",
+    "record_batches",
+    "result_schema",
+    "to_arrow",
+    "to_pandas",
+    "write_csv",
+    "write_parquet",
+    "write_table",
+]
+
+RESULT_COLUMNS = (
+    "custom_id",
+    "ok",
+    "content",
+    "reasoning_content",
+    "finish_reason",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "error_message",
+    "attempts",
+)
+"""The columns every results table has, in order, after the input's own."""
+
+# Results are turned into columns this many at a time: each batch is a Parquet row group.
+BATCH_RESULTS = 65_536
+# An input column whose name is one of RESULT_COLUMNS gets this prefix, so that both are kept.
+INPUT_PREFIX = "input_"
+
+
+def _pyarrow(what: str) -> Any:
+    return require("pyarrow", what)
+
+
+def result_schema() -> Any:
+    """The pyarrow schema of the result columns (``RESULT_COLUMNS``), without the input's."""
+    pa = _pyarrow("a results table")
+    text, count = pa.string(), pa.int64()
+    types = [text, pa.bool_(), text, text, text, count, count, count, text, count]
+    return pa.schema(
+        [
+            pa.field(name, kind, nullable=name not in ("custom_id", "ok", "attempts"))
+            for name, kind in zip(RESULT_COLUMNS, types, strict=True)
+        ]
+    )
+
+
+def _result_arrays(pa: Any, schema: Any, chunk: list[BatchResult]) -> list[Any]:
+    ids: list[str] = []
+    ok: list[bool] = []
+    content: list[str | None] = []
+    reasoning: list[str | None] = []
+    finish: list[str | None] = []
+    prompt: list[int | None] = []
+    completion: list[int | None] = []
+    total: list[int | None] = []
+    errors: list[str | None] = []
+    attempts: list[int] = []
+    for result in chunk:
+        fields = result_fields(result)
+        ids.append(result.custom_id)
+        ok.append(fields[0])
+        content.append(fields[1])
+        reasoning.append(fields[2])
+        finish.append(fields[3])
+        prompt.append(fields[4])
+        completion.append(fields[5])
+        total.append(fields[6])
+        errors.append(fields[7])
+        attempts.append(result.attempts)
+    columns = (ids, ok, content, reasoning, finish, prompt, completion, total, errors, attempts)
+    return [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)]
+
+
+class _Rows:
+    """The input rows cut to the results' batches: (pyarrow columns, their custom_ids or None) per take."""
+
+    def __init__(self, pa: Any, rows: object) -> None:
+        from .requests import RequestRows
+
+        self._pa = pa
+        self._checked = isinstance(rows, RequestRows)
+        if isinstance(rows, RequestRows):
+            self._source: Iterator[tuple[Any, list[str] | None]] = rows._input_batches()
+        elif isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
+            raise TypeError(f"rows must be from_rows(...) or an iterable of dicts, not {type(rows).__name__}")
+        else:
+            self._source = self._from_dicts(rows)
+        self._pending: list[Any] = []
+        self._pending_ids: list[str] = []
+        self._have = 0
+        self.schema: Any = None
+        self.read = 0
+
+    def _from_dicts(self, rows: Iterable[Any]) -> Iterator[tuple[Any, list[str] | None]]:
+        pa = self._pa
+        schema = None
+        iterator = iter(rows)
+        start = 0
+        while chunk := list(islice(iterator, 8192)):
+            for offset, row in enumerate(chunk):
+                if not isinstance(row, Mapping):
+                    raise InputValidationError(
+                        "cannot put the rows beside the results",
+                        [Problem("rows", f"row {start + offset} is a {type(row).__name__}, not a dict")],
+                    )
+            try:
+                table = pa.Table.from_pylist(chunk, schema=schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise InputValidationError(
+                    "cannot put the rows beside the results",
+                    [Problem("rows", f"the rows from row {start} on do not fit the first rows' columns ({exc})")],
+                ) from exc
+            schema = table.schema
+            start += len(chunk)
+            yield from ((batch, None) for batch in table.combine_chunks().to_batches())
+
+    def _conform(self, batch: Any) -> Any:
+        pa = self._pa
+        try:
+            return pa.Table.from_batches([batch]).cast(self.schema).combine_chunks().to_batches()[0]
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            raise InputValidationError(
+                "cannot put the rows beside the results",
+                [Problem("rows", f"the rows from row {self.read + self._have} on change their columns' types ({exc})")],
+            ) from exc
+
+    def take(self, count: int) -> tuple[list[Any], list[str] | None]:
+        """The next ``count`` rows as columns (fewer at the end of the input), and their custom_ids."""
+        pa = self._pa
+        while self._have < count:
+            item = next(self._source, None)
+            if item is None:
+                break
+            batch, ids = item
+            if self.schema is None:
+                self.schema = batch.schema.remove_metadata()
+            if not batch.schema.equals(self.schema, check_metadata=False):
+                batch = self._conform(batch)
+            self._pending.append(batch)
+            if ids is not None:
+                self._pending_ids.extend(ids)
+            self._have += batch.num_rows
+        if not self._pending:
+            return [], [] if self._checked else None
+        if self.schema is None:  # pragma: no cover - set with the first batch
+            raise AssertionError("no schema")
+        table = pa.Table.from_batches([b.replace_schema_metadata(None) for b in self._pending], schema=self.schema)
+        taken, rest = table.slice(0, count), table.slice(count)
+        self._pending = rest.to_batches() if rest.num_rows else []
+        self._have = rest.num_rows
+        ids = None
+        if self._checked:
+            ids, self._pending_ids = self._pending_ids[:count], self._pending_ids[count:]
+        self.read += taken.num_rows
+        return [column.combine_chunks() for column in taken.columns], ids
+
+    def more(self) -> bool:
+        """True when rows are left after the results ran out."""
+        if self._have:
+            return True
+        item = next(self._source, None)
+        return item is not None and item[0].num_rows > 0
+
+
+def record_batches(
+    results: Iterable[BatchResult], rows: object = None, *, batch_size: int = BATCH_RESULTS
+) -> Iterator[Any]:
+    """The results as pyarrow RecordBatches of up to ``batch_size`` rows, beside ``rows`` when given.
+
+    ``results`` must be in the input's order (as ``job.results()`` gives them); ``rows`` is what the requests
+    were built from: the :func:`~siliconflow_batch.requests.from_rows` object (its custom_ids are checked
+    against the results') or any iterable of dicts. A count or custom_id that does not match raises
+    InputValidationError. An input column named like a result column is kept as ``input_<name>``.
+    """
+    pa = _pyarrow("a results table")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    schema = result_schema()
+    inputs = _Rows(pa, rows) if rows is not None else None
+    iterator = iter(results)
+    names: list[str] | None = None
+    position = 0
+    while chunk := list(islice(iterator, batch_size)):
+        arrays = _result_arrays(pa, schema, chunk)
+        fields = list(schema)
+        if inputs is not None:
+            columns, ids = inputs.take(len(chunk))
+            got = len(columns[0]) if columns else 0
+            if got < len(chunk):
+                raise _mismatch(f"there are more results than input rows ({position + got} rows)")
+            if ids is not None and ids != [r.custom_id for r in chunk]:
+                at = next(i for i, (a, b) in enumerate(zip(ids, chunk, strict=True)) if a != b.custom_id)
+                raise _mismatch(
+                    f"result {position + at} is for custom_id {chunk[at].custom_id!r} but row {position + at} of "
+                    f"the input is {ids[at]!r}: give the results in the input's order"
+                )
+            if names is None:
+                names = [INPUT_PREFIX + n if n in RESULT_COLUMNS else n for n in inputs.schema.names]
+            fields = [field.with_name(name) for field, name in zip(inputs.schema, names, strict=True)] + fields
+            arrays = columns + arrays
+        position += len(chunk)
+        yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+    if inputs is not None and inputs.more():
+        raise _mismatch(f"there are more input rows than results ({position} results)")
+
+
+def _mismatch(reason: str) -> InputValidationError:
+    return InputValidationError("cannot put the results beside the input rows", [Problem("rows", reason)])
+
+
+def _schema_of(pa: Any, rows: object) -> Any:
+    """The table's schema for an empty result set: the result columns, after the input's when known."""
+    from .requests import RequestRows
+
+    schema = result_schema()
+    if isinstance(rows, RequestRows):
+        fields = [f.with_name(INPUT_PREFIX + f.name) if f.name in RESULT_COLUMNS else f for f in rows._input_schema()]
+        return pa.schema(fields + list(schema))
+    return schema
+
+
+def to_arrow(results: Iterable[BatchResult], rows: object = None) -> Any:
+    """The results as one pyarrow Table (held in memory), beside ``rows`` when given (see :func:`record_batches`)."""
+    pa = _pyarrow("to_arrow")
+    batches = list(record_batches(results, rows))
+    if not batches:
+        return _schema_of(pa, rows).empty_table()
+    return pa.Table.from_batches(batches)
+
+
+def to_pandas(results: Iterable[BatchResult], rows: object = None) -> Any:
+    """The results as a pandas DataFrame, beside ``rows`` when given; needs pandas and pyarrow."""
+    require("pandas", "to_pandas", "pip install pandas 'siliconflow-batch[data]'")
+    return to_arrow(results, rows).to_pandas()
+
+
+def _write(
+    results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object, kind: str, batch_size: int
+) -> int:
+    pa = _pyarrow(f"writing {kind}")
+    writer_module = require("pyarrow.parquet" if kind == "Parquet" else "pyarrow.csv", f"writing {kind}")
+    destination = Path(path)
+    check_destination(destination, what="output")
+    written = 0
+    with atomic_write(destination) as handle:
+        writer = None
+        try:
+            for batch in record_batches(results, rows, batch_size=batch_size):
+                if writer is None:
+                    writer = _open(writer_module, kind, handle, batch.schema)
+                writer.write_batch(batch)
+                written += batch.num_rows
+            if writer is None:
+                writer = _open(writer_module, kind, handle, _schema_of(pa, rows))
+        finally:
+            if writer is not None:
+                writer.close()
+    return written
+
+
+def _open(module: Any, kind: str, handle: Any, schema: Any) -> Any:
+    if kind == "Parquet":
+        return module.ParquetWriter(handle, schema, compression="zstd")
+    return module.CSVWriter(handle, schema)
+
+
+def write_parquet(
+    results: Iterable[BatchResult],
+    path: str | os.PathLike[str],
+    rows: object = None,
+    *,
+    batch_size: int = BATCH_RESULTS,
+) -> int:
+    """Write the results to a Parquet file (zstd), beside ``rows`` when given; return how many were written.
+
+    One row group per ``batch_size`` results, in constant memory; the file is replaced only once it is whole.
+    """
+    return _write(results, path, rows, "Parquet", batch_size)
+
+
+def write_csv(
+    results: Iterable[BatchResult],
+    path: str | os.PathLike[str],
+    rows: object = None,
+    *,
+    batch_size: int = BATCH_RESULTS,
+) -> int:
+    """Write the results to a CSV file with a header line, beside ``rows`` when given; return the count.
+
+    Written a batch at a time and atomically, as :func:`write_parquet`; a null is an empty field.
+    """
+    return _write(results, path, rows, "CSV", batch_size)
+
+
+def write_table(results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object = None) -> int:
+    """Write Parquet (``.parquet``, ``.pq``) or CSV (``.csv``) by the path's extension; return the count.
+
+    Any other extension raises InputValidationError before anything is written.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return write_parquet(results, path, rows)
+    if suffix == ".csv":
+        return write_csv(results, path, rows)
+    raise InputValidationError(
+        f"cannot write {path}", [Problem("output", f"the name must end in .parquet or .csv, not {suffix!r}")]
+    )
