@@ -109,6 +109,15 @@ DEFAULT_RATIO = TokenRatio(
 )
 """The input rates of every model until calibrated: DeepSeek's documented ones (the vendor gives none)."""
 
+_ASCII_RATE = Fraction(DEFAULT_RATIO.tokens_per_ascii_char)
+_OTHER_RATE = Fraction(DEFAULT_RATIO.tokens_per_other_char)
+_DENOMINATOR = _ASCII_RATE.denominator * _OTHER_RATE.denominator
+_RATES = (
+    _ASCII_RATE.numerator * _OTHER_RATE.denominator,
+    _OTHER_RATE.numerator * _ASCII_RATE.denominator,
+    _DENOMINATOR,
+)
+
 
 @frozen
 class ModelLimits(JSONModel):
@@ -263,11 +272,12 @@ def line_cost(
             a, o = _count(json.dumps(body[extra], ensure_ascii=False))
             ascii_chars += a
             other_chars += o
-    input_tokens = DEFAULT_RATIO.tokens(ascii_chars, other_chars, messages)
-    factor = calibration.factor(model) if calibration is not None else None
-    if factor is not None:
-        scaled = factor * input_tokens
-        input_tokens = -(-scaled.numerator // scaled.denominator)
+    ascii_rate, other_rate, denominator = _RATES
+    text = -(-(ascii_chars * ascii_rate + other_chars * other_rate) // denominator)  # DEFAULT_RATIO.tokens, in ints
+    input_tokens = text + DEFAULT_RATIO.tokens_per_message * messages
+    observed = calibration.by_model.get(model) if calibration is not None else None
+    if observed is not None and observed.estimated > 0:  # times counted / estimated, rounded up
+        input_tokens = -(-input_tokens * observed.counted // observed.estimated)
     limits = _limits(model)
     asked = _positive(body.get("max_tokens"))
     if asked is not None:

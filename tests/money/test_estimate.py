@@ -16,6 +16,7 @@ import siliconflow_batch as sf
 from siliconflow_batch.estimate import (
     DEFAULT_MAX_REASONING,
     DEFAULT_MAX_TOKENS,
+    DEFAULT_RATIO,
     LOW_INPUT_SHARE,
     Calibration,
     Tally,
@@ -144,6 +145,8 @@ def test_input_tokens_follow_the_stated_rates_for_ascii_and_other_characters() -
     assert chinese.input_tokens == 60 + 4
     mixed = line_cost(_line(0, V3, "ab天"))
     assert mixed.input_tokens == 2 + 4  # 0.6 + 0.6 = 1.2, rounded up
+    for measured in (english, chinese, mixed):  # the stated ratio's own arithmetic gives the same
+        assert DEFAULT_RATIO.tokens(measured.ascii_chars, measured.other_chars, 1) == measured.input_tokens
     report = estimate([_line(0, V3, "a" * 100)], PRICES)
     assert report.by_model[V3].chars_per_token == Decimal("2.94")  # 100 characters, 34 tokens
     assert "0.3 token an ASCII character, 0.6 any other, plus 4 a message" in report.by_model[V3].ratio
