@@ -53,6 +53,7 @@ __all__ = [
     "MODEL_LIMITS",
     "TOKENS_PER_MESSAGE",
     "Calibration",
+    "CalibrationEntry",
     "Estimate",
     "LineCost",
     "ModelEstimate",
@@ -164,8 +165,8 @@ class LineCost(JSONModel):
 
 
 @define
-class _Observed(JSONModel):
-    """What a calibration holds for one model: lines, the tokens estimated for them, the tokens counted."""
+class CalibrationEntry(JSONModel):
+    """What a :class:`Calibration` holds for one model: lines added, their default estimate, the tokens counted."""
 
     lines: int = 0
     estimated: int = 0
@@ -180,7 +181,7 @@ class Calibration(JSONModel):
     estimate is its default estimate times counted / estimated over the lines added.
     """
 
-    by_model: dict[str, _Observed] = field(factory=dict)
+    by_model: dict[str, CalibrationEntry] = field(factory=dict)
 
     def add(
         self, line: bytes | str | Mapping[str, Any], prompt_tokens: int, *, replace_model: str | None = None
@@ -189,7 +190,7 @@ class Calibration(JSONModel):
         if isinstance(prompt_tokens, bool) or not isinstance(prompt_tokens, int) or prompt_tokens < 0:
             return
         measured = line_cost(line, replace_model=replace_model)
-        entry = self.by_model.setdefault(measured.model, _Observed())
+        entry = self.by_model.setdefault(measured.model, CalibrationEntry())
         entry.lines += 1
         entry.estimated += measured.input_tokens
         entry.counted += prompt_tokens
