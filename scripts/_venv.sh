@@ -61,3 +61,25 @@ ensure_npm() {
     echo "       or run pytest with SILICONFLOW_SKIP_CONTRACT=1 to skip them knowingly" >&2
     exit 1
 }
+
+# The Airflow layer's own environment (.venv-airflow): apache-airflow 3 is ~150 packages that neither the fast
+# layer nor the demo should carry. Pinned here; reinstalled (quickly, into the same folder) when pyproject.toml
+# or these pins change, created from nothing on a fresh clone.
+AIRFLOW_VENV="$ROOT/.venv-airflow"
+AIRFLOW_PINS=("apache-airflow==3.3.2" "pytest==9.2.0" "pytest-xdist==3.8.0" "pytest-timeout==2.4.0")
+ensure_airflow_venv() {
+    local python="${PYTHON:-python3}" want stamp="$AIRFLOW_VENV/.installed" log="$AIRFLOW_VENV/install.log"
+    want="$( (cat "$ROOT/pyproject.toml"; echo "${AIRFLOW_PINS[*]}") | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$AIRFLOW_VENV/bin/python" ]; then
+        return 0
+    fi
+    echo "setting up .venv-airflow (one time: apache-airflow and the project's airflow extra)..." >&2
+    [ -x "$AIRFLOW_VENV/bin/python" ] || "$python" -m venv "$AIRFLOW_VENV"
+    if ! "$AIRFLOW_VENV/bin/python" -m pip install --disable-pip-version-check \
+        -e "$ROOT[airflow,emulator]" "${AIRFLOW_PINS[@]}" >"$log" 2>&1; then
+        echo "error: installing the project into .venv-airflow failed; the end of $log:" >&2
+        tail -n 30 "$log" >&2
+        exit 1
+    fi
+    echo "$want" > "$stamp"
+}
