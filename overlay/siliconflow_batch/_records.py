@@ -230,6 +230,43 @@ def result_fields(
     The same values as the properties (a test holds them equal), read once per result: the table writers call
     it for millions of results.
     """
+    response = result[1]
+    if result[2] is None and type(response) is dict:
+        # The usual shape, read straight; anything else takes the general path below, the properties' own.
+        try:
+            body = response["body"]
+            choice = body["choices"][0]
+            message = choice["message"]
+            usage = body["usage"]
+            status = response["status_code"]
+            content, finish = message["content"], choice["finish_reason"]
+            prompt, completion, total = usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]
+        except (KeyError, IndexError, TypeError):
+            pass
+        else:
+            reasoning = message.get("reasoning_content") if type(message) is dict else 0
+            if (
+                type(status) is int
+                and 200 <= status < 300
+                and type(message) is dict
+                and type(content) is str
+                and type(finish) is str
+                and (reasoning is None or type(reasoning) is str)
+                and type(prompt) is int
+                and type(completion) is int
+                and type(total) is int
+                and type(usage) is dict
+                and type(choice) is dict
+                and type(body) is dict
+                and (reasoning is not None or message.get("reasoning") is None)
+            ):
+                return True, content, reasoning, finish, prompt, completion, total, None
+    return _result_fields(result)
+
+
+def _result_fields(
+    result: BatchResult,
+) -> tuple[bool, str | None, str | None, str | None, int | None, int | None, int | None, str | None]:
     response = result.response
     body = response.get("body") if response is not None else None
     if not isinstance(body, dict):

@@ -166,3 +166,45 @@ def test_odd_bodies_never_raise_and_the_table_fields_agree(body: Any, status: An
     assert isinstance(result.truncated, bool)
     assert result.model is None or isinstance(result.model, str)
     assert result.ok or isinstance(result.error_message, str)
+
+
+def _usual(**changes: Any) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": "hi", "reasoning_content": None}
+    usage: dict[str, Any] = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    body: dict[str, Any] = {"choices": [{"message": message, "finish_reason": "stop"}], "usage": usage}
+    response: dict[str, Any] = {"status_code": 200, "body": body}
+    for key, value in changes.items():
+        target = {"message": message, "usage": usage, "response": response, "choice": body["choices"][0]}
+        where, _, name = key.partition("__")
+        target[where][name] = value
+    return response
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"message__reasoning_content": "why"},
+        {"message__reasoning_content": None, "message__reasoning": "gateway"},
+        {"message__content": None},
+        {"message__content": 5},
+        {"usage__total_tokens": 3.0},
+        {"usage__prompt_tokens": True},
+        {"response__status_code": True},
+        {"response__status_code": 201},
+        {"response__status_code": 500},
+        {"choice__finish_reason": None},
+        {"choice__message": "text"},
+    ],
+)
+def test_the_fast_read_of_the_usual_shape_agrees_with_the_properties(changes: dict[str, Any]) -> None:
+    result = BatchResult("r", _usual(**changes), None)
+    usage = result.usage
+    assert result_fields(result) == (
+        result.ok,
+        result.content,
+        result.reasoning_content,
+        result.finish_reason,
+        *(usage if usage is not None else (None, None, None)),
+        result.error_message,
+    )
