@@ -62,9 +62,10 @@ class Mutation:
 
 
 def twins(path: str, old: str, new: str, count: int = 1) -> tuple[Edit, ...]:
-    """The same edit in ``_async/<path>`` and in its generated twin ``_sync/<path>``."""
-    base = "overlay/siliconflow_batch"
-    return (Edit(f"{base}/_async/{path}", old, new, count), Edit(f"{base}/_sync/{path}", old, new, count))
+    """The same edit in ``<folder>/_async/<name>`` and in its generated twin ``<folder>/_sync/<name>``."""
+    folder, _, name = path.rpartition("/")
+    base = "/".join(filter(None, ("overlay/siliconflow_batch", folder)))
+    return (Edit(f"{base}/_async/{name}", old, new, count), Edit(f"{base}/_sync/{name}", old, new, count))
 
 
 PKG = "overlay/siliconflow_batch"
@@ -73,19 +74,19 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "job-write-results-not-atomic",
         "Job.write_results writes the destination directly: a failure midway leaves a half file",
-        twins("jobs.py", "with atomic_write(target) as out:", 'with open(target, "wb") as out:'),
+        twins("_jobs/job.py", "with atomic_write(target) as out:", 'with open(target, "wb") as out:'),
     ),
     Mutation(
         "job-create-in-creating-skips-lookup",
         "after a crash in 'creating', the rerun creates again instead of finding the batch by its key",
-        twins("jobs.py", 'look_first=state == "creating",', "look_first=False,"),
+        twins("_jobs/engine.py", "look_first=state is ShardState.CREATING,", "look_first=False,"),
     ),
     Mutation(
         "shard-limits-accept-5001-lines",
         "ShardLimits accepts max_shard_lines=5001 (the job is refused later, with a misleading message)",
         (
             Edit(
-                f"{PKG}/_job_input.py",
+                f"{PKG}/_jobs/input.py",
                 "if not 1 <= self.lines <= MAX_LINES:",
                 "if not 1 <= self.lines <= MAX_LINES + 1:",
             ),
@@ -110,14 +111,14 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "form-shards-line-limit-off-by-one",
         "form_shards puts max_shard_lines + 1 lines in a shard when the byte limit has room",
-        (Edit(f"{PKG}/_job_input.py", "shard.lines >= limits.lines", "shard.lines > limits.lines"),),
+        (Edit(f"{PKG}/_jobs/input.py", "shard.lines >= limits.lines", "shard.lines > limits.lines"),),
     ),
     Mutation(
         "classify-expired-is-final",
         "a line that expired with its batch (batch_expired) is counted as failed instead of sent again",
         (
             Edit(
-                f"{PKG}/_job_logic.py",
+                f"{PKG}/_jobs/outcomes.py",
                 'if "batch_expired" in codes or _OVERLOADED in codes:',
                 "if _OVERLOADED in codes:",
             ),

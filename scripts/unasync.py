@@ -1,4 +1,7 @@
-"""Generate overlay/siliconflow_batch/_sync/ from _async/: every I/O loop is written once, async.
+"""Generate each _sync/ folder from the _async/ beside it: every I/O loop is written once, async.
+
+The pairs: ``siliconflow_batch/_async`` (the clients and resources) and ``siliconflow_batch/_jobs/_async`` (the
+job's handle, engine and recovery).
 
 After httpcore's scripts/unasync.py: a table of token substitutions, applied line by line. The output is then
 sorted and formatted by ruff with the project's settings, so it passes the same checks as hand-written code.
@@ -15,8 +18,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "overlay" / "siliconflow_batch" / "_async"
-TARGET = ROOT / "overlay" / "siliconflow_batch" / "_sync"
+PACKAGE = ROOT / "overlay" / "siliconflow_batch"
+FOLDERS = [(PACKAGE / "_async", PACKAGE / "_sync"), (PACKAGE / "_jobs" / "_async", PACKAGE / "_jobs" / "_sync")]
 
 SUBS = [
     (r"AsyncIterator", "Iterator"),
@@ -38,6 +41,7 @@ SUBS = [
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"__aiter__", "__iter__"),
+    (r"_async\.", "_sync."),  # an import of the _jobs/_async twin, or of _async/ from it
 ]
 # Whole tokens only: "aread" must not match inside "already".
 COMPILED = [
@@ -73,9 +77,8 @@ def _ruff(args: list[str], text: str, filename: Path) -> str:
     return result.stdout
 
 
-def render(source: Path, used: set[int]) -> str:
-    """The formatted sync file for ``source``."""
-    target = TARGET / source.name
+def render(source: Path, target: Path, used: set[int]) -> str:
+    """The formatted sync file ``target`` for ``source``."""
     text = HEADER.format(name=source.name) + unasync_text(source.read_text(encoding="utf-8"), used)
     text = _ruff(["check", "--fix", "--select", "I,F401", "--quiet", "--exit-zero"], text, target)
     return _ruff(["format", "--quiet"], text, target)
@@ -86,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; fail if _sync/ is out of date")
     args = parser.parse_args(argv)
     used: set[int] = set()
-    sources = sorted(SOURCE.glob("*.py"))
-    wanted = {TARGET / s.name: render(s, used) for s in sources}
-    stale = [p for p in sorted(TARGET.glob("*.py")) if p not in wanted]
+    wanted: dict[Path, str] = {}
+    stale: list[Path] = []
+    for source_dir, target_dir in FOLDERS:
+        pairs = {target_dir / s.name: s for s in sorted(source_dir.glob("*.py"))}
+        wanted.update({target: render(source, target, used) for target, source in pairs.items()})
+        stale += [p for p in sorted(target_dir.glob("*.py")) if p not in pairs]
     differing = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     unused = [SUBS[i][0] for i in range(len(SUBS)) if i not in used]
     if unused:
@@ -102,14 +108,15 @@ def main(argv: list[str] | None = None) -> int:
         if differing or stale:
             print("unasync: run scripts/unasync.py (edit _async/, never _sync/)", file=sys.stderr)
             return 1
-        print(f"unasync --check: _sync/ matches _async/ ({len(wanted)} files)")
+        print(f"unasync --check: each _sync/ matches its _async/ ({len(wanted)} files)")
         return 0
-    TARGET.mkdir(exist_ok=True)
+    for _, target_dir in FOLDERS:
+        target_dir.mkdir(exist_ok=True)
     for path in stale:
         path.unlink()
     for path, text in wanted.items():
         path.write_text(text, encoding="utf-8")
-    print(f"unasync: wrote {len(wanted)} files to {TARGET.relative_to(ROOT)}")
+    print(f"unasync: wrote {len(wanted)} files to {', '.join(str(t.relative_to(ROOT)) for _, t in FOLDERS)}")
     return 0
 
 

@@ -16,9 +16,8 @@ if TYPE_CHECKING:
     from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
 
     from ._async.client import AsyncSiliconFlow
-    from ._async.jobs import AsyncJob
     from ._async.pagination import AsyncBatchPager
-    from ._client import DEFAULT_MAX_RETRIES
+    from ._defaults import DEFAULT_MAX_RETRIES
     from ._exceptions import (
         APIConnectionError,
         APIError,
@@ -47,13 +46,15 @@ if TYPE_CHECKING:
         WaitTimeoutError,
     )
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
-    from ._job_input import JobInput
-    from ._job_logic import JobOptions, JobStatus
+    from ._jobs._async.job import AsyncJob
+    from ._jobs._sync.job import Job
+    from ._jobs.input import JobInput
+    from ._jobs.settings import JobOptions
+    from ._jobs.status import JobStatus
     from ._problem import Problem
     from ._response import APIResponse
     from ._results import ResultLineError
     from ._sync.client import SiliconFlow
-    from ._sync.jobs import Job
     from ._sync.pagination import BatchPager
     from .types import (
         TERMINAL_STATUSES,
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "APIResponse": "._response",
     "DEFAULT_BASE_URL": "._http",
-    "DEFAULT_MAX_RETRIES": "._client",
+    "DEFAULT_MAX_RETRIES": "._defaults",
     "DEFAULT_TIMEOUT": "._http",
     "TERMINAL_STATUSES": ".types",
     "AccountInfo": ".types",
@@ -82,7 +83,7 @@ _EXPORTS = {
     "APIStatusError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AsyncBatchPager": "._async.pagination",
-    "AsyncJob": "._async.jobs",
+    "AsyncJob": "._jobs._async.job",
     "AsyncSiliconFlow": "._async.client",
     "AuthenticationError": "._exceptions",
     "BadRequestError": "._exceptions",
@@ -98,14 +99,14 @@ _EXPORTS = {
     "InputValidationError": "._exceptions",
     "InsufficientBalanceError": "._exceptions",
     "InternalServerError": "._exceptions",
-    "Job": "._sync.jobs",
+    "Job": "._jobs._sync.job",
     "JobError": "._exceptions",
-    "JobInput": "._job_input",
+    "JobInput": "._jobs.input",
     "JobInputMismatchError": "._exceptions",
-    "JobOptions": "._job_logic",
+    "JobOptions": "._jobs.settings",
     "JobLockedError": "._exceptions",
     "JobNotFinishedError": "._exceptions",
-    "JobStatus": "._job_logic",
+    "JobStatus": "._jobs.status",
     "NotFoundError": "._exceptions",
     "OverloadedError": "._exceptions",
     "PaginationError": "._exceptions",

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AMBIGUOUS",
-    "DEFAULT_POLL_INTERVAL",
     "IDEMPOTENCY_KEY",
     "LOOKUP_FAILURES",
     "LOOKUP_LIMIT",
@@ -48,7 +47,6 @@ __all__ = [
     "upload_name",
 ]
 
-DEFAULT_POLL_INTERVAL = 30.0
 IDEMPOTENCY_KEY = "idempotency_key"
 # How far back (newest first) a create that may have succeeded is looked for.
 LOOKUP_LIMIT = 500

@@ -14,12 +14,13 @@ from typing import Any
 
 from . import _http
 from ._atomic import check_destination
+from ._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
 from ._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
-from ._job_ledger import LEDGER_NAME
-from ._job_logic import JobStatus
+from ._jobs._sync.job import Job
+from ._jobs.ledger import LEDGER_NAME
+from ._jobs.status import JobStatus
 from ._problem import Problem
 from ._sync.client import SiliconFlow
-from ._sync.jobs import DEFAULT_JOB_MAX_POLL_INTERVAL, Job
 from .cli import FAILED, OK, _bar, _client, _create_args, _Output, fit, options_given, print_results
 from .validation import MAX_LINES
 
@@ -195,15 +196,15 @@ def _refuse_other_settings(client: SiliconFlow, args: argparse.Namespace, create
         return
     with job:
         try:
-            known = job._settings
+            known = job.options
         except (KeyError, TypeError, ValueError):  # a job whose input is not yet read has no settings
             return
     given = [
-        ("--window", args.window != "24h", args.window, known.completion_window),
-        ("--model", args.model is not None, args.model, known.replace_model),
-        ("--metadata", args.metadata is not None, create["metadata"] or {}, known.metadata),
-        ("--max-attempts", args.max_attempts != 3, args.max_attempts, known.max_attempts),
-        ("--shard-lines", args.shard_lines != MAX_LINES, args.shard_lines, known.limits.lines),
+        ("--window", args.window != DEFAULT_COMPLETION_WINDOW, args.window, known.get("completion_window")),
+        ("--model", args.model is not None, args.model, known.get("replace_model")),
+        ("--metadata", args.metadata is not None, create["metadata"] or {}, known.get("metadata")),
+        ("--max-attempts", args.max_attempts != DEFAULT_MAX_ATTEMPTS, args.max_attempts, known.get("max_attempts")),
+        ("--shard-lines", args.shard_lines != MAX_LINES, args.shard_lines, known.get("max_shard_lines")),
     ]
     problems = [
         Problem(

@@ -10,9 +10,7 @@ import httpx
 from ._exceptions import SiliconFlowError
 from ._http import DEFAULT_BASE_URL, Policy
 
-__all__ = ["DEFAULT_MAX_RETRIES", "Settings", "client_config", "setup_logging"]
-
-DEFAULT_MAX_RETRIES = 2
+__all__ = ["Settings", "client_config", "setup_logging"]
 
 
 def client_config(

@@ -6,17 +6,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import _http
+from ._defaults import DEFAULT_MAX_OUTAGE
 from ._exceptions import APIConnectionError, APIStatusError, InternalServerError, RateLimitError, WaitTimeoutError
 from ._retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
     from .types import Batch
 
-__all__ = ["DEFAULT_MAX_OUTAGE", "TRANSIENT", "OnUpdate", "WaitState"]
+__all__ = ["TRANSIENT", "OnUpdate", "WaitState"]
 
 OnUpdate = Callable[["Batch"], object]
-# How long polls may keep failing, once the server has answered, before a wait gives up.
-DEFAULT_MAX_OUTAGE = 600.0
 # With max_poll_interval, each poll that shows no change stretches the interval by this much, up to that cap.
 BACKOFF = 1.5
 # Errors that do not end a wait: the next poll may well succeed (each was already retried by the sender).

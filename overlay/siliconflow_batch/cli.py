@@ -25,6 +25,12 @@ from typing import Any, NoReturn, TextIO
 
 from ._atomic import atomic_write, check_destination
 from ._batch_logic import create_key, keyed, name_the_key
+from ._defaults import (
+    DEFAULT_COMPLETION_WINDOW,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_OUTAGE,
+    DEFAULT_POLL_INTERVAL,
+)
 from ._exceptions import (
     BatchNotFinishedError,
     InputValidationError,
@@ -33,11 +39,10 @@ from ._exceptions import (
     SiliconFlowError,
     shorten,
 )
-from ._job_logic import RESERVED_METADATA
+from ._jobs.settings import RESERVED_METADATA
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._version import package_version
-from ._wait import DEFAULT_MAX_OUTAGE
 from .types import Batch, BatchResult, FileObject, timestamp_datetime
 from .validation import (
     CHAT_COMPLETIONS,
@@ -755,7 +760,10 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     def waiting(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--poll-interval", type=_non_negative, default=30.0, help="seconds between polls (default 30)")
+        sub.add_argument(
+            "--poll-interval", type=_non_negative, default=DEFAULT_POLL_INTERVAL,
+            help=f"seconds between polls (default {DEFAULT_POLL_INTERVAL:g})",
+        )  # fmt: skip
         sub.add_argument("--timeout", type=_non_negative, default=None, help="give up after this many seconds")
         sub.add_argument(
             "--max-poll-interval",
@@ -778,7 +786,10 @@ def _parser() -> argparse.ArgumentParser:
     def creating(sub: argparse.ArgumentParser, pairs: str = "at most 16") -> None:
         sub.add_argument("--model", help="run every request on this model (the batch's replace.model)")
         window = f"{MIN_WINDOW_HOURS}h..{MAX_WINDOW_HOURS}h"
-        sub.add_argument("--window", default="24h", help=f"completion window, {window} (default 24h)")
+        sub.add_argument(
+            "--window", default=DEFAULT_COMPLETION_WINDOW,
+            help=f"completion window, {window} (default {DEFAULT_COMPLETION_WINDOW})",
+        )  # fmt: skip
         sub.add_argument(
             "--metadata", action="append", metavar="KEY=VALUE", help=f"a metadata pair; repeat for more ({pairs})"
         )
@@ -852,7 +863,10 @@ def _parser() -> argparse.ArgumentParser:
     yours = MAX_METADATA_PAIRS - RESERVED_METADATA
     creating(sub, pairs=f"at most {yours}: the job's batches carry {RESERVED_METADATA} of their own")
     sub.add_argument(
-        "--max-attempts", type=_bounded_int(1), default=3, help="send a request at most this many times (default 3)"
+        "--max-attempts",
+        type=_bounded_int(1),
+        default=DEFAULT_MAX_ATTEMPTS,
+        help=f"send a request at most this many times (default {DEFAULT_MAX_ATTEMPTS})",
     )
     sub.add_argument(
         "--shard-lines",

@@ -15,7 +15,7 @@ from typing import NoReturn
 import pytest
 
 from siliconflow_batch import Job, cli
-from siliconflow_batch._sync.jobs import Jobs
+from siliconflow_batch._sync.jobs import Jobs  # the resource
 from siliconflow_batch.resources import Batches
 from siliconflow_batch.testing import Emulator
 from siliconflow_batch.validation import MAX_LINE_BYTES
@@ -385,7 +385,7 @@ def test_the_live_line_fits_the_terminal_and_keeps_done_batches_and_eta(
     assert all(len(line) < columns for line in lines), [len(line) for line in lines]
     assert all("/12 requests" in line and "batches:" in line for line in lines)
     from siliconflow_batch._cli_jobs import _Progress
-    from siliconflow_batch._job_logic import JobStatus
+    from siliconflow_batch._jobs.status import JobStatus
 
     progress = _Progress(cli._Output(False, io.StringIO(), _Terminal()))
     many = {"in_queue": 3, "validating": 2, "in_progress": 4, "finalizing": 1, "completed": 9, "failed": 1}

@@ -106,10 +106,10 @@ def test_a_new_client_loads_neither_the_models_nor_attrs_nor_the_job_engine() ->
 import sys
 import siliconflow_batch as sf
 client = sf.SiliconFlow(api_key="k")
-heavy = ["attrs", "sqlite3", "siliconflow_batch_generated.models.batch", "siliconflow_batch._sync.jobs"]
+heavy = ["attrs", "sqlite3", "siliconflow_batch_generated.models.batch", "siliconflow_batch._jobs._sync.engine"]
 print(sorted(name for name in heavy if name in sys.modules))
 client.jobs
-print("siliconflow_batch._sync.jobs" in sys.modules)
+print("siliconflow_batch._jobs._sync.engine" in sys.modules)
 import siliconflow_batch.types  # the generated models are attrs classes: attrs loads with them
 print("attrs" in sys.modules)
 """

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import siliconflow_batch as sf
-from siliconflow_batch._job_input import ShardLimits
-from siliconflow_batch._job_ledger import LEDGER_NAME, Ledger
+from siliconflow_batch._jobs.input import ShardLimits
+from siliconflow_batch._jobs.ledger import LEDGER_NAME, Ledger, ShardState
 from siliconflow_batch.testing import Emulator
 from siliconflow_batch.validation import MAX_FILE_BYTES, MAX_LINES
 
@@ -79,16 +79,16 @@ def test_a_crash_after_the_create_reached_the_server_is_resumed_by_its_key_witho
     client = client_for(mode, emulator)
     source = write_requests(tmp_path / "in.jsonl", 12)
     job_dir = tmp_path / "job"
-    record = Ledger.update_shard
+    record = Ledger.created
     crashed: list[int] = []
 
-    def update_shard(self: Ledger, shard_id: int, **values: Any) -> None:
-        if shard_id == 2 and "batch_id" in values and not crashed:  # the record of shard 2's created batch
+    def created(self: Ledger, shard_id: int, batch_id: str, status: str, done: int = 0) -> None:
+        if shard_id == 2 and not crashed:  # the record of shard 2's created batch
             crashed.append(shard_id)
             raise Crash
-        record(self, shard_id, **values)
+        record(self, shard_id, batch_id, status, done)
 
-    monkeypatch.setattr(Ledger, "update_shard", update_shard)
+    monkeypatch.setattr(Ledger, "created", created)
     with pytest.raises(Crash):
         run(client.jobs.submit(source, job_dir=job_dir, max_shard_lines=5))
     assert crashed == [2]
@@ -96,7 +96,7 @@ def test_a_crash_after_the_create_reached_the_server_is_resumed_by_its_key_witho
     assert ("2", "1") in before  # shard 2's batch exists
     assert set(before.values()) == {1}
     ledger = Ledger(job_dir / LEDGER_NAME)
-    assert (2, None) in [(s.id, s.batch_id) for s in ledger.shards("creating")]  # ... but is not recorded
+    assert (2, None) in [(s.id, s.batch_id) for s in ledger.shards(ShardState.CREATING)]  # ... but is not recorded
     ledger.close()
 
     job = run(client.jobs.submit(source, job_dir=job_dir, max_shard_lines=5))  # a new process, the same call

@@ -337,7 +337,7 @@ def test_a_job_cancelled_by_another_process_stops_creating_and_ends_cancelled(
     client = client_for(mode, emulator)
     source = write_requests(tmp_path / "in.jsonl", 40)
     runner = run(client.jobs.submit(source, job_dir=tmp_path / "job", max_shard_lines=20))
-    runner._lock()  # the runner holds the lock, as a process running the job does
+    runner._engine.lock()  # the runner holds the lock, as a process running the job does
     other = run(client.jobs.open(tmp_path / "job"))
     status = run(other.cancel())  # not refused by the lock
     assert status.cancelled

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from siliconflow_batch._job_input import ShardLimits, form_shards, spool
-from siliconflow_batch._job_ledger import Ledger
-from siliconflow_batch._job_logic import ingest
+from siliconflow_batch._jobs.input import ShardLimits, form_shards, spool
+from siliconflow_batch._jobs.ledger import Ledger
+from siliconflow_batch._jobs.outcomes import ingest
 from siliconflow_batch._results import Source
 
 from job_support import request
@@ -73,9 +73,9 @@ def test_each_outcome_is_final_or_sent_again_as_its_rule_says(
 ) -> None:
     (tmp_path / "in.jsonl").write_text(json.dumps(request(0)) + "\n")
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    with ledger.transaction() as db:
-        spool(tmp_path / "in.jsonl", tmp_path, db)
-        assert form_shards(ledger, db, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
+    with ledger.transaction():
+        spool(tmp_path / "in.jsonl", tmp_path, ledger)
+        assert form_shards(ledger, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
     shard = ledger.shard(1)
     assert shard is not None
     assert shard.attempt == 1  # the request has been sent once
@@ -86,9 +86,9 @@ def test_each_outcome_is_final_or_sent_again_as_its_rule_says(
     counts, waiting = ledger.counts(), ledger.waiting_parents()
     ledger.close()
     if outcome == "retry":
-        assert (row.state, counts, waiting) == ("pending", {"pending": 1}, [1])  # sent back by shard 1, to wait
+        assert (row.final, counts, waiting) == (False, {"pending": 1}, [1])  # sent back by shard 1, to wait
     else:
-        assert (row.state, counts) == ("final", {outcome: 1})
+        assert (row.final, counts) == (True, {outcome: 1})
     if line is None:
         assert row.source == "missing"
         assert json.loads(row.result or b"")["error"]["code"] == ("cancelled" if cancelled else "missing_result")

@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from siliconflow_batch._job_input import SHARD_DIR, ShardLimits, form_shards, spool
-from siliconflow_batch._job_ledger import Ledger
+from siliconflow_batch._jobs.input import SHARD_DIR, ShardLimits, form_shards, spool
+from siliconflow_batch._jobs.ledger import Ledger
 from siliconflow_batch.validation import MAX_LINES
 
 MODELS = ["deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-R1", "Qwen/QwQ-32B"]
@@ -33,10 +33,10 @@ def _shard(lines: list[bytes], limits: ShardLimits, replace_model: str | None) -
         source = job_dir / "in.jsonl"
         source.write_bytes(b"".join(lines))
         ledger = Ledger(job_dir / "ledger.sqlite")
-        with ledger.transaction() as db:
-            _, problems = spool(source, job_dir, db)
+        with ledger.transaction():
+            _, problems = spool(source, job_dir, ledger)
             assert problems == []
-            problems = form_shards(ledger, db, job_dir, "job", limits, replace_model, parents=(0,), first=1, plan="p")
+            problems = form_shards(ledger, job_dir, "job", limits, replace_model, parents=(0,), first=1, plan="p")
             assert problems == []
         ledger.close()
         return [path.read_bytes() for path in sorted((job_dir / SHARD_DIR).iterdir())]
@@ -96,10 +96,10 @@ def test_a_line_over_the_byte_limit_is_a_problem_at_its_input_line(tmp_path: Pat
     source = tmp_path / "in.jsonl"
     source.write_bytes(_line(0, MODELS[0], 10) + b"\n" + _line(1, MODELS[0], 500) + _line(2, MODELS[0], 10))
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    with ledger.transaction() as db:
-        spool(source, tmp_path, db)
+    with ledger.transaction():
+        spool(source, tmp_path, ledger)
         problems = form_shards(
-            ledger, db, tmp_path, "job", ShardLimits(lines=10, bytes=200), None, parents=(0,), first=1, plan="p"
+            ledger, tmp_path, "job", ShardLimits(lines=10, bytes=200), None, parents=(0,), first=1, plan="p"
         )
     assert [(p.line, p.field) for p in problems] == [(3, "line")]  # the blank line 2 is skipped, not counted
     assert "a shard holds at most 200" in problems[0].message
@@ -111,9 +111,9 @@ def _cut(tmp_path: Path, count: int, limits: ShardLimits) -> list[int]:
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"".join(_line(i, ONE, 0) for i in range(count)))
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    with ledger.transaction() as db:
-        spool(source, tmp_path, db)
-        problems = form_shards(ledger, db, tmp_path, "job", limits, None, parents=(0,), first=1, plan="p")
+    with ledger.transaction():
+        spool(source, tmp_path, ledger)
+        problems = form_shards(ledger, tmp_path, "job", limits, None, parents=(0,), first=1, plan="p")
     ledger.close()
     assert problems == []
     return [len(path.read_bytes().splitlines()) for path in sorted((tmp_path / SHARD_DIR).iterdir())]
@@ -129,10 +129,10 @@ def test_a_line_exactly_at_the_byte_limit_fits_and_one_byte_more_is_a_problem(tm
     source = tmp_path / "in.jsonl"
     source.write_bytes(_line(0, ONE, 0) + _line(1, ONE, 1))  # LINE bytes, then LINE + 1
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    with ledger.transaction() as db:
-        spool(source, tmp_path, db)
+    with ledger.transaction():
+        spool(source, tmp_path, ledger)
         problems = form_shards(
-            ledger, db, tmp_path, "job", ShardLimits(lines=10, bytes=LINE), None, parents=(0,), first=1, plan="p"
+            ledger, tmp_path, "job", ShardLimits(lines=10, bytes=LINE), None, parents=(0,), first=1, plan="p"
         )
     ledger.close()
     assert [(p.line, p.field, p.message) for p in problems] == [

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
-from unasync import SUBS, unasync_text
+from unasync import FOLDERS, SUBS, unasync_text
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,7 @@ from unasync import SUBS, unasync_text
         ("await _http.async_sleep(delay)", "_http.sleep(delay)"),
         ("already read, aread()", "already read, read()"),  # whole tokens only
         ("MyAsyncThing and asyncio", "MyAsyncThing and asyncio"),
+        ("from .._jobs._async.job import AsyncJob", "from .._jobs._sync.job import Job"),  # the twin folder
     ],
 )
 def test_substitutions(source: str, expected: str) -> None:
@@ -33,8 +34,9 @@ def test_substitutions(source: str, expected: str) -> None:
 
 def test_every_substitution_is_used_by_the_sources() -> None:
     used: set[int] = set()
-    for path in (ROOT / "overlay" / "siliconflow_batch" / "_async").glob("*.py"):
-        unasync_text(path.read_text(encoding="utf-8"), used)
+    for source_dir, _ in FOLDERS:
+        for path in source_dir.glob("*.py"):
+            unasync_text(path.read_text(encoding="utf-8"), used)
     assert used == set(range(len(SUBS)))
 
 

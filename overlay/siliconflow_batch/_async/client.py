@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Self
 
 import httpx
 
-from .._client import DEFAULT_MAX_RETRIES, Settings, client_config
+from .._client import Settings, client_config
+from .._defaults import DEFAULT_MAX_RETRIES
 from .._http import DEFAULT_TIMEOUT
 from .sender import AsyncSender
 

@@ -13,7 +13,6 @@ import httpx
 from .. import _http, _ops
 from .._batch_logic import (
     AMBIGUOUS,
-    DEFAULT_POLL_INTERVAL,
     LOOKUP_FAILURES,
     LOOKUP_LIMIT,
     check_finished,
@@ -26,11 +25,12 @@ from .._batch_logic import (
     result_sources,
     skip_or_raise,
 )
+from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL
 from .._exceptions import APIError, InputValidationError, PaginationError
 from .._options import PollOptions, RequestOptions
 from .._results import Accountant, ResultLineError, Splitter, parse_result_line
 from .._retry import backoff_delay
-from .._wait import DEFAULT_MAX_OUTAGE, TRANSIENT, OnUpdate, WaitState
+from .._wait import TRANSIENT, OnUpdate, WaitState
 from .._wait_many import wait_all
 from ..validation import CHAT_COMPLETIONS
 from .pagination import BatchPager
@@ -55,11 +55,12 @@ class Batches:
         self,
         *,
         input_file_id: str,
-        completion_window: str = "24h",
+        completion_window: str = DEFAULT_COMPLETION_WINDOW,
         endpoint: str = CHAT_COMPLETIONS,
         metadata: Mapping[str, str] | None = None,
         replace_model: str | None = None,
         idempotency_key: str | None = None,
+        look_first: bool = True,
         **options: Unpack[RequestOptions],
     ) -> Batch:
         """Create a batch over an uploaded file; it starts ``in_queue``.
@@ -74,36 +75,9 @@ class Batches:
         if found, else sent again: one batch per call, even through such failures. When that cannot be
         resolved, the error says the batch may exist, and its key. Pass your own ``idempotency_key`` to make
         re-runs safe too: a batch already created with it (by an earlier run that crashed, say) is returned
-        instead of creating another.
-        """
-        return self._create(
-            input_file_id=input_file_id,
-            completion_window=completion_window,
-            endpoint=endpoint,
-            metadata=metadata,
-            replace_model=replace_model,
-            idempotency_key=idempotency_key,
-            look_first=True,
-            options=options,
-        )
-
-    def _create(
-        self,
-        *,
-        input_file_id: str,
-        completion_window: str,
-        endpoint: str,
-        metadata: Mapping[str, str] | None,
-        replace_model: str | None,
-        idempotency_key: str | None,
-        look_first: bool,
-        options: RequestOptions,
-    ) -> Batch:
-        """``create``; without ``look_first``, a keyed create is not looked up before its first try.
-
-        For a caller that knows no earlier try was made (a job that has just recorded its intent to create):
-        it saves a list request per create, and an ambiguous failure is still looked up before a retry. A key
-        made for this call is never looked up first: no earlier try can have used it.
+        instead of creating another. ``look_first=False`` says that no earlier try with this key can have been
+        made (a job that has just recorded its intent to create): the first try is sent without a lookup, which
+        saves a list request; an ambiguous failure is still looked up before any retry.
         """
         key, chosen = create_key(metadata, idempotency_key)
         sent = keyed(metadata, key)
@@ -117,7 +91,7 @@ class Batches:
             )
         except InputValidationError as error:
             raise InputValidationError(error.subject, name_the_key(error.problems, sent or {})) from None
-        look = look_first and chosen
+        look = look_first and chosen  # a key made for this call: no earlier try can have used it
         failure: APIError | None = None
         for attempt in range(self._sender.max_retries + 1):
             if attempt:

@@ -11,16 +11,15 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ._exceptions import InputValidationError
-from ._job_ledger import Ledger
-from ._problem import Problem
-from .validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
+from .._exceptions import InputValidationError
+from .._problem import Problem
+from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
+from .ledger import Ledger, ShardRow, ShardState
 
 __all__ = ["SHARD_DIR", "SPOOL_NAME", "JobInput", "ShardLimits", "fingerprint", "form_shards", "spool"]
 
@@ -108,7 +107,7 @@ def _peek(raw: bytes) -> tuple[str | None, str]:
     return (custom_id if isinstance(custom_id, str) and custom_id else None), (model if isinstance(model, str) else "")
 
 
-def spool(source: JobInput, job_dir: Path, db: sqlite3.Connection) -> tuple[str, list[Problem]]:
+def spool(source: JobInput, job_dir: Path, ledger: Ledger) -> tuple[str, list[Problem]]:
     """Write the input into the job directory and one ledger row per request; return its fingerprint and problems.
 
     Runs inside the caller's transaction: a spool that did not finish leaves no rows. A custom_id used twice
@@ -117,7 +116,6 @@ def spool(source: JobInput, job_dir: Path, db: sqlite3.Connection) -> tuple[str,
     digest = hashlib.sha256()
     problems: list[Problem] = []
     rows: list[tuple[int, int, str | None, str, int, int]] = []
-    insert = "INSERT INTO requests (idx, line, custom_id, model, offset, length) VALUES (?, ?, ?, ?, ?, ?)"
     part = job_dir / f"{SPOOL_NAME}.part"
     offset = index = 0
     with part.open("wb") as out:
@@ -132,26 +130,18 @@ def spool(source: JobInput, job_dir: Path, db: sqlite3.Connection) -> tuple[str,
             offset += len(item)
             index += 1
             if len(rows) >= 10_000:
-                db.executemany(insert, rows)
+                ledger.add_requests(rows)
                 rows.clear()
-        db.executemany(insert, rows)
+        ledger.add_requests(rows)
         out.flush()
         os.fsync(out.fileno())
     part.replace(job_dir / SPOOL_NAME)
     if index == 0 and not problems:
         problems.append(Problem("file", "holds no requests"))
-    repeats = db.execute(
-        "SELECT r.line, r.custom_id, f.first FROM requests r JOIN "
-        "(SELECT custom_id, MIN(line) AS first FROM requests WHERE custom_id IS NOT NULL "
-        "GROUP BY custom_id HAVING COUNT(*) > 1) f USING (custom_id) WHERE r.line > f.first ORDER BY r.line"
-    )
-    for line, custom_id, first in repeats:
+    for line, custom_id, first in ledger.repeated_ids():
         problems.append(Problem("custom_id", f"{custom_id!r} is already used on line {first}", line))
     if problems:  # the repeats must not reach a shard, where the validator would report them again
-        db.execute(
-            "DELETE FROM requests WHERE custom_id IS NOT NULL AND idx NOT IN "
-            "(SELECT MIN(idx) FROM requests WHERE custom_id IS NOT NULL GROUP BY custom_id)"
-        )
+        ledger.drop_repeats()
     return digest.hexdigest(), problems
 
 
@@ -181,7 +171,6 @@ class _Open:
 
 def form_shards(
     ledger: Ledger,
-    db: sqlite3.Connection,
     job_dir: Path,
     job_id: str,
     limits: ShardLimits,
@@ -213,21 +202,17 @@ def form_shards(
         for problem in report.problems:
             line = shard.numbers[problem.line - 1] if problem.line is not None else None
             problems.append(Problem(problem.field, problem.message, line))
-        db.execute(
-            "INSERT INTO shards (id, attempt, model, lines, bytes, state, plan) VALUES (?, ?, ?, ?, ?, 'written', ?)",
-            (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, plan),
-        )
-        db.executemany(
-            "UPDATE requests SET shard = ?, attempts = ? WHERE idx = ?",
-            ((shard.id, shard.attempt, idx) for idx in shard.members),
-        )
+        cut = ShardRow(shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN,
+                       None, None, None, None, None, plan)  # fmt: skip
+        ledger.add_shard(cut, shard.members)
 
     with (job_dir / SPOOL_NAME).open("rb") as spooled:
-        for idx, line, model, offset, length, attempts in ledger.unsharded(parents):
+        for row in ledger.waiting(parents):
+            line, length = row.line, row.length
             if length > limits.bytes:
                 problems.append(Problem("line", f"is {length} bytes; a shard holds at most {limits.bytes}", line))
                 continue
-            key = ("" if replace_model else model, attempts + 1)
+            key = ("" if replace_model else row.model, row.attempts + 1)
             shard = groups.get(key)
             if shard is not None and (shard.lines >= limits.lines or shard.bytes + length > limits.bytes):
                 close(shard)
@@ -235,13 +220,13 @@ def form_shards(
             if shard is None:
                 path = shard_path(job_dir, job_id, next_id)
                 part = path.with_name(path.name + ".part")
-                shard = groups[key] = _Open(next_id, key[1], replace_model or model, part, part.open("wb"))
+                shard = groups[key] = _Open(next_id, key[1], replace_model or row.model, part, part.open("wb"))
                 next_id += 1
-            spooled.seek(offset)
+            spooled.seek(row.offset)
             shard.out.write(spooled.read(length))
             shard.lines += 1
             shard.bytes += length
-            shard.members.append(idx)
+            shard.members.append(row.idx)
             shard.numbers.append(line)
     for shard in groups.values():
         close(shard)

@@ -1,0 +1,11 @@
+"""The job subsystem behind ``client.jobs``: a workload of any size, with one result per request, in input order.
+
+- ``ledger``: the job's durable state, the only module with SQL; the shard lifecycle (``ShardState``) and one
+  method per transition.
+- ``input``: the input read once into the job directory, and cut into shards under the vendor's limits.
+- ``settings``: the job's settings, and what ties its batches to it (tags, idempotency keys, the cut's plan).
+- ``outcomes``: which outcomes are sent again, and the ingest of a shard's result files.
+- ``status``: ``JobStatus``, read from the ledger.
+- ``_async/``: the engine (one round: send, poll, collect, cut), the handle (``AsyncJob``) and recovery;
+  ``_sync/`` is generated from it. The resource (``client.jobs``) is ``_async/jobs.py`` beside the others.
+"""

@@ -1,0 +1,1 @@
+"""The job's engine, handle and recovery, written once, async; ``_sync/`` is generated from here."""

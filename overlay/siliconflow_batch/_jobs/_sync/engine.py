@@ -1,0 +1,410 @@
+# Generated from _async/engine.py by scripts/unasync.py: edit that file, not this one.
+"""The engine of one job: advance it a round (send, poll, collect, cut), each call recorded intent-first.
+
+Every call that changes the server is written to the ledger as intended before it is made and as done after,
+so a process killed at any instant leaves a ledger from which the next one finds the outcome on the server
+instead of repeating the call. The handle (``job.py``) and the resource (``_async/jobs.py``) drive it; recovery
+(``recovery.py``) rebuilds its ledger from the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from ... import _http
+from ..._batch_logic import result_sources
+from ..._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_RESULT_GRACE, LIST_PAGE, SEND_RETRY_INTERVAL
+from ..._each import each
+from ..._exceptions import (
+    APIError,
+    BadRequestError,
+    InputValidationError,
+    InsufficientBalanceError,
+    NotFoundError,
+    PaginationError,
+    PaymentRequiredError,
+    SiliconFlowError,
+)
+from ..._problem import Problem
+from ..._results import Source as ResultSource
+from ..._wait import TRANSIENT, WaitState
+from ...pricing import PriceTable
+from ...validation import CHAT_COMPLETIONS
+from ..input import SHARD_DIR, SPOOL_NAME, JobInput, form_shards, shard_path, spool
+from ..ledger import LEDGER_NAME, UNSENT, Ledger, ShardRow, ShardState, lock_job_dir
+from ..outcomes import CANCELLED, ingest
+from ..settings import JobSettings, Plan, idempotency_key, tags
+from ..status import JobStatus, job_status
+
+if TYPE_CHECKING:
+    from ..._sync.client import SiliconFlow
+    from ...types import Batch
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """One job directory's ledger, lock and server calls."""
+
+    def __init__(self, client: SiliconFlow, job_dir: Path) -> None:
+        self.dir = job_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.client = client
+        self.ledger = Ledger(self.dir / LEDGER_NAME)
+        self.concurrency = DEFAULT_MAX_CONCURRENCY  # uploads-and-creates, and downloads, in flight at once
+        self.result_grace = DEFAULT_RESULT_GRACE
+        self._held: IO[bytes] | None = None
+        self._prices: PriceTable | None = None
+        self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
+        self._known: JobSettings | None = None
+        self._missing_since: dict[tuple[int, str], float] = {}  # (shard, what): when its result files were missed
+
+    @property
+    def id(self) -> str:
+        """The job's id, carried in every one of its batches' metadata (the directory's name before it starts)."""
+        if self._known is None and self.ledger.meta("settings") is None:
+            return self.dir.name
+        return self.settings.job_id
+
+    @property
+    def settings(self) -> JobSettings:
+        """What the job was started with."""
+        if self._known is None:
+            self._known = JobSettings.from_json(self.ledger.meta("settings"))
+        return self._known
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled (by this process or another)."""
+        return bool(self.ledger.meta("cancelled"))
+
+    def lock(self) -> None:
+        """Take the directory's lock (JobLockedError if another process holds it); kept until ``close``."""
+        if self._held is None:
+            self._held = lock_job_dir(self.dir)
+
+    def close(self) -> None:
+        """Release the lock and close the ledger (the id stays readable)."""
+        if self._known is None and self.ledger.meta("settings") is not None:
+            self._known = self.settings
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        self.ledger.close()
+
+    def status(self, *, refresh: bool) -> JobStatus:
+        """The job's status; with ``refresh``, its running batches as the server has them now."""
+        if self._prices is None:
+            with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
+                self._prices = PriceTable.load()
+        seen: dict[int, Batch] = {}
+        if refresh:
+            seen = self.look(self.ledger.shards(ShardState.CREATED))
+        return _http.offload(job_status, self.ledger, self.id, self._prices, seen)
+
+    # --- preparing ------------------------------------------------------------------------------------------------
+
+    def prepare(self, source: JobInput, settings: JobSettings, name: str) -> None:
+        """Spool the input and cut the first shards, in one transaction: all of it, or (on any problem) none."""
+        self.ledger.reset()
+        self._known = None
+        try:
+            with self.ledger.transaction():
+                sha, problems = spool(source, self.dir, self.ledger)
+                self.ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
+                # Cut and validate even after a spool problem, so that one message lists every problem.
+                problems = sorted(problems + self._cut(), key=lambda p: (p.line or 0, p.field))
+                if problems:
+                    raise InputValidationError(f"{name} has problems; nothing was sent", problems)
+        except BaseException:
+            (self.dir / SPOOL_NAME).unlink(missing_ok=True)
+            shutil.rmtree(self.dir / SHARD_DIR, ignore_errors=True)
+            raise
+
+    def check_balance(self, required: bool) -> None:
+        """Warn (or with ``required``, refuse) when the recharged balance, which pays for batches, is zero."""
+        try:
+            account = self.client.account.retrieve()
+        except APIError:
+            if required:
+                raise
+            return  # the job can still run; the balance is only advice here
+        if account.charge_balance is not None and not account.can_pay_for_batches:
+            message = (
+                f"the recharged balance is {account.charge_balance}: batch jobs are paid only from recharged "
+                "balance, so these batches may fail"
+            )
+            if required:
+                self.ledger.reset()
+                raise InsufficientBalanceError(message + "; nothing was created")
+            warnings.warn(message, stacklevel=3)
+
+    def cut_from(self, parents: tuple[int, ...], first: int) -> list[Problem]:
+        """Cut the requests that ``parents`` sent back (0: the first cut's) into shards numbered from ``first``."""
+        settings = self.settings
+        plan = Plan.of(settings, first=first, parents=tuple(p for p in parents if p))
+        return form_shards(
+            self.ledger,
+            self.dir,
+            self.id,
+            settings.limits,
+            settings.replace_model,
+            parents=parents,
+            first=first,
+            plan=plan.encode(),
+        )
+
+    def _cut(self) -> list[Problem]:
+        """Cut new shards from every request waiting for one (the first ones, or those to send again).
+
+        One cut per group of the shards that sent requests back, each recorded in its shards' plan.
+        """
+        problems: list[Problem] = []
+        for parents in Plan.groups(self.ledger.waiting_parents(), self.settings):
+            problems += self.cut_from(parents, self.ledger.next_shard_id())
+        return problems
+
+    def _cut_waiting(self) -> None:
+        """Cut shards for what is to be sent again, in one transaction (off the loop: it writes shard files)."""
+        with self.ledger.transaction():
+            problems = self._cut()
+            if problems:  # pragma: no cover - these lines passed validation when the job began
+                raise InputValidationError("a resubmitted shard did not validate", problems)
+
+    # --- the loop ---------------------------------------------------------------------------------------------------
+
+    def advance(self) -> None:
+        """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
+        self._send_all()
+        if self.cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
+            self.finish_cancel()
+        self._poll()
+        self.collect_ended()
+        if not self.cancelled:
+            _http.offload(self._cut_waiting)
+            self._send_all()
+
+    def persist(self, step: Callable[[], bool], timer: WaitState) -> None:
+        """Run ``step`` until it returns True; between tries, wait as ``timer`` says.
+
+        The one loop of a job that talks to the server: a failure that may pass (``TRANSIENT``) is tried
+        again once the server has answered, within the timer's ``max_outage``; any other ends the loop.
+        """
+        while True:
+            try:
+                with _http.deadline_scope(timer.deadline):
+                    if step():
+                        return
+            except TRANSIENT as error:
+                timer.failed(error)
+            _http.sleep(timer.next_delay())
+
+    def send_patiently(self, max_outage: float) -> None:
+        """Send every unsent shard, through transient failures (``persist``): each shard sent is an answer."""
+        timer = WaitState(
+            self.id, poll_interval=SEND_RETRY_INTERVAL, timeout=None, on_update=None, max_outage=max_outage,
+            subject=f"job {self.id}",
+        )  # fmt: skip
+
+        def send() -> bool:
+            self._send_all(timer)
+            return True
+
+        self.persist(send, timer)
+
+    # --- sending ----------------------------------------------------------------------------------------------------
+
+    def _send_all(self, timer: WaitState | None = None) -> None:
+        """Send every unsent shard, ``concurrency`` at a time (each one recorded intent-first)."""
+
+        def send(shard: ShardRow) -> None:
+            if self.cancelled:  # checked before each shard: a cancel from another process stops the sending
+                return
+            self._send(shard)
+            if timer is not None:
+                timer.progressed(shard.id)
+
+        each(self.ledger.shards(*UNSENT), send, self.concurrency)
+
+    def _send(self, shard: ShardRow) -> None:
+        """Upload the shard's file and create its batch, each recorded as intended before and as done after."""
+        try:
+            self._upload_and_create(shard)
+        except BadRequestError as refused:  # the server will refuse it again: its requests fail, the job goes on
+            self.ledger.refuse(shard.id, str(refused))
+        except PaymentRequiredError as refused:  # nothing was created; the intent stays, so a resume creates it once
+            raise InsufficientBalanceError(self._paused(shard)) from refused
+
+    def _paused(self, shard: ShardRow) -> str:
+        """The one line that says why the job stopped at ``shard`` and how it goes on."""
+        balance = ""
+        with contextlib.suppress(APIError):
+            account = self.client.account.retrieve()
+            if account.charge_balance is not None:
+                balance = f" (the recharged balance is {account.charge_balance})"
+        return (
+            f"job {self.id} is paused: the server refused the batch of shard {shard.id} for want of balance{balance}; "
+            "batches are paid only from recharged balance: top up, then resume the job the same way "
+            "(nothing is created twice)"
+        )
+
+    def _upload_and_create(self, shard: ShardRow) -> None:
+        state, file_id = shard.state, shard.file_id
+        path = shard_path(self.dir, self.id, shard.id)
+        if state is ShardState.WRITTEN:
+            self.ledger.uploading(shard.id)
+        elif state is ShardState.UPLOADING:  # an upload that may have happened before a crash: look for it first
+            file_id = self._uploaded(path, shard.bytes)
+        if state is not ShardState.CREATING:
+            if file_id is None:
+                file_id = (self.client.files.upload(path, validate=False)).id
+            self.ledger.creating(shard.id, file_id)
+        assert file_id is not None
+        settings = self.settings
+        # The key makes the create happen once: after a crash between the call and its record, the intent is
+        # still CREATING and the batch is looked for before anything is sent (look_first).
+        batch = self.client.batches.create(
+            input_file_id=file_id,
+            completion_window=settings.completion_window,
+            endpoint=CHAT_COMPLETIONS,
+            metadata={**settings.metadata, **tags(self.id, str(self.ledger.meta("input_sha256")), shard)},
+            replace_model=settings.replace_model,
+            idempotency_key=idempotency_key(self.id, shard.id),
+            look_first=state is ShardState.CREATING,
+        )
+        self.record(shard, batch)
+
+    def _uploaded(self, path: Path, size: int) -> str | None:
+        """The id of the shard's file if an earlier upload of it reached the server (the newest 100 files)."""
+        for file in self.client.files.list(limit=LIST_PAGE):
+            if file.filename == path.name and file.bytes == size:
+                return file.id
+        return None
+
+    # --- following --------------------------------------------------------------------------------------------------
+
+    def record(self, shard: ShardRow, batch: Batch) -> None:
+        """Record what a poll or a create saw of the shard's batch: its status, and once it ended, its files."""
+        status = str(batch.status)
+        counts = batch.counts
+        done = counts.completed + counts.failed
+        refs = dict(result_sources(batch))
+        if batch.is_terminal and (refs or not done or self._grace_over(shard.id, "files")):
+            self.ledger.ended(shard.id, batch.id, status, refs.get("output"), refs.get("error"))
+        elif shard.state is not ShardState.CREATED or shard.status != status or shard.done != done:
+            # A batch that ended with results but no file named yet (the vendor's can, briefly) is polled again.
+            self.ledger.created(shard.id, batch.id, status, done)
+
+    def _grace_over(self, shard_id: int, what: str) -> bool:
+        """Whether a shard's result files have been missing (``what``) for longer than ``result_grace``."""
+        since = self._missing_since.setdefault((shard_id, what), _http.monotonic())
+        if _http.monotonic() - since < self.result_grace:
+            return False
+        _http.logger.warning("job %s, shard %s: result files still %s after %g s", self.id, shard_id, what,
+                             self.result_grace)  # fmt: skip
+        return True
+
+    def _poll(self) -> None:
+        """One look at every active batch.
+
+        Where the server pages, one list request per 100 active batches (ceil(n/100) + 1 at most), then a
+        retrieve for each batch the pages did not show.
+        """
+        active = self.ledger.shards(ShardState.CREATED)
+        seen = self.look(active)
+        for shard in active:
+            self.record(shard, seen[shard.id])
+
+    def look(self, active: list[ShardRow]) -> dict[int, Batch]:
+        """The server's view of these shards' batches, by shard (one list request per 100, else a retrieve each)."""
+        seen: dict[str, Batch] = {}
+        wanted = {shard.batch_id for shard in active}
+        if len(active) > 1 and self._pages:
+            budget = math.ceil(len(active) / LIST_PAGE) + 1
+            try:
+                for page in self.client.batches.list(limit=LIST_PAGE).iter_pages():
+                    seen.update((b.id, b) for b in page.data if b.id in wanted)
+                    budget -= 1
+                    if len(seen) == len(wanted) or budget == 0:
+                        break
+            except PaginationError:  # a server that ignores the cursor: retrieve each one from now on
+                self._pages = False
+        found: dict[int, Batch] = {}
+        for shard in active:
+            assert shard.batch_id is not None
+            batch = seen.get(shard.batch_id)
+            found[shard.id] = batch if batch is not None else self.client.batches.retrieve(shard.batch_id)
+        return found
+
+    # --- collecting -------------------------------------------------------------------------------------------------
+
+    def collect_ended(self) -> None:
+        """Download the ended shards' result files, several at a time, then read them one shard at a time."""
+        ended = self.ledger.shards(ShardState.ENDED)
+        each(ended, self.download, self.concurrency)
+        for shard in ended:  # each ingest is one transaction
+            self.collect(shard)
+
+    def _result_files(self, shard: ShardRow) -> list[tuple[ResultSource, str, Path]]:
+        """Each result file of an ended shard: (source, the server's id or URL, where it is kept)."""
+        results = self.dir / "results"
+        stem = shard_path(self.dir, self.id, shard.id).stem
+        refs: tuple[tuple[ResultSource, str | None], ...] = (("output", shard.output_ref), ("error", shard.error_ref))
+        return [(source, ref, results / f"{stem}.{source}.jsonl") for source, ref in refs if ref]
+
+    def download(self, shard: ShardRow) -> None:
+        """Download an ended batch's result files that are not here yet (each atomically, once)."""
+        (self.dir / "results").mkdir(exist_ok=True)
+        for source, ref, path in self._result_files(shard):
+            if path.exists():
+                continue
+            try:
+                self.client.files.download(ref, path)
+            except NotFoundError:  # the vendor's result files can 404 just after the batch ends
+                self._missing_since.setdefault((shard.id, source), _http.monotonic())  # collect decides
+
+    def collect(self, shard: ShardRow) -> None:
+        """Read an ended batch's downloaded result files into the ledger, once every file is here.
+
+        A file still missing (it answered 404) is waited for until ``result_grace`` has passed; then its lines
+        count as missing, and are sent again.
+        """
+        files: list[tuple[ResultSource, Path]] = []
+        for source, _, path in self._result_files(shard):
+            if path.exists():
+                files.append((source, path))
+            elif not self._grace_over(shard.id, source):
+                return  # the next round downloads it again
+        # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
+        settings, cancelled = self.settings, self.cancelled
+        _http.offload(ingest, self.ledger, shard, files, settings.max_attempts, cancelled)
+
+    # --- cancelling -------------------------------------------------------------------------------------------------
+
+    def finish_cancel(self) -> None:
+        """Drop what was never sent and cancel what runs (again after a crash, or after another process's cancel)."""
+        for shard in self.ledger.shards(ShardState.CREATING):  # a create that may have happened: find out
+            found = self.client.batches.find(idempotency_key(self.id, shard.id))
+            if found is not None:
+                self.ledger.created(shard.id, found.id, str(found.status))
+        self.ledger.drop([shard.id for shard in self.ledger.shards(*UNSENT)], CANCELLED)
+        self.cancel_running(record=True)
+
+    def cancel_running(self, *, record: bool) -> None:
+        """Ask the server to cancel each running batch not yet seen cancelling (again, after a crash)."""
+        for shard in self.ledger.shards(ShardState.CREATED):
+            if shard.status in ("cancelling", "cancelled"):
+                continue
+            assert shard.batch_id is not None
+            try:
+                batch = self.client.batches.cancel(shard.batch_id)
+            except BadRequestError:  # it ended meanwhile: the next poll sees how
+                continue
+            if record:
+                self.ledger.saw_status(shard.id, str(batch.status))

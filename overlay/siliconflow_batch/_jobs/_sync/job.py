@@ -1,0 +1,204 @@
+# Generated from _async/job.py by scripts/unasync.py: edit that file, not this one.
+"""``Job``: the handle of one job kept in its directory (wait, status, results, cancel)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from ... import _http
+from ..._atomic import atomic_write, check_destination
+from ..._defaults import (
+    DEFAULT_JOB_MAX_POLL_INTERVAL,
+    DEFAULT_JOB_POLL_INTERVAL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_OUTAGE,
+    DEFAULT_RESULT_GRACE,
+)
+from ..._exceptions import InputValidationError, JobLockedError, JobNotFinishedError
+from ..._problem import Problem
+from ..._wait import WaitState
+from ..outcomes import result_of
+from ..settings import JobOptions
+from ..status import JobStatus
+from .engine import Engine
+
+if TYPE_CHECKING:
+    from ..._records import BatchResult
+
+__all__ = ["Job", "OnProgress", "checked_concurrency"]
+
+PathLike = str | os.PathLike[str]
+OnProgress = Callable[[JobStatus], object]
+
+
+class Job:
+    """One job, kept in its directory: wait for it, read its status and results, cancel it.
+
+    Methods that change the job (``wait``, ``cancel``) take the directory's lock, so a second process working on
+    the same job is refused (:class:`JobLockedError`) rather than raced; ``status`` and ``results`` only read.
+    Close the job (or use it as a context manager) to release the lock. Jobs come from ``client.jobs``.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.dir: Path = engine.dir
+        """The job directory: the ledger, the spooled input, the shards and the downloaded result files."""
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id!r}, dir={str(self.dir)!r})"
+
+    @property
+    def id(self) -> str:
+        """The job's id, carried in every one of its batches' metadata."""
+        return self._engine.id
+
+    @property
+    def options(self) -> JobOptions:
+        """The settings the job began with (a resumed job goes on with them), as ``jobs.submit`` takes them."""
+        settings = self._engine.settings
+        return JobOptions(
+            completion_window=settings.completion_window,
+            replace_model=settings.replace_model,
+            metadata=dict(settings.metadata),
+            max_attempts=settings.max_attempts,
+            max_shard_lines=settings.limits.lines,
+            max_shard_bytes=settings.limits.bytes,
+        )
+
+    # --- reading ------------------------------------------------------------------------------------------------------
+
+    def status(self, *, refresh: bool = True) -> JobStatus:
+        """Where the job stands: requests by outcome, batches by status, attempts, tokens and cost.
+
+        With ``refresh`` (the default) the job's running batches are asked of the server (one list request per
+        100 of them), so their statuses and the requests done inside them (``running_done``) are the server's,
+        not those of the last poll; the ledger is not changed. ``refresh=False`` reads the job directory only.
+        Neither waits for the lock of a process running the job.
+        """
+        return self._engine.status(refresh=refresh)
+
+    def results(self, *, partial: bool = False) -> Iterator[BatchResult]:
+        """One result per input request, in input order, each with its ``attempts`` (constant memory).
+
+        A job with requests still pending raises :class:`JobNotFinishedError` unless ``partial``, which gives
+        the latest outcome so far (``source="missing"``, code ``pending`` for a request not answered yet).
+        """
+        ledger = self._engine.ledger
+        if not partial:
+            pending = (_http.offload(ledger.counts)).get("pending", 0)
+            if pending:
+                raise JobNotFinishedError(
+                    f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
+                )
+        for count, row in enumerate(ledger.rows(), 1):
+            yield result_of(row)
+            if count % 1000 == 0:  # let other tasks run: a million results are read in one loop
+                _http.checkpoint()
+
+    def write_results(self, destination: PathLike, *, partial: bool = False) -> int:
+        """Write one JSON line per input request (``BatchResult.to_dict()``), atomically; return how many."""
+        target = Path(destination)
+        check_destination(target)
+        count = 0
+        with atomic_write(target) as out:
+            dumps = json.JSONEncoder(ensure_ascii=False).encode
+            for result in self.results(partial=partial):
+                out.write(dumps(result.to_dict()).encode())
+                out.write(b"\n")
+                count += 1
+        return count
+
+    # --- changing -----------------------------------------------------------------------------------------------------
+
+    def wait(
+        self,
+        *,
+        on_progress: OnProgress | None = None,
+        poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
+        timeout: float | None = None,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+        result_grace: float = DEFAULT_RESULT_GRACE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> JobStatus:
+        """Drive the job until every request has a final outcome; return its status.
+
+        One loop for all of the job's batches: each round sends what is unsent, polls the active batches (one
+        list request per 100 where the server pages, else one retrieve each), downloads and reads the results of
+        those that ended, and cuts new shards for what is to be sent again. ``on_progress`` gets the status
+        whenever it changes. The interval stretches while nothing changes, up to ``max_poll_interval``; a
+        Retry-After is honoured; ``timeout`` and ``max_outage`` are as in ``batches.wait``. A result file that
+        answers 404 (the vendor's can, just after a batch ends) is asked for again for ``result_grace`` seconds
+        before its lines count as missing (and are sent again). The async client sends and downloads up to
+        ``max_concurrency`` at once. A job cancelled meanwhile by another process
+        (``job cancel``) is noticed at the next round: nothing more is created, and the wait ends once the
+        cancelled batches have.
+        """
+        engine = self._engine
+        engine.lock()
+        engine.result_grace = result_grace
+        engine.concurrency = checked_concurrency(max_concurrency)
+        timer = WaitState(
+            self.id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_update=None,
+            max_outage=max_outage,
+            max_poll_interval=max_poll_interval,
+            subject=f"job {self.id}",
+        )
+        last: list[JobStatus] = []
+
+        def one_round() -> bool:
+            engine.advance()
+            status = engine.status(refresh=False)  # the round has just polled
+            key = (status.progress, status.failed, status.pending, tuple(status.batches.items()))
+            if timer.progressed(key) and on_progress is not None:
+                on_progress(status)
+            last[:] = [status]
+            return status.done
+
+        engine.persist(one_round, timer)
+        return last[0]
+
+    def cancel(self) -> JobStatus:
+        """Cancel the job: no more batches are created and the running ones are cancelled on the server.
+
+        Their requests end as the batches do; the rest end failed with code ``cancelled``. ``wait`` afterwards
+        collects what the cancelled batches finished. It works while another process runs the job: the cancel
+        is recorded in the job directory and the running batches are cancelled on the server; that process
+        notices at its next round, creates nothing more and ends as a cancelled job.
+        """
+        engine = self._engine
+        engine.ledger.set_meta(cancelled=True)  # first: a process running the job stops creating at once
+        try:
+            engine.lock()
+        except JobLockedError:  # another process runs the job: it finishes the cancel; its ledger stays its own
+            engine.cancel_running(record=False)
+            return self.status()
+        engine.finish_cancel()
+        return self.status()
+
+    def close(self) -> None:
+        """Release the directory's lock and close the ledger."""
+        self._engine.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def checked_concurrency(value: int) -> int:
+    """``max_concurrency`` as given, once checked (a whole number >= 1)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputValidationError("nothing was sent", [Problem("max_concurrency", f"must be >= 1, got {value!r}")])
+    return value

@@ -1,0 +1,482 @@
+"""A job's durable state: a SQLite ledger in the job directory (WAL, one transaction per transition), and its lock.
+
+The server is the truth and the ledger a cache of it: every call that changes the server is written here as
+intended before it is made and as done after, so a process killed at any instant leaves a ledger from which the
+next one finds the outcome on the server instead of repeating the call (see ``_async/jobs.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+from .._exceptions import JobLockedError
+
+__all__ = [
+    "LEDGER_NAME",
+    "UNSENT",
+    "Ledger",
+    "Outcome",
+    "RequestRow",
+    "ShardRow",
+    "ShardState",
+    "lock_job_dir",
+    "missing_line",
+]
+
+LEDGER_NAME = "ledger.sqlite"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- One row per input request, in input order. state: pending (in a shard, or waiting for one when shard is
+-- NULL) or final. result is the raw result line that decided it (NULL for a missing one). came_from is the
+-- shard whose results sent it back to wait for a new one (0: none, it waits for the job's first cut).
+CREATE TABLE IF NOT EXISTS requests (
+    idx INTEGER PRIMARY KEY,
+    line INTEGER NOT NULL,
+    custom_id TEXT,
+    model TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    shard INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending',
+    outcome TEXT,
+    source TEXT,
+    result BLOB,
+    result_line INTEGER,
+    came_from INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard);
+-- One row per (shard, attempt): the unit sent as one batch. state is a ShardState. plan is the cut that made
+-- it (``settings.Plan``), carried in its batch's metadata so that the server alone can replay the job.
+-- done: how many of its requests the batch's request_counts say are done, while it runs.
+CREATE TABLE IF NOT EXISTS shards (
+    id INTEGER PRIMARY KEY,
+    attempt INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    lines INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    file_id TEXT,
+    batch_id TEXT,
+    status TEXT,
+    output_ref TEXT,
+    error_ref TEXT,
+    plan TEXT,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS usage (
+    model TEXT PRIMARY KEY,
+    requests INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL
+);
+"""
+
+
+class ShardState(StrEnum):
+    """Where a shard is in its life; each step is written before the call it names is made.
+
+    ``WRITTEN -> UPLOADING -> CREATING -> CREATED -> ENDED -> INGESTED``; or ``DROPPED`` (cancelled before it was
+    sent), or ``REFUSED`` (the server answered its upload or create with a 400).
+    """
+
+    WRITTEN = "written"  # its file is cut; nothing was sent
+    UPLOADING = "uploading"  # its upload may have reached the server
+    CREATING = "creating"  # uploaded; its create may have reached the server
+    CREATED = "created"  # its batch exists and has not ended
+    ENDED = "ended"  # its batch ended; its result files are not read yet
+    INGESTED = "ingested"  # every one of its requests has its outcome from it
+    DROPPED = "dropped"
+    REFUSED = "refused"
+
+
+UNSENT = (ShardState.WRITTEN, ShardState.UPLOADING, ShardState.CREATING)
+
+
+class Outcome(StrEnum):
+    """A request's outcome once it is final (``outcome`` is NULL while it is pending)."""
+
+    OK = "ok"
+    FAILED = "failed"
+
+
+def missing_line(custom_id: str, error: Mapping[str, str]) -> bytes:
+    """The result line kept for a request that no result file answers (``source`` "missing")."""
+    return json.dumps({"custom_id": custom_id, "response": None, "error": dict(error)}).encode()
+
+
+@dataclass(frozen=True)
+class ShardRow:
+    """One shard as the ledger has it."""
+
+    id: int
+    attempt: int
+    model: str
+    lines: int
+    bytes: int
+    state: ShardState
+    file_id: str | None
+    batch_id: str | None
+    status: str | None
+    output_ref: str | None
+    error_ref: str | None
+    plan: str | None = None
+    done: int = 0
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One input request as the ledger has it, with the result that decided it (once final)."""
+
+    idx: int
+    custom_id: str
+    attempts: int
+    final: bool
+    source: str | None
+    result: bytes | None
+    result_line: int | None
+
+
+class WaitingRow(NamedTuple):
+    """A request waiting for a shard: where its line is in the spool, and how many times it was sent."""
+
+    idx: int
+    line: int
+    model: str
+    offset: int
+    length: int
+    attempts: int
+
+
+_SHARD_COLUMNS = "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref, plan, done"
+# Columns added since the first ledger: a ledger written by an earlier version gains them when opened.
+_ADDED_COLUMNS = (
+    ("requests", "came_from", "INTEGER NOT NULL DEFAULT 0"),
+    ("shards", "plan", "TEXT"),
+    ("shards", "done", "INTEGER NOT NULL DEFAULT 0"),
+)
+_TABLES = ("meta", "requests", "shards", "usage")
+_INSERT_REQUEST = "INSERT INTO requests (idx, line, custom_id, model, offset, length) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def _shard(row: tuple[Any, ...]) -> ShardRow:
+    shard_id, attempt, model, lines, size, state, *rest = row
+    return ShardRow(shard_id, attempt, model, lines, size, ShardState(state), *rest)
+
+
+def lock_job_dir(job_dir: Path) -> IO[bytes]:
+    """Hold the job directory's lock for as long as the returned file stays open; JobLockedError if taken.
+
+    An OS lock (flock; msvcrt on Windows): it is released when the holder exits, even by ``kill -9``.
+    """
+    handle = (job_dir / ".lock").open("a+b")
+    try:
+        if sys.platform == "win32":  # pragma: no cover
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise JobLockedError(
+            f"another process is working on the job in {job_dir}; wait for it to stop, or use another job directory"
+        ) from None
+    return handle
+
+
+class Ledger:
+    """The SQLite ledger of one job directory: reads, and one method per transition.
+
+    A transition outside :meth:`transaction` is its own transaction; inside, it commits with the block.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # isolation_level=None: we say where transactions begin and end (BEGIN IMMEDIATE ... COMMIT).
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a committed transition survives a power cut too
+        self._db.executescript(_SCHEMA)
+        for table, column, kind in _ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._depth = 0
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transition made of several: everything in the block is committed together, or not at all."""
+        if self._depth:  # already inside one: the outer block commits
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # --- the job's settings --------------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> Any:
+        """A setting of the job (JSON-decoded), or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row is not None else None
+
+    def set_meta(self, **values: Any) -> None:
+        """Record settings of the job."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in values.items()],
+            )
+
+    @property
+    def ready(self) -> bool:
+        """True once the input was read and validated and the first shards were written: the job exists."""
+        return bool(self.meta("ready"))
+
+    def reset(self) -> None:
+        """Forget everything (a job whose preparation did not finish: nothing of it was sent)."""
+        with self.transaction():
+            for table in _TABLES:
+                self._db.execute(f"DELETE FROM {table}")  # one of the fixed names above
+
+    # --- the input, as it is spooled -------------------------------------------------------------------------------
+
+    def add_requests(self, rows: Iterable[tuple[int, int, str | None, str, int, int]]) -> None:
+        """Record spooled requests: (idx, input line, custom_id, model, offset and length in the spool)."""
+        with self.transaction():
+            self._db.executemany(_INSERT_REQUEST, rows)
+
+    def repeated_ids(self) -> list[tuple[int, str, int]]:
+        """Each line whose custom_id an earlier line already used: (line, custom_id, the first line using it)."""
+        return self._db.execute(
+            "SELECT r.line, r.custom_id, f.first FROM requests r JOIN "
+            "(SELECT custom_id, MIN(line) AS first FROM requests WHERE custom_id IS NOT NULL "
+            "GROUP BY custom_id HAVING COUNT(*) > 1) f USING (custom_id) WHERE r.line > f.first ORDER BY r.line"
+        ).fetchall()
+
+    def drop_repeats(self) -> None:
+        """Forget every request whose custom_id an earlier one used (they are reported, never sent)."""
+        with self.transaction():
+            self._db.execute(
+                "DELETE FROM requests WHERE custom_id IS NOT NULL AND idx NOT IN "
+                "(SELECT MIN(idx) FROM requests WHERE custom_id IS NOT NULL GROUP BY custom_id)"
+            )
+
+    # --- shards ----------------------------------------------------------------------------------------------------
+
+    def shards(self, *states: ShardState) -> list[ShardRow]:
+        """The shards in any of ``states`` (every shard when none is given), by id."""
+        where = f" WHERE state IN ({', '.join('?' * len(states))})" if states else ""
+        rows = self._db.execute(f"SELECT {_SHARD_COLUMNS} FROM shards{where} ORDER BY id", states)
+        return [_shard(row) for row in rows]
+
+    def shard(self, shard_id: int) -> ShardRow | None:
+        """One shard by id, or None."""
+        row = self._db.execute(f"SELECT {_SHARD_COLUMNS} FROM shards WHERE id = ?", (shard_id,)).fetchone()
+        return _shard(row) if row is not None else None
+
+    def next_shard_id(self) -> int:
+        """The id the next new shard takes."""
+        return int(self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM shards").fetchone()[0])
+
+    def add_shard(self, shard: ShardRow, members: Iterable[int]) -> None:
+        """Record a shard just cut (``WRITTEN``) and put the requests ``members`` (their idx) in it."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO shards (id, attempt, model, lines, bytes, state, plan) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN, shard.plan),
+            )
+            self._db.executemany(
+                "UPDATE requests SET shard = ?, attempts = ? WHERE idx = ?",
+                ((shard.id, shard.attempt, idx) for idx in members),
+            )
+
+    def _set(self, shard_id: int, sql: str, *args: object) -> None:
+        with self.transaction():
+            self._db.execute(f"UPDATE shards SET {sql} WHERE id = ?", (*args, shard_id))  # sql: this module's own
+
+    def uploading(self, shard_id: int) -> None:
+        """The shard's upload is about to be made."""
+        self._set(shard_id, "state = ?", ShardState.UPLOADING)
+
+    def creating(self, shard_id: int, file_id: str) -> None:
+        """The shard's file is on the server as ``file_id``; its batch's create is about to be made."""
+        self._set(shard_id, "state = ?, file_id = ?", ShardState.CREATING, file_id)
+
+    def created(self, shard_id: int, batch_id: str, status: str, done: int = 0) -> None:
+        """The shard's batch exists and runs: its status and how many of its requests it says are done."""
+        self._set(shard_id, "state = ?, batch_id = ?, status = ?, done = ?", ShardState.CREATED, batch_id, status, done)
+
+    def ended(self, shard_id: int, batch_id: str, status: str, output_ref: str | None, error_ref: str | None) -> None:
+        """The shard's batch ended (``status``), naming these result files."""
+        self._set(
+            shard_id, "state = ?, batch_id = ?, status = ?, output_ref = ?, error_ref = ?",
+            ShardState.ENDED, batch_id, status, output_ref, error_ref,
+        )  # fmt: skip
+
+    def saw_status(self, shard_id: int, status: str) -> None:
+        """The server answered with this status for the shard's batch (a cancel's answer)."""
+        self._set(shard_id, "status = ?", status)
+
+    def found_file(self, shard_id: int, file_id: str | None) -> None:
+        """The shard's input file is ``file_id`` on the server (a recovered job attaches what it found)."""
+        self._set(shard_id, "file_id = ?", file_id)
+
+    def refuse(self, shard_id: int, reason: str) -> None:
+        """The server refused the shard's upload or batch (a 400): its requests end failed with ``reason``."""
+        with self.transaction():
+            self._set(shard_id, "state = ?, status = ?", ShardState.REFUSED, "refused")
+            self._end_pending(shard_id, {"code": "batch_refused", "message": reason})
+
+    def drop(self, shard_ids: Iterable[int], error: Mapping[str, str]) -> None:
+        """Drop shards that will never be sent; every request no batch will answer ends failed with ``error``."""
+        with self.transaction():
+            for shard_id in shard_ids:
+                self._set(shard_id, "state = ?", ShardState.DROPPED)
+                self._end_pending(shard_id, error)
+            self._end_pending(None, error)
+
+    def ingested(
+        self,
+        shard_id: int,
+        final: Iterable[tuple[Outcome, str, bytes, int | None, int]],
+        retry: Iterable[tuple[str, bytes, int | None, int]],
+        usage: Iterable[tuple[str, int, int, int]],
+    ) -> None:
+        """An ended shard's results are read: requests final or sent back to wait, usage added, in one transaction.
+
+        ``final``: (outcome, source, line, line number, idx); ``retry``: (source, line, line number, idx), kept
+        as the latest outcome until a new shard answers; ``usage``: (model, requests, input and output tokens).
+        """
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE requests SET state = 'final', outcome = ?, source = ?, result = ?, result_line = ? "
+                "WHERE idx = ?",
+                final,
+            )
+            self._db.executemany(
+                "UPDATE requests SET shard = NULL, came_from = ?, source = ?, result = ?, result_line = ? "
+                "WHERE idx = ?",
+                ((shard_id, *row) for row in retry),
+            )
+            self._db.executemany(
+                "INSERT INTO usage (model, requests, input_tokens, output_tokens) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (model) DO UPDATE SET requests = requests + excluded.requests, "
+                "input_tokens = input_tokens + excluded.input_tokens, "
+                "output_tokens = output_tokens + excluded.output_tokens",
+                usage,
+            )
+            self._set(shard_id, "state = ?", ShardState.INGESTED)
+
+    def _end_pending(self, shard_id: int | None, error: Mapping[str, str]) -> None:
+        """End as failed the pending requests of a shard (None: those waiting for one), with ``error``."""
+        where = "shard = ?" if shard_id is not None else "shard IS NULL"
+        args = (shard_id,) if shard_id is not None else ()
+        rows = self._db.execute(f"SELECT idx, custom_id FROM requests WHERE state = 'pending' AND {where}", args)
+        self._db.executemany(
+            "UPDATE requests SET state = 'final', outcome = 'failed', source = 'missing', result = ? WHERE idx = ?",
+            [(missing_line(custom_id, error), idx) for idx, custom_id in rows.fetchall()],
+        )
+
+    def batches_by_status(self) -> dict[str, int]:
+        """How many shards' batches are in each status (``unsent`` for shards not yet created)."""
+        rows = self._db.execute(
+            "SELECT COALESCE(status, 'unsent'), COUNT(*) FROM shards WHERE state != ? GROUP BY 1 ORDER BY 1",
+            (ShardState.DROPPED,),
+        )
+        return {status: count for status, count in rows}
+
+    def running_done(self) -> int:
+        """Requests done inside batches still running, as their request_counts said at the last poll."""
+        row = self._db.execute("SELECT COALESCE(SUM(done), 0) FROM shards WHERE state = ?", (ShardState.CREATED,))
+        return int(row.fetchone()[0])
+
+    # --- requests --------------------------------------------------------------------------------------------------
+
+    def requests_of(self, shard_id: int) -> dict[str, tuple[int, int]]:
+        """The pending requests in a shard: custom_id -> (idx, attempts)."""
+        rows = self._db.execute(
+            "SELECT custom_id, idx, attempts FROM requests WHERE shard = ? AND state = 'pending'", (shard_id,)
+        )
+        return {custom_id: (idx, attempts) for custom_id, idx, attempts in rows}
+
+    def waiting_parents(self) -> list[int]:
+        """The shards whose results sent requests back to wait for a new shard (0: the job's first cut), in order."""
+        rows = self._db.execute(
+            "SELECT DISTINCT came_from FROM requests WHERE state = 'pending' AND shard IS NULL ORDER BY 1"
+        )
+        return [came_from for (came_from,) in rows]
+
+    def waiting(self, parents: Iterable[int], page: int = 10_000) -> Iterator[WaitingRow]:
+        """Requests waiting for a shard that came from ``parents``, in input order.
+
+        Read a page at a time, each read finished before the caller updates rows: constant memory, and no
+        statement left open over a table being changed (SQLite leaves what it then sees undefined).
+        """
+        after = -1
+        chosen = sorted(set(parents))
+        among = ", ".join("?" * len(chosen))
+        while True:
+            rows = self._db.execute(
+                "SELECT idx, line, model, offset, length, attempts FROM requests WHERE state = 'pending' "
+                f"AND shard IS NULL AND came_from IN ({among}) AND idx > ? ORDER BY idx LIMIT ?",
+                (*chosen, after, page),
+            ).fetchall()
+            if not rows:
+                return
+            yield from map(WaitingRow._make, rows)
+            after = rows[-1][0]
+
+    def rows(self) -> Iterator[RequestRow]:
+        """Every request in input order (a cursor: constant memory whatever the job's size)."""
+        after = -1
+        while True:  # by pages, so that a reader never holds a statement open for the whole merge
+            rows = self._db.execute(
+                "SELECT idx, custom_id, attempts, state = 'final', source, result, result_line FROM requests "
+                "WHERE idx > ? ORDER BY idx LIMIT 1000",
+                (after,),
+            ).fetchall()
+            if not rows:
+                return
+            for idx, custom_id, attempts, final, *rest in rows:
+                yield RequestRow(idx, custom_id, attempts, bool(final), *rest)
+            after = rows[-1][0]
+
+    def counts(self) -> dict[str, int]:
+        """Requests by outcome: ``ok``, ``failed``, and ``pending`` for those not final yet."""
+        rows = self._db.execute("SELECT COALESCE(outcome, 'pending'), COUNT(*) FROM requests GROUP BY 1")
+        return {outcome: count for outcome, count in rows}
+
+    def attempts(self) -> dict[int, int]:
+        """How many requests took each number of attempts."""
+        rows = self._db.execute("SELECT attempts, COUNT(*) FROM requests GROUP BY 1 ORDER BY 1")
+        return {attempts: count for attempts, count in rows}
+
+    def usage(self) -> list[tuple[str, int, int, int]]:
+        """Tokens per model: (model, requests, input tokens, output tokens)."""
+        return list(self._db.execute("SELECT model, requests, input_tokens, output_tokens FROM usage ORDER BY model"))

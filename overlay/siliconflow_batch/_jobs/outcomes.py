@@ -1,0 +1,102 @@
+"""What a job decides of its requests' outcomes, free of network I/O: which are sent again, and the ingest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from .._http import logger
+from .._records import BatchResult
+from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
+from ..pricing import TokenUsage
+from .ledger import Ledger, Outcome, RequestRow, ShardRow, missing_line
+
+__all__ = ["CANCELLED", "classify", "ingest", "result_of"]
+
+Decision = Literal["ok", "retry", "failed"]
+_OVERLOADED = "50505"
+CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
+
+
+def classify(result: BatchResult) -> Decision:
+    """``ok``; ``retry`` for what may succeed if sent again; ``failed`` for a permanent failure.
+
+    Retried: a missing line, ``batch_expired``, a response status of 429 or 5xx, the vendor's overload code
+    50505. Anything else that is not a success (a 400 for a bad request, say) will fail the same way again.
+    """
+    if result.ok:
+        return "ok"
+    if result.source == "missing":
+        return "retry"
+    error = result.error or {}
+    body = result.body or {}
+    inner = body.get("error")
+    body_error: dict[str, Any] = inner if isinstance(inner, dict) else {}
+    codes = {str(error.get("code")), str(body_error.get("code")), str(body.get("code"))}
+    if "batch_expired" in codes or _OVERLOADED in codes:
+        return "retry"
+    status = result.status_code
+    if status is not None and (status == 429 or status >= 500):
+        return "retry"
+    return "failed"
+
+
+def ingest(
+    ledger: Ledger, shard: ShardRow, files: list[tuple[Source, Path]], max_attempts: int, cancelled: bool
+) -> None:
+    """Read an ended shard's downloaded result files into the ledger, in one transaction.
+
+    Each request still in the shard gets its line (the first one, if a file repeats it) or is missing; a
+    retryable outcome sends it back to wait for a new shard until ``max_attempts``, unless the job was
+    cancelled. Token usage is added from every line that has it: those are billed, whatever comes after.
+    """
+    pending = ledger.requests_of(shard.id)
+    usage = TokenUsage()
+    final: list[tuple[Outcome, str, bytes, int | None, int]] = []
+    retry: list[tuple[str, bytes, int | None, int]] = []
+
+    def decide(idx: int, attempts: int, result: BatchResult, raw: bytes) -> None:
+        decision = classify(result)
+        if decision == "retry" and not cancelled and attempts < max_attempts:
+            retry.append((result.source, raw, result.line, idx))
+        else:
+            final.append((Outcome.OK if decision == "ok" else Outcome.FAILED, result.source, raw, result.line, idx))
+
+    for source, path in files:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                raw = raw.rstrip(b"\r\n")
+                try:
+                    result = parse_result_line(raw, number, source)
+                except ResultLineError as error:
+                    logger.warning("shard %s: skipped a bad result line: %s", shard.id, error)
+                    continue
+                if result is None or result.custom_id not in pending:
+                    continue  # blank, repeated, or not a request of this shard
+                idx, attempts = pending.pop(result.custom_id)
+                usage.add(result)
+                decide(idx, attempts, result, raw)
+    for custom_id, (idx, attempts) in pending.items():
+        why = CANCELLED if cancelled else MISSING_RESULT
+        missing = BatchResult(custom_id, None, dict(why), source="missing")
+        decide(idx, attempts, missing, missing_line(custom_id, why))
+    ledger.ingested(
+        shard.id, final, retry, [(m, u.requests, u.input_tokens, u.output_tokens) for m, u in usage.by_model.items()]
+    )
+
+
+def result_of(row: RequestRow) -> BatchResult:
+    """The request's result as the job gives it back: its deciding line, with the number of attempts."""
+    if not row.final or row.result is None:  # not decided yet (results asked before the job ended)
+        pending = {"code": "pending", "message": "this request has no final outcome yet"}
+        return BatchResult(row.custom_id, None, pending, source="missing", attempts=row.attempts)
+    source: Source = "error" if row.source == "error" else "output"
+    try:
+        result = parse_result_line(row.result, row.result_line or 1, source)
+    except ResultLineError:  # pragma: no cover - the ledger only holds lines that parsed
+        result = None
+    if result is None:  # pragma: no cover - as above
+        return BatchResult(row.custom_id, None, dict(MISSING_RESULT), source="missing", attempts=row.attempts)
+    return result._replace(
+        source="missing" if row.source == "missing" else result.source, line=row.result_line, attempts=row.attempts
+    )
