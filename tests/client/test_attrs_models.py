@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 import siliconflow_batch_generated.models as generated
+from siliconflow_batch_generated.models import BatchList, BatchMetadata, BatchRequestCounts
 from siliconflow_batch import AccountInfo, BatchPage, FileObject, JobStatus, Problem, ValidationReport
 from siliconflow_batch.pricing import ModelPrice, ModelUsage, PriceTable, TokenUsage
 from siliconflow_batch.types import Batch, BatchStatus
@@ -60,6 +61,26 @@ def test_attrs_fields_asdict_and_evolve_work_on_every_public_record(record: Any)
     copy = attrs.evolve(record, **{first: getattr(record, first)})
     assert copy == record
     assert copy is not record
+
+
+PARSED: list[Any] = [
+    Batch.from_dict(batch(metadata={"k": "v"}, request_counts={"total": 2, "completed": 1, "failed": 1}, x=1)),
+    BatchList.from_dict({"object": "list", "data": [batch()], "has_more": False}),
+    BatchRequestCounts.from_dict({"total": None}),
+    BatchMetadata.from_dict({"k": "v"}),
+]
+
+
+@pytest.mark.parametrize("parsed", PARSED, ids=lambda r: type(r).__name__)
+def test_from_dict_sets_every_field_as_the_attrs_init_would(parsed: Any) -> None:
+    # from_dict fills the slots itself, without calling __init__: a field it forgot would be unset (AttributeError).
+    fields = attrs.fields(type(parsed))
+    values = {f.alias: getattr(parsed, f.name) for f in fields if f.init}
+    assert [f.name for f in fields if not f.init] == ([] if type(parsed) is BatchMetadata else ["_nulls"])
+    built = type(parsed)(**values)
+    assert built == parsed
+    assert {**attrs.asdict(parsed, recurse=False), "_nulls": 0} == {**attrs.asdict(built, recurse=False), "_nulls": 0}
+    assert built.to_dict() == {k: v for k, v in parsed.to_dict().items() if v is not None}  # nulls are from_dict's
 
 
 def test_evolve_changes_a_batch_and_keeps_its_type() -> None:

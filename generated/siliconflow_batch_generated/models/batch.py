@@ -240,7 +240,7 @@ class Batch:
                     break
         elif type(v_errors) is dict:
             try:
-                v_errors = BatchErrors.from_dict(v_errors, (f"{path}.errors" if path else "errors"))
+                v_errors = _BatchErrors_from_dict(v_errors, (f"{path}.errors" if path else "errors"))
             except FieldMismatch:
                 v_errors = keep("Batch", "errors", v_errors)
         else:
@@ -364,7 +364,7 @@ class Batch:
                 absent += 1
         elif type(v_request_counts) is dict:
             try:
-                v_request_counts = BatchRequestCounts.from_dict(
+                v_request_counts = _BatchRequestCounts_from_dict(
                     v_request_counts, (f"{path}.request_counts" if path else "request_counts")
                 )
             except FieldMismatch:
@@ -380,7 +380,7 @@ class Batch:
                 absent += 1
         elif type(v_metadata) is dict:
             try:
-                v_metadata = BatchMetadata.from_dict(v_metadata, (f"{path}.metadata" if path else "metadata"))
+                v_metadata = _BatchMetadata_from_dict(v_metadata, (f"{path}.metadata" if path else "metadata"))
             except FieldMismatch:
                 v_metadata = keep("Batch", "metadata", v_metadata)
         else:
@@ -400,33 +400,31 @@ class Batch:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 21
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_id,
-            v_object_,
-            v_endpoint,
-            v_input_file_id,
-            v_completion_window,
-            v_status,
-            v_created_at,
-            v_errors,
-            v_output_file_id,
-            v_error_file_id,
-            v_in_progress_at,
-            v_expires_at,
-            v_finalizing_at,
-            v_completed_at,
-            v_failed_at,
-            v_expired_at,
-            v_cancelling_at,
-            v_cancelled_at,
-            v_request_counts,
-            v_metadata,
-            v_file_name,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.id = v_id
+        obj.object_ = v_object_
+        obj.endpoint = v_endpoint
+        obj.input_file_id = v_input_file_id
+        obj.completion_window = v_completion_window
+        obj.status = v_status
+        obj.created_at = v_created_at
+        obj.errors = v_errors
+        obj.output_file_id = v_output_file_id
+        obj.error_file_id = v_error_file_id
+        obj.in_progress_at = v_in_progress_at
+        obj.expires_at = v_expires_at
+        obj.finalizing_at = v_finalizing_at
+        obj.completed_at = v_completed_at
+        obj.failed_at = v_failed_at
+        obj.expired_at = v_expired_at
+        obj.cancelling_at = v_cancelling_at
+        obj.cancelled_at = v_cancelled_at
+        obj.request_counts = v_request_counts
+        obj.metadata = v_metadata
+        obj.file_name = v_file_name
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
@@ -450,3 +448,7 @@ class Batch:
 from ..models.batch_errors import BatchErrors
 from ..models.batch_metadata import BatchMetadata
 from ..models.batch_request_counts import BatchRequestCounts
+
+_BatchErrors_from_dict = BatchErrors.from_dict
+_BatchRequestCounts_from_dict = BatchRequestCounts.from_dict
+_BatchMetadata_from_dict = BatchMetadata.from_dict

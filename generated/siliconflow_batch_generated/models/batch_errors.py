@@ -77,7 +77,7 @@ class BatchErrors:
                 absent += 1
         elif type(v_data) is list:
             v_data = [
-                BatchError.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                _BatchError_from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
                 if type(x) is dict
                 else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
                 for i, x in enumerate(v_data)
@@ -88,14 +88,12 @@ class BatchErrors:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 2
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_object_,
-            v_data,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.object_ = v_object_
+        obj.data = v_data
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
@@ -117,3 +115,5 @@ class BatchErrors:
 
 
 from ..models.batch_error import BatchError
+
+_BatchError_from_dict = BatchError.from_dict

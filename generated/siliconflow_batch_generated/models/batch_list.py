@@ -92,7 +92,7 @@ class BatchList:
                 absent += 1
         elif type(v_data) is list:
             v_data = [
-                Batch.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                _Batch_from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
                 if type(x) is dict
                 else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
                 for i, x in enumerate(v_data)
@@ -137,17 +137,15 @@ class BatchList:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 5
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_object_,
-            v_data,
-            v_first_id,
-            v_last_id,
-            v_has_more,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.object_ = v_object_
+        obj.data = v_data
+        obj.first_id = v_first_id
+        obj.last_id = v_last_id
+        obj.has_more = v_has_more
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
@@ -169,3 +167,5 @@ class BatchList:
 
 
 from ..models.batch import Batch
+
+_Batch_from_dict = Batch.from_dict

@@ -42,10 +42,9 @@ class BatchMetadata:
         for key, item in additional_properties.items():
             if not (type(item) is str):
                 additional_properties[key] = keep("BatchMetadata", key, item)
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            additional_properties,
-        )
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.additional_properties = additional_properties
         return obj
 
     @property

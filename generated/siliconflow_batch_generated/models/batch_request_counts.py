@@ -100,15 +100,13 @@ class BatchRequestCounts:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 3
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_total,
-            v_completed,
-            v_failed,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.total = v_total
+        obj.completed = v_completed
+        obj.failed = v_failed
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property

@@ -118,7 +118,7 @@ class CreateBatchRequest:
                 absent += 1
         elif type(v_metadata) is dict:
             try:
-                v_metadata = CreateBatchRequestMetadata.from_dict(
+                v_metadata = _CreateBatchRequestMetadata_from_dict(
                     v_metadata, (f"{path}.metadata" if path else "metadata")
                 )
             except FieldMismatch:
@@ -135,7 +135,7 @@ class CreateBatchRequest:
                 absent += 1
         elif type(v_replace) is dict:
             try:
-                v_replace = CreateBatchRequestReplace.from_dict(v_replace, (f"{path}.replace" if path else "replace"))
+                v_replace = _CreateBatchRequestReplace_from_dict(v_replace, (f"{path}.replace" if path else "replace"))
             except FieldMismatch:
                 v_replace = keep("CreateBatchRequest", "replace", v_replace)
         else:
@@ -144,17 +144,15 @@ class CreateBatchRequest:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 5
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_input_file_id,
-            v_endpoint,
-            v_completion_window,
-            v_metadata,
-            v_replace,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.input_file_id = v_input_file_id
+        obj.endpoint = v_endpoint
+        obj.completion_window = v_completion_window
+        obj.metadata = v_metadata
+        obj.replace = v_replace
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
@@ -177,3 +175,6 @@ class CreateBatchRequest:
 
 from ..models.create_batch_request_metadata import CreateBatchRequestMetadata
 from ..models.create_batch_request_replace import CreateBatchRequestReplace
+
+_CreateBatchRequestMetadata_from_dict = CreateBatchRequestMetadata.from_dict
+_CreateBatchRequestReplace_from_dict = CreateBatchRequestReplace.from_dict

@@ -65,7 +65,7 @@ class FileList:
                 absent += 1
         elif type(v_data) is list:
             v_data = [
-                FileObject.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                _FileObject_from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
                 if type(x) is dict
                 else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
                 for i, x in enumerate(v_data)
@@ -88,14 +88,12 @@ class FileList:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 2
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_data,
-            v_object_,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.data = v_data
+        obj.object_ = v_object_
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
@@ -117,3 +115,5 @@ class FileList:
 
 
 from ..models.file_object import FileObject
+
+_FileObject_from_dict = FileObject.from_dict

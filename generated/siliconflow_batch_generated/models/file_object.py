@@ -166,19 +166,17 @@ class FileObject:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 7
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_id,
-            v_object_,
-            v_bytes_,
-            v_created_at,
-            v_filename,
-            v_purpose,
-            v_line_count,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.id = v_id
+        obj.object_ = v_object_
+        obj.bytes_ = v_bytes_
+        obj.created_at = v_created_at
+        obj.filename = v_filename
+        obj.purpose = v_purpose
+        obj.line_count = v_line_count
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property

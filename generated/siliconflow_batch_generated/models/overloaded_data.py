@@ -91,13 +91,12 @@ class OverloadedData:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) != 3
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_code,
-            v_message,
-            v_data,
-            additional_properties,
-        )
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.code = v_code
+        obj.message = v_message
+        obj.data = v_data
+        obj.additional_properties = additional_properties
         return obj
 
     @property

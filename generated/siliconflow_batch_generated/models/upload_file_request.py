@@ -88,12 +88,11 @@ class UploadFileRequest:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) != 2
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_purpose,
-            v_file,
-            additional_properties,
-        )
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.purpose = v_purpose
+        obj.file = v_file
+        obj.additional_properties = additional_properties
         return obj
 
     @property

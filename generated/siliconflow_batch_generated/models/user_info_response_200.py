@@ -110,23 +110,21 @@ class UserInfoResponse200:
             else:
                 absent += 1
         elif type(v_data) is dict:
-            v_data = UserInfoResponse200Data.from_dict(v_data, (f"{path}.data" if path else "data"))
+            v_data = _UserInfoResponse200Data_from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 4
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_code,
-            v_message,
-            v_status,
-            v_data,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.code = v_code
+        obj.message = v_message
+        obj.status = v_status
+        obj.data = v_data
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
@@ -148,3 +146,5 @@ class UserInfoResponse200:
 
 
 from ..models.user_info_response_200_data import UserInfoResponse200Data
+
+_UserInfoResponse200Data_from_dict = UserInfoResponse200Data.from_dict

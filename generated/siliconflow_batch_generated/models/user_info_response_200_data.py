@@ -236,23 +236,21 @@ class UserInfoResponse200Data:
         # Every known key is in d but those counted absent: d holds more than them only when len(d) says so.
         extra = len(d) + absent != 11
         additional_properties = {k: x for k, x in d.items() if k not in _KNOWN} if extra else {}
-        # Positional: matching keywords one by one costs more than the checks above.
-        obj = cls(
-            v_id,
-            v_name,
-            v_image,
-            v_email,
-            v_is_admin,
-            v_balance,
-            v_status,
-            v_introduction,
-            v_role,
-            v_charge_balance,
-            v_total_balance,
-            additional_properties,
-        )
-        if nulls:
-            obj._nulls = nulls
+        # Slots set one by one: calling the attrs __init__ with every field costs more than the checks above.
+        obj = object.__new__(cls)
+        obj.id = v_id
+        obj.name = v_name
+        obj.image = v_image
+        obj.email = v_email
+        obj.is_admin = v_is_admin
+        obj.balance = v_balance
+        obj.status = v_status
+        obj.introduction = v_introduction
+        obj.role = v_role
+        obj.charge_balance = v_charge_balance
+        obj.total_balance = v_total_balance
+        obj.additional_properties = additional_properties
+        obj._nulls = nulls
         return obj
 
     @property
