@@ -71,10 +71,10 @@ def parse_batch_page(response: httpx.Response) -> BatchPage:
     meta = _model(BatchList, {k: v for k, v in body.items() if k != "data"}, response, "")
     from_dict = Batch.from_dict
     try:  # the hot path of a listing: no per-item wrapper or path; an error is found again below, with its path
-        data = [from_dict(item) for item in items] if all(type(item) is dict for item in items) else None
+        data = [from_dict(item) for item in items if type(item) is dict]
     except FieldMismatch:
-        data = None
-    if data is None:
+        data = []
+    if len(data) != len(items):  # an item that is no object, or one that does not fit
         data = [_model(Batch, item, response, f"data[{i}]") for i, item in enumerate(items)]
     return BatchPage(
         data=data,

@@ -177,6 +177,14 @@ def test_malformed_list_item_names_its_index(mode: str, api: FakeAPI) -> None:
     assert caught.value.field == "data[1].status"
 
 
+@pytest.mark.parametrize("items", [[batch(), "b2"], [None, batch()], [batch(), [batch()]]], ids=["str", "null", "list"])
+def test_a_list_item_that_is_no_object_names_its_index(mode: str, api: FakeAPI, items: list[Any]) -> None:
+    api.on("GET /batches", ok({"object": "list", "data": items, "has_more": False}))
+    with pytest.raises(sf.APIResponseValidationError, match="expected an object") as caught:
+        run(make_client(mode, api).batches.list())
+    assert caught.value.field == f"data[{next(i for i, x in enumerate(items) if type(x) is not dict)}]"
+
+
 def test_envelope_without_data_is_a_validation_error(mode: str, api: FakeAPI, tmp_path: Any) -> None:
     path = tmp_path / "r.jsonl"
     path.write_text(
