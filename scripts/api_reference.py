@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT / "api.md"
 # Modules whose public names (their __all__) are documented, in this order, besides the package's own.
 MODULES = (
+    "siliconflow_batch.airflow",
     "siliconflow_batch.resources",
     "siliconflow_batch.pricing",
     "siliconflow_batch.testing",
