@@ -761,6 +761,110 @@ def case_job_polls(active: int) -> list[Row]:
     ]
 
 
+ROWS_BENCH = r"""
+import json, resource, sys, tempfile, threading, time
+from pathlib import Path
+import pyarrow as pa, pyarrow.parquet as pq
+from siliconflow_batch import BatchResult
+from siliconflow_batch.requests import from_rows
+from siliconflow_batch.tables import write_parquet
+case, total = sys.argv[1], int(sys.argv[2])
+model = "deepseek-ai/DeepSeek-V3"
+def rss():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+def measured(function):
+    # The peak of the live RSS while function runs, over the RSS just before it (ru_maxrss is a high-water
+    # mark of the whole process, which the file's making would set).
+    before, peak, running = rss(), [0], [True]
+    def sample():
+        while running[0]:
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.005)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
+    value = function()
+    elapsed = time.perf_counter() - start
+    running[0] = False
+    sampler.join()
+    return elapsed, (max(peak[0], rss()) - before) / 1024**2, value
+with tempfile.TemporaryDirectory() as scratch:
+    work = Path(scratch)
+    if case == "build":
+        source = work / "rows.parquet"
+        review = "the product arrived on time and works as described, five stars."
+        texts = pa.array([f"Review {i}: {review}" for i in range(total)])
+        pq.write_table(pa.table({"id": pa.array([f"row-{i:07d}" for i in range(total)]), "text": texts,
+                                 "stars": pa.array([i % 5 for i in range(total)])}), source)
+        del texts
+        def ours():
+            dumps = json.dumps
+            return sum(len(dumps(line)) for line in from_rows(source, prompt="Summarize: {text}", model=model,
+                                                              id_column="id", max_tokens=256))
+        def baseline():  # pyarrow's own read of the file, then the same lines by hand and json.dumps
+            table = pq.read_table(source)
+            dumps, size = json.dumps, 0
+            for custom_id, text in zip(table.column("id").to_pylist(), table.column("text").to_pylist()):
+                messages = [{"role": "user", "content": f"Summarize: {text}"}]
+                size += len(dumps({"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
+                                   "body": {"model": model, "messages": messages, "max_tokens": 256}}))
+            return size
+    else:
+        replies = [{"status_code": 200, "request_id": "r", "body": {"id": "c", "object": "chat.completion",
+                    "model": model, "choices": [{"index": 0, "message": {"role": "assistant",
+                    "content": f"{k} " + "y" * 200}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 50, "total_tokens": 60}}} for k in range(1000)]
+        def results():  # parsed results as a job gives them, made as they are read
+            for i in range(total):
+                yield BatchResult(f"request-{i:07d}", replies[i % 1000], None)
+        out = work / "results.parquet"
+        def ours():
+            return write_parquet(results(), out)
+        def baseline():  # pyarrow writing the same table, already in memory, with the same compression
+            pq.write_table(table, work / "plain.parquet", compression="zstd")
+    made = 0.0
+    if case == "write":  # what making the results costs by itself, inside ours
+        start = time.perf_counter()
+        sum(1 for _ in results())
+        made = time.perf_counter() - start
+    t_ours, growth, value = measured(ours)
+    if case == "write":
+        table = pq.read_table(out)
+        assert value == total == table.num_rows
+    t_base, _, expected = measured(baseline)
+    if case == "build":
+        assert value == expected, (value, expected)
+    print(json.dumps({"ours": t_ours, "baseline": t_base, "rss_growth_mb": growth, "made": made}))
+"""
+
+
+def case_rows(total: int) -> list[Row]:
+    """1,000,000 requests from a Parquet file, and 1,000,000 results to one: against pyarrow in the same run."""
+
+    def measure(case: str) -> dict[str, float]:
+        done = subprocess.run([sys.executable, "-c", ROWS_BENCH, case, str(total)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the {case} case failed: {done.stderr[-2000:]}")
+        figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        return figures
+
+    build, write = measure("build"), measure("write")
+    rows = []
+    for figures, name, baseline in (
+        (build, f"build {total} requests from Parquet", "pq.read_table + json.dumps by hand"),
+        (write, f"write {total} results to Parquet", "pq.write_table of the same table"),
+    ):
+        ratio = figures["ours"] / figures["baseline"]
+        notes = {"making_the_results_s": round(figures["made"], 2)} if figures["made"] else {}
+        rows.append(Row(name, figures["ours"], baseline, figures["baseline"], ratio, "<= 2x", ratio <= 2, notes=notes))
+        growth = figures["rss_growth_mb"]
+        rows.append(
+            Row(f"{name}: peak RSS growth", growth, "200 MB", 200.0, growth / 200, "< 200 MB", growth < 200, unit="MB")
+        )
+    return rows
+
+
 # --- report ---------------------------------------------------------------------------------------------------
 
 
@@ -803,6 +907,7 @@ def main(argv: list[str] | None = None) -> int:
         ("job polls", lambda: case_job_polls(30 if quick else 250)),
         ("loop lag", lambda: case_loop_lag(5_000 if quick else 100_000)),
         ("submit", lambda: case_submit_concurrency(8 if quick else 40)),
+        ("rows", lambda: case_rows(20_000 if quick else 1_000_000)),
     ]
     if args.only:
         wanted = set(args.only.split(","))

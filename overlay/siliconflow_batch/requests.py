@@ -386,18 +386,36 @@ class RequestRows:
                 raise self._missing(0, name, have, "the prompt names" if name in fields else "id_column names")
         # A prompt that names no column still needs one column, to count the rows.
         wanted = list(dict.fromkeys([*fields, *([id_column] if id_column else [])])) or have[:1]
-        line = self._line
+        model, system, params, url = self.model, self.system, self.params, CHAT_COMPLETIONS
         for start, chunk in self._columnar(wanted):
             values = [chunk[name] for name in fields]
-            ids = chunk[id_column] if id_column else None
             count = len(chunk[wanted[0]]) if wanted else 0
-            for offset, cells in enumerate(zip(*values, strict=True) if values else [()] * count):
-                row = start + offset
-                if None in cells or any(_null(c) for c in cells):
-                    column = fields[next(i for i, c in enumerate(cells) if _null(c))]
-                    raise RowError(row, column, f"column {column!r} is null; the prompt needs a value")
-                custom_id = _custom_id(ids[offset], row, id_column) if ids is not None else str(row)  # type: ignore[arg-type]
-                yield line(custom_id, render(*cells))
+            for name, column in zip(fields, values, strict=True):  # nulls, checked a column at a time
+                _check_nulls(column, name, start)
+            if id_column is None:
+                ids: Sequence[str] = [str(row) for row in range(start, start + count)]
+            else:
+                ids = chunk[id_column]
+                if set(map(type, ids)) != {str} or "" in ids:
+                    ids = [_custom_id(value, start + i, id_column) for i, value in enumerate(ids)]
+            texts = map(render, *values) if values else [render()] * count
+            if system is None:
+                for custom_id, text in zip(ids, texts, strict=True):
+                    yield {
+                        "custom_id": custom_id,
+                        "method": "POST",
+                        "url": url,
+                        "body": {"model": model, "messages": [{"role": "user", "content": text}], **params},
+                    }
+            else:
+                for custom_id, text in zip(ids, texts, strict=True):
+                    messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+                    yield {
+                        "custom_id": custom_id,
+                        "method": "POST",
+                        "url": url,
+                        "body": {"model": model, "messages": messages, **params},
+                    }
 
     def _from_dicts(self) -> Iterator[dict[str, Any]]:
         fields, id_column, render, line = self._template.fields, self.id_column, self._template.format, self._line
@@ -457,6 +475,17 @@ class RequestRows:
 
     def __repr__(self) -> str:
         return f"RequestRows({self.kind}, prompt={self.prompt!r}, model={self.model!r})"
+
+
+def _check_nulls(column: list[Any], name: str, start: int) -> None:
+    """RowError at the first null (None, or a float NaN) of a column the prompt needs."""
+    try:
+        found = None in column or (float in set(map(type, column)) and any(_null(v) for v in column))
+    except (TypeError, ValueError):  # a value whose == is elementwise (a numpy array in an object column)
+        found = any(_null(v) for v in column)
+    if found:
+        row = start + next(i for i, v in enumerate(column) if _null(v))
+        raise RowError(row, name, f"column {name!r} is null; the prompt needs a value")
 
 
 def _has_pyarrow() -> bool:

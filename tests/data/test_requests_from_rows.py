@@ -288,3 +288,21 @@ def test_rows_are_built_lazily_from_an_endless_iterator() -> None:
 
     built = iter(sfr.from_rows(endless(), prompt="{text}", model="m"))
     assert [next(built)["custom_id"] for _ in range(3)] == ["0", "1", "2"]
+
+
+def test_a_column_of_arrays_is_checked_for_nulls_without_elementwise_trouble() -> None:
+    import numpy as np
+
+    frame = pd.DataFrame({"t": [np.array([1, 2]), np.array([3, 4])]})
+    lines = list(sfr.from_rows(frame, prompt="{t}", model="m"))
+    assert lines[1]["body"]["messages"][0]["content"] == "[3 4]"
+
+
+def test_a_null_deep_in_a_batch_names_its_own_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sfr, "BATCH_ROWS", 4)
+    frame = pl.DataFrame({"t": ["a"] * 6 + [None] + ["b"]})
+    with pytest.raises(sfr.RowError, match=r"^row 6: column 't' is null"):
+        list(sfr.from_rows(frame, prompt="{t}", model="m"))
+    floats = pl.DataFrame({"t": [1.0, 2.0, float("nan")]})
+    with pytest.raises(sfr.RowError, match=r"^row 2: column 't' is null"):
+        list(sfr.from_rows(floats, prompt="{t}", model="m"))
