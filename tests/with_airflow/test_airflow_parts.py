@@ -8,13 +8,14 @@ import time
 from collections.abc import Iterator
 from importlib import import_module
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from siliconflow_batch import AsyncSiliconFlow
-from siliconflow_batch.airflow import SiliconFlowHook, SiliconFlowJobTrigger, get_provider_info
+from siliconflow_batch.airflow import SiliconFlowHook, SiliconFlowJobOperator, SiliconFlowJobTrigger, get_provider_info
 from siliconflow_batch.airflow.hooks import _base_url
 from siliconflow_batch.testing import Emulator, RunningServer
 
@@ -157,3 +158,16 @@ def test_airflow_finds_the_connection_type_through_the_entry_point() -> None:
     hook = manager.hooks["siliconflow"]
     assert hook is not None
     assert hook.hook_class_name == "siliconflow_batch.airflow.hooks.SiliconFlowHook"
+
+
+def test_the_readme_dag_builds() -> None:
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text.split("## From Airflow", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len([line for line in block.splitlines() if line.strip()]) == 4  # two imports, the DAG, the task
+    namespace: dict[str, Any] = {}
+    exec(compile(block.replace('schedule="@daily"):', 'schedule="@daily") as dag:'), "README.md", "exec"), namespace)
+    (task,) = namespace["dag"].tasks
+    assert isinstance(task, SiliconFlowJobOperator)
+    assert task.input_uri == "s3://evals/in.jsonl"
+    assert task.output_uri == "s3://evals/{{ ds }}.jsonl"
+    assert task.deferrable
