@@ -27,7 +27,7 @@ class SiliconFlowHook(BaseHook):
 
     def __init__(self, siliconflow_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.siliconflow_conn_id = siliconflow_conn_id
+        self.siliconflow_conn_id: str = siliconflow_conn_id
 
     def __repr__(self) -> str:
         return f"SiliconFlowHook(siliconflow_conn_id={self.siliconflow_conn_id!r})"

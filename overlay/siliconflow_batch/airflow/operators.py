@@ -84,14 +84,14 @@ class SiliconFlowJobOperator(BaseOperator):
     ) -> None:
         options = {name: kwargs.pop(name) for name in list(kwargs) if name in _OPTION_NAMES}
         super().__init__(**kwargs)
-        self.input_uri = input
-        self.output_uri = output
-        self.job_dir = job_dir
-        self.siliconflow_conn_id = siliconflow_conn_id
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        self.fail_on_errors = fail_on_errors
+        self.input_uri: str = input
+        self.output_uri: str | None = output
+        self.job_dir: str | None = job_dir
+        self.siliconflow_conn_id: str = siliconflow_conn_id
+        self.deferrable: bool = deferrable
+        self.poll_interval: float = poll_interval
+        self.timeout: float | None = timeout
+        self.fail_on_errors: bool = fail_on_errors
         self.job_options: JobOptions = options  # type: ignore[assignment]  # checked by the job, before sending
 
     # --- Airflow's entry points ---------------------------------------------------------------------------------

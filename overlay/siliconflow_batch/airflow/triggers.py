@@ -51,11 +51,11 @@ class SiliconFlowJobTrigger(BaseTrigger):
         deadline: float | None = None,
     ) -> None:
         super().__init__()
-        self.job_id = job_id
-        self.batch_ids = [str(batch_id) for batch_id in batch_ids]
-        self.siliconflow_conn_id = siliconflow_conn_id
-        self.poll_interval = float(poll_interval)
-        self.deadline = None if deadline is None else float(deadline)
+        self.job_id: str = job_id
+        self.batch_ids: list[str] = [str(batch_id) for batch_id in batch_ids]
+        self.siliconflow_conn_id: str = siliconflow_conn_id
+        self.poll_interval: float = float(poll_interval)
+        self.deadline: float | None = None if deadline is None else float(deadline)
         self._answered = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
