@@ -21,6 +21,8 @@ MODULES = (
     "siliconflow_batch.airflow",
     "siliconflow_batch.resources",
     "siliconflow_batch.pricing",
+    "siliconflow_batch.requests",
+    "siliconflow_batch.tables",
     "siliconflow_batch.testing",
     "siliconflow_batch.types",
 )

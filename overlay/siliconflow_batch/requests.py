@@ -42,8 +42,8 @@ class RowError(InputValidationError):
 
     def __init__(self, row: int, column: str, message: str) -> None:
         super().__init__("rows", [Problem(column, message, row)])
-        self.row = row
-        self.column = column
+        self.row: int = row
+        self.column: str = column
         self.args = (f"row {row}: {message}",)
 
     def __str__(self) -> str:
@@ -159,13 +159,13 @@ class RequestRows:
                 f"{', '.join(clash)} cannot be a parameter: model is its own argument, the prompt makes the messages"
             )
         self.source: Any = source
-        self.kind = _kind(source)
+        self.kind: str = _kind(source)
         self._path = os.fspath(source) if isinstance(source, str | os.PathLike) else ""
         self._delimiter = "\t" if self._path.lower().endswith(".tsv") else ","
-        self.prompt = prompt
-        self.model = model
-        self.system = system
-        self.id_column = id_column
+        self.prompt: str = prompt
+        self.model: str = model
+        self.system: str | None = system
+        self.id_column: str | None = id_column
         self._template = _Template(prompt)
         self._used = False
 

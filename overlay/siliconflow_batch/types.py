@@ -19,7 +19,7 @@ from siliconflow_batch_generated.models.file_object import FileObject as _Listed
 from siliconflow_batch_generated.models.uploaded_file import UploadedFile as _UploadedFile
 
 from ._model import JSONModel
-from ._records import BatchResult, RequestCounts
+from ._records import BatchResult, RequestCounts, Usage
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -34,6 +34,7 @@ __all__ = [
     "BatchStatus",
     "FileObject",
     "RequestCounts",
+    "Usage",
     "timestamp_datetime",
 ]
 
