@@ -118,9 +118,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "a line that expired with its batch (batch_expired) is counted as failed instead of sent again",
         (
             Edit(
-                f"{PKG}/_jobs/outcomes.py",
-                'if "batch_expired" in codes or _OVERLOADED in codes:',
-                "if _OVERLOADED in codes:",
+                f"{PKG}/_failures.py",
+                '_NOT_DONE = frozenset({str(OVERLOADED_CODE), "batch_expired"})',
+                "_NOT_DONE = frozenset({str(OVERLOADED_CODE)})",
             ),
         ),
     ),
@@ -137,8 +137,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         (
             Edit(
                 f"{PKG}/_retry.py",
-                "return idempotent and isinstance(error, httpx.TransportError)",
-                "return isinstance(error, httpx.TransportError)",
+                "return failure in (Failure.NOT_SENT, Failure.REPEATABLE)",
+                "return failure is not Failure.FINAL",
             ),
         ),
     ),
@@ -147,16 +147,16 @@ MUTATIONS: tuple[Mutation, ...] = (
         "a create is sent again after a 504, which may hide a batch that was made",
         (
             Edit(
-                f"{PKG}/_retry.py",
-                "return response.status_code in (429, 503) or _is_overloaded(response)",
-                "return response.status_code in (429, 503, 504) or _is_overloaded(response)",
+                f"{PKG}/_failures.py",
+                "if status in (429, 503):",
+                "if status in (429, 503, 504):",
             ),
         ),
     ),
     Mutation(
         "retry-402-on-server-say-so",
         "a 402 (no balance) is retried when x-should-retry says true",
-        (Edit(f"{PKG}/_retry.py", "if response is None or response.status_code == 402:", "if response is None:"),),
+        (Edit(f"{PKG}/_retry.py", "elif response is None or response.status_code == 402:", "elif response is None:"),),
     ),
     Mutation(
         "retry-after-uncapped",

@@ -12,11 +12,8 @@ import httpx
 from ._exceptions import (
     APIConnectionError,
     APIError,
-    APIResponseValidationError,
     BatchNotFinishedError,
     InputValidationError,
-    InternalServerError,
-    RateLimitError,
     without_query,
 )
 from ._http import logger
@@ -29,9 +26,7 @@ if TYPE_CHECKING:
     from .types import Batch
 
 __all__ = [
-    "AMBIGUOUS",
     "IDEMPOTENCY_KEY",
-    "LOOKUP_FAILURES",
     "LOOKUP_LIMIT",
     "check_finished",
     "create_key",
@@ -50,16 +45,6 @@ __all__ = [
 IDEMPOTENCY_KEY = "idempotency_key"
 # How far back (newest first) a create that may have succeeded is looked for.
 LOOKUP_LIMIT = 500
-# Failures after which a create may or may not have happened on the server: a timeout, a dropped connection
-# or a body cut short (APIConnectionError), a 5xx, or a 2xx whose body could not be read (it did happen).
-AMBIGUOUS: tuple[type[APIError], ...] = (APIConnectionError, InternalServerError, APIResponseValidationError)
-# Failures of the lookup that resolves an ambiguous create: the server may answer the next one.
-LOOKUP_FAILURES: tuple[type[APIError], ...] = (
-    APIConnectionError,
-    InternalServerError,
-    RateLimitError,
-    APIResponseValidationError,
-)
 # The file name the vendor accepts for a batch input: it refuses any other (400).
 UPLOAD_SUFFIX = ".jsonl"
 

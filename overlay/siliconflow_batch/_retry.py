@@ -15,17 +15,13 @@ import time
 import httpx
 
 from ._exceptions import OVERLOADED_CODE
+from ._failures import Failure, of_error, of_status
 
-__all__ = ["INITIAL_DELAY", "MAX_DELAY", "MAX_RETRY_AFTER", "backoff_delay", "retry_after", "should_retry"]
+__all__ = ["INITIAL_DELAY", "MAX_DELAY", "MAX_RETRY_AFTER", "Attempts", "backoff_delay", "retry_after", "should_retry"]
 
 INITIAL_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-
-# Statuses worth another try for a request that is safe to repeat (a read, or a cancel).
-_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# Failures that happen before the server could have read the request: safe even for a create or an upload.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _seconds(value: str, scale: float) -> float | None:
@@ -67,7 +63,7 @@ def backoff_delay(retries_done: int, headers: httpx.Headers | None = None) -> fl
 
 
 def should_retry(*, idempotent: bool, response: httpx.Response | None = None, error: Exception | None = None) -> bool:
-    """Whether a failed attempt may be sent again.
+    """Whether a failed attempt may be sent again, by the one classification of failures (``_failures``).
 
     A request that is not idempotent (create, upload) is retried only when the failure proves the server
     did nothing with it: a 429, a 503 or the overloaded code 50505, or a connection that never opened.
@@ -76,23 +72,42 @@ def should_retry(*, idempotent: bool, response: httpx.Response | None = None, er
     trying again cannot top up the account.
     """
     if error is not None:
-        if isinstance(error, _NOT_SENT):
-            return True
-        return idempotent and isinstance(error, httpx.TransportError)
-    if response is None or response.status_code == 402:
+        failure = of_error(error)
+        if not isinstance(error, httpx.TransportError) and failure is not Failure.NOT_SENT:
+            return False  # a bug, or a body that could not be decoded: the same again
+    elif response is None or response.status_code == 402:
         return False
-    override = response.headers.get("x-should-retry")
-    if override in ("true", "false"):
-        return override == "true" and (idempotent or response.status_code in (429, 503))
+    else:
+        failure = of_status(response.status_code, _overloaded(response))
+        override = response.headers.get("x-should-retry")
+        if override in ("true", "false"):
+            return override == "true" and (idempotent or failure is Failure.REPEATABLE)
     if idempotent:
-        return response.status_code in _RETRY_STATUSES
-    return response.status_code in (429, 503) or _is_overloaded(response)
+        return failure is not Failure.FINAL
+    return failure in (Failure.NOT_SENT, Failure.REPEATABLE)
 
 
-def _is_overloaded(response: httpx.Response) -> bool:
+def _overloaded(response: httpx.Response) -> int | None:
+    """The overloaded code when a 5xx body carries it (the vendor's "busy, nothing done"), else None."""
     if response.status_code < 500:
-        return False
+        return None
     try:
-        return f'"code":{OVERLOADED_CODE}' in response.content.decode("utf-8", "replace").replace(" ", "")
+        text = response.content.decode("utf-8", "replace").replace(" ", "")
     except httpx.ResponseNotRead:
-        return False
+        return None
+    return OVERLOADED_CODE if f'"code":{OVERLOADED_CODE}' in text else None
+
+
+class Attempts:
+    """The tries left to a loop around a request, and the backoff before each: one budget, ``max_retries`` deep."""
+
+    def __init__(self, max_retries: int) -> None:
+        self.max_retries = max_retries
+        self.failures = 0
+
+    def next_delay(self) -> float | None:
+        """Count a failure; the seconds to wait before the next try, or None once the budget is spent."""
+        self.failures += 1
+        if self.failures > self.max_retries:
+            return None
+        return backoff_delay(self.failures - 1)

@@ -7,19 +7,18 @@ from typing import TYPE_CHECKING
 
 from . import _http
 from ._defaults import DEFAULT_MAX_OUTAGE
-from ._exceptions import APIConnectionError, APIStatusError, InternalServerError, RateLimitError, WaitTimeoutError
+from ._exceptions import APIConnectionError, APIStatusError, WaitTimeoutError
+from ._failures import may_pass
 from ._retry import MAX_RETRY_AFTER, retry_after
 
 if TYPE_CHECKING:
     from .types import Batch
 
-__all__ = ["TRANSIENT", "OnUpdate", "WaitState"]
+__all__ = ["OnUpdate", "WaitState"]
 
 OnUpdate = Callable[["Batch"], object]
 # With max_poll_interval, each poll that shows no change stretches the interval by this much, up to that cap.
 BACKOFF = 1.5
-# Errors that do not end a wait: the next poll may well succeed (each was already retried by the sender).
-TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 
 
 class WaitState:
@@ -81,7 +80,13 @@ class WaitState:
         return False
 
     def failed(self, error: Exception) -> None:
-        """A poll failed with a transient error: log it and keep waiting, or re-raise it when waiting is futile."""
+        """A poll failed: log it and keep waiting, or re-raise it when waiting is futile.
+
+        A failure that the next poll cannot mend (a final one, by ``_failures``: a 4xx, a 402) is re-raised at
+        once; one that may pass (each already retried by the sender) is waited out for ``max_outage``.
+        """
+        if not may_pass(error):
+            raise error
         if self.deadline is not None and _http.monotonic() >= self.deadline:
             return  # next_delay() raises the WaitTimeoutError
         if isinstance(error, APIStatusError):

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Protocol, Unpack
 
 from . import _http
 from ._each import settle
+from ._exceptions import APIError
 from ._options import PollOptions
-from ._wait import TRANSIENT, WaitState
+from ._wait import WaitState
 
 if TYPE_CHECKING:
     from .types import Batch
@@ -40,8 +41,8 @@ def wait_all(batches: _Polls, states: list[WaitState], max_concurrency: int, opt
                     batch = batches.retrieve(state.batch_id, **options)
                 if state.observe(batch):
                     pending.remove(state)
-            except TRANSIENT as error:
-                state.failed(error)
+            except APIError as error:
+                state.failed(error)  # re-raised unless it may pass
         if pending:
             _http.sleep(min(state.next_delay() for state in pending))
     return {state.batch_id: state.last for state in states if state.last is not None}

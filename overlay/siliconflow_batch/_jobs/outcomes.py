@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from .._failures import Failure, of_codes
 from .._http import logger
 from .._records import BatchResult
 from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
@@ -14,15 +15,15 @@ from .ledger import Ledger, Outcome, RequestRow, ShardRow, missing_line
 __all__ = ["CANCELLED", "classify", "ingest", "result_of"]
 
 Decision = Literal["ok", "retry", "failed"]
-_OVERLOADED = "50505"
 CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
 
 
 def classify(result: BatchResult) -> Decision:
     """``ok``; ``retry`` for what may succeed if sent again; ``failed`` for a permanent failure.
 
-    Retried: a missing line, ``batch_expired``, a response status of 429 or 5xx, the vendor's overload code
-    50505. Anything else that is not a success (a 400 for a bad request, say) will fail the same way again.
+    Retried: a missing line, and any failure that is not final by the package's one classification
+    (``_failures``): ``batch_expired``, the vendor's overload code 50505, a response status of 408, 429 or 5xx.
+    Anything else that is not a success (a 400 for a bad request, say) will fail the same way again.
     """
     if result.ok:
         return "ok"
@@ -32,13 +33,8 @@ def classify(result: BatchResult) -> Decision:
     body = result.body or {}
     inner = body.get("error")
     body_error: dict[str, Any] = inner if isinstance(inner, dict) else {}
-    codes = {str(error.get("code")), str(body_error.get("code")), str(body.get("code"))}
-    if "batch_expired" in codes or _OVERLOADED in codes:
-        return "retry"
-    status = result.status_code
-    if status is not None and (status == 429 or status >= 500):
-        return "retry"
-    return "failed"
+    failure = of_codes(result.status_code, (error.get("code"), body_error.get("code"), body.get("code")))
+    return "failed" if failure is Failure.FINAL else "retry"
 
 
 def ingest(

@@ -12,8 +12,6 @@ import httpx
 
 from .. import _http, _ops
 from .._batch_logic import (
-    AMBIGUOUS,
-    LOOKUP_FAILURES,
     LOOKUP_LIMIT,
     check_finished,
     create_key,
@@ -27,10 +25,11 @@ from .._batch_logic import (
 )
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL
 from .._exceptions import APIError, InputValidationError, PaginationError
+from .._failures import Failure, may_pass, of_error
 from .._options import PollOptions, RequestOptions
 from .._results import Accountant, ResultLineError, Splitter, parse_result_line
-from .._retry import backoff_delay
-from .._wait import TRANSIENT, OnUpdate, WaitState
+from .._retry import Attempts
+from .._wait import OnUpdate, WaitState
 from .._wait_many import wait_all
 from ..validation import CHAT_COMPLETIONS
 from .pagination import BatchPager
@@ -93,24 +92,29 @@ class Batches:
             raise InputValidationError(error.subject, name_the_key(error.problems, sent or {})) from None
         look = look_first and chosen  # a key made for this call: no earlier try can have used it
         failure: APIError | None = None
-        for attempt in range(self._sender.max_retries + 1):
-            if attempt:
-                _http.sleep(backoff_delay(attempt - 1))
+        attempts = Attempts(self._sender.max_retries)
+        delay: float | None = 0.0  # none before the first try
+        while delay is not None:
+            if delay:
+                _http.sleep(delay)
+            delay = attempts.next_delay()  # the budget is spent by tries: max_retries + 1 of them
             if look:
                 try:
                     found = self.find(key, **options)
-                except LOOKUP_FAILURES as error:  # cannot tell whether it exists: do not send it again yet
-                    failure = failure or error
-                    continue
-                except APIError as error:  # a lookup that will not work: the create's own failure is the news
+                except APIError as error:
+                    if may_pass(error):  # cannot tell whether it exists: do not send it again yet
+                        failure = failure or error
+                        continue
                     if failure is None:
                         raise
-                    raise maybe_created(failure, key) from error
+                    raise maybe_created(failure, key) from error  # a lookup that will not work: the create's is news
                 if found is not None:
                     return found
             try:
                 return _ops.parse_batch(self._sender.send(spec, options=options))
-            except AMBIGUOUS as error:
+            except APIError as error:
+                if of_error(error) is not Failure.AMBIGUOUS:
+                    raise
                 failure, look = error, True
         assert failure is not None  # every way round the loop that does not return sets it
         try:
@@ -194,8 +198,8 @@ class Batches:
                         batch = self.retrieve(state.batch_id, **options)
                 if state.observe(batch):
                     return batch
-            except TRANSIENT as error:
-                state.failed(error)
+            except APIError as error:
+                state.failed(error)  # re-raised unless it may pass
             _http.sleep(state.next_delay())
 
     def wait_many(
@@ -273,7 +277,7 @@ class Batches:
         The body is split here, in the loop that reads it: one generator per line, not three (this loop is the
         hot path of a results file of millions of lines).
         """
-        done, failures = 0, 0
+        done, attempts = 0, Attempts(self._sender.max_retries)
         while True:
             try:
                 response = self._sender.send(_ops.content_request(file_ref), stream=True, options=options)
@@ -293,7 +297,7 @@ class Batches:
                     response.close()
                 return
             except httpx.HTTPError as error:
-                failures += 1
-                if failures > self._sender.max_retries:
-                    raise read_failure(file_ref, error, failures) from error
-                _http.sleep(backoff_delay(failures - 1))
+                delay = attempts.next_delay()
+                if delay is None:
+                    raise read_failure(file_ref, error, attempts.failures) from error
+                _http.sleep(delay)

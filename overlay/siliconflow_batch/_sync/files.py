@@ -15,7 +15,7 @@ from .._atomic import atomic_write, check_destination
 from .._exceptions import APIConnectionError, without_query
 from .._http import RequestSpec
 from .._options import RequestOptions
-from .._retry import backoff_delay
+from .._retry import Attempts
 from .raw import RawFiles
 from .sender import Sender
 
@@ -80,7 +80,7 @@ class Files:
         """
         spec = _ops.content_request(file_id_or_url)
         target = _target(destination)
-        attempts = 0
+        attempts = Attempts(self._sender.max_retries)
         while True:
             try:
                 with atomic_write(target) as out:
@@ -92,7 +92,7 @@ class Files:
                         response.close()
                 return target
             except httpx.HTTPError as error:  # the body broke off after a good start
-                attempts += 1
-                if attempts > self._sender.max_retries:
-                    raise _broken(spec, error, attempts) from error
-                _http.sleep(backoff_delay(attempts - 1))
+                delay = attempts.next_delay()
+                if delay is None:
+                    raise _broken(spec, error, attempts.failures) from error
+                _http.sleep(delay)

@@ -32,7 +32,7 @@ from ..._exceptions import (
 )
 from ..._problem import Problem
 from ..._results import Source as ResultSource
-from ..._wait import TRANSIENT, WaitState
+from ..._wait import WaitState
 from ...pricing import PriceTable
 from ...validation import CHAT_COMPLETIONS
 from ..input import SHARD_DIR, SPOOL_NAME, JobInput, form_shards, shard_path, spool
@@ -192,7 +192,7 @@ class AsyncEngine:
     async def persist(self, step: Callable[[], Awaitable[bool]], timer: WaitState) -> None:
         """Run ``step`` until it returns True; between tries, wait as ``timer`` says.
 
-        The one loop of a job that talks to the server: a failure that may pass (``TRANSIENT``) is tried
+        The one loop of a job that talks to the server: a failure that may pass (``_failures.may_pass``) is tried
         again once the server has answered, within the timer's ``max_outage``; any other ends the loop.
         """
         while True:
@@ -200,8 +200,8 @@ class AsyncEngine:
                 with _http.deadline_scope(timer.deadline):
                     if await step():
                         return
-            except TRANSIENT as error:
-                timer.failed(error)
+            except APIError as error:
+                timer.failed(error)  # re-raised unless it may pass
             await _http.async_sleep(timer.next_delay())
 
     async def send_patiently(self, max_outage: float) -> None:

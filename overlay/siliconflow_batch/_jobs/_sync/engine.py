@@ -33,7 +33,7 @@ from ..._exceptions import (
 )
 from ..._problem import Problem
 from ..._results import Source as ResultSource
-from ..._wait import TRANSIENT, WaitState
+from ..._wait import WaitState
 from ...pricing import PriceTable
 from ...validation import CHAT_COMPLETIONS
 from ..input import SHARD_DIR, SPOOL_NAME, JobInput, form_shards, shard_path, spool
@@ -193,7 +193,7 @@ class Engine:
     def persist(self, step: Callable[[], bool], timer: WaitState) -> None:
         """Run ``step`` until it returns True; between tries, wait as ``timer`` says.
 
-        The one loop of a job that talks to the server: a failure that may pass (``TRANSIENT``) is tried
+        The one loop of a job that talks to the server: a failure that may pass (``_failures.may_pass``) is tried
         again once the server has answered, within the timer's ``max_outage``; any other ends the loop.
         """
         while True:
@@ -201,8 +201,8 @@ class Engine:
                 with _http.deadline_scope(timer.deadline):
                     if step():
                         return
-            except TRANSIENT as error:
-                timer.failed(error)
+            except APIError as error:
+                timer.failed(error)  # re-raised unless it may pass
             _http.sleep(timer.next_delay())
 
     def send_patiently(self, max_outage: float) -> None:
