@@ -74,6 +74,19 @@ class PriceTable(JSONModel):
             raise SiliconFlowError(f"cannot read batch prices from {where}: not valid JSON ({exc})") from exc
         return cls._checked(data, where)
 
+    def to_data(self) -> dict[str, Any]:
+        """The table in the price file's own shape (decimal strings): :meth:`from_data` reads it back."""
+        prices = {
+            model: {"input": str(price.input_per_million), "output": str(price.output_per_million)}
+            for model, price in self.prices.items()
+        }
+        return {"source": self.source, "as_of": self.as_of, "currency": "CNY", "prices": prices}
+
+    @classmethod
+    def from_data(cls, data: Any, where: str = "the data given") -> PriceTable:
+        """The table in ``data``, a price file's JSON (checked as :meth:`load` checks a file; ``where`` names it)."""
+        return cls._checked(data, where)
+
     @classmethod
     def _checked(cls, data: Any, where: str) -> PriceTable:
         def bad(what: str) -> SiliconFlowError:

@@ -39,7 +39,7 @@ def test_job_status_adds_up_and_reads_well() -> None:
         "resubmitted 4; tokens 700 in / 70 out; cost 0.0021 yuan"
     )
     data = status.to_dict()
-    assert data["requests"] == {"total": 10, "succeeded": 7, "failed": 1, "pending": 2}
+    assert data["requests"] == {"total": 10, "succeeded": 7, "failed": 1, "pending": 2, "budget": 0}
     assert data["attempts"] == {"1": 6, "2": 3, "3": 1}
     assert data["cost"] == "0.0021"
     assert data["usage"] == {"m": {"requests": 7, "input_tokens": 700, "output_tokens": 70}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
@@ -24,13 +25,16 @@ from .._defaults import (
     DEFAULT_MAX_OUTAGE,
     DEFAULT_RESULT_GRACE,
 )
-from .._exceptions import JobError, JobInputMismatchError
+from .._exceptions import APIError, InputValidationError, JobError, JobInputMismatchError
 from .._jobs._async.engine import AsyncEngine
 from .._jobs._async.job import AsyncJob, OnProgress, checked_concurrency
 from .._jobs._async.recovery import replay, tagged_batches
-from .._jobs.input import JobInput, fingerprint
+from .._jobs.input import JobInput, fingerprint, measure
 from .._jobs.ledger import LEDGER_NAME
-from .._jobs.settings import JobOptions, JobSettings, recovered_settings
+from .._jobs.money import JobEstimate, calibrated
+from .._jobs.settings import JobOptions, JobSettings, checked_max_cost, recovered_settings
+from ..estimate import Tally
+from ..pricing import PriceTable
 
 if TYPE_CHECKING:
     from .client import AsyncSiliconFlow
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncJob", "AsyncJobs"]
 
 PathLike = str | os.PathLike[str]
+Prices = PriceTable | PathLike | None
 
 
 class AsyncJobs:
@@ -60,6 +65,7 @@ class AsyncJobs:
         max_outage: float = DEFAULT_MAX_OUTAGE,
         result_grace: float = DEFAULT_RESULT_GRACE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        prices: Prices = None,
         **options: Unpack[JobOptions],
     ) -> AsyncJob:
         """Submit the workload and wait until every request has a final outcome; return the job.
@@ -75,6 +81,7 @@ class AsyncJobs:
             require_balance=require_balance,
             max_outage=max_outage,
             max_concurrency=max_concurrency,
+            prices=prices,
             **options,
         )
         try:
@@ -101,6 +108,7 @@ class AsyncJobs:
         require_balance: bool = False,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        prices: Prices = None,
         **options: Unpack[JobOptions],
     ) -> AsyncJob:
         """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
@@ -118,15 +126,24 @@ class AsyncJobs:
         raises :class:`InsufficientBalanceError` before anything is created. A server that refuses a batch for
         want of balance (HTTP 402) pauses the job with :class:`InsufficientBalanceError`: top up, then submit
         again with the same arguments; it resumes where it stopped.
+        Money: the job keeps ``prices`` (a :class:`PriceTable` or a price file; default: ``PriceTable.load()``) and
+        the estimate of its whole input at them (``JobStatus.estimate``). With ``max_cost`` (yuan), no batch is
+        created whose upper bound would take the job's committed cost (spent, plus the upper bound of every
+        batch in flight; resubmissions count) past it: a shard that does not fit waits for the batches in
+        flight, and with none left, it and every shard after it are held back, their requests ending with
+        outcome ``budget`` (``JobStatus.budget``). Submitting again with a higher ``max_cost`` sends exactly
+        those. The cap is checked in the transaction that records each create's intent, so no crash can
+        overspend it; the input side of a bound is an estimate (see :mod:`siliconflow_batch.estimate`).
         """
         engine = await self._engine(job_dir)
         try:
             engine.concurrency = checked_concurrency(max_concurrency)
+            table = _prices(prices)
             engine.lock()
             if not engine.ledger.ready:
                 settings = JobSettings.checked(engine.dir, job_id, options)
                 # Reading and cutting: off the loop.
-                await _http.async_offload(engine.prepare, source, settings, _name(source))
+                await _http.async_offload(engine.prepare, source, settings, _name(source), table)
                 await engine.check_balance(require_balance)
                 engine.ledger.set_meta(ready=True)
             elif await _http.async_offload(fingerprint, source) != engine.ledger.meta("input_sha256"):
@@ -134,6 +151,8 @@ class AsyncJobs:
                     f"the job in {engine.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
                 )
+            elif "max_cost" in options:  # a new cap: what the old one held back is sent, under the new one
+                engine.raise_cap(_checked_cap(options["max_cost"]))
             await engine.send_patiently(max_outage)
         except BaseException:
             engine.close()
@@ -157,6 +176,7 @@ class AsyncJobs:
         job_id: str,
         job_dir: PathLike,
         batch_ids: Sequence[str] = (),
+        prices: Prices = None,
         **options: Unpack[JobOptions],
     ) -> AsyncJob:
         """Rebuild a job whose ledger was lost, from this input and the server's batches tagged with ``job_id``.
@@ -169,10 +189,12 @@ class AsyncJobs:
         every batch of the job (a list that ignores paging shows the newest 100 only), :class:`JobError` names
         the shards it could not see: pass their batch ids as ``batch_ids``. The results of the batches that
         have ended are read before it returns (``results(partial=True)`` gives them); ``wait()`` finishes the
-        rest, as for any job. A directory that still has its ledger is refused: open it instead.
+        rest, as for any job. A directory that still has its ledger is refused: open it instead. ``max_cost`` and
+        ``prices`` are as for :meth:`submit`: the cap counts what the recovered batches spent and have in flight.
         """
         engine = await self._engine(job_dir)
         try:
+            table = _prices(prices)
             engine.lock()
             if engine.ledger.ready:
                 raise JobError(f"{engine.dir} still has its ledger: open the job instead of recovering it")
@@ -180,7 +202,7 @@ class AsyncJobs:
             sha = await _http.async_offload(fingerprint, source)
             seen, complete = await tagged_batches(engine, job_id, sha, batch_ids)
             settings = recovered_settings(checked, options, list(seen.values()))
-            await _http.async_offload(engine.prepare, source, settings, _name(source))
+            await _http.async_offload(engine.prepare, source, settings, _name(source), table)
             await replay(engine, seen, complete)
             engine.ledger.set_meta(ready=True)
             await engine.collect_ended()  # what has ended can be read at once (results(partial=True))
@@ -190,8 +212,56 @@ class AsyncJobs:
             raise
         return AsyncJob(engine)
 
+    async def estimate(
+        self,
+        source: JobInput,
+        *,
+        job_dir: PathLike | None = None,
+        calibrate_from: PathLike | Sequence[PathLike] = (),
+        prices: Prices = None,
+        balance: bool = True,
+        **options: Unpack[JobOptions],
+    ) -> JobEstimate:
+        """What the job would cost, with nothing sent but the balance look-up (``balance=False``: not even that).
+
+        Requests and the batches the first cut makes of them; input tokens, estimated by each model's stated
+        characters-per-token rate; output tokens as an upper bound (each line's ``max_tokens``, else the model's
+        documented maximum or a default the report names); the cost range at the batch prices (``prices``, as
+        for :meth:`submit`); the recharged balance and whether it covers the upper bound. The input rates are
+        calibrated from the usage of the lines already run by the job in ``job_dir`` (when it holds one) and
+        by the jobs in ``calibrate_from`` (job directories). ``options`` are the job's (:class:`JobOptions`):
+        ``replace_model``, the shard limits and ``max_cost`` change the report. No tokenizer is downloaded.
+        """
+        settings = JobSettings.checked(Path(job_dir) if job_dir is not None else Path("."), "estimate", options)
+        table = _prices(prices) or PriceTable.load()
+        dirs = [calibrate_from] if isinstance(calibrate_from, str | os.PathLike) else list(calibrate_from)
+        if job_dir is not None:
+            dirs.insert(0, job_dir)
+        calibration, used = await _http.async_offload(calibrated, [Path(d) for d in dirs])
+        tally = Tally(table, replace_model=settings.replace_model, calibration=calibration)
+        shards = await _http.async_offload(measure, source, settings.limits, tally)
+        recharged: Decimal | None = None
+        if balance:
+            try:
+                recharged = (await self._client.account.retrieve()).charge_balance
+            except APIError as error:
+                _http.logger.warning("the recharged balance could not be looked up: %s", error)
+        return JobEstimate(shards, tally.estimate(recharged), used, settings.cap)
+
     async def _engine(self, job_dir: PathLike) -> AsyncEngine:
         return await _http.async_offload(AsyncEngine, self._client, Path(job_dir))  # opening the ledger writes
+
+
+def _prices(prices: Prices) -> PriceTable | None:
+    """The price table given (a file is read and checked now, before anything is sent)."""
+    return prices if isinstance(prices, PriceTable) or prices is None else PriceTable.load(prices)
+
+
+def _checked_cap(value: Decimal | str | float | None) -> str | None:
+    cap, problem = checked_max_cost(value)
+    if problem is not None:
+        raise InputValidationError("nothing was sent", [problem])
+    return cap
 
 
 def _name(source: JobInput) -> str:

@@ -18,10 +18,20 @@ from typing import IO, Any
 
 from .._exceptions import InputValidationError
 from .._problem import Problem
+from ..estimate import Tally
 from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
 from .ledger import Ledger, ShardRow, ShardState
 
-__all__ = ["SHARD_DIR", "SPOOL_NAME", "JobInput", "ShardLimits", "fingerprint", "form_shards", "spool"]
+__all__ = [
+    "SHARD_DIR",
+    "SPOOL_NAME",
+    "JobInput",
+    "ShardLimits",
+    "fingerprint",
+    "form_shards",
+    "measure",
+    "spool",
+]
 
 SPOOL_NAME = "input.jsonl"
 SHARD_DIR = "shards"
@@ -91,6 +101,27 @@ def fingerprint(source: JobInput) -> str:
         elif item.field == "file":  # not readable at all: say so, not "another input"
             raise InputValidationError("the job's input cannot be read", [item])
     return digest.hexdigest()
+
+
+def measure(source: JobInput, limits: ShardLimits, tally: Tally) -> int:
+    """Count every request of ``source`` in ``tally``; return how many shards the job's first cut makes of them.
+
+    The cut's own rule (one model per shard unless the tally's ``replace_model``; at most ``limits``), read in
+    one pass, in constant memory, with nothing written: a dry run. Lines that cannot be read are left out.
+    """
+    open_shards: dict[str, tuple[int, int]] = {}  # model -> (lines, bytes) of its shard being filled
+    shards = 0
+    for _, item in _source_lines(source):
+        if not isinstance(item, bytes) or len(item) > limits.bytes:
+            continue
+        cost = tally.add(item)
+        key = "" if tally.replace_model else cost.model
+        lines, size = open_shards.get(key, (0, 0))
+        if not lines or lines >= limits.lines or size + len(item) > limits.bytes:
+            shards += 1
+            lines, size = 0, 0
+        open_shards[key] = (lines + 1, size + len(item))
+    return shards
 
 
 def _peek(raw: bytes) -> tuple[str | None, str]:
@@ -167,6 +198,7 @@ class _Open:
     bytes: int = 0
     members: list[int] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
+    tally: Tally | None = None
 
 
 def form_shards(
@@ -179,6 +211,7 @@ def form_shards(
     parents: Sequence[int],
     first: int,
     plan: str,
+    tally: Tally | None = None,
 ) -> list[Problem]:
     """Put every request that ``parents`` sent back to wait into new shards, numbered from ``first``.
 
@@ -186,6 +219,8 @@ def form_shards(
     shard (the requests' next); each shard records ``plan``, the cut that made it. The same waiting requests
     and settings always give the same shards: a job is replayed from its batches by cutting again.
     Returns the problems the validator found, at their lines of the input; with any, the caller rolls back.
+    With ``tally`` (the cut's, at the job's prices), each line is counted in it and each shard records the upper
+    bound of its cost (``ShardRow.bound``), which the job's cap is checked against before its create.
     """
     (job_dir / SHARD_DIR).mkdir(exist_ok=True)
     problems: list[Problem] = []
@@ -202,8 +237,9 @@ def form_shards(
         for problem in report.problems:
             line = shard.numbers[problem.line - 1] if problem.line is not None else None
             problems.append(Problem(problem.field, problem.message, line))
+        bound = shard.tally.upper_bound if shard.tally is not None else None
         cut = ShardRow(shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN,
-                       None, None, None, None, None, plan)  # fmt: skip
+                       None, None, None, None, None, plan, 0, None if bound is None else str(bound))  # fmt: skip
         ledger.add_shard(cut, shard.members)
 
     with (job_dir / SPOOL_NAME).open("rb") as spooled:
@@ -221,9 +257,14 @@ def form_shards(
                 path = shard_path(job_dir, job_id, next_id)
                 part = path.with_name(path.name + ".part")
                 shard = groups[key] = _Open(next_id, key[1], replace_model or row.model, part, part.open("wb"))
+                if tally is not None:
+                    shard.tally = Tally(tally.prices, replace_model=replace_model)
                 next_id += 1
             spooled.seek(row.offset)
-            shard.out.write(spooled.read(length))
+            raw = spooled.read(length)
+            shard.out.write(raw)
+            if shard.tally is not None and tally is not None:
+                tally.add_cost(shard.tally.add(raw))
             shard.lines += 1
             shard.bytes += length
             shard.members.append(row.idx)

@@ -20,6 +20,7 @@ from typing import IO, Any, NamedTuple
 from .._exceptions import JobLockedError
 
 __all__ = [
+    "IN_FLIGHT",
     "LEDGER_NAME",
     "UNSENT",
     "Ledger",
@@ -58,7 +59,8 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard);
 -- One row per (shard, attempt): the unit sent as one batch. state is a ShardState. plan is the cut that made
 -- it (``settings.Plan``), carried in its batch's metadata so that the server alone can replay the job.
--- done: how many of its requests the batch's request_counts say are done, while it runs.
+-- done: how many of its requests the batch's request_counts say are done, while it runs. bound: the upper
+-- bound of its cost (yuan, a decimal string; NULL when a model has no price), recorded when it is cut.
 CREATE TABLE IF NOT EXISTS shards (
     id INTEGER PRIMARY KEY,
     attempt INTEGER NOT NULL,
@@ -72,7 +74,8 @@ CREATE TABLE IF NOT EXISTS shards (
     output_ref TEXT,
     error_ref TEXT,
     plan TEXT,
-    done INTEGER NOT NULL DEFAULT 0
+    done INTEGER NOT NULL DEFAULT 0,
+    bound TEXT
 );
 CREATE TABLE IF NOT EXISTS usage (
     model TEXT PRIMARY KEY,
@@ -87,7 +90,8 @@ class ShardState(StrEnum):
     """Where a shard is in its life; each step is written before the call it names is made.
 
     ``WRITTEN -> UPLOADING -> CREATING -> CREATED -> ENDED -> INGESTED``; or ``DROPPED`` (cancelled before it was
-    sent), or ``REFUSED`` (the server answered its upload or create with a 400).
+    sent), ``REFUSED`` (the server answered its upload or create with a 400), or ``HELD`` (its upper bound would
+    take the job past its cap, ``max_cost``: not sent; a higher cap sends it, back from ``WRITTEN``).
     """
 
     WRITTEN = "written"  # its file is cut; nothing was sent
@@ -98,9 +102,12 @@ class ShardState(StrEnum):
     INGESTED = "ingested"  # every one of its requests has its outcome from it
     DROPPED = "dropped"
     REFUSED = "refused"
+    HELD = "held"  # held back by the job's cap; its requests ended with outcome ``budget``
 
 
 UNSENT = (ShardState.WRITTEN, ShardState.UPLOADING, ShardState.CREATING)
+IN_FLIGHT = (ShardState.CREATING, ShardState.CREATED, ShardState.ENDED)
+"""The shards whose batch may exist and whose results are not read: the job's cap counts their upper bound."""
 
 
 class Outcome(StrEnum):
@@ -108,6 +115,7 @@ class Outcome(StrEnum):
 
     OK = "ok"
     FAILED = "failed"
+    BUDGET = "budget"  # held back by the job's cap (``max_cost``): never sent; a higher cap sends it
 
 
 def missing_line(custom_id: str, error: Mapping[str, str]) -> bytes:
@@ -132,6 +140,8 @@ class ShardRow:
     error_ref: str | None
     plan: str | None = None
     done: int = 0
+    bound: str | None = None
+    """The upper bound of the shard's cost (yuan, a decimal string), recorded when it was cut; None: unknown."""
 
 
 @dataclass(frozen=True)
@@ -158,12 +168,15 @@ class WaitingRow(NamedTuple):
     attempts: int
 
 
-_SHARD_COLUMNS = "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref, plan, done"
+_SHARD_COLUMNS = (
+    "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref, plan, done, bound"
+)
 # Columns added since the first ledger: a ledger written by an earlier version gains them when opened.
 _ADDED_COLUMNS = (
     ("requests", "came_from", "INTEGER NOT NULL DEFAULT 0"),
     ("shards", "plan", "TEXT"),
     ("shards", "done", "INTEGER NOT NULL DEFAULT 0"),
+    ("shards", "bound", "TEXT"),
 )
 _TABLES = ("meta", "requests", "shards", "usage")
 _INSERT_REQUEST = "INSERT INTO requests (idx, line, custom_id, model, offset, length) VALUES (?, ?, ?, ?, ?, ?)"
@@ -308,9 +321,11 @@ class Ledger:
         """Record a shard just cut (``WRITTEN``) and put the requests ``members`` (their idx) in it."""
         with self.transaction():
             self._db.execute(
-                "INSERT INTO shards (id, attempt, model, lines, bytes, state, plan) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN, shard.plan),
-            )
+                "INSERT INTO shards (id, attempt, model, lines, bytes, state, plan, bound) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN, shard.plan,
+                 shard.bound),
+            )  # fmt: skip
             self._db.executemany(
                 "UPDATE requests SET shard = ?, attempts = ? WHERE idx = ?",
                 ((shard.id, shard.attempt, idx) for idx in members),
@@ -323,6 +338,10 @@ class Ledger:
     def uploading(self, shard_id: int) -> None:
         """The shard's upload is about to be made."""
         self._set(shard_id, "state = ?", ShardState.UPLOADING)
+
+    def uploaded(self, shard_id: int, file_id: str) -> None:
+        """The shard's file is on the server as ``file_id``, but its create waits (for room under the job's cap)."""
+        self._set(shard_id, "file_id = ?", file_id)
 
     def creating(self, shard_id: int, file_id: str) -> None:
         """The shard's file is on the server as ``file_id``; its batch's create is about to be made."""
@@ -361,6 +380,30 @@ class Ledger:
                 self._end_pending(shard_id, error)
             self._end_pending(None, error)
 
+    def hold(self, shard_ids: Iterable[int], error: Mapping[str, str]) -> None:
+        """Hold back shards the job's cap leaves no room for: their requests end with outcome ``budget``."""
+        with self.transaction():
+            for shard_id in shard_ids:
+                self._set(shard_id, "state = ?", ShardState.HELD)
+                self._end_pending(shard_id, error, Outcome.BUDGET)
+
+    def release_held(self) -> int:
+        """Send the held shards after all (the cap was raised): back to ``WRITTEN``, their requests pending.
+
+        Each shard keeps its file, its plan and its bound, so the job goes on exactly where the cap stopped it.
+        Returns how many shards were released.
+        """
+        with self.transaction():
+            held = [shard.id for shard in self.shards(ShardState.HELD)]
+            for shard_id in held:
+                self._db.execute(
+                    "UPDATE requests SET state = 'pending', outcome = NULL, source = NULL, result = NULL, "
+                    "result_line = NULL WHERE shard = ? AND outcome = ?",
+                    (shard_id, Outcome.BUDGET),
+                )
+                self._set(shard_id, "state = ?, file_id = NULL", ShardState.WRITTEN)
+        return len(held)
+
     def ingested(
         self,
         shard_id: int,
@@ -393,21 +436,24 @@ class Ledger:
             )
             self._set(shard_id, "state = ?", ShardState.INGESTED)
 
-    def _end_pending(self, shard_id: int | None, error: Mapping[str, str]) -> None:
-        """End as failed the pending requests of a shard (None: those waiting for one), with ``error``."""
+    def _end_pending(
+        self, shard_id: int | None, error: Mapping[str, str], outcome: Outcome = Outcome.FAILED
+    ) -> None:
+        """End the pending requests of a shard (None: those waiting for one) with ``error``, as ``outcome``."""
         where = "shard = ?" if shard_id is not None else "shard IS NULL"
         args = (shard_id,) if shard_id is not None else ()
         rows = self._db.execute(f"SELECT idx, custom_id FROM requests WHERE state = 'pending' AND {where}", args)
         self._db.executemany(
-            "UPDATE requests SET state = 'final', outcome = 'failed', source = 'missing', result = ? WHERE idx = ?",
-            [(missing_line(custom_id, error), idx) for idx, custom_id in rows.fetchall()],
+            "UPDATE requests SET state = 'final', outcome = ?, source = 'missing', result = ? WHERE idx = ?",
+            [(outcome, missing_line(custom_id, error), idx) for idx, custom_id in rows.fetchall()],
         )
 
     def batches_by_status(self) -> dict[str, int]:
-        """How many shards' batches are in each status (``unsent`` for shards not yet created)."""
+        """How many shards' batches are in each status (``unsent`` for shards not yet created, ``held`` by the cap)."""
         rows = self._db.execute(
-            "SELECT COALESCE(status, 'unsent'), COUNT(*) FROM shards WHERE state != ? GROUP BY 1 ORDER BY 1",
-            (ShardState.DROPPED,),
+            "SELECT COALESCE(status, CASE WHEN state = ? THEN 'held' ELSE 'unsent' END), COUNT(*) FROM shards "
+            "WHERE state != ? GROUP BY 1 ORDER BY 1",
+            (ShardState.HELD, ShardState.DROPPED),
         )
         return {status: count for status, count in rows}
 
@@ -468,7 +514,7 @@ class Ledger:
             after = rows[-1][0]
 
     def counts(self) -> dict[str, int]:
-        """Requests by outcome: ``ok``, ``failed``, and ``pending`` for those not final yet."""
+        """Requests by outcome: ``ok``, ``failed``, ``budget``, and ``pending`` for those not final yet."""
         rows = self._db.execute("SELECT COALESCE(outcome, 'pending'), COUNT(*) FROM requests GROUP BY 1")
         return {outcome: count for outcome, count in rows}
 
@@ -476,6 +522,27 @@ class Ledger:
         """How many requests took each number of attempts."""
         rows = self._db.execute("SELECT attempts, COUNT(*) FROM requests GROUP BY 1 ORDER BY 1")
         return {attempts: count for attempts, count in rows}
+
+    def in_flight(self) -> list[tuple[str, str | None]]:
+        """(model, upper bound) of each shard whose batch may exist and whose results are not read (``IN_FLIGHT``)."""
+        states = ", ".join("?" * len(IN_FLIGHT))
+        sql = f"SELECT model, bound FROM shards WHERE state IN ({states}) ORDER BY id"
+        return list(self._db.execute(sql, IN_FLIGHT))
+
+    def ran(self) -> Iterator[tuple[int, int, bytes]]:
+        """(offset, length in the spool, result line) of each request answered by an output line: calibration."""
+        after = -1
+        while True:
+            rows = self._db.execute(
+                "SELECT idx, offset, length, result FROM requests WHERE state = 'final' AND source = 'output' "
+                "AND result IS NOT NULL AND idx > ? ORDER BY idx LIMIT 1000",
+                (after,),
+            ).fetchall()
+            if not rows:
+                return
+            for _, offset, length, result in rows:
+                yield offset, length, result
+            after = rows[-1][0]
 
     def usage(self) -> list[tuple[str, int, int, int]]:
         """Tokens per model: (model, requests, input tokens, output tokens)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -28,6 +29,7 @@ __all__ = [
     "JobOptions",
     "JobSettings",
     "Plan",
+    "checked_max_cost",
     "idempotency_key",
     "recovered_settings",
     "tags",
@@ -51,7 +53,10 @@ class JobOptions(TypedDict, total=False):
     ``completion_window`` ("24h"; 24h to 336h), ``replace_model`` (run every request on this model; without it,
     one model per shard), ``metadata`` (your pairs on every batch: at most 10, the job adds 6), ``max_attempts``
     (3: how many times a request may be sent), ``max_shard_lines`` (the vendor's 5,000, or fewer) and
-    ``max_shard_bytes`` (1 GB less 1 MiB, or fewer). A resumed job goes on with the settings it began with.
+    ``max_shard_bytes`` (1 GB less 1 MiB, or fewer), ``max_cost`` (yuan, a Decimal, str or float; None: no
+    cap): no batch is created whose upper bound would take the job's committed cost past it. A resumed job goes
+    on with the settings it began with, but for ``max_cost``: given again, the new cap applies (a higher one sends
+    what the old one held back).
     """
 
     completion_window: str
@@ -60,6 +65,7 @@ class JobOptions(TypedDict, total=False):
     max_attempts: int
     max_shard_lines: int
     max_shard_bytes: int
+    max_cost: Decimal | str | float | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,13 @@ class JobSettings:
     metadata: dict[str, str]
     max_attempts: int
     limits: ShardLimits
+    max_cost: str | None = None
+    """The job's cap in yuan, a decimal string (None: no cap)."""
+
+    @property
+    def cap(self) -> Decimal | None:
+        """The cap as a Decimal (None: no cap)."""
+        return None if self.max_cost is None else Decimal(self.max_cost)
 
     def to_json(self) -> dict[str, Any]:
         """The settings as the ledger stores them."""
@@ -121,9 +134,28 @@ class JobSettings:
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             problems.append(Problem("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}"))
         problems += limits.problems()
+        max_cost, problem = checked_max_cost(options.get("max_cost"))
+        if problem is not None:
+            problems.append(problem)
         if problems:
             raise InputValidationError("nothing was sent", problems)
-        return cls(job_id, window, replace_model, dict(metadata or {}), max_attempts, limits)
+        return cls(job_id, window, replace_model, dict(metadata or {}), max_attempts, limits, max_cost)
+
+
+def checked_max_cost(value: object) -> tuple[str | None, Problem | None]:
+    """``max_cost`` as the ledger keeps it (a decimal string, or None for no cap), or the problem with it."""
+    if value is None:
+        return None, None
+    bad = Problem("max_cost", f"must be a number of yuan >= 0 (a Decimal, str or float), got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int | float):
+        return None, bad
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return None, bad
+    if not amount.is_finite() or amount < 0:
+        return None, bad
+    return str(amount), None
 
 
 def _ranges(numbers: Sequence[int]) -> str:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._model import JSONModel
+from ..estimate import Estimate
 from ..pricing import ModelUsage, PriceTable, TokenUsage
 from .ledger import Ledger, ShardState
+from .money import ModelMoney, committed, estimate_from_data
 
 if TYPE_CHECKING:
     from ..types import Batch
@@ -23,8 +25,12 @@ __all__ = ["JobStatus", "job_status"]
 class JobStatus(JSONModel):
     """Where a job stands: its requests by outcome, its batches by status, attempts, tokens and cost.
 
-    ``cost`` is in yuan at the vendor's batch prices (:class:`~siliconflow_batch.pricing.PriceTable`), None when
-    a model used has no known price.
+    ``cost`` (also ``spent``) is in yuan at the job's batch prices (:class:`~siliconflow_batch.pricing.PriceTable`):
+    the usage of every result line read, the finished part of an expired batch included (the vendor bills it);
+    None when a model used has no known price. ``committed`` adds the upper bound of every batch in flight;
+    ``max_cost`` is the job's cap, and ``budget`` counts the requests it held back (outcome ``budget``: a higher
+    cap sends them). ``estimate`` is the one made of the whole input when the job began; ``money`` has each
+    model's spent, committed and estimated cost.
     """
 
     job_id: str
@@ -41,6 +47,21 @@ class JobStatus(JSONModel):
     cancelled: bool = False
     running_done: int = 0
     """Requests that running batches report done (their ``request_counts``), whose results are not read yet."""
+    budget: int = 0
+    """Requests held back by the cap (``max_cost``): never sent, ended with outcome ``budget``."""
+    committed: Decimal | None = None
+    """Spent, plus the upper bound of every batch that may exist and whose results are not read (yuan)."""
+    max_cost: Decimal | None = None
+    """The job's cap (yuan), None for none."""
+    estimate: Estimate | None = None
+    """The estimate of the whole input made when the job began (None: it began without prices)."""
+    money: Mapping[str, ModelMoney] = attrs.field(factory=dict)
+    """Per model: spent, committed, and the estimate's range."""
+
+    @property
+    def spent(self) -> Decimal | None:
+        """What the job's finished lines cost (yuan): ``cost``."""
+        return self.cost
 
     @property
     def done(self) -> bool:
@@ -50,7 +71,7 @@ class JobStatus(JSONModel):
     @property
     def progress(self) -> int:
         """Requests done: those with a final outcome, and those done inside batches still running."""
-        return min(self.succeeded + self.failed + self.running_done, self.total)
+        return min(self.succeeded + self.failed + self.budget + self.running_done, self.total)
 
     @property
     def resubmitted(self) -> int:
@@ -68,7 +89,7 @@ class JobStatus(JSONModel):
         return sum(u.output_tokens for u in self.usage.values())
 
     def to_dict(self) -> dict[str, Any]:
-        """The status as JSON-ready data (``cost`` as a decimal string)."""
+        """The status as JSON-ready data (amounts of yuan as decimal strings)."""
         return {
             "job_id": self.job_id,
             "done": self.done,
@@ -78,6 +99,7 @@ class JobStatus(JSONModel):
                 "succeeded": self.succeeded,
                 "failed": self.failed,
                 "pending": self.pending,
+                "budget": self.budget,
             },
             "batches": dict(self.batches),
             "attempts": {str(k): v for k, v in self.attempts.items()},
@@ -88,15 +110,26 @@ class JobStatus(JSONModel):
                 for model, u in self.usage.items()
             },
             "cost": None if self.cost is None else str(self.cost),
+            "spent": None if self.cost is None else str(self.cost),
+            "committed": None if self.committed is None else str(self.committed),
+            "max_cost": None if self.max_cost is None else str(self.max_cost),
+            "estimate": None if self.estimate is None else self.estimate.to_dict(),
+            "money": {model: money.to_dict() for model, money in self.money.items()},
         }
 
     def __str__(self) -> str:
         batches = ", ".join(f"{count} {status}" for status, count in self.batches.items()) or "none yet"
         cost = "unknown" if self.cost is None else f"{self.cost:.4f} yuan"
+        held = f", {self.budget} held back by the cap" if self.budget else ""
+        cap = ""
+        if self.max_cost is not None:
+            committed = "unknown" if self.committed is None else f"{self.committed:.4f}"
+            cap = f"; committed {committed} of the cap of {self.max_cost} yuan"
         return (
-            f"job {self.job_id}: {self.succeeded + self.failed}/{self.total} done "
-            f"({self.succeeded} ok, {self.failed} failed, {self.pending} pending); batches: {batches}; "
+            f"job {self.job_id}: {self.succeeded + self.failed + self.budget}/{self.total} done "
+            f"({self.succeeded} ok, {self.failed} failed{held}, {self.pending} pending); batches: {batches}; "
             f"resubmitted {self.resubmitted}; tokens {self.input_tokens} in / {self.output_tokens} out; cost {cost}"
+            f"{cap}"
         )
 
 
@@ -113,7 +146,8 @@ def job_status(
             if shard.state is ShardState.DROPPED:
                 continue
             batch = seen.get(shard.id)
-            batches[str(batch.status) if batch is not None else shard.status or "unsent"] += 1
+            unsent = "held" if shard.state is ShardState.HELD else "unsent"
+            batches[str(batch.status) if batch is not None else shard.status or unsent] += 1
             if batch is not None and not batch.is_terminal:
                 running_done += batch.counts.completed + batch.counts.failed
             elif shard.state is ShardState.CREATED:
@@ -122,6 +156,18 @@ def job_status(
     usage = TokenUsage()
     for model, requests, input_tokens, output_tokens in ledger.usage():
         usage.by_model[model] = ModelUsage(requests, input_tokens, output_tokens)
+    settings = ledger.meta("settings") or {}
+    cap = settings.get("max_cost")
+    made = ledger.meta("estimate")
+    start = estimate_from_data(made) if made is not None else None
+    money = committed(ledger, prices)
+    per_model: dict[str, ModelMoney] = {}
+    for model in sorted({*money.by_model, *(start.by_model if start is not None else ())}):
+        spent, bound = money.by_model.get(model, (Decimal(0), Decimal(0)))
+        part = start.by_model.get(model) if start is not None else None
+        per_model[model] = ModelMoney(
+            spent, bound, part.cost_low if part is not None else None, part.cost_high if part is not None else None
+        )
     return JobStatus(
         job_id=job_id,
         total=sum(counts.values()),
@@ -134,4 +180,9 @@ def job_status(
         cost=usage.cost(prices) if prices is not None else None,
         cancelled=bool(ledger.meta("cancelled")),
         running_done=running_done,
+        budget=counts.get("budget", 0),
+        committed=money.committed if prices is not None else None,
+        max_cost=None if cap is None else Decimal(cap),
+        estimate=start,
+        money=per_model,
     )

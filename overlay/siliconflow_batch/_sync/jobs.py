@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
@@ -25,13 +26,16 @@ from .._defaults import (
     DEFAULT_MAX_OUTAGE,
     DEFAULT_RESULT_GRACE,
 )
-from .._exceptions import JobError, JobInputMismatchError
+from .._exceptions import APIError, InputValidationError, JobError, JobInputMismatchError
 from .._jobs._sync.engine import Engine
 from .._jobs._sync.job import Job, OnProgress, checked_concurrency
 from .._jobs._sync.recovery import replay, tagged_batches
-from .._jobs.input import JobInput, fingerprint
+from .._jobs.input import JobInput, fingerprint, measure
 from .._jobs.ledger import LEDGER_NAME
-from .._jobs.settings import JobOptions, JobSettings, recovered_settings
+from .._jobs.money import JobEstimate, calibrated
+from .._jobs.settings import JobOptions, JobSettings, checked_max_cost, recovered_settings
+from ..estimate import Tally
+from ..pricing import PriceTable
 
 if TYPE_CHECKING:
     from .client import SiliconFlow
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["Job", "Jobs"]
 
 PathLike = str | os.PathLike[str]
+Prices = PriceTable | PathLike | None
 
 
 class Jobs:
@@ -61,6 +66,7 @@ class Jobs:
         max_outage: float = DEFAULT_MAX_OUTAGE,
         result_grace: float = DEFAULT_RESULT_GRACE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        prices: Prices = None,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Submit the workload and wait until every request has a final outcome; return the job.
@@ -76,6 +82,7 @@ class Jobs:
             require_balance=require_balance,
             max_outage=max_outage,
             max_concurrency=max_concurrency,
+            prices=prices,
             **options,
         )
         try:
@@ -102,6 +109,7 @@ class Jobs:
         require_balance: bool = False,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        prices: Prices = None,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
@@ -119,15 +127,24 @@ class Jobs:
         raises :class:`InsufficientBalanceError` before anything is created. A server that refuses a batch for
         want of balance (HTTP 402) pauses the job with :class:`InsufficientBalanceError`: top up, then submit
         again with the same arguments; it resumes where it stopped.
+        Money: the job keeps ``prices`` (a :class:`PriceTable` or a price file; default: ``PriceTable.load()``) and
+        the estimate of its whole input at them (``JobStatus.estimate``). With ``max_cost`` (yuan), no batch is
+        created whose upper bound would take the job's committed cost (spent, plus the upper bound of every
+        batch in flight; resubmissions count) past it: a shard that does not fit waits for the batches in
+        flight, and with none left, it and every shard after it are held back, their requests ending with
+        outcome ``budget`` (``JobStatus.budget``). Submitting again with a higher ``max_cost`` sends exactly
+        those. The cap is checked in the transaction that records each create's intent, so no crash can
+        overspend it; the input side of a bound is an estimate (see :mod:`siliconflow_batch.estimate`).
         """
         engine = self._engine(job_dir)
         try:
             engine.concurrency = checked_concurrency(max_concurrency)
+            table = _prices(prices)
             engine.lock()
             if not engine.ledger.ready:
                 settings = JobSettings.checked(engine.dir, job_id, options)
                 # Reading and cutting: off the loop.
-                _http.offload(engine.prepare, source, settings, _name(source))
+                _http.offload(engine.prepare, source, settings, _name(source), table)
                 engine.check_balance(require_balance)
                 engine.ledger.set_meta(ready=True)
             elif _http.offload(fingerprint, source) != engine.ledger.meta("input_sha256"):
@@ -135,6 +152,8 @@ class Jobs:
                     f"the job in {engine.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
                 )
+            elif "max_cost" in options:  # a new cap: what the old one held back is sent, under the new one
+                engine.raise_cap(_checked_cap(options["max_cost"]))
             engine.send_patiently(max_outage)
         except BaseException:
             engine.close()
@@ -158,6 +177,7 @@ class Jobs:
         job_id: str,
         job_dir: PathLike,
         batch_ids: Sequence[str] = (),
+        prices: Prices = None,
         **options: Unpack[JobOptions],
     ) -> Job:
         """Rebuild a job whose ledger was lost, from this input and the server's batches tagged with ``job_id``.
@@ -170,10 +190,12 @@ class Jobs:
         every batch of the job (a list that ignores paging shows the newest 100 only), :class:`JobError` names
         the shards it could not see: pass their batch ids as ``batch_ids``. The results of the batches that
         have ended are read before it returns (``results(partial=True)`` gives them); ``wait()`` finishes the
-        rest, as for any job. A directory that still has its ledger is refused: open it instead.
+        rest, as for any job. A directory that still has its ledger is refused: open it instead. ``max_cost`` and
+        ``prices`` are as for :meth:`submit`: the cap counts what the recovered batches spent and have in flight.
         """
         engine = self._engine(job_dir)
         try:
+            table = _prices(prices)
             engine.lock()
             if engine.ledger.ready:
                 raise JobError(f"{engine.dir} still has its ledger: open the job instead of recovering it")
@@ -181,7 +203,7 @@ class Jobs:
             sha = _http.offload(fingerprint, source)
             seen, complete = tagged_batches(engine, job_id, sha, batch_ids)
             settings = recovered_settings(checked, options, list(seen.values()))
-            _http.offload(engine.prepare, source, settings, _name(source))
+            _http.offload(engine.prepare, source, settings, _name(source), table)
             replay(engine, seen, complete)
             engine.ledger.set_meta(ready=True)
             engine.collect_ended()  # what has ended can be read at once (results(partial=True))
@@ -191,8 +213,56 @@ class Jobs:
             raise
         return Job(engine)
 
+    def estimate(
+        self,
+        source: JobInput,
+        *,
+        job_dir: PathLike | None = None,
+        calibrate_from: PathLike | Sequence[PathLike] = (),
+        prices: Prices = None,
+        balance: bool = True,
+        **options: Unpack[JobOptions],
+    ) -> JobEstimate:
+        """What the job would cost, with nothing sent but the balance look-up (``balance=False``: not even that).
+
+        Requests and the batches the first cut makes of them; input tokens, estimated by each model's stated
+        characters-per-token rate; output tokens as an upper bound (each line's ``max_tokens``, else the model's
+        documented maximum or a default the report names); the cost range at the batch prices (``prices``, as
+        for :meth:`submit`); the recharged balance and whether it covers the upper bound. The input rates are
+        calibrated from the usage of the lines already run by the job in ``job_dir`` (when it holds one) and
+        by the jobs in ``calibrate_from`` (job directories). ``options`` are the job's (:class:`JobOptions`):
+        ``replace_model``, the shard limits and ``max_cost`` change the report. No tokenizer is downloaded.
+        """
+        settings = JobSettings.checked(Path(job_dir) if job_dir is not None else Path("."), "estimate", options)
+        table = _prices(prices) or PriceTable.load()
+        dirs = [calibrate_from] if isinstance(calibrate_from, str | os.PathLike) else list(calibrate_from)
+        if job_dir is not None:
+            dirs.insert(0, job_dir)
+        calibration, used = _http.offload(calibrated, [Path(d) for d in dirs])
+        tally = Tally(table, replace_model=settings.replace_model, calibration=calibration)
+        shards = _http.offload(measure, source, settings.limits, tally)
+        recharged: Decimal | None = None
+        if balance:
+            try:
+                recharged = (self._client.account.retrieve()).charge_balance
+            except APIError as error:
+                _http.logger.warning("the recharged balance could not be looked up: %s", error)
+        return JobEstimate(shards, tally.estimate(recharged), used, settings.cap)
+
     def _engine(self, job_dir: PathLike) -> Engine:
         return _http.offload(Engine, self._client, Path(job_dir))  # opening the ledger writes
+
+
+def _prices(prices: Prices) -> PriceTable | None:
+    """The price table given (a file is read and checked now, before anything is sent)."""
+    return prices if isinstance(prices, PriceTable) or prices is None else PriceTable.load(prices)
+
+
+def _checked_cap(value: Decimal | str | float | None) -> str | None:
+    cap, problem = checked_max_cost(value)
+    if problem is not None:
+        raise InputValidationError("nothing was sent", [problem])
+    return cap
 
 
 def _name(source: JobInput) -> str:

@@ -14,6 +14,8 @@ import math
 import shutil
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -34,10 +36,12 @@ from ..._exceptions import (
 from ..._problem import Problem
 from ..._results import Source as ResultSource
 from ..._wait import WaitState
+from ...estimate import Tally
 from ...pricing import PriceTable
 from ...validation import CHAT_COMPLETIONS
 from ..input import SHARD_DIR, SPOOL_NAME, JobInput, form_shards, shard_path, spool
 from ..ledger import LEDGER_NAME, UNSENT, Ledger, ShardRow, ShardState, lock_job_dir
+from ..money import BUDGET, committed, job_prices
 from ..outcomes import CANCELLED, ingest
 from ..settings import JobSettings, Plan, idempotency_key, tags
 from ..status import JobStatus, job_status
@@ -61,6 +65,7 @@ class Engine:
         self.result_grace = DEFAULT_RESULT_GRACE
         self._held: IO[bytes] | None = None
         self._prices: PriceTable | None = None
+        self._priced = False  # whether _prices was looked for
         self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
         self._known: JobSettings | None = None
         self._missing_since: dict[tuple[int, str], float] = {}  # (shard, what): when its result files were missed
@@ -98,28 +103,60 @@ class Engine:
             self._held = None
         self.ledger.close()
 
+    @property
+    def prices(self) -> PriceTable | None:
+        """The job's prices: those it began with (kept in its ledger), else the current ones (None: unreadable)."""
+        if not self._priced:
+            self._prices = job_prices(self.ledger)
+            if self._prices is None:
+                with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
+                    self._prices = PriceTable.load()
+            self._priced = self._prices is not None or self.ledger.ready
+        return self._prices
+
     def status(self, *, refresh: bool) -> JobStatus:
         """The job's status; with ``refresh``, its running batches as the server has them now."""
-        if self._prices is None:
-            with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
-                self._prices = PriceTable.load()
         seen: dict[int, Batch] = {}
         if refresh:
             seen = self.look(self.ledger.shards(ShardState.CREATED))
-        return _http.offload(job_status, self.ledger, self.id, self._prices, seen)
+        return _http.offload(job_status, self.ledger, self.id, self.prices, seen)
 
     # --- preparing ------------------------------------------------------------------------------------------------
 
-    def prepare(self, source: JobInput, settings: JobSettings, name: str) -> None:
-        """Spool the input and cut the first shards, in one transaction: all of it, or (on any problem) none."""
+    def prepare(self, source: JobInput, settings: JobSettings, name: str, prices: PriceTable | None = None) -> None:
+        """Spool the input and cut the first shards, in one transaction: all of it, or (on any problem) none.
+
+        The job keeps ``prices`` (else the current ones, :meth:`PriceTable.load`), and the estimate of its whole
+        input at them: each shard records the upper bound of its cost, which a cap is checked against.
+        """
         self.ledger.reset()
         self._known = None
+        if prices is None:
+            try:
+                prices = PriceTable.load()
+            except SiliconFlowError:
+                if settings.max_cost is not None:  # a cap needs prices; without one, only the cost is lost
+                    raise
+        self._prices, self._priced = prices, True
         try:
             with self.ledger.transaction():
                 sha, problems = spool(source, self.dir, self.ledger)
                 self.ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
+                if prices is not None:
+                    self.ledger.set_meta(prices=prices.to_data())
+                tally = Tally(prices, replace_model=settings.replace_model) if prices is not None else None
                 # Cut and validate even after a spool problem, so that one message lists every problem.
-                problems = sorted(problems + self._cut(), key=lambda p: (p.line or 0, p.field))
+                problems += self._cut(tally)
+                if tally is not None:
+                    made = tally.estimate()
+                    self.ledger.set_meta(estimate=made.to_dict())
+                    if settings.max_cost is not None and made.unpriced:
+                        problems.append(Problem(
+                            "max_cost", f"a cap needs a price for every model; {', '.join(made.unpriced)} has none "
+                            f"in {prices.source if prices is not None and prices.source else 'the price file'}"
+                            " (give a price file that has it)"
+                        ))  # fmt: skip
+                problems = sorted(problems, key=lambda p: (p.line or 0, p.field))
                 if problems:
                     raise InputValidationError(f"{name} has problems; nothing was sent", problems)
         except BaseException:
@@ -145,8 +182,13 @@ class Engine:
                 raise InsufficientBalanceError(message + "; nothing was created")
             warnings.warn(message, stacklevel=3)
 
-    def cut_from(self, parents: tuple[int, ...], first: int) -> list[Problem]:
-        """Cut the requests that ``parents`` sent back (0: the first cut's) into shards numbered from ``first``."""
+    def cut_from(self, parents: tuple[int, ...], first: int, tally: Tally | None = None) -> list[Problem]:
+        """Cut the requests that ``parents`` sent back (0: the first cut's) into shards numbered from ``first``.
+
+        Each shard records the upper bound of its cost at the job's prices (counted in ``tally`` when given).
+        """
+        if tally is None and self.prices is not None:
+            tally = Tally(self.prices, replace_model=self.settings.replace_model)
         settings = self.settings
         plan = Plan.of(settings, first=first, parents=tuple(p for p in parents if p))
         return form_shards(
@@ -158,16 +200,17 @@ class Engine:
             parents=parents,
             first=first,
             plan=plan.encode(),
+            tally=tally,
         )
 
-    def _cut(self) -> list[Problem]:
+    def _cut(self, tally: Tally | None = None) -> list[Problem]:
         """Cut new shards from every request waiting for one (the first ones, or those to send again).
 
         One cut per group of the shards that sent requests back, each recorded in its shards' plan.
         """
         problems: list[Problem] = []
         for parents in Plan.groups(self.ledger.waiting_parents(), self.settings):
-            problems += self.cut_from(parents, self.ledger.next_shard_id())
+            problems += self.cut_from(parents, self.ledger.next_shard_id(), tally)
         return problems
 
     def _cut_waiting(self) -> None:
@@ -258,13 +301,20 @@ class Engine:
         state, file_id = shard.state, shard.file_id
         path = shard_path(self.dir, self.id, shard.id)
         if state is ShardState.WRITTEN:
+            if not self._admit(shard, None):  # no room under the cap: nothing is uploaded either
+                return
             self.ledger.uploading(shard.id)
-        elif state is ShardState.UPLOADING:  # an upload that may have happened before a crash: look for it first
+        elif state is ShardState.UPLOADING and file_id is None:  # an upload that may have happened before a crash
             file_id = self._uploaded(path, shard.bytes)
         if state is not ShardState.CREATING:
             if file_id is None:
                 file_id = (self.client.files.upload(path, validate=False)).id
-            self.ledger.creating(shard.id, file_id)
+            # The cap is checked in the transaction that records the create's intent: once CREATING, the shard's
+            # bound counts as committed, so no crash and no other shard sent at once can take the job past it.
+            with self.ledger.transaction():
+                if not self._admit(shard, file_id):
+                    return
+                self.ledger.creating(shard.id, file_id)
         assert file_id is not None
         settings = self.settings
         # The key makes the create happen once: after a crash between the call and its record, the intent is
@@ -279,6 +329,42 @@ class Engine:
             look_first=state is ShardState.CREATING,
         )
         self.record(shard, batch)
+
+    def _admit(self, shard: ShardRow, file_id: str | None) -> bool:
+        """Whether the shard's create fits under the job's cap (``max_cost``), with what is committed now.
+
+        A shard that does not fit waits while other batches are in flight (their bounds become what they
+        spent, which is less); with none in flight, it is held back (``HELD``), and so is every shard not yet
+        being created: their requests end with outcome ``budget`` until a higher cap sends them.
+        """
+        cap = self.settings.cap
+        if cap is None:
+            return True
+        current = self.ledger.shard(shard.id)
+        if current is None or current.state not in (ShardState.WRITTEN, ShardState.UPLOADING):
+            return False  # held meanwhile (another shard sent at once found no room)
+        money = committed(self.ledger, self.prices)
+        if shard.bound is not None and money.committed is not None and money.committed + Decimal(shard.bound) <= cap:
+            return True
+        if self.ledger.in_flight():
+            if file_id is not None:
+                self.ledger.uploaded(shard.id, file_id)
+            return False
+        held = [s.id for s in self.ledger.shards(ShardState.WRITTEN, ShardState.UPLOADING)]
+        _http.logger.warning(
+            "job %s: shard %s would take the committed cost %s past the cap of %s yuan: %d shards held back",
+            self.id, shard.id, money.committed, cap, len(held),
+        )  # fmt: skip
+        self.ledger.hold(held, BUDGET)
+        return False
+
+    def raise_cap(self, max_cost: str | None) -> None:
+        """A new cap for the job (None: none); what the old one held back is sent again, under the new one."""
+        settings = replace(self.settings, max_cost=max_cost)
+        with self.ledger.transaction():
+            self.ledger.set_meta(settings=settings.to_json())
+            self.ledger.release_held()
+        self._known = settings
 
     def _uploaded(self, path: Path, size: int) -> str | None:
         """The id of the shard's file if an earlier upload of it reached the server (the newest 100 files)."""
