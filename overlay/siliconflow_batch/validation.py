@@ -38,8 +38,8 @@ MAX_METADATA_VALUE = 512
 MIN_PAGE_LIMIT = 1  # the list routes' `limit` minimum (spec/openapi.yaml; a test holds them equal)
 MIN_WINDOW_HOURS = 24
 MAX_WINDOW_HOURS = 336
-# A bound of this client, not a vendor rule: a line is parsed whole, so a longer one is reported, not read.
-# The largest context of the batch models is well under a megabyte of text.
+# Not a limit (the vendor's is on the file: 1 GB): the longest line read whole. A longer one is checked in pieces
+# of bounded size (``_long_line``), so that checking a file never holds much more than this.
 MAX_LINE_BYTES = 32 * 1024**2
 ROLES = frozenset({"system", "user", "assistant"})
 WINDOW = re.compile(r"([0-9]+)h")  # ASCII digits only: "٢٤h" is not a window the server reads
@@ -76,7 +76,8 @@ def validate_requests(
     ``custom_id`` and ``body.messages``, a non-empty list of system, user and assistant messages ending with a
     user message. ``method``, ``url`` and ``body.model`` may be left out; when present they must be POST,
     ``endpoint`` and a model name, with one ``body.model`` across the file unless ``replace_model`` (which the
-    batch will use instead) is given. Lines over ``MAX_LINE_BYTES`` are reported without being read whole.
+    batch will use instead) is given. A line of any length is checked; one over ``MAX_LINE_BYTES`` is read in
+    pieces, in bounded memory.
     """
     report = ValidationReport(Path(path))
     problems = report.problems
@@ -121,25 +122,31 @@ def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, rep
     number = 0
     while raw := handle.readline(MAX_LINE_BYTES + 1):
         number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            report.problems.append(line_too_long(len(raw) + skip_line(handle), number))
-            report.line_count += 1
-            continue
-        if not raw.strip():
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):  # too long to read whole: in pieces
+            from ._long_line import scan_line
+
+            scanned = scan_line(raw, handle)
+            line, error = scanned.line, scanned.error
+        else:
+            line, error = (None if not raw.strip() else raw), None
+        if line is None:
             blank = blank or number
             continue
         if blank is not None:
             report.problems.append(Problem("line", "is empty; requests must be on consecutive lines", blank))
             blank = None
         report.line_count += 1
-        _check_line(raw, number, endpoint, replace_model, seen, report)
+        if error is not None:
+            report.problems.append(Problem("line", f"is not valid JSON ({error})", number))
+        else:
+            _check_line(line, number, endpoint, replace_model, seen, report)
 
 
 def line_too_long(length: int, number: int) -> Problem:
-    """The problem of a line longer than ``MAX_LINE_BYTES``, which is reported without being read whole."""
+    """The problem of a line longer than ``MAX_LINE_BYTES`` where it cannot be read in pieces (a job's input)."""
     return Problem(
         "line",
-        f"is {length} bytes; this client validates lines up to {MAX_LINE_BYTES} bytes "
+        f"is {length} bytes; a job reads lines up to {MAX_LINE_BYTES} bytes whole "
         "(upload with validate=False to send it unchecked)",
         number,
     )
@@ -156,14 +163,16 @@ def skip_line(handle: BinaryIO) -> int:
 
 
 def _check_line(
-    raw: bytes, number: int, endpoint: str, replace_model: str | None, seen: dict[str, int], report: ValidationReport
+    line: Any, number: int, endpoint: str, replace_model: str | None, seen: dict[str, int], report: ValidationReport
 ) -> None:
+    """Check one request: raw bytes, or what ``scan_line`` kept of a long one."""
     problems = report.problems
-    try:
-        line = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        problems.append(Problem("line", f"is not valid JSON ({exc})", number))
-        return
+    if isinstance(line, bytes):
+        try:
+            line = json.loads(line)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            problems.append(Problem("line", f"is not valid JSON ({exc})", number))
+            return
     if not isinstance(line, dict):
         problems.append(Problem("line", f"must be a JSON object, not {type(line).__name__}", number))
         return
@@ -199,18 +208,29 @@ def _short(value: Any) -> str:
 
 
 def _check_messages(messages: Any, number: int, problems: list[Problem]) -> None:
-    if not isinstance(messages, list) or not messages:
+    """Check ``body.messages``: a list, or the :class:`Roles` that ``scan_line`` kept of a long line's."""
+    if isinstance(messages, list):
+        bad, last = [], None
+        for index, message in enumerate(messages):
+            last = message.get("role") if isinstance(message, dict) else None
+            if not isinstance(last, str) or last not in ROLES:
+                bad.append((index, last))
+        count = len(messages)
+    else:
+        from ._long_line import Roles
+
+        if not isinstance(messages, Roles):
+            messages = Roles()
+        count, bad, last = messages.count, messages.bad, messages.last
+    if not count:
         problems.append(Problem("body.messages", "must be a non-empty list", number))
         return
-    for index, message in enumerate(messages):
-        role = message.get("role") if isinstance(message, dict) else None
-        if role not in ROLES:
-            problems.append(
-                Problem(f"body.messages[{index}].role", f"must be system, user or assistant, got {role!r}", number)
-            )
-    last = messages[-1]
-    if isinstance(last, dict) and last.get("role") in ROLES and last.get("role") != "user":
-        problems.append(Problem("body.messages", f"must end with a user message, ends with {last['role']!r}", number))
+    for index, role in bad:
+        problems.append(
+            Problem(f"body.messages[{index}].role", f"must be system, user or assistant, got {_short(role)}", number)
+        )
+    if isinstance(last, str) and last in ROLES and last != "user":
+        problems.append(Problem("body.messages", f"must end with a user message, ends with {last!r}", number))
 
 
 def validate_create(

@@ -145,12 +145,8 @@ def test_a_path_that_is_not_a_readable_file_is_one_problem(tmp_path: Path, kind:
     assert ("is a directory" in report.problems[0].message) == (kind == "directory")
 
 
-def test_one_giant_line_is_reported_in_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from siliconflow_batch import validation
-
-    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 1000)
-    giant = json.dumps(_request("big", body={"messages": [{"role": "user", "content": "x" * 50_000}]}))
-    path = _write(tmp_path, _request("a"), giant, _request("b"))
+def _spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every read of the validator (a readline that returned more than asked would show here)."""
     reads: list[int] = []
     real_open = Path.open
 
@@ -159,6 +155,7 @@ def test_one_giant_line_is_reported_in_bounded_memory(tmp_path: Path, monkeypatc
         real_readline = handle.readline
 
         def readline(size: int = -1) -> bytes:
+            assert size > 0  # never a whole line, however long
             line: bytes = real_readline(size)
             reads.append(len(line))
             return line
@@ -167,11 +164,75 @@ def test_one_giant_line_is_reported_in_bounded_memory(tmp_path: Path, monkeypatc
         return handle
 
     monkeypatch.setattr(Path, "open", spying_open)
+    return reads
+
+
+GIANT = "x\n\u00e9\\" * 20_000  # 100 kB of content with escapes, past the 1000 bytes read whole in these tests
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (_request("big", body={"messages": [{"role": "user", "content": GIANT}]}), []),
+        (_request("a", body={"messages": [{"role": "user", "content": GIANT}]}), [("custom_id", 2)]),
+        (_request("big", body={"messages": [{"role": "user", "content": GIANT}, {"role": "tool"}]}),
+         [("body.messages[1].role", 2)]),
+        (_request("big", method="GET", body={"model": 5, "messages": [{"content": GIANT}, 7]}),
+         [("method", 2), ("body.messages[0].role", 2), ("body.messages[1].role", 2), ("body.model", 2)]),
+        (_request("big", body={"messages": [{"role": "user", "content": GIANT}, {"role": "assistant"}]}),
+         [("body.messages", 2)]),
+        (_request("big", body={"messages": {"role": "user", "content": GIANT}}), [("body.messages", 2)]),
+        (_request("big", body=[GIANT]), [("body", 2)]),
+        ([GIANT], [("line", 2)]),
+        (json.dumps(_request("big", body={"messages": [{"role": "user", "content": GIANT}]}))[:-1], [("line", 2)]),
+        ('{"custom_id": "big", "x": "' + json.dumps(GIANT)[1:-1] + '\x01"}', [("line", 2)]),
+    ],
+    ids=["good", "duplicate-id", "bad-role", "four-problems", "ends-with-assistant", "messages-no-list",
+         "body-no-object", "no-object", "cut-short", "control-character"],
+)  # fmt: skip
+def test_a_giant_line_is_checked_whole_in_bounded_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: Any, expected: list[tuple[str, int]]
+) -> None:
+    # The vendor limits the file (1 GB), not its lines: a line too long to read whole is read in pieces and gets
+    # the same checks as any other, with the problems a short line would have.
+    from siliconflow_batch import _long_line, validation
+
+    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(_long_line, "PIECE_BYTES", 4096)
+    path = _write(tmp_path, _request("a"), line, _request("b"))
+    reads = _spy_reads(monkeypatch)
     report = validate_requests(path)
-    assert [(p.field, p.line) for p in report.problems] == [("line", 2)]
-    assert f"is {len(giant) + 1} bytes" in report.problems[0].message
+    assert sorted((p.field, p.line) for p in report.problems) == sorted(expected)
     assert report.line_count == 3
-    assert max(reads) <= 1_048_576  # never more than a bounded piece at once
+    assert max(reads) <= 4096 < len(GIANT)  # never more than a bounded piece at once
+    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 32 * 1024**2)  # read whole, the same problems
+    whole = validate_requests(path)
+    assert [(p.field, p.message, p.line) for p in whole.problems if p.field != "line"] == [
+        (p.field, p.message, p.line) for p in report.problems if p.field != "line"
+    ]
+    assert (whole.custom_ids, whole.models) == (report.custom_ids, report.models)
+
+
+def test_a_role_that_is_a_list_or_an_object_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    messages = [{"role": ["user"]}, {"role": {"name": "user"}}, {"role": "user"}]
+    report = validate_requests(_write(tmp_path, _request("a", body={"messages": messages})))
+    assert [(p.field, p.message) for p in report.problems] == [
+        ("body.messages[0].role", "must be system, user or assistant, got ['user']"),
+        ("body.messages[1].role", "must be system, user or assistant, got {'name': 'user'}"),
+    ]
+
+
+def test_a_giant_line_that_is_not_utf8_or_only_white_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from siliconflow_batch import validation
+
+    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "requests.jsonl"
+    good = json.dumps(_request("a")).encode()
+    path.write_bytes(good + b"\n" + b'{"custom_id": "' + b"\xff" * 5000 + b'"}\n' + b" " * 5000 + b"\n" + good + b"\n")
+    report = validate_requests(path)
+    assert [(p.field, p.line) for p in report.problems] == [("line", 2), ("line", 3), ("custom_id", 4)]
+    assert "not UTF-8" in report.problems[0].message
+    assert "is empty" in report.problems[1].message
 
 
 def test_replace_model_allows_lines_without_a_model(tmp_path: Path) -> None:
