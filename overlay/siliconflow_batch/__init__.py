@@ -15,6 +15,7 @@ from ._lazy import lazy_names
 if TYPE_CHECKING:
     from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
 
+    from . import requests, tables
     from ._async.client import AsyncSiliconFlow
     from ._async.pagination import AsyncBatchPager
     from ._defaults import DEFAULT_MAX_RETRIES
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         SiliconFlowError,
         WaitTimeoutError,
     )
+    from ._extras import MissingExtraError
     from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
     from ._jobs._async.job import AsyncJob
     from ._jobs._sync.job import Job
@@ -52,10 +54,12 @@ if TYPE_CHECKING:
     from ._jobs.settings import JobOptions
     from ._jobs.status import JobStatus
     from ._problem import Problem
+    from ._records import Usage
     from ._response import APIResponse
     from ._results import ResultLineError
     from ._sync.client import SiliconFlow
     from ._sync.pagination import BatchPager
+    from .requests import RowError
     from .types import (
         TERMINAL_STATUSES,
         AccountInfo,
@@ -107,6 +111,7 @@ _EXPORTS = {
     "JobLockedError": "._exceptions",
     "JobNotFinishedError": "._exceptions",
     "JobStatus": "._jobs.status",
+    "MissingExtraError": "._extras",
     "NotFoundError": "._exceptions",
     "OverloadedError": "._exceptions",
     "PaginationError": "._exceptions",
@@ -116,8 +121,10 @@ _EXPORTS = {
     "RateLimitError": "._exceptions",
     "RequestCounts": ".types",
     "ResultLineError": "._results",
+    "RowError": ".requests",
     "SiliconFlow": "._sync.client",
     "SiliconFlowError": "._exceptions",
+    "Usage": "._records",
     "ValidationReport": ".validation",
     "WaitTimeoutError": "._exceptions",
     "validate_requests": ".validation",
@@ -125,6 +132,7 @@ _EXPORTS = {
 
 
 _exported = lazy_names(globals(), _EXPORTS)
+_SUBMODULES = frozenset({"requests", "tables"})
 
 
 def __getattr__(name: str) -> Any:
@@ -132,6 +140,10 @@ def __getattr__(name: str) -> Any:
         from ._version import package_version
 
         return package_version()
+    if name in _SUBMODULES:  # siliconflow_batch.requests and .tables: imported when first used
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in ("SPEC_SHA256", "GENERATOR_VERSION"):  # the spec and generator the client was built from
         from siliconflow_batch_generated import _provenance
 
@@ -182,6 +194,7 @@ __all__ = [
     "JobNotFinishedError",
     "JobOptions",
     "JobStatus",
+    "MissingExtraError",
     "NotFoundError",
     "OverloadedError",
     "PaginationError",
@@ -191,10 +204,14 @@ __all__ = [
     "RateLimitError",
     "RequestCounts",
     "ResultLineError",
+    "RowError",
     "SiliconFlow",
     "SiliconFlowError",
+    "Usage",
     "ValidationReport",
     "WaitTimeoutError",
     "__version__",
+    "requests",
+    "tables",
     "validate_requests",
 ]

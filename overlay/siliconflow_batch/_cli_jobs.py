@@ -10,19 +10,23 @@ import argparse
 import shlex
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _http
 from ._atomic import check_destination
 from ._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
 from ._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
 from ._jobs._sync.job import Job
+from ._jobs.input import JobInput
 from ._jobs.ledger import LEDGER_NAME
 from ._jobs.status import JobStatus
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from .cli import FAILED, OK, _bar, _client, _create_args, _Output, fit, options_given, print_results
 from .validation import MAX_LINES
+
+if TYPE_CHECKING:
+    from .requests import RequestRows
 
 __all__ = ["cmd_job", "cmd_run"]
 
@@ -144,6 +148,7 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
         problem = Problem("--job-dir", f"{job_dir} is a file; give a directory (a new one, or a job's)")
         raise InputValidationError("nothing was sent", [problem])
     create = _create_args(args)
+    source, rows = _source(args)
     args.resume_command = _resume_command(args)  # for the hint if interrupted
     with _client(args) as client:
         _refuse_other_settings(client, args, create)
@@ -152,7 +157,7 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
         warnings.simplefilter("always")
         try:
             job = client.jobs.submit(
-                args.input,
+                source,
                 job_dir=args.job_dir,
                 completion_window=create["completion_window"],
                 replace_model=create["replace_model"],
@@ -178,9 +183,33 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
                 return _show(out, status)
             status = _follow(job, args, out)
             if output is not None:
-                count = job.write_results(output)
+                count = _write(job, output, rows)
                 out.note(f"wrote {count} results to {output}")
     return out.failed_requests(status.failed, args, _show(out, status, output))
+
+
+def _source(args: argparse.Namespace) -> tuple[JobInput, RequestRows | None]:
+    """The job's input: the JSONL file, or with ``--prompt`` one request per row of the table (and the rows)."""
+    if args.prompt is None:
+        for flag, value in (("--system", args.system), ("--id-column", args.id_column)):
+            if value is not None:
+                raise InputValidationError("nothing was sent", [Problem(flag, "is for a table: give --prompt too")])
+        return args.input, None
+    if args.model is None:
+        raise InputValidationError("nothing was sent", [Problem("--model", "is needed with --prompt")])
+    from .requests import from_rows
+
+    rows = from_rows(args.input, prompt=args.prompt, model=args.model, system=args.system, id_column=args.id_column)
+    return rows, rows
+
+
+def _write(job: Job, output: Path, rows: RequestRows | None, *, partial: bool = False) -> int:
+    """Write the results to ``output``: a table for .parquet/.pq/.csv (beside ``rows``), else JSONL."""
+    from .tables import TABLE_SUFFIXES
+
+    if output.suffix.lower() in TABLE_SUFFIXES:
+        return job.write_table(output, rows=rows, partial=partial)
+    return job.write_results(output, partial=partial)
 
 
 def _refuse_other_settings(client: SiliconFlow, args: argparse.Namespace, create: dict[str, Any]) -> None:
@@ -235,7 +264,7 @@ def cmd_job(args: argparse.Namespace, out: _Output) -> int:
             return OK  # the cancel took effect; a process running the job ends it as cancelled
 
         if output is not None:
-            count = job.write_results(output, partial=args.partial)
+            count = _write(job, output, None, partial=args.partial)
             out.data({"results": count, "path": str(output)}, lambda: f"wrote {count} results to {output}")
             return out.failed_requests(job.status(refresh=False).failed, args, OK)
         return out.failed_requests(print_results(job.results(partial=args.partial), out), args, OK)

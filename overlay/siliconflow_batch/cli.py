@@ -857,9 +857,22 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--all", action="store_true", help="list every file")
 
     sub = command("run", cmd_run, "run a workload of any size as a job (shards, resubmission, merged results)")
-    sub.add_argument("input", metavar="INPUT", help="the requests, a JSONL file of any size")
+    sub.add_argument(
+        "input", metavar="INPUT", help="the requests, a JSONL file of any size; with --prompt, a table (CSV, Parquet)"
+    )
     sub.add_argument("--job-dir", required=True, help="where the job keeps its state; the same command resumes it")
-    sub.add_argument("--output", metavar="FILE", help="write one result per request here, in input order")
+    sub.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write one result per request here, in input order: JSONL, or a table by the name (.parquet, .csv)",
+    )
+    sub.add_argument(
+        "--prompt",
+        metavar="TEMPLATE",
+        help="INPUT is a table (.csv, .jsonl, .parquet): one request per row, this text with its {column}s filled in",
+    )
+    sub.add_argument("--system", metavar="TEXT", help="with --prompt: a system message before each prompt")
+    sub.add_argument("--id-column", metavar="COLUMN", help="with --prompt: the column of each row's custom_id")
     yours = MAX_METADATA_PAIRS - RESERVED_METADATA
     creating(sub, pairs=f"at most {yours}: the job's batches carry {RESERVED_METADATA} of their own")
     sub.add_argument(
@@ -888,7 +901,9 @@ def _parser() -> argparse.ArgumentParser:
         help="status: show it; wait: follow it to the end; results: print or save them; cancel: stop it",
     )
     sub.add_argument("job_dir", metavar="DIR", help="the job's directory (run's --job-dir)")
-    sub.add_argument("--output", metavar="FILE", help="results: write them as JSONL to FILE")
+    sub.add_argument(
+        "--output", metavar="FILE", help="results: write them to FILE, as JSONL or a table by the name (.parquet, .csv)"
+    )
     sub.add_argument("--partial", action="store_true", help="results: allow those so far of a job still running")
     sub.add_argument(
         "--cached", action="store_true", help="status: read the job directory only, without asking the server"

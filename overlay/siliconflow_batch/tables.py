@@ -51,6 +51,7 @@ RESULT_COLUMNS = (
 BATCH_RESULTS = 16_384
 # An input column whose name is one of RESULT_COLUMNS gets this prefix, so that both are kept.
 INPUT_PREFIX = "input_"
+TABLE_SUFFIXES = (".parquet", ".pq", ".csv")  # the names write_table writes: Parquet, then CSV
 
 
 def _pyarrow(what: str) -> Any:
@@ -306,7 +307,7 @@ def write_table(results: Iterable[BatchResult], path: str | os.PathLike[str], ro
     Any other extension raises InputValidationError before anything is written.
     """
     suffix = Path(path).suffix.lower()
-    if suffix in (".parquet", ".pq"):
+    if suffix in TABLE_SUFFIXES[:2]:
         return write_parquet(results, path, rows)
     if suffix == ".csv":
         return write_csv(results, path, rows)

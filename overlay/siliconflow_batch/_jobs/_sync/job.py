@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
@@ -68,6 +68,7 @@ class Job:
             max_attempts=settings.max_attempts,
             max_shard_lines=settings.limits.lines,
             max_shard_bytes=settings.limits.bytes,
+            max_cost=settings.max_cost,
         )
 
     # --- reading ------------------------------------------------------------------------------------------------------
@@ -88,15 +89,9 @@ class Job:
         A job with requests still pending raises :class:`JobNotFinishedError` unless ``partial``, which gives
         the latest outcome so far (``source="missing"``, code ``pending`` for a request not answered yet).
         """
-        ledger = self._engine.ledger
-        if not partial:
-            pending = (_http.offload(ledger.counts)).get("pending", 0)
-            if pending:
-                raise JobNotFinishedError(
-                    f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
-                )
-        for count, row in enumerate(ledger.rows(), 1):
-            yield result_of(row)
+        results = _http.offload(self._sync_results, partial)  # the count of pending: off the loop
+        for count, result in enumerate(results, 1):
+            yield result
             if count % 1000 == 0:  # let other tasks run: a million results are read in one loop
                 _http.checkpoint()
 
@@ -112,6 +107,39 @@ class Job:
                 out.write(b"\n")
                 count += 1
         return count
+
+    def write_table(self, destination: PathLike, *, rows: object = None, partial: bool = False) -> int:
+        """Write the results as Parquet (``.parquet``) or CSV (``.csv``), by the name; return how many.
+
+        One row per input request, in input order, beside the input's own columns when ``rows`` is the
+        ``requests.from_rows(...)`` the job was run from (see :mod:`siliconflow_batch.tables`). Written in
+        record batches, atomically; needs pyarrow (``pip install 'siliconflow-batch[data]'``).
+        """
+        from ...tables import write_table
+
+        return _http.offload(write_table, self._sync_results(partial), destination, rows)
+
+    def to_arrow(self, *, rows: object = None, partial: bool = False) -> Any:
+        """The results as a ``pyarrow.Table``, beside ``rows`` when given (as :meth:`write_table`)."""
+        from ...tables import to_arrow
+
+        return _http.offload(to_arrow, self._sync_results(partial), rows)
+
+    def to_pandas(self, *, rows: object = None, partial: bool = False) -> Any:
+        """The results as a ``pandas.DataFrame`` (needs pandas and pyarrow), beside ``rows`` when given."""
+        from ...tables import to_pandas
+
+        return _http.offload(to_pandas, self._sync_results(partial), rows)
+
+    def _sync_results(self, partial: bool) -> Iterator[BatchResult]:
+        """``results`` read in one plain loop, for the table writers that run off the event loop."""
+        ledger = self._engine.ledger
+        pending = ledger.counts().get("pending", 0)
+        if pending and not partial:
+            raise JobNotFinishedError(
+                f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
+            )
+        return map(result_of, ledger.rows())
 
     # --- changing -----------------------------------------------------------------------------------------------------
 
