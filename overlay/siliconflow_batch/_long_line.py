@@ -76,8 +76,9 @@ class _Invalid(Exception):
 class _Reader:
     """The line, a piece at a time: ``buf[pos:]`` is what is not read yet of what is held."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, sink: Callable[[bytes], object] | None = None) -> None:
         self.handle = handle
+        self.sink = sink
         self.buf = b""
         self.pos = 0
         self.base = 0  # the line's offset of buf[0]
@@ -88,6 +89,8 @@ class _Reader:
         self.kept_digest = hashlib.sha256()
 
     def add(self, piece: bytes) -> None:
+        if self.sink is not None and piece:
+            self.sink(piece)
         self.ended = not piece or piece.endswith(b"\n")
         self._keep_held()
         self.base += self.pos
@@ -301,9 +304,13 @@ _LINE_KEYS: dict[str, Callable[[_Reader], Any]] = {
 }
 
 
-def scan_line(first: bytes, handle: BinaryIO) -> Scanned:
-    """Check the line that begins with ``first`` and goes on in ``handle``, reading the rest of it in pieces."""
-    reader = _Reader(handle)
+def scan_line(first: bytes, handle: BinaryIO, sink: Callable[[bytes], object] | None = None) -> Scanned:
+    """Check the line that begins with ``first`` and goes on in ``handle``, reading the rest of it in pieces.
+
+    ``sink``, if given, is handed every piece of the line in order (``first`` too, and the rest of a line that is
+    not JSON): a caller can copy or hash the line as it is checked, never holding it whole.
+    """
+    reader = _Reader(handle, sink)
     try:
         reader.add(first)
         reader.ended = first.endswith(b"\n")  # an empty first piece is no end: the rest is still to read

@@ -377,3 +377,22 @@ def test_empty_ids_are_refused_before_sending(mode: str, api: FakeAPI) -> None:
         with pytest.raises(sf.InputValidationError, match="must be a non-empty string"):
             run(call())
     assert api.requests == []
+
+
+@pytest.mark.parametrize("tail", [b"", b"]"], ids=["json", "not-json"])
+def test_a_long_line_can_be_copied_as_it_is_checked(tail: bytes) -> None:
+    # What a job's spool needs to take a long line: every piece handed on in order, the line never held whole.
+    import io
+
+    from siliconflow_batch import _long_line
+
+    line = json.dumps(_request("big", body={"messages": [{"role": "user", "content": GIANT}]})).encode() + tail
+    handle = io.BytesIO(line[1000:] + b"\nnext line\n")
+    pieces: list[bytes] = []
+    scanned = _long_line.scan_line(line[:1000], handle, sink=pieces.append)
+    assert b"".join(pieces) == line + b"\n"
+    assert handle.read() == b"next line\n"  # the next line is not read
+    assert scanned.length == len(line) + 1
+    assert (scanned.error is None) == (tail == b"")
+    if scanned.error is None:
+        assert scanned.line["custom_id"] == "big"
