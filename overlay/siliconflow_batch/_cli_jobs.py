@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _http
 from ._atomic import check_destination
+from ._cli_money import PricesError, cap_option, dry_run, held_note, money_rows, prices, started
 from ._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
 from ._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
 from ._jobs._sync.job import Job
@@ -22,7 +23,7 @@ from ._jobs.ledger import LEDGER_NAME
 from ._jobs.status import JobStatus
 from ._problem import Problem
 from ._sync.client import SiliconFlow
-from .cli import FAILED, OK, _bar, _client, _create_args, _Output, fit, options_given, print_results
+from .cli import FAILED, OK, USAGE, _bar, _client, _create_args, _Output, fit, options_given, print_results
 from .validation import MAX_LINES
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ def _summary(status: JobStatus, output: Path | None = None) -> str:
         for model, u in status.usage.items()
     ]
     rows.append(("cost", "unknown (a model has no price)" if status.cost is None else f"{status.cost:.4f} yuan"))
+    rows += money_rows(status)
     if status.cancelled:
         rows.append(("cancelled", "yes"))
     if output is not None:
@@ -150,7 +152,13 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
     create = _create_args(args)
     source, rows = _source(args)
     args.resume_command = _resume_command(args)  # for the hint if interrupted
+    try:
+        table = prices(args)  # before anything is sent: a bad price file is a mistake of the command
+    except PricesError as error:
+        return out.fail(str(error), USAGE)
     with _client(args) as client:
+        if args.dry_run:
+            return dry_run(client, args, out, source, table)
         _refuse_other_settings(client, args, create)
     args.job_started = False  # until submit returns, no batch may exist yet
     with _client(args) as client, warnings.catch_warnings(record=True) as caught:
@@ -166,6 +174,8 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
                 max_shard_lines=args.shard_lines,
                 require_balance=args.require_balance,
                 max_outage=args.max_outage,
+                prices=table,
+                **cap_option(args),
             )
         except InsufficientBalanceError as error:
             if not isinstance(error.__cause__, PaymentRequiredError):
@@ -174,6 +184,7 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
         args.job_started = True
         for warning in caught:
             out.note(f"warning: {warning.message}")
+        out.note(started(job.status(refresh=False)))
         with job:
             if args.detach:
                 status = job.status()
@@ -185,7 +196,10 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
             if output is not None:
                 count = _write(job, output, rows)
                 out.note(f"wrote {count} results to {output}")
-    return out.failed_requests(status.failed, args, _show(out, status, output))
+    held = held_note(status)
+    if held is not None:
+        out.note(held)
+    return out.failed_requests(status.failed + status.budget, args, _show(out, status, output))
 
 
 def _source(args: argparse.Namespace) -> tuple[JobInput, RequestRows | None]:

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -39,7 +40,7 @@ from ._exceptions import (
     SiliconFlowError,
     shorten,
 )
-from ._jobs.settings import RESERVED_METADATA
+from ._jobs.settings import RESERVED_METADATA, checked_max_cost
 from ._problem import Problem
 from ._sync.client import SiliconFlow
 from ._version import package_version
@@ -320,6 +321,7 @@ _FLAGS = {
     "metadata": "--metadata",
     "max_attempts": "--max-attempts",
     "max_shard_lines": "--shard-lines",
+    "max_cost": "--max-cost",
     "max_outage": "--max-outage",
     "poll_interval": "--poll-interval",
     "max_poll_interval": "--max-poll-interval",
@@ -675,6 +677,14 @@ def _non_negative(value: str) -> float:
     return number
 
 
+def _yuan(value: str) -> Decimal:
+    """``--max-cost``: a number of yuan >= 0 (a bad one is exit 2, naming the flag)."""
+    cap, problem = checked_max_cost(value)
+    if problem is not None or cap is None:
+        raise argparse.ArgumentTypeError(f"must be a number of yuan >= 0, got {value!r}")
+    return Decimal(cap)
+
+
 def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
@@ -890,6 +900,16 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--detach", action="store_true", help="return once every batch is created")
     sub.add_argument(
         "--require-balance", action="store_true", help="refuse to start when the recharged balance is zero"
+    )
+    sub.add_argument(
+        "--dry-run", action="store_true", help="send nothing (but the balance look-up): print what the job would cost"
+    )
+    sub.add_argument(
+        "--max-cost", type=_yuan, metavar="YUAN", help="create no batch that could take the job's cost past this"
+    )
+    sub.add_argument("--prices", metavar="FILE", help="batch prices (default: $SILICONFLOW_BATCH_PRICES, packaged)")
+    sub.add_argument(
+        "--calibrate-from", action="append", metavar="DIR", help="--dry-run: calibrate from the lines this job ran"
     )
     fail_on_errors(sub)
     waiting(sub)
