@@ -42,15 +42,58 @@ __all__ = ["FAULT_KINDS", "EmulatedResponse", "Emulator", "Faults"]
 FAULT_KINDS = ("overloaded", "gateway_timeout", "rate_limit", "slow", "drop", "truncate")
 # Faults only on demand (inject), never drawn at random: a 402 means something only on a create.
 _ON_DEMAND = ("insufficient_balance",)
-_ROUTES = re.compile(
-    r"(POST|GET) /files|GET /files/[^/]+/content|(POST|GET) /batches|GET /batches/[^/]+"
-    r"|POST /batches/[^/]+/cancel|GET /user/info"
-)
 # A result URL: outside the API's base path, on another host, signed in its query (a presigned link).
 _RESULT_PATH = re.compile(r"/results/([^/]+)/[^/]+")
 # Modelled on community reports of the vendor's answer to a create without recharged balance (HTTP 402);
 # the vendor documents no body for it.
 _NO_BALANCE = {"code": 30001, "message": "Sorry, your account balance is insufficient", "data": ""}
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request as a route sees it: the path's ``{}`` segments, the query, the headers, the body, the time."""
+
+    params: tuple[str, ...]
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes | IO[bytes]
+    now: float
+
+
+def _read(body: bytes | IO[bytes]) -> bytes:
+    return body if isinstance(body, bytes) else body.read()
+
+
+# The API's routes, each once: (method, path under the base path with {} for a segment, what answers it).
+# refuse_early and handle both read this table; a route not in it is a 404 before the key is looked at.
+_ROUTES: tuple[tuple[str, tuple[str, ...], Callable[[Emulator, _Call], EmulatedResponse]], ...] = (
+    ("POST", ("files",), lambda em, c: em._upload(c.headers.get("content-type", ""), c.body, c.now)),
+    ("GET", ("files",), lambda em, c: em._list_files(c.query)),
+    ("GET", ("files", "{}", "content"), lambda em, c: em._content(c.params[0])),
+    ("POST", ("batches",), lambda em, c: em._create(_read(c.body), c.now)),
+    ("GET", ("batches",), lambda em, c: em._list_batches(c.query, c.now)),
+    (
+        "GET",
+        ("batches", "{}"),
+        lambda em, c: em._with_batch(c.params[0], c.now, lambda b: _json(200, em._shown(b, c.now))),
+    ),
+    (
+        "POST",
+        ("batches", "{}", "cancel"),
+        lambda em, c: em._with_batch(c.params[0], c.now, lambda b: em._cancel(b, c.now)),
+    ),
+    ("GET", ("user", "info"), lambda em, c: em._user_info()),
+)
+
+
+def _find_route(method: str, path: str) -> tuple[Callable[[Emulator, _Call], EmulatedResponse], tuple[str, ...]] | None:
+    """The route answering ``method path`` (a path under the base path), with its ``{}`` segments; or None."""
+    segments = tuple(path.strip("/").split("/"))
+    for verb, pattern, answer in _ROUTES:
+        pairs = list(zip(pattern, segments, strict=False))
+        if verb == method and len(pattern) == len(segments) and all(p == s or (p == "{}" and s) for p, s in pairs):
+            return answer, tuple(s for p, s in pairs if p == "{}")
+    return None
 
 
 def _json(status: int, body: Any) -> EmulatedResponse:
@@ -312,7 +355,7 @@ class Emulator:
             return None if method == "GET" else _not_found()
         if not path.startswith(self.base_path + "/"):
             return _not_found()
-        if not _ROUTES.fullmatch(f"{method} {path[len(self.base_path) :]}"):
+        if _find_route(method, path[len(self.base_path) :]) is None:
             return _not_found()
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return _json(401, "Invalid token")
@@ -343,7 +386,8 @@ class Emulator:
             with self._lock:
                 response = self._signed_download(method, result.group(1), query, headers)
         else:
-            if not _ROUTES.fullmatch(route):  # the gateway answers unknown routes before it looks at the key
+            found = _find_route(method, route_path)
+            if found is None:  # the gateway answers unknown routes before it looks at the key
                 return _not_found()
             if headers.get("authorization") != f"Bearer {self.api_key}":
                 return _json(401, "Invalid token")
@@ -351,7 +395,8 @@ class Emulator:
                 return _json(402, _NO_BALANCE)
             with self._lock:
                 self._origin = f"http://{headers.get('host', 'emulator')}"
-                response = self._route(method, route_path, query, headers, body)
+                answer, params = found
+                response = answer(self, _Call(params, query, headers, body, self.clock()))
         if fault == "gateway_timeout":  # the work was done; the gateway just gave up waiting
             return _text(504, "upstream request timeout")
         if fault == "drop":
@@ -361,30 +406,6 @@ class Emulator:
         elif fault == "slow":
             response.delay = self.faults.slow_seconds
         return response
-
-    def _route(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes | IO[bytes]
-    ) -> EmulatedResponse:
-        segments = path.strip("/").split("/")
-        now = self.clock()
-        match method, segments:
-            case "POST", ["files"]:
-                return self._upload(headers.get("content-type", ""), body, now)
-            case "GET", ["files"]:
-                return self._list_files(query)
-            case "GET", ["files", file_id, "content"]:
-                return self._content(file_id)
-            case "POST", ["batches"]:
-                return self._create(body if isinstance(body, bytes) else body.read(), now)
-            case "GET", ["batches"]:
-                return self._list_batches(query, now)
-            case "GET", ["batches", batch_id]:
-                return self._with_batch(batch_id, now, lambda b: _json(200, self._shown(b, now)))
-            case "POST", ["batches", batch_id, "cancel"]:
-                return self._with_batch(batch_id, now, lambda b: self._cancel(b, now))
-            case "GET", ["user", "info"]:
-                return self._user_info()
-        return _text(404, "404 page not found")
 
     # --- files ---------------------------------------------------------------------------------------------------
 
