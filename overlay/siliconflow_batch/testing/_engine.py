@@ -40,6 +40,27 @@ LINE_FAILURES: dict[str, tuple[int, str | int, str]] = {
 MAX_TOKENS = 16384  # a request asking for more fails, like an unknown model: it lands in the error file
 
 
+_STAMPS = (
+    "in_progress_at",
+    "finalizing_at",
+    "completed_at",
+    "failed_at",
+    "expired_at",
+    "cancelling_at",
+    "cancelled_at",
+)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Where a batch is at one time: its status, its timestamps, how many of its lines are processed."""
+
+    status: str
+    stamps: dict[str, int | None]
+    processed: int
+    expires_at: int
+
+
 @dataclass
 class StoredFile:
     """An uploaded or produced file."""
@@ -193,23 +214,22 @@ class Engine:
     def view(self, batch: StoredBatch, now: float, *, listed: bool = False) -> dict[str, Any]:
         """The Batch object the API returns for ``batch`` at time ``now``; produces result files once done.
 
-        ``file_name`` is in list views only, as the vendor's (and our spec's) list page has it.
+        Three steps: where the batch is in its life (``moment``, pure), its result files once it has ended
+        (``_finish``, once), and the object the API shows (``_render``). ``file_name`` is in list views only,
+        as the vendor's (and our spec's) list page has it.
         """
         lines = self._lines(batch)
-        total = len(lines)
+        moment = self.moment(batch, now, len(lines))
+        if moment.status in ("completed", "expired", "cancelled"):
+            self._finish(batch, moment.status, lines[: moment.processed], lines[moment.processed :], now)
+        failed = sum(1 for line in lines[: moment.processed] if not self._served(line, batch))
+        return self._render(batch, moment, len(lines), failed, listed)
+
+    def moment(self, batch: StoredBatch, now: float, total: int) -> Moment:
+        """Where ``batch`` (of ``total`` lines) is at ``now``: its status, timestamps and lines processed."""
         s = self.stage_seconds
         start = batch.started if batch.started is not None else float(batch.created_at)
-        stamps: dict[str, int | None] = dict.fromkeys(
-            [
-                "in_progress_at",
-                "finalizing_at",
-                "completed_at",
-                "failed_at",
-                "expired_at",
-                "cancelling_at",
-                "cancelled_at",
-            ]
-        )
+        stamps: dict[str, int | None] = dict.fromkeys(_STAMPS)
         expires_at = start + self.window_seconds(batch)
         progress_start = start + 2 * s
         progress_end = progress_start + IN_PROGRESS_STAGES * s
@@ -250,9 +270,11 @@ class Engine:
             stamps["in_progress_at"] = int(progress_start)
         if status in ("finalizing", "completed"):
             stamps["finalizing_at"] = int(progress_end)
-        if status in ("completed", "expired", "cancelled"):
-            self._finish(batch, status, lines[:processed], lines[processed:], now)
-        failed = sum(1 for line in lines[:processed] if not self._served(line, batch))
+        return Moment(status, stamps, processed, int(expires_at))
+
+    def _render(self, batch: StoredBatch, moment: Moment, total: int, failed: int, listed: bool) -> dict[str, Any]:
+        """The Batch object as the API shows it at ``moment``."""
+        processed, status = moment.processed, moment.status
         counts = (
             None
             if status in ("in_queue", "validating")
@@ -273,8 +295,8 @@ class Engine:
             "output_file_id": batch.output_file_id,
             "error_file_id": batch.error_file_id,
             "created_at": batch.created_at,
-            "expires_at": int(expires_at),
-            **stamps,
+            "expires_at": moment.expires_at,
+            **moment.stamps,
             "request_counts": counts,
             "metadata": batch.metadata,
             **({"file_name": batch.file_name} if listed else {}),
