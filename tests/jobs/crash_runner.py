@@ -7,7 +7,9 @@ things that make a job's steps: SQLite (every ``COMMIT`` of the ledger, a durabl
 ``N`` (not ``-``), the process kills itself with SIGKILL at the N-th step: before a commit (the transaction is
 lost), just after one, or once an exchange's response has arrived and before the client has read it (the server
 did the work, the client never learns of it). ``MODE`` is ``cli`` (ARGS are the command's) or ``async`` (ARGS:
-base URL, input, job directory, output, max_concurrency).
+base URL, input, job directory, output, max_concurrency). With ``CAP_LEDGER`` set to a job's ledger, every
+committed step also checks that the job's committed cost (spent, plus the bounds of the shards in flight) is
+within its cap, read straight from the ledger's tables; a breach is appended to ``EVENTS.cap``.
 """
 
 from __future__ import annotations
@@ -36,11 +38,47 @@ def _step(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+_connect = sqlite3.connect
+_cap_file = ""
+
+
+def _check_cap() -> None:
+    """Committed within the cap in the ledger state just committed (a breach is written down, not raised)."""
+    path = os.environ.get("CAP_LEDGER")
+    if not path or not os.path.exists(path):
+        return
+    import json
+    from decimal import Decimal
+
+    from siliconflow_batch.pricing import PriceTable
+
+    db = _connect(path)
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if "settings" not in meta or "prices" not in meta:
+            return
+        cap = json.loads(meta["settings"]).get("max_cost")
+        prices = PriceTable.from_data(json.loads(meta["prices"]))
+        total = Decimal(0)
+        for model, input_tokens, output_tokens in db.execute("SELECT model, input_tokens, output_tokens FROM usage"):
+            price = prices.price_of(model)
+            assert price is not None
+            total += price.cost(input_tokens, output_tokens)
+        rows = db.execute("SELECT bound FROM shards WHERE state IN ('creating', 'created', 'ended')").fetchall()
+        total += sum((Decimal(bound) for (bound,) in rows), Decimal(0))
+    finally:
+        db.close()
+    if cap is not None and total > Decimal(cap):
+        with open(_cap_file, "a") as out:
+            out.write(f"step {_count}: committed {total} > cap {cap}\n")
+
+
 class _CountingConnection(sqlite3.Connection):
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         if sql == "COMMIT":
             _step("commit")  # killed here: the transaction is rolled back by the next process
             cursor = super().execute(sql, *args)
+            _check_cap()
             _step("committed")  # killed here: the step is durable, nothing after it happened
             return cursor
         return super().execute(sql, *args)
@@ -95,8 +133,9 @@ async def _async_job(url: str, source: str, job_dir: str, output: str, concurren
 
 
 def main() -> None:
-    global _events_fd, _kill_at
+    global _events_fd, _kill_at, _cap_file
     events, kill_at, mode, *args = sys.argv[1:]
+    _cap_file = events + ".cap"
     _events_fd = os.open(events, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     _kill_at = 0 if kill_at == "-" else int(kill_at)
     _install()
