@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._jobs._async.job import AsyncJob
     from ._jobs._sync.job import Job
     from ._jobs.input import JobInput
+    from ._jobs.money import JobEstimate
     from ._jobs.settings import JobOptions
     from ._jobs.status import JobStatus
     from ._problem import Problem
@@ -107,6 +108,7 @@ _EXPORTS = {
     "JobError": "._exceptions",
     "JobInput": "._jobs.input",
     "JobInputMismatchError": "._exceptions",
+    "JobEstimate": "._jobs.money",
     "JobOptions": "._jobs.settings",
     "JobLockedError": "._exceptions",
     "JobNotFinishedError": "._exceptions",
@@ -188,6 +190,7 @@ __all__ = [
     "InternalServerError",
     "Job",
     "JobError",
+    "JobEstimate",
     "JobInput",
     "JobInputMismatchError",
     "JobLockedError",

@@ -7,11 +7,12 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_job_crash import REQUESTS, RUNNER, _args, _emulator, _kill_points, _steps, _sweep
+from test_job_crash import REQUESTS, RUNNER, _args, _emulator, _kill_points, _steps
 
 from siliconflow_batch.estimate import estimate
 from siliconflow_batch.pricing import PriceTable
@@ -85,9 +86,10 @@ def test_a_capped_job_killed_anywhere_never_commits_past_its_cap_and_resumes_at_
     steps = _steps(tmp_path / "ref.events")
     points = _kill_points(steps, KILLS)
 
-    def trial(index: int, point: int) -> tuple[str, list[str]]:
-        return _trial(tmp_path, f"job{index}", point, cap)
+    def trial(args: tuple[int, int]) -> tuple[str, list[str]]:
+        return _trial(tmp_path, f"job{args[0]}", args[1], cap)
 
-    found = _sweep([lambda i=i, p=p: trial(i, p) for i, p in enumerate(points)])
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two jobs at a time: each is a process of its own
+        found = list(pool.map(trial, enumerate(points)))
     for killed_at, held in found:  # killed anywhere, the job is held exactly where the reference was
         assert held == reference, killed_at
