@@ -309,7 +309,7 @@ def test_the_resume_hint_keeps_the_options_that_were_given(
         later = sfb(url, "run", str(source), "--job-dir", job, *given)
         waited = sfb(url, "job", "wait", job, "--poll-interval", "9")
     assert "the job's batches keep running" in later.err
-    assert early.err.splitlines()[1] == later.err.splitlines()[1]  # the same command
+    assert early.err.splitlines()[-1] == later.err.splitlines()[-1]  # the same command (run prints its estimate first)
     assert f"Resume with:\n  siliconflow-batch job wait {job} --base-url {url} --poll-interval 9" in waited.err
 
     out_dir = tmp_path / "out"

@@ -41,7 +41,7 @@ def test_run_writes_one_result_per_request_and_a_summary(tmp_path: Path, url: st
     output.unlink()
     again = _run(url, source, tmp_path / "job", "--output", str(output), "--shard-lines", "5", "--json")
     assert again.code == 0
-    assert again.json()["requests"] == {"total": 12, "succeeded": 11, "failed": 1, "pending": 0}
+    assert again.json()["requests"] == {"total": 12, "succeeded": 11, "failed": 1, "pending": 0, "budget": 0}
     assert len(output.read_text().splitlines()) == 12
     assert len(emulator.batches()) == 3
 
