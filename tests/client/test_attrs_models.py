@@ -11,12 +11,14 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import siliconflow_batch_generated.models as generated
-from siliconflow_batch_generated.models import BatchList, BatchMetadata, BatchRequestCounts
 from siliconflow_batch import AccountInfo, BatchPage, FileObject, JobStatus, Problem, ValidationReport
 from siliconflow_batch.pricing import ModelPrice, ModelUsage, PriceTable, TokenUsage
 from siliconflow_batch.types import Batch, BatchStatus
+from siliconflow_batch_generated.models import BatchList, BatchMetadata, BatchRequestCounts
 
 from fakes import batch
 
@@ -112,3 +114,41 @@ def test_a_timestamp_sent_as_text_reads_as_the_second_it_names(sent: str, caplog
 def test_text_that_is_no_time_keeps_its_raw_value() -> None:
     raw: Any = Batch.from_dict(batch(completed_at="soon")).completed_at
     assert raw == "soon"
+
+
+_ODD = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    counts=st.dictionaries(st.sampled_from(["total", "completed", "failed", "other"]), _ODD, max_size=4),
+    metadata=st.dictionaries(st.text(max_size=3), _ODD, max_size=3),
+)
+def test_a_nested_model_built_in_place_is_the_one_its_own_from_dict_builds(
+    counts: dict[str, Any], metadata: dict[str, Any]
+) -> None:
+    # Batch.from_dict builds the usual request_counts and metadata itself, without calling their from_dict:
+    # whatever the nested objects hold, the result is the same object (fields, extras, nulls, to_dict).
+    import logging as _logging
+
+    _logging.disable(_logging.WARNING)  # the tolerant reader's warnings are tested elsewhere
+    try:
+        parsed = Batch.from_dict(batch(request_counts=counts, metadata=metadata))
+        own_counts, own_metadata = BatchRequestCounts.from_dict(counts), BatchMetadata.from_dict(metadata)
+    finally:
+        _logging.disable(_logging.NOTSET)
+    for got, own in ((parsed.request_counts, own_counts), (parsed.metadata, own_metadata)):
+        assert type(got) is type(own)
+        assert attrs.asdict(got, recurse=False) == attrs.asdict(own, recurse=False)
+        assert got.to_dict() == own.to_dict()
+
+
+def test_a_parsed_model_holds_its_own_copy_of_the_maps_it_was_given() -> None:
+    sent = batch(metadata={"k": "v"}, request_counts={"total": 1, "completed": 1, "failed": 0})
+    parsed = Batch.from_dict(sent)
+    assert parsed.metadata is not None
+    assert parsed.request_counts is not None
+    parsed.metadata["k2"] = "x"
+    parsed.request_counts["extra"] = 1
+    assert sent["metadata"] == {"k": "v"}
+    assert sent["request_counts"] == {"total": 1, "completed": 1, "failed": 0}

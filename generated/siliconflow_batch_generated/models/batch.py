@@ -240,7 +240,7 @@ class Batch:
                     break
         elif type(v_errors) is dict:
             try:
-                v_errors = _BatchErrors_from_dict(v_errors, (f"{path}.errors" if path else "errors"))
+                v_errors = BatchErrors.from_dict(v_errors, (f"{path}.errors" if path else "errors"))
             except FieldMismatch:
                 v_errors = keep("Batch", "errors", v_errors)
         else:
@@ -363,12 +363,26 @@ class Batch:
             else:
                 absent += 1
         elif type(v_request_counts) is dict:
-            try:
-                v_request_counts = _BatchRequestCounts_from_dict(
-                    v_request_counts, (f"{path}.request_counts" if path else "request_counts")
-                )
-            except FieldMismatch:
-                v_request_counts = keep("Batch", "request_counts", v_request_counts)
+            if (
+                len(v_request_counts) == 3
+                and type(w_total := v_request_counts.get("total")) is int
+                and type(w_completed := v_request_counts.get("completed")) is int
+                and type(w_failed := v_request_counts.get("failed")) is int
+            ):
+                o = object.__new__(BatchRequestCounts)
+                o.total = w_total
+                o.completed = w_completed
+                o.failed = w_failed
+                o.additional_properties = {}
+                o._nulls = 0
+                v_request_counts = o
+            if type(v_request_counts) is dict:  # not built here: its from_dict says, or keeps, what is odd
+                try:
+                    v_request_counts = BatchRequestCounts.from_dict(
+                        v_request_counts, (f"{path}.request_counts" if path else "request_counts")
+                    )
+                except FieldMismatch:
+                    v_request_counts = keep("Batch", "request_counts", v_request_counts)
         else:
             v_request_counts = keep("Batch", "request_counts", v_request_counts)
 
@@ -379,10 +393,18 @@ class Batch:
             else:
                 absent += 1
         elif type(v_metadata) is dict:
-            try:
-                v_metadata = _BatchMetadata_from_dict(v_metadata, (f"{path}.metadata" if path else "metadata"))
-            except FieldMismatch:
-                v_metadata = keep("Batch", "metadata", v_metadata)
+            for w in v_metadata.values():
+                if not (type(w) is str):
+                    break
+            else:
+                o = object.__new__(BatchMetadata)
+                o.additional_properties = dict(v_metadata)
+                v_metadata = o
+            if type(v_metadata) is dict:  # not built here: its from_dict says, or keeps, what is odd
+                try:
+                    v_metadata = BatchMetadata.from_dict(v_metadata, (f"{path}.metadata" if path else "metadata"))
+                except FieldMismatch:
+                    v_metadata = keep("Batch", "metadata", v_metadata)
         else:
             v_metadata = keep("Batch", "metadata", v_metadata)
 
@@ -448,7 +470,3 @@ class Batch:
 from ..models.batch_errors import BatchErrors
 from ..models.batch_metadata import BatchMetadata
 from ..models.batch_request_counts import BatchRequestCounts
-
-_BatchErrors_from_dict = BatchErrors.from_dict
-_BatchRequestCounts_from_dict = BatchRequestCounts.from_dict
-_BatchMetadata_from_dict = BatchMetadata.from_dict

@@ -77,7 +77,7 @@ class BatchErrors:
                 absent += 1
         elif type(v_data) is list:
             v_data = [
-                _BatchError_from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                BatchError.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
                 if type(x) is dict
                 else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
                 for i, x in enumerate(v_data)
@@ -115,5 +115,3 @@ class BatchErrors:
 
 
 from ..models.batch_error import BatchError
-
-_BatchError_from_dict = BatchError.from_dict

@@ -92,7 +92,7 @@ class BatchList:
                 absent += 1
         elif type(v_data) is list:
             v_data = [
-                _Batch_from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                Batch.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
                 if type(x) is dict
                 else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
                 for i, x in enumerate(v_data)
@@ -167,5 +167,3 @@ class BatchList:
 
 
 from ..models.batch import Batch
-
-_Batch_from_dict = Batch.from_dict

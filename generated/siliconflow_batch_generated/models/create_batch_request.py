@@ -117,12 +117,20 @@ class CreateBatchRequest:
             else:
                 absent += 1
         elif type(v_metadata) is dict:
-            try:
-                v_metadata = _CreateBatchRequestMetadata_from_dict(
-                    v_metadata, (f"{path}.metadata" if path else "metadata")
-                )
-            except FieldMismatch:
-                v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
+            for w in v_metadata.values():
+                if not (type(w) is str):
+                    break
+            else:
+                o = object.__new__(CreateBatchRequestMetadata)
+                o.additional_properties = dict(v_metadata)
+                v_metadata = o
+            if type(v_metadata) is dict:  # not built here: its from_dict says, or keeps, what is odd
+                try:
+                    v_metadata = CreateBatchRequestMetadata.from_dict(
+                        v_metadata, (f"{path}.metadata" if path else "metadata")
+                    )
+                except FieldMismatch:
+                    v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
         else:
             v_metadata = keep("CreateBatchRequest", "metadata", v_metadata)
 
@@ -134,10 +142,19 @@ class CreateBatchRequest:
             else:
                 absent += 1
         elif type(v_replace) is dict:
-            try:
-                v_replace = _CreateBatchRequestReplace_from_dict(v_replace, (f"{path}.replace" if path else "replace"))
-            except FieldMismatch:
-                v_replace = keep("CreateBatchRequest", "replace", v_replace)
+            if len(v_replace) == 1 and type(w_model := v_replace.get("model")) is str:
+                o = object.__new__(CreateBatchRequestReplace)
+                o.model = w_model
+                o.additional_properties = {}
+                o._nulls = 0
+                v_replace = o
+            if type(v_replace) is dict:  # not built here: its from_dict says, or keeps, what is odd
+                try:
+                    v_replace = CreateBatchRequestReplace.from_dict(
+                        v_replace, (f"{path}.replace" if path else "replace")
+                    )
+                except FieldMismatch:
+                    v_replace = keep("CreateBatchRequest", "replace", v_replace)
         else:
             v_replace = keep("CreateBatchRequest", "replace", v_replace)
 
@@ -175,6 +192,3 @@ class CreateBatchRequest:
 
 from ..models.create_batch_request_metadata import CreateBatchRequestMetadata
 from ..models.create_batch_request_replace import CreateBatchRequestReplace
-
-_CreateBatchRequestMetadata_from_dict = CreateBatchRequestMetadata.from_dict
-_CreateBatchRequestReplace_from_dict = CreateBatchRequestReplace.from_dict

@@ -65,7 +65,7 @@ class FileList:
                 absent += 1
         elif type(v_data) is list:
             v_data = [
-                _FileObject_from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
+                FileObject.from_dict(x, f"{(f'{path}.data' if path else 'data')}[{i}]")
                 if type(x) is dict
                 else mismatch(f"{(f'{path}.data' if path else 'data')}[{i}]", "object", x)
                 for i, x in enumerate(v_data)
@@ -115,5 +115,3 @@ class FileList:
 
 
 from ..models.file_object import FileObject
-
-_FileObject_from_dict = FileObject.from_dict

@@ -104,7 +104,7 @@ class FileListEnvelope:
             else:
                 absent += 1
         elif type(v_data) is dict:
-            v_data = _FileList_from_dict(v_data, (f"{path}.data" if path else "data"))
+            v_data = FileList.from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
@@ -140,5 +140,3 @@ class FileListEnvelope:
 
 
 from ..models.file_list import FileList
-
-_FileList_from_dict = FileList.from_dict

@@ -104,7 +104,27 @@ class UploadedFileEnvelope:
             else:
                 absent += 1
         elif type(v_data) is dict:
-            v_data = _UploadedFile_from_dict(v_data, (f"{path}.data" if path else "data"))
+            if (
+                len(v_data) == 6
+                and type(w_id := v_data.get("id")) is str
+                and type(w_object_ := v_data.get("object")) is str
+                and type(w_bytes_ := v_data.get("bytes")) is int
+                and type(w_created_at := v_data.get("createdAt")) is int
+                and type(w_filename := v_data.get("filename")) is str
+                and type(w_purpose := v_data.get("purpose")) is str
+            ):
+                o = object.__new__(UploadedFile)
+                o.id = w_id
+                o.object_ = w_object_
+                o.bytes_ = w_bytes_
+                o.created_at = w_created_at
+                o.filename = w_filename
+                o.purpose = w_purpose
+                o.additional_properties = {}
+                o._nulls = 0
+                v_data = o
+            if type(v_data) is dict:  # not built here: its from_dict says, or keeps, what is odd
+                v_data = UploadedFile.from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
@@ -140,5 +160,3 @@ class UploadedFileEnvelope:
 
 
 from ..models.uploaded_file import UploadedFile
-
-_UploadedFile_from_dict = UploadedFile.from_dict

@@ -110,7 +110,37 @@ class UserInfoResponse200:
             else:
                 absent += 1
         elif type(v_data) is dict:
-            v_data = _UserInfoResponse200Data_from_dict(v_data, (f"{path}.data" if path else "data"))
+            if (
+                len(v_data) == 11
+                and type(w_id := v_data.get("id")) is str
+                and type(w_name := v_data.get("name")) is str
+                and type(w_image := v_data.get("image")) is str
+                and type(w_email := v_data.get("email")) is str
+                and type(w_is_admin := v_data.get("isAdmin")) is bool
+                and type(w_balance := v_data.get("balance")) is str
+                and type(w_status := v_data.get("status")) is str
+                and type(w_introduction := v_data.get("introduction")) is str
+                and type(w_role := v_data.get("role")) is str
+                and type(w_charge_balance := v_data.get("chargeBalance")) is str
+                and type(w_total_balance := v_data.get("totalBalance")) is str
+            ):
+                o = object.__new__(UserInfoResponse200Data)
+                o.id = w_id
+                o.name = w_name
+                o.image = w_image
+                o.email = w_email
+                o.is_admin = w_is_admin
+                o.balance = w_balance
+                o.status = w_status
+                o.introduction = w_introduction
+                o.role = w_role
+                o.charge_balance = w_charge_balance
+                o.total_balance = w_total_balance
+                o.additional_properties = {}
+                o._nulls = 0
+                v_data = o
+            if type(v_data) is dict:  # not built here: its from_dict says, or keeps, what is odd
+                v_data = UserInfoResponse200Data.from_dict(v_data, (f"{path}.data" if path else "data"))
         else:
             v_data = mismatch((f"{path}.data" if path else "data"), "object", v_data)
 
@@ -146,5 +176,3 @@ class UserInfoResponse200:
 
 
 from ..models.user_info_response_200_data import UserInfoResponse200Data
-
-_UserInfoResponse200Data_from_dict = UserInfoResponse200Data.from_dict
