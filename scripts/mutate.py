@@ -95,7 +95,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "cli-results-output-not-atomic",
         "the CLI's results --output is written in place: a failure midway leaves a half file",
-        (Edit(f"{PKG}/cli.py", "with atomic_write(path) as handle:", 'with open(path, "wb") as handle:'),),
+        (Edit(f"{PKG}/cli/batches.py", "with atomic_write(path) as handle:", 'with open(path, "wb") as handle:'),),
     ),
     Mutation(
         "pagination-cycle-check-off",

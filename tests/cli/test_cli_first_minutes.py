@@ -15,7 +15,8 @@ from typing import NoReturn
 import pytest
 
 from siliconflow_batch import Job, cli
-from siliconflow_batch._sync.jobs import Jobs  # the resource
+from siliconflow_batch._sync.jobs import Jobs
+from siliconflow_batch.cli._main import build_parser  # the resource
 from siliconflow_batch.resources import Batches
 from siliconflow_batch.testing import Emulator
 from siliconflow_batch.validation import MAX_LINE_BYTES
@@ -169,7 +170,7 @@ def test_with_json_stdout_is_json_and_an_error_is_one_json_object_on_stderr(
     def interrupt(seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("siliconflow_batch.cli.time.sleep", interrupt)
+    monkeypatch.setattr("siliconflow_batch.cli.emulator.time.sleep", interrupt)
     stdout = io.StringIO()
     assert cli.main(["emulator", "--port", "0", "--json"], stdout=stdout, stderr=io.StringIO()) == 0
     assert json.loads(stdout.getvalue())["url"].startswith("http://127.0.0.1:")
@@ -208,7 +209,7 @@ def test_lists_say_when_there_is_more_and_take_all(tmp_path: Path, url: str, emu
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    parser = cli._parser()
+    parser = build_parser()
     (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return {"": parser, **subparsers.choices}
 
@@ -385,10 +386,11 @@ def test_the_live_line_fits_the_terminal_and_keeps_done_batches_and_eta(
     assert lines
     assert all(len(line) < columns for line in lines), [len(line) for line in lines]
     assert all("/12 requests" in line and "batches:" in line for line in lines)
-    from siliconflow_batch._cli_jobs import _Progress
     from siliconflow_batch._jobs.status import JobStatus
+    from siliconflow_batch.cli._output import Output
+    from siliconflow_batch.cli.jobs import _Progress
 
-    progress = _Progress(cli._Output(False, io.StringIO(), _Terminal()))
+    progress = _Progress(Output(False, io.StringIO(), _Terminal()))
     many = {"in_queue": 3, "validating": 2, "in_progress": 4, "finalizing": 1, "completed": 9, "failed": 1}
     status = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches=many)
     progress.line(status, columns - 1)

@@ -136,10 +136,11 @@ def test_the_live_line_on_a_terminal(
 def test_the_live_line_counts_what_running_batches_have_done_and_its_eta_follows(
     tmp_path: Path, url: str, clock: VirtualClock
 ) -> None:
-    from siliconflow_batch._cli_jobs import _Progress
     from siliconflow_batch._jobs.status import JobStatus
+    from siliconflow_batch.cli._output import Output
+    from siliconflow_batch.cli.jobs import _Progress
 
-    progress = _Progress(cli._Output(False, io.StringIO(), io.StringIO()))
+    progress = _Progress(Output(False, io.StringIO(), io.StringIO()))
     start = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches={"in_progress": 1})
     assert "0/100 requests" in progress.line(start)
     clock.advance(60)

@@ -21,6 +21,7 @@ import pytest
 
 import siliconflow_batch as sf
 from siliconflow_batch import cli
+from siliconflow_batch.cli._output import Output
 from siliconflow_batch.testing import Emulator, VirtualClock
 
 from cli_support import MODEL, Run, write_requests
@@ -291,7 +292,7 @@ def test_the_live_clock_ticks_while_the_status_stands_still() -> None:
             return True
 
     err = Terminal()
-    out = cli._Output(False, io.StringIO(), err)
+    out = Output(False, io.StringIO(), err)
     out.progress(sf.Batch.from_dict(batch(status="in_progress")), time.monotonic() - 65)
     out.tick()
     out.close_bar()

@@ -205,11 +205,12 @@ def test_release_of_an_unchanged_tree_needs_a_higher_version(tmp_path: Path) -> 
 def test_a_release_on_a_dirty_tree_is_refused(tmp_path: Path) -> None:
     tree = _tree(tmp_path)
     _, patch, _ = _next_versions()
-    (tree / "overlay" / "siliconflow_batch" / "cli.py").write_text("# an edit not committed\n", encoding="utf-8")
+    edited = tree / "overlay" / "siliconflow_batch" / "cli" / "_main.py"
+    edited.write_text("# an edit not committed\n", encoding="utf-8")
     refused = _release(tree, patch)
     assert refused.returncode == 1
     assert "uncommitted changes" in refused.stderr
-    assert "overlay/siliconflow_batch/cli.py" in refused.stderr
+    assert "overlay/siliconflow_batch/cli/_main.py" in refused.stderr
     assert 'version = "' + patch not in (tree / "pyproject.toml").read_text()
 
 

@@ -1,6 +1,6 @@
 """The job commands of ``siliconflow-batch``: ``run`` a workload of any size, and ``job status|wait|results|cancel``.
 
-Loaded by ``cli.py`` when one of them runs. A job lives in its directory, so every command can be killed and
+A job lives in its directory, so every command can be killed and
 the same command run again: ``run`` resumes the job, ``job wait`` goes on following it.
 """
 
@@ -12,24 +12,37 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _http
-from ._atomic import check_destination
-from ._cli_money import PricesError, cap_option, dry_run, held_note, money_rows, prices, started
-from ._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
-from ._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
-from ._jobs._sync.job import Job
-from ._jobs.input import JobInput
-from ._jobs.ledger import LEDGER_NAME
-from ._jobs.status import JobStatus
-from ._problem import Problem
-from ._sync.client import SiliconFlow
-from .cli import FAILED, OK, USAGE, _bar, _client, _create_args, _Output, fit, options_given, print_results
-from .validation import MAX_LINES
+from .. import _http
+from .._atomic import check_destination
+from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
+from .._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
+from .._jobs._sync.job import Job
+from .._jobs.input import JobInput
+from .._jobs.ledger import LEDGER_NAME
+from .._jobs.settings import RESERVED_METADATA
+from .._jobs.status import JobStatus
+from .._problem import Problem
+from .._sync.client import SiliconFlow
+from ..validation import MAX_LINES, MAX_METADATA_PAIRS
+from ._args import (
+    AddCommand,
+    bounded_int,
+    client_for,
+    create_args,
+    creating,
+    fail_on_errors,
+    options_given,
+    waiting,
+    yuan,
+)
+from ._output import FAILED, OK, USAGE, Output, bar, fit
+from .batches import print_results
+from .money import PricesError, cap_option, dry_run, held_note, money_rows, prices, started
 
 if TYPE_CHECKING:
-    from .requests import RequestRows
+    from ..requests import RequestRows
 
-__all__ = ["cmd_job", "cmd_run"]
+__all__ = ["cmd_job", "cmd_run", "register"]
 
 
 def _count(number: int) -> str:
@@ -42,7 +55,7 @@ def _count(number: int) -> str:
 class _Progress:
     """The job's progress line: requests done / total, batches per status, resubmissions, tokens, elapsed, ETA."""
 
-    def __init__(self, out: _Output) -> None:
+    def __init__(self, out: Output) -> None:
         self.out = out
         self.started = _http.monotonic()  # the client's clock: a test's virtual one moves it
         self._first_done: int | None = None
@@ -60,7 +73,7 @@ class _Progress:
             left = elapsed * (status.total - done) / gained
             eta = f"  ETA {int(left // 60)}:{int(left % 60):02d}"
         parts = [
-            (2, _bar(done, status.total, 20)),
+            (2, bar(done, status.total, 20)),
             (0, f"{done}/{status.total} requests ({status.failed} failed)"),
             (0, f"batches: {batches}"),
             (4, f"resubmitted {status.resubmitted}"),
@@ -78,7 +91,7 @@ class _Progress:
             print(self.line(status), file=self.out.err, flush=True)
 
 
-def _follow(job: Job, args: argparse.Namespace, out: _Output) -> JobStatus:
+def _follow(job: Job, args: argparse.Namespace, out: Output) -> JobStatus:
     progress = _Progress(out)
     try:
         return job.wait(
@@ -115,7 +128,7 @@ def _summary(status: JobStatus, output: Path | None = None) -> str:
     return "\n".join(f"{name:<12} {value}" for name, value in rows)
 
 
-def _show(out: _Output, status: JobStatus, output: Path | None = None) -> int:
+def _show(out: Output, status: JobStatus, output: Path | None = None) -> int:
     data: dict[str, Any] = status.to_dict()
     if output is not None:
         data["results"] = str(output)
@@ -140,7 +153,7 @@ def _paused(args: argparse.Namespace, error: InsufficientBalanceError) -> Insuff
     return InsufficientBalanceError(f"{error}; resume with: {args.resume_command}")
 
 
-def cmd_run(args: argparse.Namespace, out: _Output) -> int:
+def cmd_run(args: argparse.Namespace, out: Output) -> int:
     """``run INPUT --job-dir DIR``: submit (or resume) the job and follow it to the end."""
     output = Path(args.output) if args.output else None
     if output is not None:
@@ -149,19 +162,19 @@ def cmd_run(args: argparse.Namespace, out: _Output) -> int:
     if job_dir.exists() and not job_dir.is_dir():
         problem = Problem("--job-dir", f"{job_dir} is a file; give a directory (a new one, or a job's)")
         raise InputValidationError("nothing was sent", [problem])
-    create = _create_args(args)
+    create = create_args(args)
     source, rows = _source(args)
     args.resume_command = _resume_command(args)  # for the hint if interrupted
     try:
         table = prices(args)  # before anything is sent: a bad price file is a mistake of the command
     except PricesError as error:
         return out.fail(str(error), USAGE)
-    with _client(args) as client:
+    with client_for(args) as client:
         if args.dry_run:
             return dry_run(client, args, out, source, table)
         _refuse_other_settings(client, args, create)
     args.job_started = False  # until submit returns, no batch may exist yet
-    with _client(args) as client, warnings.catch_warnings(record=True) as caught:
+    with client_for(args) as client, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             job = client.jobs.submit(
@@ -211,7 +224,7 @@ def _source(args: argparse.Namespace) -> tuple[JobInput, RequestRows | None]:
         return args.input, None
     if args.model is None:
         raise InputValidationError("nothing was sent", [Problem("--model", "is needed with --prompt")])
-    from .requests import from_rows
+    from ..requests import from_rows
 
     rows = from_rows(args.input, prompt=args.prompt, model=args.model, system=args.system, id_column=args.id_column)
     return rows, rows
@@ -219,7 +232,7 @@ def _source(args: argparse.Namespace) -> tuple[JobInput, RequestRows | None]:
 
 def _write(job: Job, output: Path, rows: RequestRows | None, *, partial: bool = False) -> int:
     """Write the results to ``output``: a table for .parquet/.pq/.csv (beside ``rows``), else JSONL."""
-    from .tables import TABLE_SUFFIXES
+    from ..tables import TABLE_SUFFIXES
 
     if output.suffix.lower() in TABLE_SUFFIXES:
         return job.write_table(output, rows=rows, partial=partial)
@@ -260,14 +273,14 @@ def _refuse_other_settings(client: SiliconFlow, args: argparse.Namespace, create
         raise InputValidationError("the job goes on with the settings it began with", problems)
 
 
-def cmd_job(args: argparse.Namespace, out: _Output) -> int:
+def cmd_job(args: argparse.Namespace, out: Output) -> int:
     """``job status|wait|results|cancel DIR``."""
     output = Path(args.output) if getattr(args, "output", None) else None
     if output is not None:
         check_destination(output, what="--output")
     given = options_given(args, leave_out=["output", "partial", "cached"]) if args.action == "wait" else []
     args.resume_command = shlex.join(["siliconflow-batch", "job", "wait", args.job_dir, *given])
-    with _client(args) as client, _open(client, args.job_dir) as job:
+    with client_for(args) as client, _open(client, args.job_dir) as job:
         if args.action == "status":
             return _show(out, job.status(refresh=not args.cached))
         if args.action == "wait":
@@ -294,3 +307,71 @@ def _open(client: SiliconFlow, job_dir: str) -> Job:
         raise InputValidationError(
             "no job", [Problem("DIR", f"{job_dir} holds no job (run one there first)")]
         ) from None
+
+
+def register(add: AddCommand) -> None:
+    """Add ``run`` and ``job`` to the parser (``add`` as ``_main.build_parser`` gives it)."""
+    sub = add("run", cmd_run, "run a workload of any size as a job (shards, resubmission, merged results)")
+    sub.add_argument(
+        "input", metavar="INPUT", help="the requests, a JSONL file of any size; with --prompt, a table (CSV, Parquet)"
+    )
+    sub.add_argument("--job-dir", required=True, help="where the job keeps its state; the same command resumes it")
+    sub.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write one result per request here, in input order: JSONL, or a table by the name (.parquet, .csv)",
+    )
+    sub.add_argument(
+        "--prompt",
+        metavar="TEMPLATE",
+        help="INPUT is a table (.csv, .jsonl, .parquet): one request per row, this text with its {column}s filled in",
+    )
+    sub.add_argument("--system", metavar="TEXT", help="with --prompt: a system message before each prompt")
+    sub.add_argument("--id-column", metavar="COLUMN", help="with --prompt: the column of each row's custom_id")
+    yours = MAX_METADATA_PAIRS - RESERVED_METADATA
+    creating(sub, pairs=f"at most {yours}: the job's batches carry {RESERVED_METADATA} of their own")
+    sub.add_argument(
+        "--max-attempts",
+        type=bounded_int(1),
+        default=DEFAULT_MAX_ATTEMPTS,
+        help=f"send a request at most this many times (default {DEFAULT_MAX_ATTEMPTS})",
+    )
+    sub.add_argument(
+        "--shard-lines",
+        type=bounded_int(1, MAX_LINES),
+        default=MAX_LINES,
+        help=f"requests per batch, at most {MAX_LINES} (the default)",
+    )
+    sub.add_argument("--detach", action="store_true", help="return once every batch is created")
+    sub.add_argument(
+        "--require-balance", action="store_true", help="refuse to start when the recharged balance is zero"
+    )
+    sub.add_argument(
+        "--dry-run", action="store_true", help="send nothing (but the balance look-up): print what the job would cost"
+    )
+    sub.add_argument(
+        "--max-cost", type=yuan, metavar="YUAN", help="create no batch that could take the job's cost past this"
+    )
+    sub.add_argument("--prices", metavar="FILE", help="batch prices (default: $SILICONFLOW_BATCH_PRICES, packaged)")
+    sub.add_argument(
+        "--calibrate-from", action="append", metavar="DIR", help="--dry-run: calibrate from the lines this job ran"
+    )
+    fail_on_errors(sub)
+    waiting(sub)
+
+    sub = add("job", cmd_job, "a job's status, or wait for it, print its results, or cancel it")
+    sub.add_argument(
+        "action",
+        choices=["status", "wait", "results", "cancel"],
+        help="status: show it; wait: follow it to the end; results: print or save them; cancel: stop it",
+    )
+    sub.add_argument("job_dir", metavar="DIR", help="the job's directory (run's --job-dir)")
+    sub.add_argument(
+        "--output", metavar="FILE", help="results: write them to FILE, as JSONL or a table by the name (.parquet, .csv)"
+    )
+    sub.add_argument("--partial", action="store_true", help="results: allow those so far of a job still running")
+    sub.add_argument(
+        "--cached", action="store_true", help="status: read the job directory only, without asking the server"
+    )
+    fail_on_errors(sub, "wait, results: ")
+    waiting(sub)

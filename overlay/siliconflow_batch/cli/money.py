@@ -1,6 +1,6 @@
 """The money of ``siliconflow-batch run``: ``--dry-run``, ``--max-cost``, ``--prices``, and what a job shows of it.
 
-Loaded by ``_cli_jobs.py``. A price file that cannot be used is one line naming it and its bad entry (exit 2),
+Used by ``jobs.py``. A price file that cannot be used is one line naming it and its bad entry (exit 2),
 before anything is sent; the dry run sends nothing but the balance look-up.
 """
 
@@ -12,13 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._exceptions import SiliconFlowError
-from ._jobs.input import JobInput
-from ._jobs.ledger import LEDGER_NAME
-from ._jobs.status import JobStatus
-from ._sync.client import SiliconFlow
-from .cli import _Output
-from .pricing import PriceTable
+from .._exceptions import SiliconFlowError
+from .._jobs.input import JobInput
+from .._jobs.ledger import LEDGER_NAME
+from .._jobs.status import JobStatus
+from .._sync.client import SiliconFlow
+from ..pricing import PriceTable
+from ._output import Output
 
 __all__ = ["PricesError", "cap_option", "dry_run", "held_note", "money_rows", "prices", "started"]
 
@@ -41,7 +41,7 @@ def cap_option(args: argparse.Namespace) -> dict[str, Any]:
     return {} if args.max_cost is None else {"max_cost": args.max_cost}
 
 
-def dry_run(client: SiliconFlow, args: argparse.Namespace, out: _Output, source: JobInput, table: PriceTable) -> int:
+def dry_run(client: SiliconFlow, args: argparse.Namespace, out: Output, source: JobInput, table: PriceTable) -> int:
     """``run INPUT --dry-run``: what the job would cost, with nothing sent but the balance look-up."""
     job_dir = args.job_dir if (Path(args.job_dir) / LEDGER_NAME).is_file() else None
     options: dict[str, Any] = {"max_shard_lines": args.shard_lines, **cap_option(args)}
