@@ -132,7 +132,9 @@ class BatchResult(NamedTuple):
     line's error object (or, for ``source == "missing"``, why there is no result). ``attempts`` is how many
     batches the request was sent in (a job resubmits failed requests; a single batch's results say 1).
     Immutable; a NamedTuple because a results file can hold millions of them and a tuple is the cheapest
-    record to build.
+    record to build. ``parsed`` and ``parse_error`` are set by :meth:`parse` (a job with a schema gives its
+    results parsed): the validated value (a dict, or the pydantic model's instance), or one line saying why
+    there is none; both None for a result that was not parsed.
     """
 
     custom_id: str
@@ -142,6 +144,8 @@ class BatchResult(NamedTuple):
     source: Literal["output", "error", "missing"] = "output"
     line: int | None = None
     attempts: int = 1
+    parsed: Any = None
+    parse_error: str | None = None
 
     @property
     def status_code(self) -> int | None:
@@ -204,9 +208,25 @@ class BatchResult(NamedTuple):
         """
         return _error_message(self.ok, self.error, self.response, self.status_code)
 
+    def parse(self, schema: object) -> BatchResult:
+        """The result with ``parsed`` or ``parse_error`` set against ``schema``.
+
+        ``schema`` is a JSON Schema (a dict), a pydantic model class or a
+        :class:`~siliconflow_batch.structured.Schema`. JSON inside a Markdown code fence is accepted; a failed
+        request, a reply cut at ``max_tokens`` and one with reasoning but no content are parse errors.
+        """
+        from .structured import Schema
+
+        parsed, error = Schema.of(schema).check(self)
+        return self._replace(parsed=parsed, parse_error=error)
+
     def to_dict(self) -> dict[str, Any]:
-        """The result as one JSON-ready object, the line ``results --output`` writes."""
-        return {
+        """The result as one JSON-ready object, the line ``results --output`` writes.
+
+        A parsed result (see :meth:`parse`) has ``parsed`` (a pydantic instance as its ``model_dump()``) and
+        ``parse_error`` too.
+        """
+        found = {
             "custom_id": self.custom_id,
             "ok": self.ok,
             "status_code": self.status_code,
@@ -216,6 +236,11 @@ class BatchResult(NamedTuple):
             "response": self.response,
             "attempts": self.attempts,
         }
+        if self.parsed is not None or self.parse_error is not None:
+            dump = getattr(self.parsed, "model_dump", None)
+            found["parsed"] = dump(mode="json") if callable(dump) else self.parsed
+            found["parse_error"] = self.parse_error
+        return found
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The result as JSON text (``to_dict()``, dumped)."""

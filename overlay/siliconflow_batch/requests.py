@@ -21,6 +21,7 @@ from typing import Any
 from ._exceptions import InputValidationError
 from ._extras import MissingExtraError, require
 from ._problem import Problem
+from .structured import Schema
 from .validation import CHAT_COMPLETIONS
 
 __all__ = ["MissingExtraError", "RequestRows", "RowError", "from_rows"]
@@ -145,6 +146,7 @@ class RequestRows:
         system: str | None = None,
         id_column: str | None = None,
         params: Mapping[str, Any] | None = None,
+        schema: object = None,
     ) -> None:
         if not isinstance(model, str) or not model:
             raise TypeError("model must be a non-empty string, such as 'deepseek-ai/DeepSeek-V3'")
@@ -168,6 +170,24 @@ class RequestRows:
         self.id_column: str | None = id_column
         self._template = _Template(prompt)
         self._used = False
+        self.schema: Schema | None = None
+        """The schema every reply must fit (``from_rows(..., schema=...)``); None for plain text replies."""
+        self._system = system
+        if schema is not None:
+            if "response_format" in self.params:
+                raise TypeError("response_format cannot be a parameter with a schema: the schema sets it")
+            self.schema = Schema.of(schema)
+            self.params["response_format"] = self.schema.response_format
+            instruction = self.schema.instruction
+            self._system = instruction if system is None else f"{system}\n\n{instruction}"
+
+    def with_schema(self, schema: object) -> RequestRows:
+        """The same rows and prompt, with requests asking for replies that fit ``schema`` (see :func:`from_rows`)."""
+        params = {k: v for k, v in self.params.items() if k != "response_format" or self.schema is None}
+        return RequestRows(
+            self.source, prompt=self.prompt, model=self.model, system=self.system, id_column=self.id_column,
+            params=params, schema=schema,
+        )  # fmt: skip
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -364,8 +384,8 @@ class RequestRows:
 
     def _line(self, custom_id: str, text: str) -> dict[str, Any]:
         messages = [{"role": "user", "content": text}]
-        if self.system is not None:
-            messages.insert(0, {"role": "system", "content": self.system})
+        if self._system is not None:
+            messages.insert(0, {"role": "system", "content": self._system})
         return {
             "custom_id": custom_id,
             "method": "POST",
@@ -386,7 +406,7 @@ class RequestRows:
                 raise self._missing(0, name, have, "the prompt names" if name in fields else "id_column names")
         # A prompt that names no column still needs one column, to count the rows.
         wanted = list(dict.fromkeys([*fields, *([id_column] if id_column else [])])) or have[:1]
-        model, system, params, url = self.model, self.system, self.params, CHAT_COMPLETIONS
+        model, system, params, url = self.model, self._system, self.params, CHAT_COMPLETIONS
         for start, chunk in self._columnar(wanted):
             values = [chunk[name] for name in fields]
             count = len(chunk[wanted[0]]) if wanted else 0
@@ -516,6 +536,7 @@ def from_rows(
     model: str,
     system: str | None = None,
     id_column: str | None = None,
+    schema: object = None,
     **params: Any,
 ) -> RequestRows:
     """Chat-completion request lines, one per row, ready for ``jobs.run``: ``prompt`` with each row's values.
@@ -525,10 +546,16 @@ def from_rows(
     (``{{`` for a literal brace; a format spec such as ``{score:.2f}`` applies); ``system``, when given, is sent
     as it is before it. ``custom_id`` is the ``id_column``'s value, or the row's number counting from 0.
     ``params`` go into every body beside the model and messages (``max_tokens=256``, ``temperature=0``, ...).
+    ``schema`` (a JSON Schema dict, or a pydantic model class when pydantic is installed) asks every reply for
+    JSON that fits it: SiliconFlow documents only JSON mode, so each body gets ``response_format={"type":
+    "json_object"}`` and the system prompt states the schema; ``jobs.run`` takes the schema from the rows and
+    gives each result ``parsed`` or ``parse_error``, validated on the client (:mod:`siliconflow_batch.structured`).
 
     A column that the prompt (or ``id_column``) names and a row lacks, a null value the prompt needs, or an
     empty id raise :class:`RowError` naming the column and the row, when that row is reached (at once for a
     table's header). A file is read a batch at a time, never whole; Parquet needs pyarrow
     (``pip install 'siliconflow-batch[data]'``).
     """
-    return RequestRows(rows, prompt=prompt, model=model, system=system, id_column=id_column, params=params)
+    return RequestRows(
+        rows, prompt=prompt, model=model, system=system, id_column=id_column, params=params, schema=schema
+    )

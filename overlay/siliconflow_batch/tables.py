@@ -2,13 +2,15 @@
 
 ``write_parquet(job.results(), "out.parquet", rows=from_rows(...))`` writes, in the results' order, the input
 row's columns (when ``rows`` is given), then ``custom_id``, ``ok``, ``content``, ``reasoning_content``,
-``finish_reason``, the token counts, ``error_message`` and ``attempts``. Files are written a record batch at a
-time (constant memory) and atomically: the destination is whole or as it was. Needs pyarrow
+``finish_reason``, the token counts, ``error_message`` and ``attempts``; given a ``schema`` (a job with one
+passes its own), the top-level fields of each parsed reply as columns, then ``parse_error``. Files are written
+a record batch at a time (constant memory) and atomically: the destination is whole or as it was. Needs pyarrow
 (``pip install 'siliconflow-batch[data]'``); pandas for ``to_pandas``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
@@ -20,6 +22,7 @@ from ._exceptions import InputValidationError
 from ._extras import MissingExtraError, require
 from ._problem import Problem
 from ._records import BatchResult, result_fields
+from .structured import Schema
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -69,6 +72,53 @@ def result_schema() -> Any:
             for name, kind in zip(RESULT_COLUMNS, types, strict=True)
         ]
     )
+
+
+PARSED_PREFIX = "parsed_"  # a schema field named like a result or input column gets this prefix
+PARSE_ERROR = "parse_error"
+
+
+class _Parsed:
+    """The columns of a schema's top-level fields (typed where the field is one simple type), and parse_error."""
+
+    def __init__(self, pa: Any, schema: Schema, taken: set[str]) -> None:
+        self.schema = schema
+        self.fields = schema.properties
+        kinds = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+        self.kinds = [schema.property_type(name) for name in self.fields]
+        self.types = [kinds.get(kind or "", pa.string()) for kind in self.kinds]
+        taken = taken | set(RESULT_COLUMNS) | {PARSE_ERROR}
+        names = [PARSED_PREFIX + name if name in taken else name for name in self.fields]
+        self.arrow_fields = [pa.field(n, t) for n, t in zip(names, self.types, strict=True)]
+        self.arrow_fields.append(pa.field(PARSE_ERROR, pa.string()))
+
+    def arrays(self, pa: Any, chunk: list[BatchResult]) -> list[Any]:
+        columns: list[list[Any]] = [[] for _ in self.fields]
+        errors: list[str | None] = []
+        check = self.schema.check
+        for result in chunk:
+            parsed, error = result.parsed, result.parse_error
+            if parsed is None and error is None:
+                parsed, error = check(result)
+            errors.append(error)
+            if parsed is not None and not isinstance(parsed, dict):
+                dump = getattr(parsed, "model_dump", None)
+                parsed = dump(mode="json", by_alias=True) if callable(dump) else None
+            for column, name, kind in zip(columns, self.fields, self.kinds, strict=True):
+                column.append(_cell(parsed.get(name) if parsed is not None else None, kind))
+        found = [pa.array(values, type=kind) for values, kind in zip(columns, self.types, strict=True)]
+        return [*found, pa.array(errors, type=pa.string())]
+
+
+def _cell(value: Any, kind: str | None) -> Any:
+    """A parsed field's value as its column holds it: as it is for a simple type, else its JSON text."""
+    if value is None:
+        return None
+    if kind == "integer" and type(value) is float:
+        return int(value)
+    if kind in ("string", "integer", "number", "boolean"):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _result_arrays(pa: Any, schema: Any, chunk: list[BatchResult]) -> list[Any]:
@@ -172,26 +222,31 @@ class _Rows:
 
 
 def record_batches(
-    results: Iterable[BatchResult], rows: object = None, *, batch_size: int = BATCH_RESULTS
+    results: Iterable[BatchResult], rows: object = None, *, batch_size: int = BATCH_RESULTS, schema: object = None
 ) -> Iterator[Any]:
     """The results as pyarrow RecordBatches of up to ``batch_size`` rows, beside ``rows`` when given.
 
     ``results`` must be in the input's order (as ``job.results()`` gives them); ``rows`` is what the requests
     were built from: the :func:`~siliconflow_batch.requests.from_rows` object (its custom_ids are checked
     against the results') or any iterable of dicts. A count or custom_id that does not match raises
-    InputValidationError. An input column named like a result column is kept as ``input_<name>``.
+    InputValidationError. An input column named like a result column is kept as ``input_<name>``. With
+    ``schema`` (a JSON Schema, a pydantic model class or a ``Schema``), each top-level field of the parsed
+    reply is a column after the results' (named ``parsed_<name>`` where it would repeat a column), then
+    ``parse_error``; a result not parsed yet is parsed against it.
     """
     pa = _pyarrow("a results table")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    schema = result_schema()
+    wanted = Schema.of(schema) if schema is not None else None
+    parsed: _Parsed | None = None
+    columns_of = result_schema()
     inputs = _Rows(pa, rows) if rows is not None else None
     iterator = iter(results)
     names: list[str] | None = None
     position = 0
     while chunk := list(islice(iterator, batch_size)):
-        arrays = _result_arrays(pa, schema, chunk)
-        fields = list(schema)
+        arrays = _result_arrays(pa, columns_of, chunk)
+        fields = list(columns_of)
         if inputs is not None:
             columns, ids = inputs.take(len(chunk))
             got = len(columns[0]) if columns else 0
@@ -207,6 +262,11 @@ def record_batches(
                 names = [INPUT_PREFIX + n if n in RESULT_COLUMNS else n for n in inputs.schema.names]
             fields = [field.with_name(name) for field, name in zip(inputs.schema, names, strict=True)] + fields
             arrays = columns + arrays
+        if wanted is not None:
+            if parsed is None:
+                parsed = _Parsed(pa, wanted, set(names or ()))
+            fields += parsed.arrow_fields
+            arrays += parsed.arrays(pa, chunk)
         position += len(chunk)
         yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
     if inputs is not None and inputs.more():
@@ -217,34 +277,41 @@ def _mismatch(reason: str) -> InputValidationError:
     return InputValidationError("cannot put the results beside the input rows", [Problem("rows", reason)])
 
 
-def _schema_of(pa: Any, rows: object) -> Any:
+def _schema_of(pa: Any, rows: object, schema: object = None) -> Any:
     """The table's schema for an empty result set: the result columns, after the input's when known."""
     from .requests import RequestRows
 
-    schema = result_schema()
+    fields = list(result_schema())
+    inputs: list[Any] = []
     if isinstance(rows, RequestRows):
-        fields = [f.with_name(INPUT_PREFIX + f.name) if f.name in RESULT_COLUMNS else f for f in rows._input_schema()]
-        return pa.schema(fields + list(schema))
-    return schema
+        inputs = [f.with_name(INPUT_PREFIX + f.name) if f.name in RESULT_COLUMNS else f for f in rows._input_schema()]
+    if schema is not None:
+        fields += _Parsed(pa, Schema.of(schema), {f.name for f in inputs}).arrow_fields
+    return pa.schema(inputs + fields)
 
 
-def to_arrow(results: Iterable[BatchResult], rows: object = None) -> Any:
+def to_arrow(results: Iterable[BatchResult], rows: object = None, schema: object = None) -> Any:
     """The results as one pyarrow Table (held in memory), beside ``rows`` when given (see :func:`record_batches`)."""
     pa = _pyarrow("to_arrow")
-    batches = list(record_batches(results, rows))
+    batches = list(record_batches(results, rows, schema=schema))
     if not batches:
-        return _schema_of(pa, rows).empty_table()
+        return _schema_of(pa, rows, schema).empty_table()
     return pa.Table.from_batches(batches)
 
 
-def to_pandas(results: Iterable[BatchResult], rows: object = None) -> Any:
-    """The results as a pandas DataFrame, beside ``rows`` when given; needs pandas and pyarrow."""
+def to_pandas(results: Iterable[BatchResult], rows: object = None, schema: object = None) -> Any:
+    """The results as a pandas DataFrame, beside ``rows`` (and with ``schema``'s fields) when given."""
     require("pandas", "to_pandas", "pip install pandas 'siliconflow-batch[data]'")
-    return to_arrow(results, rows).to_pandas()
+    return to_arrow(results, rows, schema).to_pandas()
 
 
 def _write(
-    results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object, kind: str, batch_size: int
+    results: Iterable[BatchResult],
+    path: str | os.PathLike[str],
+    rows: object,
+    kind: str,
+    batch_size: int,
+    schema: object = None,
 ) -> int:
     pa = _pyarrow(f"writing {kind}")
     writer_module = require("pyarrow.parquet" if kind == "Parquet" else "pyarrow.csv", f"writing {kind}")
@@ -254,13 +321,13 @@ def _write(
     with atomic_write(destination) as handle:
         writer = None
         try:
-            for batch in record_batches(results, rows, batch_size=batch_size):
+            for batch in record_batches(results, rows, batch_size=batch_size, schema=schema):
                 if writer is None:
                     writer = _open(writer_module, kind, handle, batch.schema)
                 writer.write_batch(batch)
                 written += batch.num_rows
             if writer is None:
-                writer = _open(writer_module, kind, handle, _schema_of(pa, rows))
+                writer = _open(writer_module, kind, handle, _schema_of(pa, rows, schema))
         finally:
             if writer is not None:
                 writer.close()
@@ -279,12 +346,14 @@ def write_parquet(
     rows: object = None,
     *,
     batch_size: int = BATCH_RESULTS,
+    schema: object = None,
 ) -> int:
     """Write the results to a Parquet file (zstd), beside ``rows`` when given; return how many were written.
 
     One row group per ``batch_size`` results, in constant memory; the file is replaced only once it is whole.
+    ``schema``: the parsed fields as columns (see :func:`record_batches`).
     """
-    return _write(results, path, rows, "Parquet", batch_size)
+    return _write(results, path, rows, "Parquet", batch_size, schema)
 
 
 def write_csv(
@@ -293,24 +362,28 @@ def write_csv(
     rows: object = None,
     *,
     batch_size: int = BATCH_RESULTS,
+    schema: object = None,
 ) -> int:
     """Write the results to a CSV file with a header line, beside ``rows`` when given; return the count.
 
     Written a batch at a time and atomically, as :func:`write_parquet`; a null is an empty field.
     """
-    return _write(results, path, rows, "CSV", batch_size)
+    return _write(results, path, rows, "CSV", batch_size, schema)
 
 
-def write_table(results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object = None) -> int:
+def write_table(
+    results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object = None, schema: object = None
+) -> int:
     """Write Parquet (``.parquet``, ``.pq``) or CSV (``.csv``) by the path's extension; return the count.
 
-    Any other extension raises InputValidationError before anything is written.
+    Any other extension raises InputValidationError before anything is written. ``schema``: as
+    :func:`record_batches`.
     """
     suffix = Path(path).suffix.lower()
     if suffix in TABLE_SUFFIXES[:2]:
-        return write_parquet(results, path, rows)
+        return write_parquet(results, path, rows, schema=schema)
     if suffix == ".csv":
-        return write_csv(results, path, rows)
+        return write_csv(results, path, rows, schema=schema)
     raise InputValidationError(
         f"cannot write {path}", [Problem("output", f"the name must end in .parquet or .csv, not {suffix!r}")]
     )

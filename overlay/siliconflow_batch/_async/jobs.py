@@ -33,8 +33,10 @@ from .._jobs.input import JobInput, fingerprint, measure
 from .._jobs.ledger import LEDGER_NAME
 from .._jobs.money import JobEstimate, calibrated
 from .._jobs.settings import JobOptions, JobSettings, checked_max_cost, recovered_settings
+from .._problem import Problem
 from ..estimate import Tally
 from ..pricing import PriceTable
+from ..structured import Schema
 
 if TYPE_CHECKING:
     from .client import AsyncSiliconFlow
@@ -135,6 +137,7 @@ class AsyncJobs:
         those. The cap is checked in the transaction that records each create's intent, so no crash can
         overspend it; the input side of a bound is an estimate (see :mod:`siliconflow_batch.estimate`).
         """
+        source, options = _with_schema(source, options)
         engine = await self._engine(job_dir)
         try:
             engine.concurrency = checked_concurrency(max_concurrency)
@@ -153,6 +156,7 @@ class AsyncJobs:
                 )
             elif "max_cost" in options:  # a new cap: what the old one held back is sent, under the new one
                 engine.raise_cap(_checked_cap(options["max_cost"]))
+            engine.use_schema(_live_schema(options))
             await engine.send_patiently(max_outage)
         except BaseException:
             engine.close()
@@ -192,6 +196,7 @@ class AsyncJobs:
         rest, as for any job. A directory that still has its ledger is refused: open it instead. ``max_cost`` and
         ``prices`` are as for :meth:`submit`: the cap counts what the recovered batches spent and have in flight.
         """
+        source, options = _with_schema(source, options)
         engine = await self._engine(job_dir)
         try:
             table = _prices(prices)
@@ -205,6 +210,7 @@ class AsyncJobs:
             await _http.async_offload(engine.prepare, source, settings, _name(source), table)
             await replay(engine, seen, complete)
             engine.ledger.set_meta(ready=True)
+            engine.use_schema(_live_schema(options))
             await engine.collect_ended()  # what has ended can be read at once (results(partial=True))
             await engine.send_patiently(DEFAULT_MAX_OUTAGE)
         except BaseException:
@@ -232,6 +238,7 @@ class AsyncJobs:
         by the jobs in ``calibrate_from`` (job directories). ``options`` are the job's (:class:`JobOptions`):
         ``replace_model``, the shard limits and ``max_cost`` change the report. No tokenizer is downloaded.
         """
+        source, options = _with_schema(source, options)
         settings = JobSettings.checked(Path(job_dir) if job_dir is not None else Path("."), "estimate", options)
         table = _prices(prices) or PriceTable.load()
         dirs = [calibrate_from] if isinstance(calibrate_from, str | os.PathLike) else list(calibrate_from)
@@ -255,6 +262,34 @@ class AsyncJobs:
 def _prices(prices: Prices) -> PriceTable | None:
     """The price table given (a file is read and checked now, before anything is sent)."""
     return prices if isinstance(prices, PriceTable) or prices is None else PriceTable.load(prices)
+
+
+def _with_schema(source: JobInput, options: JobOptions) -> tuple[JobInput, JobOptions]:
+    """The input and options with one schema: that of ``requests.from_rows(..., schema=...)``, or ``schema=``.
+
+    Rows built without a schema are built with the option's (their requests then ask for it); rows built with
+    one give it to the job; rows and option naming two schemas are refused before anything is sent.
+    """
+    from ..requests import RequestRows
+
+    if not isinstance(source, RequestRows):
+        return source, options
+    given = options.get("schema")
+    if source.schema is not None and given is None:
+        return source, JobOptions(**{**options, "schema": source.schema})
+    if given is not None and source.schema is None:
+        return source.with_schema(given), options
+    if given is not None and source.schema is not None and Schema.of(given) != source.schema:
+        raise InputValidationError(
+            "nothing was sent",
+            [Problem("schema", "differs from the schema the rows were built with (from_rows(schema=...)): give one")],
+        )
+    return source, options
+
+
+def _live_schema(options: JobOptions) -> Schema | None:
+    given = options.get("schema")
+    return Schema.of(given) if given is not None else None
 
 
 def _checked_cap(value: Decimal | str | float | None) -> str | None:

@@ -116,6 +116,7 @@ class Outcome(StrEnum):
     OK = "ok"
     FAILED = "failed"
     BUDGET = "budget"  # held back by the job's cap (``max_cost``): never sent; a higher cap sends it
+    INVALID = "invalid"  # answered, but the reply does not fit the job's schema (or was cut at max_tokens)
 
 
 def missing_line(custom_id: str, error: Mapping[str, str]) -> bytes:
@@ -410,13 +411,21 @@ class Ledger:
         final: Iterable[tuple[Outcome, str, bytes, int | None, int]],
         retry: Iterable[tuple[str, bytes, int | None, int]],
         usage: Iterable[tuple[str, int, int, int]],
+        invalid_resubmitted: int = 0,
     ) -> None:
         """An ended shard's results are read: requests final or sent back to wait, usage added, in one transaction.
 
         ``final``: (outcome, source, line, line number, idx); ``retry``: (source, line, line number, idx), kept
-        as the latest outcome until a new shard answers; ``usage``: (model, requests, input and output tokens).
+        as the latest outcome until a new shard answers; ``usage``: (model, requests, input and output tokens);
+        ``invalid_resubmitted``: how many of ``retry`` are sent again for an invalid reply (a running count).
         """
         with self.transaction():
+            if invalid_resubmitted:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('invalid_resubmitted', ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)",
+                    (str(invalid_resubmitted),),
+                )
             self._db.executemany(
                 "UPDATE requests SET state = 'final', outcome = ?, source = ?, result = ?, result_line = ? "
                 "WHERE idx = ?",
@@ -436,9 +445,7 @@ class Ledger:
             )
             self._set(shard_id, "state = ?", ShardState.INGESTED)
 
-    def _end_pending(
-        self, shard_id: int | None, error: Mapping[str, str], outcome: Outcome = Outcome.FAILED
-    ) -> None:
+    def _end_pending(self, shard_id: int | None, error: Mapping[str, str], outcome: Outcome = Outcome.FAILED) -> None:
         """End the pending requests of a shard (None: those waiting for one) with ``error``, as ``outcome``."""
         where = "shard = ?" if shard_id is not None else "shard IS NULL"
         args = (shard_id,) if shard_id is not None else ()
@@ -514,7 +521,7 @@ class Ledger:
             after = rows[-1][0]
 
     def counts(self) -> dict[str, int]:
-        """Requests by outcome: ``ok``, ``failed``, ``budget``, and ``pending`` for those not final yet."""
+        """Requests by outcome: ``ok``, ``failed``, ``budget``, ``invalid``, and ``pending`` for those not final yet."""
         rows = self._db.execute("SELECT COALESCE(outcome, 'pending'), COUNT(*) FROM requests GROUP BY 1")
         return {outcome: count for outcome, count in rows}
 

@@ -10,22 +10,26 @@ from .._http import logger
 from .._records import BatchResult
 from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
 from ..pricing import TokenUsage
+from ..structured import Schema
 from .ledger import Ledger, Outcome, RequestRow, ShardRow, missing_line
 
 __all__ = ["CANCELLED", "classify", "ingest", "result_of"]
 
-Decision = Literal["ok", "retry", "failed"]
+Decision = Literal["ok", "retry", "failed", "invalid"]
 CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
 
 
-def classify(result: BatchResult) -> Decision:
-    """``ok``; ``retry`` for what may succeed if sent again; ``failed`` for a permanent failure.
+def classify(result: BatchResult, schema: Schema | None = None) -> Decision:
+    """``ok``; ``retry`` for what may succeed if sent again; ``failed`` for a permanent failure; ``invalid``.
 
     Retried: a missing line, and any failure that is not final by the package's one classification
     (``_failures``): ``batch_expired``, the vendor's overload code 50505, a response status of 408, 429 or 5xx.
-    Anything else that is not a success (a 400 for a bad request, say) will fail the same way again.
+    Anything else that is not a success (a 400 for a bad request, say) will fail the same way again. With a
+    ``schema``, a success whose reply does not parse or fit it, or was cut at ``max_tokens``, is ``invalid``.
     """
     if result.ok:
+        if schema is not None and schema.check(result)[1] is not None:
+            return "invalid"
         return "ok"
     if result.source == "missing":
         return "retry"
@@ -38,25 +42,37 @@ def classify(result: BatchResult) -> Decision:
 
 
 def ingest(
-    ledger: Ledger, shard: ShardRow, files: list[tuple[Source, Path]], max_attempts: int, cancelled: bool
+    ledger: Ledger,
+    shard: ShardRow,
+    files: list[tuple[Source, Path]],
+    max_attempts: int,
+    cancelled: bool,
+    schema: Schema | None = None,
+    resubmit_invalid: bool = False,
 ) -> None:
     """Read an ended shard's downloaded result files into the ledger, in one transaction.
 
     Each request still in the shard gets its line (the first one, if a file repeats it) or is missing; a
     retryable outcome sends it back to wait for a new shard until ``max_attempts``, unless the job was
-    cancelled. Token usage is added from every line that has it: those are billed, whatever comes after.
+    cancelled, and so does an invalid reply (see :func:`classify`) with ``resubmit_invalid``. Token usage is
+    added from every line that has it: those are billed, whatever comes after.
     """
     pending = ledger.requests_of(shard.id)
     usage = TokenUsage()
     final: list[tuple[Outcome, str, bytes, int | None, int]] = []
     retry: list[tuple[str, bytes, int | None, int]] = []
+    invalid_resubmitted = 0
+    outcome_of = {"ok": Outcome.OK, "invalid": Outcome.INVALID, "failed": Outcome.FAILED, "retry": Outcome.FAILED}
 
     def decide(idx: int, attempts: int, result: BatchResult, raw: bytes) -> None:
-        decision = classify(result)
-        if decision == "retry" and not cancelled and attempts < max_attempts:
+        nonlocal invalid_resubmitted
+        decision = classify(result, schema)
+        again = decision == "retry" or (decision == "invalid" and resubmit_invalid)
+        if again and not cancelled and attempts < max_attempts:
             retry.append((result.source, raw, result.line, idx))
+            invalid_resubmitted += decision == "invalid"
         else:
-            final.append((Outcome.OK if decision == "ok" else Outcome.FAILED, result.source, raw, result.line, idx))
+            final.append((outcome_of[decision], result.source, raw, result.line, idx))
 
     for source, path in files:
         with path.open("rb") as handle:
@@ -77,7 +93,11 @@ def ingest(
         missing = BatchResult(custom_id, None, dict(why), source="missing")
         decide(idx, attempts, missing, missing_line(custom_id, why))
     ledger.ingested(
-        shard.id, final, retry, [(m, u.requests, u.input_tokens, u.output_tokens) for m, u in usage.by_model.items()]
+        shard.id,
+        final,
+        retry,
+        [(m, u.requests, u.input_tokens, u.output_tokens) for m, u in usage.by_model.items()],
+        invalid_resubmitted,
     )
 
 

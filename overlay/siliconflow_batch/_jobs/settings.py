@@ -12,6 +12,7 @@ from .._batch_logic import IDEMPOTENCY_KEY, metadata_value
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_ATTEMPTS
 from .._exceptions import InputValidationError, JobError, JobInputMismatchError
 from .._problem import Problem
+from ..structured import Schema
 from ..validation import CHAT_COMPLETIONS, MAX_METADATA_PAIRS, MAX_METADATA_VALUE, validate_create
 from .input import ShardLimits
 from .ledger import ShardRow
@@ -57,6 +58,14 @@ class JobOptions(TypedDict, total=False):
     cap): no batch is created whose upper bound would take the job's committed cost past it. A resumed job goes
     on with the settings it began with, but for ``max_cost``: given again, the new cap applies (a higher one sends
     what the old one held back).
+
+    ``schema`` (a JSON Schema dict or a pydantic model class; see :mod:`siliconflow_batch.structured`): every
+    reply is parsed and validated against it, and the job's results come with ``parsed`` or ``parse_error``; a
+    request line the job sends is left as it is, so ask for JSON in it (``requests.from_rows(..., schema=...)``
+    adds ``response_format`` and the schema to every request, and the job takes its schema from the rows).
+    A successful line whose reply does not parse, fit or was cut at ``max_tokens`` ends with outcome
+    ``invalid`` (``JobStatus.invalid``); with ``resubmit_invalid=True`` it is sent again, within
+    ``max_attempts`` (``JobStatus.resubmitted_invalid`` counts those sends).
     """
 
     completion_window: str
@@ -66,6 +75,8 @@ class JobOptions(TypedDict, total=False):
     max_shard_lines: int
     max_shard_bytes: int
     max_cost: Decimal | str | float | None
+    schema: Mapping[str, Any] | type | Schema | None
+    resubmit_invalid: bool
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,22 @@ class JobSettings:
     limits: ShardLimits
     max_cost: str | None = None
     """The job's cap in yuan, a decimal string (None: no cap)."""
+    schema: dict[str, Any] | None = None
+    """The replies' schema as ``Schema.to_json()`` keeps it (the JSON Schema and the model's import path)."""
+    resubmit_invalid: bool = False
+    """Whether a line whose reply does not fit ``schema`` is sent again (within ``max_attempts``)."""
+
+    @property
+    def reply_schema(self) -> Schema | None:
+        """The replies' schema, its pydantic model imported again when it can be (None: no schema)."""
+        return None if self.schema is None else Schema.from_json(self.schema)
+
+    @property
+    def invalid_key(self) -> str | None:
+        """The schema's fingerprint when invalid replies are sent again (it decides cuts: the plans carry it)."""
+        if not self.resubmit_invalid or self.schema is None:
+            return None
+        return Schema(self.schema["json_schema"]).fingerprint
 
     @property
     def cap(self) -> Decimal | None:
@@ -137,9 +164,23 @@ class JobSettings:
         max_cost, problem = checked_max_cost(options.get("max_cost"))
         if problem is not None:
             problems.append(problem)
+        schema: Schema | None = None
+        if options.get("schema") is not None:
+            try:
+                schema = Schema.of(options["schema"])
+            except InputValidationError as error:
+                problems += error.problems
+        resubmit = options.get("resubmit_invalid", False)
+        if not isinstance(resubmit, bool):
+            problems.append(Problem("resubmit_invalid", f"must be True or False, got {resubmit!r}"))
+        elif resubmit and schema is None and "schema" not in [p.field for p in problems]:
+            problems.append(Problem("resubmit_invalid", "needs a schema (schema=...) to tell an invalid reply"))
         if problems:
             raise InputValidationError("nothing was sent", problems)
-        return cls(job_id, window, replace_model, dict(metadata or {}), max_attempts, limits, max_cost)
+        return cls(
+            job_id, window, replace_model, dict(metadata or {}), max_attempts, limits, max_cost,
+            schema.to_json() if schema is not None else None, bool(resubmit),
+        )  # fmt: skip
 
 
 def checked_max_cost(value: object) -> tuple[str | None, Problem | None]:
@@ -201,12 +242,18 @@ class Plan:
     replace_model: str | None
     first: int
     parents: tuple[int, ...] = ()
+    invalid: str | None = None
+    """The schema's fingerprint when the job sends invalid replies again (``resubmit_invalid``); else None."""
 
     def encode(self) -> str:
-        """The metadata value: ``1;l=LINES;b=BYTES;a=ATTEMPTS;f=FIRST;p=PARENTS;r=MODEL`` (r last, any text)."""
+        """The metadata value: ``1;l=LINES;b=BYTES;a=ATTEMPTS;f=FIRST;p=PARENTS;r=MODEL`` (r last, any text).
+
+        A job that sends invalid replies again adds ``;v=SCHEMA`` (its schema's fingerprint) before ``r``.
+        """
+        invalid = f";v={self.invalid}" if self.invalid else ""
         return (
             f"{PLAN_VERSION};l={self.lines};b={self.bytes};a={self.max_attempts};f={self.first};"
-            f"p={_ranges(self.parents)};r={self.replace_model or ''}"
+            f"p={_ranges(self.parents)}{invalid};r={self.replace_model or ''}"
         )
 
     @classmethod
@@ -219,7 +266,7 @@ class Plan:
             fields = dict(part.split("=", 1) for part in head.split(";")[1:])
             return cls(
                 int(fields["l"]), int(fields["b"]), int(fields["a"]), model or None, int(fields["f"]),
-                _unranges(fields["p"]),
+                _unranges(fields["p"]), fields.get("v") or None,
             )  # fmt: skip
         except (KeyError, ValueError):
             return None
@@ -243,7 +290,10 @@ class Plan:
     def of(cls, settings: JobSettings, *, first: int, parents: tuple[int, ...]) -> Plan:
         """The plan of a cut of this job."""
         limits = settings.limits
-        return cls(limits.lines, limits.bytes, settings.max_attempts, settings.replace_model, first, parents)
+        return cls(
+            limits.lines, limits.bytes, settings.max_attempts, settings.replace_model, first, parents,
+            settings.invalid_key,
+        )  # fmt: skip
 
 
 def recovered_settings(checked: JobSettings, options: JobOptions, batches: list[Batch]) -> JobSettings:
@@ -274,6 +324,13 @@ def recovered_settings(checked: JobSettings, options: JobOptions, batches: list[
             raise JobInputMismatchError(
                 f"job {checked.job_id}'s batches were cut with {name}={theirs!r}; leave it out to recover the job"
             )
+    if plan.invalid != checked.invalid_key:
+        raise JobInputMismatchError(
+            f"job {checked.job_id}'s batches were cut "
+            + (f"sending invalid replies again under schema {plan.invalid}: give the same schema= and "
+               "resubmit_invalid=True to recover the job" if plan.invalid
+               else "without resubmit_invalid: leave it out to recover the job")
+        )  # fmt: skip
     newest = max(batches, key=lambda b: b.created_at or 0)
     metadata = checked.metadata
     if "metadata" not in options and newest.metadata is not None and hasattr(newest.metadata, "to_dict"):

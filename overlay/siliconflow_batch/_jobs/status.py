@@ -12,6 +12,7 @@ import attrs
 from .._model import JSONModel
 from ..estimate import Estimate
 from ..pricing import ModelUsage, PriceTable, TokenUsage
+from ..structured import Schema
 from .ledger import Ledger, ShardState
 from .money import ModelMoney, committed, estimate_from_data
 
@@ -57,6 +58,13 @@ class JobStatus(JSONModel):
     """The estimate of the whole input made when the job began (None: it began without prices)."""
     money: Mapping[str, ModelMoney] = attrs.field(factory=dict)
     """Per model: spent, committed, and the estimate's range."""
+    invalid: int = 0
+    """Requests answered whose reply does not fit the job's schema, or was cut at ``max_tokens`` (outcome
+    ``invalid``: final, after ``max_attempts`` with ``resubmit_invalid``)."""
+    resubmitted_invalid: int = 0
+    """How many times a request was sent again for an invalid reply (``resubmit_invalid``)."""
+    schema: str | None = None
+    """The fingerprint of the schema the job's replies must fit (None: the job has none)."""
 
     @property
     def spent(self) -> Decimal | None:
@@ -71,7 +79,7 @@ class JobStatus(JSONModel):
     @property
     def progress(self) -> int:
         """Requests done: those with a final outcome, and those done inside batches still running."""
-        return min(self.succeeded + self.failed + self.budget + self.running_done, self.total)
+        return min(self.succeeded + self.failed + self.budget + self.invalid + self.running_done, self.total)
 
     @property
     def resubmitted(self) -> int:
@@ -89,8 +97,11 @@ class JobStatus(JSONModel):
         return sum(u.output_tokens for u in self.usage.values())
 
     def to_dict(self) -> dict[str, Any]:
-        """The status as JSON-ready data (amounts of yuan as decimal strings)."""
-        return {
+        """The status as JSON-ready data (amounts of yuan as decimal strings).
+
+        A job with a schema has ``requests.invalid``, ``resubmitted_invalid`` and ``schema`` too.
+        """
+        found: dict[str, Any] = {
             "job_id": self.job_id,
             "done": self.done,
             "cancelled": self.cancelled,
@@ -116,17 +127,24 @@ class JobStatus(JSONModel):
             "estimate": None if self.estimate is None else self.estimate.to_dict(),
             "money": {model: money.to_dict() for model, money in self.money.items()},
         }
+        if self.schema is not None:
+            found["requests"]["invalid"] = self.invalid
+            found["resubmitted_invalid"] = self.resubmitted_invalid
+            found["schema"] = self.schema
+        return found
 
     def __str__(self) -> str:
         batches = ", ".join(f"{count} {status}" for status, count in self.batches.items()) or "none yet"
         cost = "unknown" if self.cost is None else f"{self.cost:.4f} yuan"
         held = f", {self.budget} held back by the cap" if self.budget else ""
+        if self.schema is not None:
+            held += f", {self.invalid} invalid (resubmitted {self.resubmitted_invalid})"
         cap = ""
         if self.max_cost is not None:
             committed = "unknown" if self.committed is None else f"{self.committed:.4f}"
             cap = f"; committed {committed} of the cap of {self.max_cost} yuan"
         return (
-            f"job {self.job_id}: {self.succeeded + self.failed + self.budget}/{self.total} done "
+            f"job {self.job_id}: {self.succeeded + self.failed + self.budget + self.invalid}/{self.total} done "
             f"({self.succeeded} ok, {self.failed} failed{held}, {self.pending} pending); batches: {batches}; "
             f"resubmitted {self.resubmitted}; tokens {self.input_tokens} in / {self.output_tokens} out; cost {cost}"
             f"{cap}"
@@ -185,4 +203,7 @@ def job_status(
         max_cost=None if cap is None else Decimal(cap),
         estimate=start,
         money=per_model,
+        invalid=counts.get("invalid", 0),
+        resubmitted_invalid=int(ledger.meta("invalid_resubmitted") or 0),
+        schema=Schema(settings["schema"]["json_schema"]).fingerprint if settings.get("schema") else None,
     )

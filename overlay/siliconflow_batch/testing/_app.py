@@ -32,7 +32,7 @@ from ..validation import (
     WINDOW,
 )
 from ._answer import EmulatedResponse
-from ._engine import DEFAULT_MODELS, LINE_FAILURES, Engine, StoredBatch
+from ._engine import DEFAULT_MODELS, LINE_FAILURES, REPLY_FAULTS, Engine, StoredBatch
 
 if TYPE_CHECKING:
     from ._server import RunningServer
@@ -236,6 +236,13 @@ class Emulator:
       does; None says ``null``.
     - ``require_balance_for_create=True``: with ``charge_balance`` at zero, a create answers 402 (the batch
       would be paid from recharged balance only) and creates nothing.
+
+    A request whose body asks for JSON (``response_format`` ``json_object``, or OpenAI's ``json_schema``) is
+    answered with JSON that fits its schema (the ``json_schema`` one, or the one its system prompt states, as
+    ``requests.from_rows(..., schema=...)`` writes it). ``line_failures`` maps a kind to the share of lines that
+    get it, drawn per batch and custom_id (a resubmission draws again): the failures ``rate_limit``,
+    ``overloaded``, ``invalid``, and, in a reply that succeeds, ``broken_json`` (its text cut in half) and
+    ``truncated`` (cut, with ``finish_reason: "length"``).
     """
 
     def __init__(
@@ -266,9 +273,10 @@ class Emulator:
         self.clock = clock
         self.faults = faults if faults is not None else Faults()
         self.base_path = base_path.rstrip("/")
-        unknown = set(line_failures or {}) - set(LINE_FAILURES)
+        known = (*LINE_FAILURES, *REPLY_FAULTS)
+        unknown = set(line_failures or {}) - set(known)
         if unknown:
-            raise ValueError(f"unknown line failures {sorted(unknown)}; known: {', '.join(LINE_FAILURES)}")
+            raise ValueError(f"unknown line failures {sorted(unknown)}; known: {', '.join(known)}")
         self._engine = Engine(
             stage_seconds=stage_seconds,
             models=models,

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -37,6 +38,10 @@ LINE_FAILURES: dict[str, tuple[int, str | int, str]] = {
     "overloaded": (503, 50505, "Model service overloaded. Please try again later."),
     "invalid": (400, "invalid_request", "The request is invalid for this model."),
 }
+# Per-line faults in a reply that succeeds (HTTP 200), asked for like LINE_FAILURES (``line_failures``):
+# ``broken_json`` cuts the reply's text in half (no longer JSON), ``truncated`` also ends it with
+# ``finish_reason: "length"``, as a reply stopped at max_tokens.
+REPLY_FAULTS = ("broken_json", "truncated")
 MAX_TOKENS = 16384  # a request asking for more fails, like an unknown model: it lands in the error file
 
 
@@ -112,6 +117,8 @@ class _Line:
     prompt: str
     valid: bool = True
     max_tokens: int = 0
+    json_mode: bool = False  # the body asks for JSON (response_format json_object or json_schema)
+    schema: dict[str, Any] | None = None  # the schema the reply must fit: OpenAI's json_schema, or the prompt's
 
 
 @dataclass
@@ -343,13 +350,25 @@ class Engine:
             return 400, "model_not_found", f"Model does not exist: {model!r}"
         if line.max_tokens > MAX_TOKENS:
             return 400, "invalid_request", f"max_tokens must be at most {MAX_TOKENS}, got {line.max_tokens}"
-        if self.line_failures:
+        if any(self.line_failures.get(kind) for kind in LINE_FAILURES):
             draw = int(hashlib.sha256(f"fail/{batch.id}/{line.custom_id}".encode()).hexdigest()[:8], 16) / 16**8
             for kind in LINE_FAILURES:
                 share = self.line_failures.get(kind, 0.0)
                 if draw < share:
                     return LINE_FAILURES[kind]
                 draw -= share
+        return None
+
+    def _reply_fault(self, line: _Line, batch: StoredBatch) -> str | None:
+        """The REPLY_FAULTS kind this served line's reply gets (drawn per batch and custom_id), or None."""
+        if not any(self.line_failures.get(kind) for kind in REPLY_FAULTS):
+            return None
+        draw = int(hashlib.sha256(f"reply/{batch.id}/{line.custom_id}".encode()).hexdigest()[:8], 16) / 16**8
+        for kind in REPLY_FAULTS:
+            share = self.line_failures.get(kind, 0.0)
+            if draw < share:
+                return kind
+            draw -= share
         return None
 
     def _finish(self, batch: StoredBatch, status: str, processed: list[_Line], rest: list[_Line], now: float) -> None:
@@ -388,6 +407,14 @@ class Engine:
                 "error": None,
             }
         reply = f"[emulated {model}] {line.prompt[:200]}"
+        if line.json_mode:
+            value = fitting(line.schema, int(digest[:8], 16)) if line.schema is not None else {"answer": reply}
+            reply = json.dumps(value, ensure_ascii=False)
+        finish = "stop"
+        fault = self._reply_fault(line, batch)
+        if fault is not None:
+            reply = reply[: max(1, len(reply) // 2)]
+            finish = "length" if fault == "truncated" else "stop"
         prompt_tokens = max(1, len(line.prompt) // 4)
         return {
             "id": f"batch_req_{digest[:16]}",
@@ -401,7 +428,7 @@ class Engine:
                     "created": batch.created_at,
                     "model": model,
                     "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": finish}
                     ],
                     "usage": {
                         "prompt_tokens": prompt_tokens,
@@ -422,16 +449,91 @@ def _parse_line(raw: bytes, number: int) -> _Line:
         body = data["body"]
         prompt = str(body["messages"][-1].get("content", ""))
         max_tokens = body.get("max_tokens", 0)
+        json_mode, schema = _asked_schema(body)
         return _Line(
             str(data["custom_id"]),
             str(body.get("model", "")),
             prompt,
             True,
             max_tokens if isinstance(max_tokens, int) else 0,
+            json_mode,
+            schema,
         )
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
         custom_id = data.get("custom_id") if isinstance(data, dict) else None
         return _Line(str(custom_id) if custom_id else f"line-{number}", "", "", valid=False)
+
+
+_PROMPT_SCHEMA = re.compile(r"JSON Schema:\s*```json\s*(\{.*?\})\s*```", re.DOTALL)
+
+
+def _asked_schema(body: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the body asks for JSON, and the schema it names (None: none found).
+
+    OpenAI's ``json_schema`` form, else the one a message states in a fenced block after "JSON Schema:" (as
+    ``siliconflow_batch.structured`` writes it).
+    """
+    wanted = body.get("response_format")
+    if not isinstance(wanted, dict) or wanted.get("type") not in ("json_object", "json_schema"):
+        return False, None
+    given = wanted.get("json_schema")
+    if isinstance(given, dict) and isinstance(given.get("schema"), dict):
+        return True, given["schema"]
+    for message in body.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        found = _PROMPT_SCHEMA.search(content) if isinstance(content, str) else None
+        if found is not None:
+            try:
+                schema = json.loads(found.group(1))
+            except ValueError:
+                continue
+            if isinstance(schema, dict):
+                return True, schema
+    return True, None
+
+
+def fitting(schema: Any, seed: int, root: Any = None, depth: int = 0) -> Any:
+    """A value that fits ``schema`` (the common subset of JSON Schema), varied by ``seed``: the emulated model."""
+    root = schema if root is None else root
+    if not isinstance(schema, dict) or depth > 8:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return fitting(target, seed, root, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][seed % len(schema["enum"])]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key) or () if isinstance(o, dict) and o.get("type") != "null"]
+        if options:
+            return fitting(options[0], seed, root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties") or {}
+        return {name: fitting(sub, seed + i, root, depth + 1) for i, (name, sub) in enumerate(properties.items())}
+    if kind == "array":
+        count = max(1, schema.get("minItems", 1) if isinstance(schema.get("minItems"), int) else 1)
+        return [fitting(schema.get("items") or {"type": "string"}, seed + i, root, depth + 1) for i in range(count)]
+    if kind == "integer":
+        low = schema.get("minimum", 0)
+        high = schema.get("maximum", low + 100)
+        return int(low) + seed % (int(high) - int(low) + 1)
+    if kind == "number":
+        low, high = float(schema.get("minimum", 0)), float(schema.get("maximum", 1))
+        return low + (high - low) * (seed % 1000) / 1000
+    if kind == "boolean":
+        return seed % 2 == 0
+    if kind == "null":
+        return None
+    text = f"emulated {seed % 10_000}"
+    low = schema.get("minLength", 0)
+    return text + "x" * max(0, int(low) - len(text)) if isinstance(low, int) else text
 
 
 def _expired(line: _Line) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ..._results import Source as ResultSource
 from ..._wait import WaitState
 from ...estimate import Tally
 from ...pricing import PriceTable
+from ...structured import Schema
 from ...validation import CHAT_COMPLETIONS
 from ..input import SHARD_DIR, SPOOL_NAME, JobInput, form_shards, shard_path, spool
 from ..ledger import LEDGER_NAME, UNSENT, Ledger, ShardRow, ShardState, lock_job_dir
@@ -68,6 +69,8 @@ class AsyncEngine:
         self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
         self._known: JobSettings | None = None
         self._missing_since: dict[tuple[int, str], float] = {}  # (shard, what): when its result files were missed
+        self._schema: Schema | None = None  # the replies' schema, once read (or given live: its pydantic model)
+        self._schema_read = False
 
     @property
     def id(self) -> str:
@@ -82,6 +85,19 @@ class AsyncEngine:
         if self._known is None:
             self._known = JobSettings.from_json(self.ledger.meta("settings"))
         return self._known
+
+    @property
+    def schema(self) -> Schema | None:
+        """The schema the job's replies must fit (None: none), from its settings, or as given to this process."""
+        if not self._schema_read:
+            self._schema = self.settings.reply_schema
+            self._schema_read = True
+        return self._schema
+
+    def use_schema(self, schema: Schema | None) -> None:
+        """Use ``schema`` (the same one the job keeps, given in this process: its model class, not re-imported)."""
+        if schema is not None and schema == self.settings.reply_schema:
+            self._schema, self._schema_read = schema, True
 
     @property
     def cancelled(self) -> bool:
@@ -468,7 +484,9 @@ class AsyncEngine:
                 return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
         settings, cancelled = self.settings, self.cancelled
-        await _http.async_offload(ingest, self.ledger, shard, files, settings.max_attempts, cancelled)
+        await _http.async_offload(
+            ingest, self.ledger, shard, files, settings.max_attempts, cancelled, self.schema, settings.resubmit_invalid
+        )
 
     # --- cancelling -------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
@@ -20,14 +20,13 @@ from ..._defaults import (
 )
 from ..._exceptions import InputValidationError, JobLockedError, JobNotFinishedError
 from ..._problem import Problem
+from ..._records import BatchResult
 from ..._wait import WaitState
+from ...structured import Schema
 from ..outcomes import result_of
 from ..settings import JobOptions
 from ..status import JobStatus
 from .engine import AsyncEngine
-
-if TYPE_CHECKING:
-    from ..._records import BatchResult
 
 __all__ = ["AsyncJob", "OnProgress", "checked_concurrency"]
 
@@ -68,7 +67,14 @@ class AsyncJob:
             max_shard_lines=settings.limits.lines,
             max_shard_bytes=settings.limits.bytes,
             max_cost=settings.max_cost,
+            schema=self.schema,
+            resubmit_invalid=settings.resubmit_invalid,
         )
+
+    @property
+    def schema(self) -> Schema | None:
+        """The schema the job's replies must fit (its results come parsed against it); None for none."""
+        return self._engine.schema
 
     # --- reading ------------------------------------------------------------------------------------------------------
 
@@ -85,8 +91,10 @@ class AsyncJob:
     async def results(self, *, partial: bool = False) -> AsyncIterator[BatchResult]:
         """One result per input request, in input order, each with its ``attempts`` (constant memory).
 
-        A job with requests still pending raises :class:`JobNotFinishedError` unless ``partial``, which gives
-        the latest outcome so far (``source="missing"``, code ``pending`` for a request not answered yet).
+        A job with a schema gives each result with ``parsed`` (the validated value: a dict, or the pydantic
+        model's instance) or ``parse_error`` (why not, in one line). A job with requests still pending raises
+        :class:`JobNotFinishedError` unless ``partial``, which gives the latest outcome so far
+        (``source="missing"``, code ``pending`` for a request not answered yet).
         """
         results = await _http.async_offload(self._sync_results, partial)  # the count of pending: off the loop
         for count, result in enumerate(results, 1):
@@ -111,24 +119,25 @@ class AsyncJob:
         """Write the results as Parquet (``.parquet``) or CSV (``.csv``), by the name; return how many.
 
         One row per input request, in input order, beside the input's own columns when ``rows`` is the
-        ``requests.from_rows(...)`` the job was run from (see :mod:`siliconflow_batch.tables`). Written in
+        ``requests.from_rows(...)`` the job was run from (see :mod:`siliconflow_batch.tables`); for a job with
+        a schema, its top-level fields as columns after the results', then ``parse_error``. Written in
         record batches, atomically; needs pyarrow (``pip install 'siliconflow-batch[data]'``).
         """
         from ...tables import write_table
 
-        return await _http.async_offload(write_table, self._sync_results(partial), destination, rows)
+        return await _http.async_offload(write_table, self._sync_results(partial), destination, rows, self.schema)
 
     async def to_arrow(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pyarrow.Table``, beside ``rows`` when given (as :meth:`write_table`)."""
         from ...tables import to_arrow
 
-        return await _http.async_offload(to_arrow, self._sync_results(partial), rows)
+        return await _http.async_offload(to_arrow, self._sync_results(partial), rows, self.schema)
 
     async def to_pandas(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pandas.DataFrame`` (needs pandas and pyarrow), beside ``rows`` when given."""
         from ...tables import to_pandas
 
-        return await _http.async_offload(to_pandas, self._sync_results(partial), rows)
+        return await _http.async_offload(to_pandas, self._sync_results(partial), rows, self.schema)
 
     def _sync_results(self, partial: bool) -> Iterator[BatchResult]:
         """``results`` read in one plain loop, for the table writers that run off the event loop."""
@@ -138,7 +147,10 @@ class AsyncJob:
             raise JobNotFinishedError(
                 f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
             )
-        return map(result_of, ledger.rows())
+        schema = self._engine.schema
+        if schema is None:
+            return map(result_of, ledger.rows())
+        return (_parsed(result_of(row), schema) for row in ledger.rows())
 
     # --- changing -----------------------------------------------------------------------------------------------------
 
@@ -222,6 +234,11 @@ class AsyncJob:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _parsed(result: BatchResult, schema: Schema) -> BatchResult:
+    parsed, error = schema.check(result)
+    return result._replace(parsed=parsed, parse_error=error)
 
 
 def checked_concurrency(value: int) -> int:

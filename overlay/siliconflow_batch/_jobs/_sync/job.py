@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
@@ -21,14 +21,13 @@ from ..._defaults import (
 )
 from ..._exceptions import InputValidationError, JobLockedError, JobNotFinishedError
 from ..._problem import Problem
+from ..._records import BatchResult
 from ..._wait import WaitState
+from ...structured import Schema
 from ..outcomes import result_of
 from ..settings import JobOptions
 from ..status import JobStatus
 from .engine import Engine
-
-if TYPE_CHECKING:
-    from ..._records import BatchResult
 
 __all__ = ["Job", "OnProgress", "checked_concurrency"]
 
@@ -69,7 +68,14 @@ class Job:
             max_shard_lines=settings.limits.lines,
             max_shard_bytes=settings.limits.bytes,
             max_cost=settings.max_cost,
+            schema=self.schema,
+            resubmit_invalid=settings.resubmit_invalid,
         )
+
+    @property
+    def schema(self) -> Schema | None:
+        """The schema the job's replies must fit (its results come parsed against it); None for none."""
+        return self._engine.schema
 
     # --- reading ------------------------------------------------------------------------------------------------------
 
@@ -86,8 +92,10 @@ class Job:
     def results(self, *, partial: bool = False) -> Iterator[BatchResult]:
         """One result per input request, in input order, each with its ``attempts`` (constant memory).
 
-        A job with requests still pending raises :class:`JobNotFinishedError` unless ``partial``, which gives
-        the latest outcome so far (``source="missing"``, code ``pending`` for a request not answered yet).
+        A job with a schema gives each result with ``parsed`` (the validated value: a dict, or the pydantic
+        model's instance) or ``parse_error`` (why not, in one line). A job with requests still pending raises
+        :class:`JobNotFinishedError` unless ``partial``, which gives the latest outcome so far
+        (``source="missing"``, code ``pending`` for a request not answered yet).
         """
         results = _http.offload(self._sync_results, partial)  # the count of pending: off the loop
         for count, result in enumerate(results, 1):
@@ -112,24 +120,25 @@ class Job:
         """Write the results as Parquet (``.parquet``) or CSV (``.csv``), by the name; return how many.
 
         One row per input request, in input order, beside the input's own columns when ``rows`` is the
-        ``requests.from_rows(...)`` the job was run from (see :mod:`siliconflow_batch.tables`). Written in
+        ``requests.from_rows(...)`` the job was run from (see :mod:`siliconflow_batch.tables`); for a job with
+        a schema, its top-level fields as columns after the results', then ``parse_error``. Written in
         record batches, atomically; needs pyarrow (``pip install 'siliconflow-batch[data]'``).
         """
         from ...tables import write_table
 
-        return _http.offload(write_table, self._sync_results(partial), destination, rows)
+        return _http.offload(write_table, self._sync_results(partial), destination, rows, self.schema)
 
     def to_arrow(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pyarrow.Table``, beside ``rows`` when given (as :meth:`write_table`)."""
         from ...tables import to_arrow
 
-        return _http.offload(to_arrow, self._sync_results(partial), rows)
+        return _http.offload(to_arrow, self._sync_results(partial), rows, self.schema)
 
     def to_pandas(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pandas.DataFrame`` (needs pandas and pyarrow), beside ``rows`` when given."""
         from ...tables import to_pandas
 
-        return _http.offload(to_pandas, self._sync_results(partial), rows)
+        return _http.offload(to_pandas, self._sync_results(partial), rows, self.schema)
 
     def _sync_results(self, partial: bool) -> Iterator[BatchResult]:
         """``results`` read in one plain loop, for the table writers that run off the event loop."""
@@ -139,7 +148,10 @@ class Job:
             raise JobNotFinishedError(
                 f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
             )
-        return map(result_of, ledger.rows())
+        schema = self._engine.schema
+        if schema is None:
+            return map(result_of, ledger.rows())
+        return (_parsed(result_of(row), schema) for row in ledger.rows())
 
     # --- changing -----------------------------------------------------------------------------------------------------
 
@@ -223,6 +235,11 @@ class Job:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _parsed(result: BatchResult, schema: Schema) -> BatchResult:
+    parsed, error = schema.check(result)
+    return result._replace(parsed=parsed, parse_error=error)
 
 
 def checked_concurrency(value: int) -> int:
