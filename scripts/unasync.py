@@ -38,6 +38,7 @@ SUBS = [
     (r"async_checkpoint", "checkpoint"),
     (r"async_wait_all", "wait_all"),
     (r"async_each", "each"),
+    (r"async_raw_view", "raw_view"),
     (r"__aenter__", "__enter__"),
     (r"__aexit__", "__exit__"),
     (r"__aiter__", "__iter__"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from datetime import UTC, datetime
 from typing import Any
 
@@ -248,6 +249,30 @@ def test_raw_calls_cover_every_single_request_operation(mode: str, api: FakeAPI,
     assert [b.id for b in run(client.batches.with_raw_response.list(limit=1)).parse().data] == ["batch_1"]
     assert run(client.files.with_raw_response.list()).parse() == []
     assert run(client.files.with_raw_response.upload(path)).parse().created_at == 5
+
+
+def test_raw_calls_are_the_methods_themselves(mode: str, api: FakeAPI) -> None:
+    client = make_client(mode, api)
+    pairs = [
+        (client.batches.with_raw_response.create, client.batches.create),
+        (client.batches.with_raw_response.retrieve, client.batches.retrieve),
+        (client.batches.with_raw_response.cancel, client.batches.cancel),
+        (client.batches.with_raw_response.list, client.batches.page),
+        (client.files.with_raw_response.upload, client.files.upload),
+        (client.files.with_raw_response.list, client.files.list),
+    ]
+    for raw, method in pairs:
+        assert inspect.signature(raw).parameters == inspect.signature(method).parameters
+        assert inspect.iscoroutinefunction(raw) is (mode == "async")
+
+
+def test_a_raw_create_found_by_its_key_gives_the_lookups_response(mode: str, api: FakeAPI) -> None:
+    found = batch(metadata={"idempotency_key": "k-1"})
+    api.on("GET /batches", ok({"object": "list", "data": [found], "has_more": False}))
+    raw = run(make_client(mode, api).batches.with_raw_response.create(input_file_id="file-in", idempotency_key="k-1"))
+    assert raw.parse().id == "batch_1"
+    assert raw.http_response.request.method == "GET"  # nothing was created: the lookup answered
+    assert [r.method for r in api.requests] == ["GET"]
 
 
 def test_raw_calls_raise_like_the_ordinary_ones(mode: str, api: FakeAPI) -> None:

@@ -55,8 +55,6 @@ def test_resource_methods_are_documented(cls: type) -> None:
     [
         (Files, AsyncFiles, ["upload", "list", "download"]),
         (Batches, AsyncBatches, ["create", "retrieve", "list", "cancel", "wait", "wait_many", "results"]),
-        (RawFiles, AsyncRawFiles, ["upload", "list"]),
-        (RawBatches, AsyncRawBatches, ["create", "retrieve", "cancel", "list"]),
     ],
 )
 def test_async_resources_mirror_the_sync_ones(sync: type, async_: type, names: list[str]) -> None:

@@ -1,94 +1,37 @@
 """``client.batches.with_raw_response`` and ``client.files.with_raw_response``.
 
-Each single-request call, returning the HTTP response with its parsed value; the ordinary methods are these
-plus ``.parse()``.
+Each is the resource's own single-request methods, returning the HTTP response with its parsed value
+(:class:`APIResponse`), derived by ``_response.async_raw_view`` as openai-python derives its raw responses: the
+parameters, checks and retries are the methods' own, stated once. A method's requests on the way (a create
+looked up by its key) are parsed as usual; the response given back is the call's own, or the last one it made.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
-from .. import _ops
-from .._batch_logic import upload_name
-from .._options import RequestOptions
-from .._response import APIResponse
-from ..validation import CHAT_COMPLETIONS
-from .sender import AsyncSender
+from .._response import async_raw_view
 
 if TYPE_CHECKING:
-    from ..types import Batch, BatchPage, FileObject
+    from .batches import AsyncBatches
+    from .files import AsyncFiles
 
 __all__ = ["AsyncRawBatches", "AsyncRawFiles"]
 
 
 class AsyncRawBatches:
-    """``client.batches.with_raw_response``: the single-request batch calls, returning :class:`APIResponse`."""
+    """``client.batches.with_raw_response``: ``create``, ``retrieve``, ``cancel`` and ``list`` (one page)."""
 
-    def __init__(self, sender: AsyncSender) -> None:
-        self._sender = sender
-
-    async def create(
-        self,
-        *,
-        input_file_id: str,
-        completion_window: str = "24h",
-        endpoint: str = CHAT_COMPLETIONS,
-        metadata: Mapping[str, str] | None = None,
-        replace_model: str | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> APIResponse[Batch]:
-        """POST /batches; see ``batches.create``."""
-        spec = _ops.create_request(
-            input_file_id=input_file_id,
-            endpoint=endpoint,
-            completion_window=completion_window,
-            metadata=metadata,
-            replace_model=replace_model,
-        )
-        return APIResponse(await self._sender.send(spec, options=options), _ops.parse_batch)
-
-    async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
-        """GET /batches/{batch_id}."""
-        return APIResponse(await self._sender.send(_ops.retrieve_request(batch_id), options=options), _ops.parse_batch)
-
-    async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> APIResponse[Batch]:
-        """POST /batches/{batch_id}/cancel."""
-        return APIResponse(await self._sender.send(_ops.cancel_request(batch_id), options=options), _ops.parse_batch)
-
-    async def list(
-        self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
-    ) -> APIResponse[BatchPage]:
-        """One page of GET /batches."""
-        spec = _ops.list_request(limit=limit, after=after)
-        return APIResponse(await self._sender.send(spec, options=options), _ops.parse_batch_page)
+    def __init__(self, batches: AsyncBatches) -> None:
+        self.create = async_raw_view(batches.create)
+        self.retrieve = async_raw_view(batches.retrieve)
+        self.cancel = async_raw_view(batches.cancel)
+        self.list = async_raw_view(batches.page)
 
 
 class AsyncRawFiles:
-    """``client.files.with_raw_response``: the single-request file calls, returning :class:`APIResponse`."""
+    """``client.files.with_raw_response``: ``upload`` and ``list``."""
 
-    def __init__(self, sender: AsyncSender) -> None:
-        self._sender = sender
-
-    async def upload(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        validate: bool = True,
-        replace_model: str | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> APIResponse[FileObject]:
-        """POST /files; see ``files.upload`` (a name not ending in ``.jsonl`` is sent with the suffix added)."""
-        file = _ops.checked_file(path, validate, replace_model)
-        with file.open("rb") as handle:
-            response = await self._sender.send(_ops.upload_request(handle, upload_name(file)), options=options)
-            return APIResponse(response, _ops.parse_uploaded_file)
-
-    async def list(
-        self, *, limit: int | None = None, **options: Unpack[RequestOptions]
-    ) -> APIResponse[list[FileObject]]:
-        """GET /files."""
-        return APIResponse(
-            await self._sender.send(_ops.list_files_request(limit=limit), options=options), _ops.parse_file_list
-        )
+    def __init__(self, files: AsyncFiles) -> None:
+        self.upload = async_raw_view(files.upload)
+        self.list = async_raw_view(files.list)

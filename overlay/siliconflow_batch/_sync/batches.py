@@ -27,6 +27,7 @@ from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_P
 from .._exceptions import APIError, InputValidationError, PaginationError
 from .._failures import Failure, may_pass, of_error
 from .._options import PollOptions, RequestOptions
+from .._response import answer
 from .._results import Accountant, ResultLineError, Splitter, parse_result_line
 from .._retry import Attempts
 from .._wait import OnUpdate, WaitState
@@ -47,7 +48,7 @@ class Batches:
 
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
-        self.with_raw_response = RawBatches(sender)
+        self.with_raw_response = RawBatches(self)
         """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
     def create(
@@ -111,7 +112,7 @@ class Batches:
                 if found is not None:
                     return found
             try:
-                return _ops.parse_batch(self._sender.send(spec, options=options))
+                return answer("create", self._sender.send(spec, options=options), _ops.parse_batch)
             except APIError as error:
                 if of_error(error) is not Failure.AMBIGUOUS:
                     raise
@@ -145,18 +146,24 @@ class Batches:
 
     def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """The batch's current state."""
-        return _ops.parse_batch(self._sender.send(_ops.retrieve_request(batch_id), options=options))
+        response = self._sender.send(_ops.retrieve_request(batch_id), options=options)
+        return answer("retrieve", response, _ops.parse_batch)
 
     def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        return _ops.parse_batch(self._sender.send(_ops.cancel_request(batch_id), options=options))
+        response = self._sender.send(_ops.cancel_request(batch_id), options=options)
+        return answer("cancel", response, _ops.parse_batch)
 
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> BatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
-        return BatchPager(lambda after: self._page(limit, after, options))
+        return BatchPager(lambda after: self.page(limit=limit, after=after, **options))
 
-    def _page(self, limit: int | None, after: str | None, options: RequestOptions) -> BatchPage:
-        return _ops.parse_batch_page(self._sender.send(_ops.list_request(limit=limit, after=after), options=options))
+    def page(
+        self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
+    ) -> BatchPage:
+        """One page of the list, newest first: ``limit`` batches after the batch ``after`` (``list`` pages on)."""
+        response = self._sender.send(_ops.list_request(limit=limit, after=after), options=options)
+        return answer("page", response, _ops.parse_batch_page)
 
     def wait(
         self,

@@ -12,9 +12,11 @@ import httpx
 
 from .. import _http, _ops
 from .._atomic import atomic_write, check_destination
+from .._batch_logic import upload_name
 from .._exceptions import APIConnectionError, without_query
 from .._http import RequestSpec
 from .._options import RequestOptions
+from .._response import answer
 from .._retry import Attempts
 from .raw import RawFiles
 from .sender import Sender
@@ -46,7 +48,7 @@ class Files:
 
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
-        self.with_raw_response = RawFiles(sender)
+        self.with_raw_response = RawFiles(self)
         """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
 
     def upload(
@@ -64,12 +66,15 @@ class Files:
         The vendor accepts only ``.jsonl`` names, so a file named otherwise is sent under its name with the
         suffix added (``requests.txt`` as ``requests.txt.jsonl``); the file itself is not renamed.
         """
-        raw = self.with_raw_response.upload(path, validate=validate, replace_model=replace_model, **options)
-        return raw.parse()
+        file = _ops.checked_file(path, validate, replace_model)
+        with file.open("rb") as handle:
+            response = self._sender.send(_ops.upload_request(handle, upload_name(file)), options=options)
+        return answer("upload", response, _ops.parse_uploaded_file)
 
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> list[FileObject]:
         """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
-        return (self.with_raw_response.list(limit=limit, **options)).parse()
+        response = self._sender.send(_ops.list_files_request(limit=limit), options=options)
+        return answer("list", response, _ops.parse_file_list)
 
     def download(self, file_id_or_url: str, destination: PathLike, **options: Unpack[RequestOptions]) -> Path:
         """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
