@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +172,16 @@ def _write_results(results: Any, path: Path) -> tuple[int, int]:
     return count, failed
 
 
-def cmd_get(args: argparse.Namespace, out: Output) -> int:
+def _one(args: argparse.Namespace, out: Output, call: Callable[[SiliconFlow], Batch]) -> int:
+    """Show the batch that ``call`` gives back (``get``, ``cancel``)."""
     with client_for(args) as client:
-        batch = client.batches.retrieve(args.batch_id)
+        batch = call(client)
     _show(out, batch)
     return OK
+
+
+def cmd_get(args: argparse.Namespace, out: Output) -> int:
+    return _one(args, out, lambda client: client.batches.retrieve(args.batch_id))
 
 
 def cmd_list(args: argparse.Namespace, out: Output) -> int:
@@ -199,10 +204,7 @@ def cmd_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace, out: Output) -> int:
-    with client_for(args) as client:
-        batch = client.batches.cancel(args.batch_id)
-    _show(out, batch)
-    return OK
+    return _one(args, out, lambda client: client.batches.cancel(args.batch_id))
 
 
 def cmd_wait(args: argparse.Namespace, out: Output) -> int:
