@@ -335,6 +335,10 @@ class Schema:
         if kind is None:
             options = [o for o in sub.get("anyOf") or () if isinstance(o, Mapping) and o.get("type") != "null"]
             kind = options[0].get("type") if len(options) == 1 else None
+        values = sub.get("enum") if isinstance(sub.get("enum"), list) else [sub["const"]] if "const" in sub else None
+        if kind is None and values:  # an enum (or const) of one kind of value is a column of that kind
+            found_kinds = {_kind(v) for v in values if v is not None}
+            kind = found_kinds.pop() if len(found_kinds) == 1 else None
         return kind if isinstance(kind, str) else None
 
     @property

@@ -337,6 +337,7 @@ def test_the_table_has_the_parsed_fields_after_the_results_then_parse_error(emul
         "label", "score", "stars", "tags", "meta", "parsed_text", "parse_error"
     ]  # fmt: skip
     assert table.schema.field("stars").type == pa.int64()
+    assert table.schema.field("label").type == pa.string()  # an enum of strings is a text column, not JSON
     assert table.schema.field("score").type == pa.float64()
     assert table.schema.field("tags").type == pa.string()  # not one simple type: its JSON text
     data = table.to_pylist()
@@ -346,4 +347,5 @@ def test_the_table_has_the_parsed_fields_after_the_results_then_parse_error(emul
     whole = [row for row in data if row["parse_error"] is None]
     assert whole
     assert all(1 <= row["stars"] <= 5 and isinstance(json.loads(row["tags"]), list) for row in whole)
+    assert {row["label"] for row in whole} <= {"pos", "neg", "neutral"}
     assert job.to_arrow().column_names[-1] == "parse_error"

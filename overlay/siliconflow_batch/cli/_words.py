@@ -39,6 +39,8 @@ FLAGS = {
     "max_attempts": "--max-attempts",
     "max_shard_lines": "--shard-lines",
     "max_cost": "--max-cost",
+    "schema": "--schema",
+    "resubmit_invalid": "--resubmit-invalid",
     "max_outage": "--max-outage",
     "poll_interval": "--poll-interval",
     "max_poll_interval": "--max-poll-interval",

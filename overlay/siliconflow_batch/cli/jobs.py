@@ -7,6 +7,7 @@ the same command run again: ``run`` resumes the job, ``job wait`` goes on follow
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import warnings
 from pathlib import Path
@@ -41,6 +42,7 @@ from .money import PricesError, cap_option, dry_run, held_note, money_rows, pric
 
 if TYPE_CHECKING:
     from ..requests import RequestRows
+    from ..structured import Schema
 
 __all__ = ["cmd_job", "cmd_run", "register"]
 
@@ -188,7 +190,9 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
                 require_balance=args.require_balance,
                 max_outage=args.max_outage,
                 prices=table,
+                resubmit_invalid=args.resubmit_invalid,
                 **cap_option(args),
+                **_schema_option(args),
             )
         except InsufficientBalanceError as error:
             if not isinstance(error.__cause__, PaymentRequiredError):
@@ -226,8 +230,39 @@ def _source(args: argparse.Namespace) -> tuple[JobInput, RequestRows | None]:
         raise InputValidationError("nothing was sent", [Problem("--model", "is needed with --prompt")])
     from ..requests import from_rows
 
-    rows = from_rows(args.input, prompt=args.prompt, model=args.model, system=args.system, id_column=args.id_column)
+    schema = _schema(args.schema) if args.schema is not None else None
+    rows = from_rows(
+        args.input, prompt=args.prompt, model=args.model, system=args.system, id_column=args.id_column, schema=schema
+    )
     return rows, rows
+
+
+def _schema(path: str) -> Schema:
+    """The JSON Schema in the file ``--schema`` names, checked; a bad one is one problem naming the flag."""
+    from ..structured import Schema
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputValidationError(
+            "nothing was sent", [Problem("--schema", f"{path} cannot be read: {exc.strerror or exc}")]
+        ) from None
+    except ValueError as exc:
+        raise InputValidationError("nothing was sent", [Problem("--schema", f"{path} is not JSON ({exc})")]) from None
+    try:
+        return Schema.of(data)
+    except InputValidationError as error:
+        problem = error.problems[0]
+        raise InputValidationError(
+            "nothing was sent", [Problem("--schema" + problem.field.removeprefix("schema"), problem.message)]
+        ) from None
+
+
+def _schema_option(args: argparse.Namespace) -> dict[str, Any]:
+    """``schema=`` for a JSONL input given ``--schema`` (a table's rows carry their own)."""
+    if args.schema is None or args.prompt is not None:
+        return {}
+    return {"schema": _schema(args.schema)}
 
 
 def _write(job: Job, output: Path, rows: RequestRows | None, *, partial: bool = False) -> int:
@@ -328,6 +363,14 @@ def register(add: AddCommand) -> None:
     )
     sub.add_argument("--system", metavar="TEXT", help="with --prompt: a system message before each prompt")
     sub.add_argument("--id-column", metavar="COLUMN", help="with --prompt: the column of each row's custom_id")
+    sub.add_argument(
+        "--schema",
+        metavar="FILE",
+        help="a JSON Schema every reply must fit: requests ask for JSON (with --prompt), results are parsed",
+    )
+    sub.add_argument(
+        "--resubmit-invalid", action="store_true", help="with --schema: send a reply that does not fit again"
+    )
     yours = MAX_METADATA_PAIRS - RESERVED_METADATA
     creating(sub, pairs=f"at most {yours}: the job's batches carry {RESERVED_METADATA} of their own")
     sub.add_argument(
