@@ -22,6 +22,7 @@ MODULES = (
     "siliconflow_batch.resources",
     "siliconflow_batch.pricing",
     "siliconflow_batch.requests",
+    "siliconflow_batch.structured",
     "siliconflow_batch.tables",
     "siliconflow_batch.testing",
     "siliconflow_batch.types",
