@@ -2,7 +2,8 @@
 
 :func:`scan_line` reads the rest of a line a piece at a time, checks that it is one JSON value as ``json.loads``
 would (UTF-8 included), and keeps only what the validator looks at: ``custom_id``, ``method``, ``url``, and in
-``body`` its ``model`` and the roles of its ``messages``. Everything else (the long contents) is read and dropped.
+``body`` its ``model`` and the roles of its ``messages``; and what bounds a request's output in the cost estimate
+(``body.max_tokens``, ``n``, ``enable_thinking``). Everything else (the long contents) is read and dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-__all__ = ["PIECE_BYTES", "Roles", "Scanned", "scan_line"]
+__all__ = ["PIECE_BYTES", "ElidedString", "Roles", "Scanned", "scan_line"]
 
 PIECE_BYTES = 1024**2  # the most read at once
 KEEP_BYTES = 64 * 1024  # a kept value longer than this is named by its size (and a string by its SHA-256)
@@ -57,6 +58,17 @@ class Scanned:
         self.length = length
         self.line = line
         self.error = error
+
+
+class ElidedString(str):
+    """A kept string too long to hold, named by its size and SHA-256 (equal strings give equal names)."""
+
+    size: int
+
+    def __new__(cls, size: int, sha256: str) -> ElidedString:
+        text = super().__new__(cls, f"<a string of {size} bytes, sha256 {sha256}>")
+        text.size = size
+        return text
 
 
 class _Elided:
@@ -228,7 +240,7 @@ class _Reader:
         if self.kept_size <= KEEP_BYTES:
             return json.loads(bytes(data))
         if kind == "a string":  # still a string, one per content, so that custom_ids stay comparable
-            return f"<a string of {self.kept_size} bytes, sha256 {self.kept_digest.hexdigest()}>"
+            return ElidedString(self.kept_size, self.kept_digest.hexdigest())
         return _Elided(f"<{kind} of {self.kept_size} bytes>")
 
     def _keep_held(self) -> None:
@@ -291,8 +303,17 @@ def _messages(reader: _Reader) -> Roles | None:
         reader.expect(_COMMA, "',' or ']'")
 
 
+_BODY_KEYS: dict[str, Callable[[_Reader], Any]] = {
+    "model": _Reader.keep,
+    "messages": _messages,
+    "max_tokens": _Reader.keep,  # the three that bound the output (estimate.line_cost_from_size)
+    "n": _Reader.keep,
+    "enable_thinking": _Reader.keep,
+}
+
+
 def _body(reader: _Reader) -> Any:
-    body = _object(reader, {"model": _Reader.keep, "messages": _messages})
+    body = _object(reader, _BODY_KEYS)
     return [] if body is None else body  # no object: the validator says so, whatever it was
 
 
@@ -317,9 +338,7 @@ def scan_line(first: bytes, handle: BinaryIO, sink: Callable[[bytes], object] | 
         if reader.peek() == -1:
             return Scanned(reader.base + len(reader.buf), None, None)
         if reader.peek() == _OPEN_OBJECT:
-            line: Any = _object(
-                reader, {"custom_id": _Reader.keep, "method": _Reader.keep, "url": _Reader.keep, "body": _body}
-            )
+            line: Any = _object(reader, _LINE_KEYS)
         else:  # no object: the validator names its type
             line = {"a string": "", "an array": [], "a value": 0.0}[reader.skip()]
         if reader.peek() != -1:

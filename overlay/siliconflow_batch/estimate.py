@@ -62,6 +62,7 @@ __all__ = [
     "TokenRatio",
     "estimate",
     "line_cost",
+    "line_cost_from_size",
     "upper_bound",
 ]
 
@@ -279,6 +280,13 @@ def line_cost(
     observed = calibration.by_model.get(model) if calibration is not None else None
     if observed is not None and observed.estimated > 0:  # times counted / estimated, rounded up
         input_tokens = -(-input_tokens * observed.counted // observed.estimated)
+    return _with_output(body, model, ascii_chars, other_chars, messages, input_tokens)
+
+
+def _with_output(
+    body: Mapping[str, Any], model: str, ascii_chars: int, other_chars: int, messages: int, input_tokens: int
+) -> LineCost:
+    """The line's cost with its output bound, read from ``max_tokens``, ``enable_thinking`` and ``n``."""
     limits = _limits(model)
     asked = _positive(body.get("max_tokens"))
     if asked is not None:
@@ -293,6 +301,31 @@ def line_cost(
         output += DEFAULT_MAX_REASONING
     choices = _positive(body.get("n")) or 1
     return LineCost(model, ascii_chars, other_chars, messages, input_tokens, output * choices, output_from, choices)
+
+
+def line_cost_from_size(
+    body: Any, size: int, messages: int, *, replace_model: str | None = None, calibration: Calibration | None = None
+) -> LineCost:
+    """Measure a line too long to read whole (a job reads it in pieces) from its size in bytes.
+
+    ``body`` holds what was kept of the line's ``body`` (``model``, ``max_tokens``, ``n``, ``enable_thinking``;
+    None or no mapping: the line could not be read), ``messages`` how many messages it has. Every byte of the
+    line is counted as an ASCII character: a character is at least one byte of UTF-8 (or more, escaped), and no
+    character's rate is above two ASCII characters' (:data:`DEFAULT_RATIO`), so the text of the prompt is never
+    estimated below what :func:`line_cost` would give it (the JSON of ``tools`` or ``response_format``, which
+    :func:`line_cost` counts re-written with spaces, is counted as written). The output bound is
+    :func:`line_cost`'s.
+    """
+    if not isinstance(body, Mapping):
+        return LineCost(replace_model or "", 0, 0, 0, 0, DEFAULT_MAX_TOKENS, "default")
+    model = replace_model or body.get("model")
+    model = model if isinstance(model, str) else ""
+    ascii_rate, _, denominator = _RATES
+    input_tokens = -(-size * ascii_rate // denominator) + DEFAULT_RATIO.tokens_per_message * messages
+    observed = calibration.by_model.get(model) if calibration is not None else None
+    if observed is not None and observed.estimated > 0:
+        input_tokens = -(-input_tokens * observed.counted // observed.estimated)
+    return _with_output(body, model, size, 0, messages, input_tokens)
 
 
 @frozen

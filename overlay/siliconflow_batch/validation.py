@@ -142,16 +142,6 @@ def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, rep
             _check_line(line, number, endpoint, replace_model, seen, report)
 
 
-def line_too_long(length: int, number: int) -> Problem:
-    """The problem of a line longer than ``MAX_LINE_BYTES`` where it cannot be read in pieces (a job's input)."""
-    return Problem(
-        "line",
-        f"is {length} bytes; a job reads lines up to {MAX_LINE_BYTES} bytes whole "
-        "(upload with validate=False to send it unchecked)",
-        number,
-    )
-
-
 def skip_line(handle: BinaryIO) -> int:
     """Read past the rest of a line in bounded pieces; return how many bytes it had."""
     skipped = 0

@@ -3,6 +3,10 @@
 Every shard, the first ones and the resubmissions alike, is cut by :func:`form_shards` from the requests the
 ledger says are waiting for one, and checked by the package's validator (``validate_requests``) with each problem
 reported at its line of the original input. Nothing here talks to the server.
+
+A line of any length is taken (the vendor limits a file to 1 GB, not its lines): one longer than
+``MAX_LINE_BYTES`` is never held whole, but read, hashed, copied and checked in pieces of at most
+``PIECE_BYTES`` (``_long_line.scan_line``). Its cost is estimated from its size (``line_cost_from_size``).
 """
 
 from __future__ import annotations
@@ -11,15 +15,16 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
+from .. import _long_line
 from .._exceptions import InputValidationError
 from .._problem import Problem
-from ..estimate import Tally
-from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, line_too_long, skip_line, validate_requests
+from ..estimate import LineCost, Tally, line_cost_from_size
+from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, skip_line, validate_requests
 from .ledger import Ledger, ShardRow, ShardState
 
 __all__ = [
@@ -59,9 +64,42 @@ class ShardLimits:
         return found
 
 
-def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | Problem]]:
+class LongLine:
+    """A line too long to read whole: its first piece, and the rest still to read in ``handle``.
+
+    :meth:`scan` reads it, once, before the next line is asked for (a line not read is skipped).
+    """
+
+    def __init__(self, first: bytes, handle: BinaryIO) -> None:
+        self.first = first
+        self.handle = handle
+        self.done = False
+
+    def scan(self, sink: Callable[[bytes], object]) -> tuple[_long_line.Scanned, int]:
+        """Read and check the line, handing ``sink`` each piece and a newline if it ends without one.
+
+        Returns what was kept of it and its length as a job stores it (that newline included).
+        """
+        self.done = True
+        length = 0
+        last = b""
+
+        def each(piece: bytes) -> None:
+            nonlocal length, last
+            length += len(piece)
+            last = piece
+            sink(piece)
+
+        scanned = _long_line.scan_line(self.first, self.handle, sink=each)
+        if not last.endswith(b"\n"):
+            each(b"\n")
+        return scanned, length
+
+
+def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | LongLine | Problem]]:
     """(input line number, raw line ending in a newline) for each non-blank line, or a Problem for a bad one.
 
+    A line longer than ``MAX_LINE_BYTES`` comes as a :class:`LongLine` (it may be blank: its scan says so).
     An input that cannot be opened is one problem (line number 0: it names no line).
     """
     if isinstance(source, str | os.PathLike):
@@ -78,7 +116,10 @@ def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | Problem]]:
             while raw := handle.readline(MAX_LINE_BYTES + 1):
                 number += 1
                 if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                    yield number, line_too_long(len(raw) + skip_line(handle), number)
+                    long = LongLine(raw, handle)
+                    yield number, long
+                    if not long.done:
+                        skip_line(handle)
                 elif raw.strip():
                     yield number, raw if raw.endswith(b"\n") else raw + b"\n"
         return
@@ -98,6 +139,10 @@ def fingerprint(source: JobInput) -> str:
     for _, item in _source_lines(source):
         if isinstance(item, bytes):
             digest.update(item)
+        elif isinstance(item, LongLine):
+            before = digest.copy()
+            if item.scan(digest.update)[0].line is None:  # blank: left out, as a short one
+                digest = before
         elif item.field == "file":  # not readable at all: say so, not "another input"
             raise InputValidationError("the job's input cannot be read", [item])
     return digest.hexdigest()
@@ -112,16 +157,60 @@ def measure(source: JobInput, limits: ShardLimits, tally: Tally) -> int:
     open_shards: dict[str, tuple[int, int]] = {}  # model -> (lines, bytes) of its shard being filled
     shards = 0
     for _, item in _source_lines(source):
-        if not isinstance(item, bytes) or len(item) > limits.bytes:
+        if isinstance(item, Problem):
             continue
-        cost = tally.add(item)
+        if isinstance(item, LongLine):
+            scanned, length = item.scan(lambda _: None)
+            if scanned.line is None or length > limits.bytes:
+                continue
+            cost = _long_cost(scanned, length, tally)
+            tally.add_cost(cost)
+        elif len(item) > limits.bytes:
+            continue
+        else:
+            length = len(item)
+            cost = tally.add(item)
         key = "" if tally.replace_model else cost.model
         lines, size = open_shards.get(key, (0, 0))
-        if not lines or lines >= limits.lines or size + len(item) > limits.bytes:
+        if not lines or lines >= limits.lines or size + length > limits.bytes:
             shards += 1
             lines, size = 0, 0
-        open_shards[key] = (lines + 1, size + len(item))
+        open_shards[key] = (lines + 1, size + length)
     return shards
+
+
+def _long_cost(scanned: _long_line.Scanned, length: int, tally: Tally) -> LineCost:
+    """A long line's cost, from its size (``line_cost_from_size``: an upper bound of its text's estimate)."""
+    line = scanned.line if scanned.error is None and isinstance(scanned.line, dict) else {}
+    body = line.get("body")
+    messages = body.get("messages") if isinstance(body, dict) else None
+    count = messages.count if isinstance(messages, _long_line.Roles) else 0
+    return line_cost_from_size(body, length, count, replace_model=tally.replace_model, calibration=tally.calibration)
+
+
+def _long_peek(scanned: _long_line.Scanned, number: int) -> tuple[str | None, str, Problem | None]:
+    """:func:`_peek` of a long line, from what its scan kept; and a custom_id too long to keep, as a problem."""
+    line = scanned.line
+    if scanned.error is not None or not isinstance(line, dict):
+        return None, "", None
+    custom_id = line.get("custom_id")
+    body = line.get("body")
+    model = body.get("model") if isinstance(body, dict) else None
+    model = model if isinstance(model, str) else ""
+    if isinstance(custom_id, _long_line.ElidedString):  # results are matched by custom_id: it must be whole
+        limit = _long_line.KEEP_BYTES
+        return None, model, Problem("custom_id", f"is {custom_id.size} bytes; a job keeps at most {limit}", number)
+    return (custom_id if isinstance(custom_id, str) and custom_id else None), model, None
+
+
+def _tee(*sinks: Callable[[bytes], object]) -> Callable[[bytes], None]:
+    """One sink that hands each piece to every one of ``sinks``."""
+
+    def each(piece: bytes) -> None:
+        for sink in sinks:
+            sink(piece)
+
+    return each
 
 
 def _peek(raw: bytes) -> tuple[str | None, str]:
@@ -154,11 +243,24 @@ def spool(source: JobInput, job_dir: Path, ledger: Ledger) -> tuple[str, list[Pr
             if isinstance(item, Problem):
                 problems.append(item)
                 continue
-            digest.update(item)
-            out.write(item)
-            custom_id, model = _peek(item)
-            rows.append((index, number, custom_id, model, offset, len(item)))
-            offset += len(item)
+            if isinstance(item, LongLine):
+                before = digest.copy()
+                scanned, length = item.scan(_tee(digest.update, out.write))
+                if scanned.line is None:  # blank: left out, as a short one
+                    digest = before
+                    out.seek(offset)
+                    out.truncate()
+                    continue
+                custom_id, model, problem = _long_peek(scanned, number)
+                if problem is not None:
+                    problems.append(problem)
+            else:
+                digest.update(item)
+                out.write(item)
+                custom_id, model = _peek(item)
+                length = len(item)
+            rows.append((index, number, custom_id, model, offset, length))
+            offset += length
             index += 1
             if len(rows) >= 10_000:
                 ledger.add_requests(rows)
@@ -261,10 +363,20 @@ def form_shards(
                     shard.tally = Tally(tally.prices, replace_model=replace_model)
                 next_id += 1
             spooled.seek(row.offset)
-            raw = spooled.read(length)
-            shard.out.write(raw)
-            if shard.tally is not None and tally is not None:
-                tally.add_cost(shard.tally.add(raw))
+            if length > MAX_LINE_BYTES:  # copied a piece at a time: never held whole
+                head = spooled.readline(_long_line.PIECE_BYTES)
+                scanned, copied = LongLine(head, spooled).scan(shard.out.write)
+                if copied != length:
+                    raise RuntimeError(f"the spool's line {line} is {copied} bytes, its ledger row says {length}")
+                if shard.tally is not None and tally is not None:
+                    cost = _long_cost(scanned, length, shard.tally)
+                    shard.tally.add_cost(cost)
+                    tally.add_cost(cost)
+            else:
+                raw = spooled.read(length)
+                shard.out.write(raw)
+                if shard.tally is not None and tally is not None:
+                    tally.add_cost(shard.tally.add(raw))
             shard.lines += 1
             shard.bytes += length
             shard.members.append(row.idx)

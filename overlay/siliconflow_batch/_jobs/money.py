@@ -19,6 +19,7 @@ import attrs
 from .._model import JSONModel
 from ..estimate import Calibration, Estimate, ModelEstimate
 from ..pricing import ModelPrice, PriceTable
+from ..validation import MAX_LINE_BYTES
 from .input import SPOOL_NAME
 from .ledger import LEDGER_NAME, Ledger
 
@@ -171,7 +172,9 @@ def committed(ledger: Ledger, prices: PriceTable | None) -> Committed:
 def calibration_of(job_dir: Path, into: Calibration | None = None) -> Calibration:
     """A :class:`Calibration` from the lines the job in ``job_dir`` already ran (their ``usage.prompt_tokens``).
 
-    A directory without a job gives what ``into`` holds (an empty calibration when None).
+    A directory without a job gives what ``into`` holds (an empty calibration when None). A line too long to read
+    whole (over ``MAX_LINE_BYTES``) is left out: its estimate is a bound from its size, not from its text, and
+    would skew the rate the other lines are estimated at.
     """
     found = into if into is not None else Calibration()
     if not (job_dir / LEDGER_NAME).is_file() or not (job_dir / SPOOL_NAME).is_file():
@@ -186,6 +189,8 @@ def calibration_of(job_dir: Path, into: Calibration | None = None) -> Calibratio
                     usage = json.loads(result)["response"]["body"]["usage"]
                     tokens = usage["prompt_tokens"]
                 except (ValueError, KeyError, TypeError):
+                    continue
+                if length > MAX_LINE_BYTES:
                     continue
                 spooled.seek(offset)
                 found.add(spooled.read(length), tokens, replace_model=replace_model)
