@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from ._jobs.input import JobInput
     from ._jobs.money import JobEstimate
     from ._jobs.settings import JobOptions
-    from ._jobs.status import JobStatus
+    from ._jobs.status import JobBatch, JobStatus
     from ._problem import Problem
     from ._records import Usage
     from ._response import APIResponse
@@ -105,6 +105,7 @@ _EXPORTS = {
     "InsufficientBalanceError": "._exceptions",
     "InternalServerError": "._exceptions",
     "Job": "._jobs._sync.job",
+    "JobBatch": "._jobs.status",
     "JobError": "._exceptions",
     "JobInput": "._jobs.input",
     "JobInputMismatchError": "._exceptions",
@@ -189,6 +190,7 @@ __all__ = [
     "InsufficientBalanceError",
     "InternalServerError",
     "Job",
+    "JobBatch",
     "JobError",
     "JobEstimate",
     "JobInput",

@@ -50,6 +50,10 @@ class Clock(Protocol):
         """Seconds on a clock that never goes back."""
         ...
 
+    def time(self) -> float:
+        """Wall time, seconds since the epoch: what a job directory records, read again by another process."""
+        ...
+
     def sleep(self, seconds: float) -> None:
         """Block for ``seconds``."""
         ...
@@ -65,6 +69,10 @@ class SystemClock:
     def monotonic(self) -> float:
         """``time.monotonic()``."""
         return time.monotonic()
+
+    def time(self) -> float:
+        """``time.time()``."""
+        return time.time()
 
     def sleep(self, seconds: float) -> None:
         """``time.sleep(seconds)``."""
@@ -94,6 +102,11 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
 def monotonic() -> float:
     """The installed clock's time."""
     return _clock.monotonic()
+
+
+def wall_time() -> float:
+    """The installed clock's wall time (seconds since the epoch): for what outlives the process (not monotonic)."""
+    return _clock.time()
 
 
 def sleep(seconds: float) -> None:

@@ -61,6 +61,8 @@ CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard);
 -- it (``settings.Plan``), carried in its batch's metadata so that the server alone can replay the job.
 -- done: how many of its requests the batch's request_counts say are done, while it runs. bound: the upper
 -- bound of its cost (yuan, a decimal string; NULL when a model has no price), recorded when it is cut.
+-- missing_since: when (wall time, seconds since the epoch) its result files were first missed (a 404, or an
+-- ended batch naming none yet), so that the grace for them outlives the process that saw it.
 CREATE TABLE IF NOT EXISTS shards (
     id INTEGER PRIMARY KEY,
     attempt INTEGER NOT NULL,
@@ -75,7 +77,8 @@ CREATE TABLE IF NOT EXISTS shards (
     error_ref TEXT,
     plan TEXT,
     done INTEGER NOT NULL DEFAULT 0,
-    bound TEXT
+    bound TEXT,
+    missing_since REAL
 );
 CREATE TABLE IF NOT EXISTS usage (
     model TEXT PRIMARY KEY,
@@ -143,6 +146,8 @@ class ShardRow:
     done: int = 0
     bound: str | None = None
     """The upper bound of the shard's cost (yuan, a decimal string), recorded when it was cut; None: unknown."""
+    missing_since: float | None = None
+    """When (wall time) the shard's result files were first missed; None: never."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,8 @@ class WaitingRow(NamedTuple):
 
 
 _SHARD_COLUMNS = (
-    "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref, plan, done, bound"
+    "id, attempt, model, lines, bytes, state, file_id, batch_id, status, output_ref, error_ref, plan, done, bound, "
+    "missing_since"
 )
 # Columns added since the first ledger: a ledger written by an earlier version gains them when opened.
 _ADDED_COLUMNS = (
@@ -178,6 +184,7 @@ _ADDED_COLUMNS = (
     ("shards", "plan", "TEXT"),
     ("shards", "done", "INTEGER NOT NULL DEFAULT 0"),
     ("shards", "bound", "TEXT"),
+    ("shards", "missing_since", "REAL"),
 )
 _TABLES = ("meta", "requests", "shards", "usage")
 _INSERT_REQUEST = "INSERT INTO requests (idx, line, custom_id, model, offset, length) VALUES (?, ?, ?, ?, ?, ?)"
@@ -358,6 +365,16 @@ class Ledger:
             shard_id, "state = ?, batch_id = ?, status = ?, output_ref = ?, error_ref = ?",
             ShardState.ENDED, batch_id, status, output_ref, error_ref,
         )  # fmt: skip
+
+    def missed_files(self, shard_id: int, at: float) -> float:
+        """The shard's result files were missed at ``at`` (wall time); return when they were first missed.
+
+        The first miss is kept, so the grace for them counts from it in whichever process looks next.
+        """
+        with self.transaction():
+            self._set(shard_id, "missing_since = COALESCE(missing_since, ?)", at)
+            row = self._db.execute("SELECT missing_since FROM shards WHERE id = ?", (shard_id,)).fetchone()
+        return float(row[0]) if row is not None and row[0] is not None else at
 
     def saw_status(self, shard_id: int, status: str) -> None:
         """The server answered with this status for the shard's batch (a cancel's answer)."""

@@ -19,7 +19,7 @@ from .money import ModelMoney, committed, estimate_from_data
 if TYPE_CHECKING:
     from ..types import Batch
 
-__all__ = ["JobStatus", "job_status"]
+__all__ = ["JobBatch", "JobStatus", "job_batches", "job_status"]
 
 
 @attrs.frozen
@@ -149,6 +149,46 @@ class JobStatus(JSONModel):
             f"resubmitted {self.resubmitted}; tokens {self.input_tokens} in / {self.output_tokens} out; cost {cost}"
             f"{cap}"
         )
+
+
+@attrs.frozen
+class JobBatch(JSONModel):
+    """One of a job's shards (a unit sent as one batch), as its job directory has it: no request is made.
+
+    ``state`` is where the shard is in its life: ``written``, ``uploading``, ``creating`` (not created yet, or
+    not known to be), ``created`` (its batch exists and had not ended at the last poll), ``ended`` (ended, its
+    result files not read yet), ``ingested`` (read); or ``dropped`` (cancelled before it was sent),
+    ``refused`` (the server refused it) or ``held`` (held back by the job's cap).
+    """
+
+    shard: int
+    """The shard's number in the job (from 1), carried in its batch's metadata."""
+    attempt: int
+    """Which attempt of its requests it sends (1 for the first)."""
+    batch_id: str | None
+    """Its batch's id, None while it has none."""
+    status: str | None
+    """Its batch's status at the last look (None while it has no batch)."""
+    state: str
+    """Where the shard is in its life, one of those the class lists (``created``: its batch runs)."""
+
+    @property
+    def running(self) -> bool:
+        """Whether its batch exists and had not ended at the last look (``state == "created"``)."""
+        return self.state == ShardState.CREATED
+
+    @property
+    def ended(self) -> bool:
+        """Whether its batch has ended: ``ended`` (its results not read yet) or ``ingested``."""
+        return self.state in (ShardState.ENDED, ShardState.INGESTED)
+
+
+def job_batches(ledger: Ledger) -> list[JobBatch]:
+    """The job's shards, by number, as :class:`JobBatch` records (dropped ones included)."""
+    return [
+        JobBatch(shard=row.id, attempt=row.attempt, batch_id=row.batch_id, status=row.status, state=str(row.state))
+        for row in ledger.shards()
+    ]
 
 
 def job_status(

@@ -36,7 +36,7 @@ class VirtualClock:
         self._installed: AbstractContextManager[_http.Clock] | None = None
 
     def time(self) -> float:
-        """The current virtual time, in seconds (pass as ``Emulator(clock=clock.time)``)."""
+        """The current virtual time, in seconds: the client's wall time too (pass as ``Emulator(clock=clock.time)``)."""
         return self.now
 
     def monotonic(self) -> float:

@@ -68,9 +68,10 @@ class AsyncEngine:
         self._priced = False  # whether _prices was looked for
         self._pages = True  # whether the server's batch list pages (else each active batch is retrieved)
         self._known: JobSettings | None = None
-        self._missing_since: dict[tuple[int, str], float] = {}  # (shard, what): when its result files were missed
         self._schema: Schema | None = None  # the replies' schema, once read (or given live: its pydantic model)
         self._schema_read = False
+        self._started: float | None = None  # started_at, once read (_started_read)
+        self._started_read = False
 
     @property
     def id(self) -> str:
@@ -100,6 +101,19 @@ class AsyncEngine:
             self._schema, self._schema_read = schema, True
 
     @property
+    def started_at(self) -> float | None:
+        """When the job was first prepared (wall time, seconds since the epoch); None for a job from before."""
+        if not self._started_read:
+            value = self.ledger.meta("started_at")
+            self._started = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            self._started_read = True
+        return self._started
+
+    def forget_start(self) -> None:
+        """Read ``started_at`` from the ledger again (recovery sets it to the first batch's creation)."""
+        self._started_read = False
+
+    @property
     def cancelled(self) -> bool:
         """Whether the job was cancelled (by this process or another)."""
         return bool(self.ledger.meta("cancelled"))
@@ -113,6 +127,7 @@ class AsyncEngine:
         """Release the lock and close the ledger (the id stays readable)."""
         if self._known is None and self.ledger.meta("settings") is not None:
             self._known = self.settings
+        _ = self.started_at  # kept readable too
         if self._held is not None:
             self._held.close()
             self._held = None
@@ -142,10 +157,11 @@ class AsyncEngine:
         """Spool the input and cut the first shards, in one transaction: all of it, or (on any problem) none.
 
         The job keeps ``prices`` (else the current ones, :meth:`PriceTable.load`), and the estimate of its whole
-        input at them: each shard records the upper bound of its cost, which a cap is checked against.
+        input at them: each shard records the upper bound of its cost, which a cap is checked against. It keeps
+        when it began (``started_at``, the client's wall time), so that a resumed job's elapsed time goes on.
         """
         self.ledger.reset()
-        self._known = None
+        self._known, self._started_read = None, False
         if prices is None:
             try:
                 prices = PriceTable.load()
@@ -156,7 +172,7 @@ class AsyncEngine:
         try:
             with self.ledger.transaction():
                 sha, problems = spool(source, self.dir, self.ledger)
-                self.ledger.set_meta(settings=settings.to_json(), input_sha256=sha)
+                self.ledger.set_meta(settings=settings.to_json(), input_sha256=sha, started_at=_http.wall_time())
                 if prices is not None:
                     self.ledger.set_meta(prices=prices.to_data())
                 tally = Tally(prices, replace_model=settings.replace_model) if prices is not None else None
@@ -403,9 +419,14 @@ class AsyncEngine:
             self.ledger.created(shard.id, batch.id, status, done)
 
     def _grace_over(self, shard_id: int, what: str) -> bool:
-        """Whether a shard's result files have been missing (``what``) for longer than ``result_grace``."""
-        since = self._missing_since.setdefault((shard_id, what), _http.monotonic())
-        if _http.monotonic() - since < self.result_grace:
+        """Whether a shard's result files have been missing (``what``) for longer than ``result_grace``.
+
+        The first miss is kept in the ledger, in wall time, so the grace goes on across processes (a resumed
+        job, or an orchestrator's task deferred in between) instead of starting over in each.
+        """
+        now = _http.wall_time()
+        since = self.ledger.missed_files(shard_id, now)
+        if now - since < self.result_grace:
             return False
         _http.logger.warning("job %s, shard %s: result files still %s after %g s", self.id, shard_id, what,
                              self.result_grace)  # fmt: skip
@@ -462,13 +483,13 @@ class AsyncEngine:
     async def download(self, shard: ShardRow) -> None:
         """Download an ended batch's result files that are not here yet (each atomically, once)."""
         (self.dir / "results").mkdir(exist_ok=True)
-        for source, ref, path in self._result_files(shard):
+        for _, ref, path in self._result_files(shard):
             if path.exists():
                 continue
             try:
                 await self.client.files.download(ref, path)
             except NotFoundError:  # the vendor's result files can 404 just after the batch ends
-                self._missing_since.setdefault((shard.id, source), _http.monotonic())  # collect decides
+                self.ledger.missed_files(shard.id, _http.wall_time())  # collect decides
 
     async def collect(self, shard: ShardRow) -> None:
         """Read an ended batch's downloaded result files into the ledger, once every file is here.

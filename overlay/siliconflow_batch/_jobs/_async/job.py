@@ -17,6 +17,7 @@ from ..._defaults import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_OUTAGE,
     DEFAULT_RESULT_GRACE,
+    SEND_RETRY_INTERVAL,
 )
 from ..._exceptions import InputValidationError, JobLockedError, JobNotFinishedError
 from ..._problem import Problem
@@ -25,7 +26,7 @@ from ..._wait import WaitState
 from ...structured import Schema
 from ..outcomes import result_of
 from ..settings import JobOptions
-from ..status import JobStatus
+from ..status import JobBatch, JobStatus, job_batches
 from .engine import AsyncEngine
 
 __all__ = ["AsyncJob", "OnProgress", "checked_concurrency"]
@@ -37,8 +38,9 @@ OnProgress = Callable[[JobStatus], object]
 class AsyncJob:
     """One job, kept in its directory: wait for it, read its status and results, cancel it.
 
-    Methods that change the job (``wait``, ``cancel``) take the directory's lock, so a second process working on
-    the same job is refused (:class:`JobLockedError`) rather than raced; ``status`` and ``results`` only read.
+    Methods that change the job (``wait``, ``step``, ``cancel``) take the directory's lock, so a second process
+    working on the same job is refused (:class:`JobLockedError`) rather than raced; ``status``, ``batches`` and
+    ``results`` only read.
     Close the job (or use it as a context manager) to release the lock. Jobs come from ``client.jobs``.
     """
 
@@ -76,6 +78,15 @@ class AsyncJob:
         """The schema the job's replies must fit (its results come parsed against it); None for none."""
         return self._engine.schema
 
+    @property
+    def started_at(self) -> float | None:
+        """When the job began (Unix seconds, on the client's clock), as its directory keeps it.
+
+        A resumed job keeps it, so its elapsed time counts from it (a recovered one: from its first batch's
+        creation). None for a job begun by a version that did not record it.
+        """
+        return self._engine.started_at
+
     # --- reading ------------------------------------------------------------------------------------------------------
 
     async def status(self, *, refresh: bool = True) -> JobStatus:
@@ -87,6 +98,15 @@ class AsyncJob:
         Neither waits for the lock of a process running the job.
         """
         return await self._engine.status(refresh=refresh)
+
+    async def batches(self) -> list[JobBatch]:
+        """The job's batches, one record per shard (by number), as its directory has them: no request is made.
+
+        Each has its shard, attempt, batch id (None until created), the status seen at the last poll and the
+        shard's state (:class:`JobBatch`); ``[b.batch_id for b in await job.batches() if b.running]`` are the
+        batches to watch. Like ``status(refresh=False)``, it does not wait for the lock of a process running it.
+        """
+        return await _http.async_offload(job_batches, self._engine.ledger)
 
     async def results(self, *, partial: bool = False) -> AsyncIterator[BatchResult]:
         """One result per input request, in input order, each with its ``attempts`` (constant memory).
@@ -173,15 +193,13 @@ class AsyncJob:
         whenever it changes. The interval stretches while nothing changes, up to ``max_poll_interval``; a
         Retry-After is honoured; ``timeout`` and ``max_outage`` are as in ``batches.wait``. A result file that
         answers 404 (the vendor's can, just after a batch ends) is asked for again for ``result_grace`` seconds
-        before its lines count as missing (and are sent again). The async client sends and downloads up to
-        ``max_concurrency`` at once. A job cancelled meanwhile by another process
+        before its lines count as missing (and are sent again), counted from its first miss as the job
+        directory keeps it, so a resumed job does not start the grace over. Each round is :meth:`step`'s. The
+        async client sends and downloads up to ``max_concurrency`` at once. A job cancelled meanwhile by another process
         (``job cancel``) is noticed at the next round: nothing more is created, and the wait ends once the
         cancelled batches have.
         """
-        engine = self._engine
-        engine.lock()
-        engine.result_grace = result_grace
-        engine.concurrency = checked_concurrency(max_concurrency)
+        self._take(result_grace, max_concurrency)
         timer = WaitState(
             self.id,
             poll_interval=poll_interval,
@@ -194,16 +212,59 @@ class AsyncJob:
         last: list[JobStatus] = []
 
         async def one_round() -> bool:
-            await engine.advance()
-            status = await engine.status(refresh=False)  # the round has just polled
+            status = await self._round()
             key = (status.progress, status.failed, status.pending, tuple(status.batches.items()))
             if timer.progressed(key) and on_progress is not None:
                 on_progress(status)
             last[:] = [status]
             return status.done
 
-        await engine.persist(one_round, timer)
+        await self._engine.persist(one_round, timer)
         return last[0]
+
+    async def step(
+        self,
+        *,
+        max_outage: float = DEFAULT_MAX_OUTAGE,
+        result_grace: float = DEFAULT_RESULT_GRACE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> JobStatus:
+        """One round of ``wait``, then return the job's status: no waiting for the batches.
+
+        The round sends what is unsent, polls the active batches once, collects those that ended, cuts shards
+        for what is to be sent again and sends them. For a caller that waits in its own way (an orchestrator
+        that defers between rounds, a loop of its own): nothing is slept on beyond a retry. It takes the
+        directory's lock, as ``wait`` does (kept until the job is closed), and is the same round that ``wait``
+        repeats: ``step`` until ``status.done`` is ``wait`` without its pacing. A failure that may pass (a
+        dropped connection, a 5xx, a 429) makes it try the round again, within ``max_outage`` seconds; a result
+        file's 404 is waited for across rounds and processes (``result_grace``, counted in the job directory
+        from when it was first missed).
+        """
+        self._take(result_grace, max_concurrency)
+        timer = WaitState(
+            self.id, poll_interval=SEND_RETRY_INTERVAL, timeout=None, on_update=None, max_outage=max_outage,
+            subject=f"job {self.id}",
+        )  # fmt: skip
+        last: list[JobStatus] = []
+
+        async def one_round() -> bool:
+            last[:] = [await self._round()]
+            return True
+
+        await self._engine.persist(one_round, timer)
+        return last[0]
+
+    def _take(self, result_grace: float, max_concurrency: int) -> None:
+        """Take the lock and the round's settings (``wait`` and ``step``)."""
+        engine = self._engine
+        engine.lock()
+        engine.result_grace = result_grace
+        engine.concurrency = checked_concurrency(max_concurrency)
+
+    async def _round(self) -> JobStatus:
+        """The one round that ``wait`` repeats and ``step`` makes once; the status after it (from the ledger)."""
+        await self._engine.advance()
+        return await self._engine.status(refresh=False)  # the round has just polled
 
     async def cancel(self) -> JobStatus:
         """Cancel the job: no more batches are created and the running ones are cancelled on the server.

@@ -14,6 +14,7 @@ from ... import _http
 from ..._batch_logic import metadata_value
 from ..._defaults import LIST_PAGE
 from ..._exceptions import JobError, PaginationError
+from ...types import timestamp_datetime
 from ..ledger import ShardState
 from ..settings import TAG_ATTEMPT, TAG_INPUT, TAG_JOB, TAG_PLAN, TAG_SHARD, Plan
 
@@ -62,6 +63,10 @@ async def replay(engine: AsyncEngine, seen: dict[int, Batch], complete: bool) ->
     Each later cut is made again once the results of the shards it took requests from are read.
     """
     ledger = engine.ledger
+    created = [when.timestamp() for batch in seen.values() if (when := timestamp_datetime(batch.created_at))]
+    if created and (engine.started_at is None or min(created) < engine.started_at):
+        ledger.set_meta(started_at=min(created))  # the job began with its first batch, not with its recovery
+        engine.forget_start()
     cuts: set[tuple[int, tuple[int, ...]]] = set()
     for batch in seen.values():
         plan = Plan.decode(metadata_value(batch, TAG_PLAN))
@@ -82,7 +87,8 @@ async def replay(engine: AsyncEngine, seen: dict[int, Batch], complete: bool) ->
             if shard.state is ShardState.ENDED:
                 await engine.download(shard)
                 await engine.collect(shard)
-                if ledger.shard(parent) == shard:  # a result file answered 404: not read yet
+                now = ledger.shard(parent)
+                if now is not None and now.state is ShardState.ENDED:  # a result file answered 404: not read yet
                     raise JobError(
                         f"the result files of shard {parent} of job {engine.id} cannot be read yet; "
                         "run recover again in a few minutes"
