@@ -182,6 +182,26 @@ def test_an_expired_batch_is_resubmitted_in_a_second_deferral(
     assert sorted(r["attempts"] for r in results) == [1, 1, 2, 2]
 
 
+def test_result_files_that_404_are_awaited_in_the_triggerer_not_the_worker(
+    airflow_db: Path, server: RunningServer, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.faults.result_not_found(times=2)  # the output file answers 404 twice after the batch ends
+    source = write_requests(tmp_path / "in.jsonl", 3)
+    output = tmp_path / "results.jsonl"
+    state, summary, calls = run_dag(
+        airflow_db, tmp_path, "late_files", input=str(source), output=str(output), job_dir=str(tmp_path / "jobs")
+    )
+    assert state == "success"
+    resumes = [c["event"] for c in calls if c["call"] == "resume"]
+    # Each 404 is one round and one deferral with no batch to watch: the worker never waited for the file.
+    assert sum(not event["batch_ids"] for event in resumes) == 2
+    assert resumes[-1]["batch_ids"] == []
+    assert emulator.faults.injected["result_not_found"] == 2
+    assert summary["succeeded"] == 3
+    assert summary["resubmitted"] == 0  # the grace, kept in the job directory across the deferrals, did not run out
+    assert [line["custom_id"] for line in read_lines(output)] == ["r0", "r1", "r2"]
+
+
 def test_fsspec_urls_and_the_worker_that_waits(
     airflow_db: Path, server: RunningServer, emulator: Emulator, tmp_path: Path
 ) -> None:

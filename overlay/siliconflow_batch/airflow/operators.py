@@ -10,16 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from siliconflow_batch import (
-    TERMINAL_STATUSES,
-    Batch,
-    Job,
-    JobError,
-    JobOptions,
-    JobStatus,
-    PaginationError,
-    SiliconFlow,
-)
+from siliconflow_batch import Batch, Job, JobError, JobOptions, JobStatus, PaginationError, SiliconFlow
+from siliconflow_batch._defaults import DEFAULT_RESULT_GRACE
 
 from . import _io
 from .hooks import SiliconFlowHook
@@ -30,20 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SiliconFlowJobOperator"]
 
-# The metadata key that names a batch's job (README, "Durable"). The public API has no call that lists a job's
-# batch ids, so the trigger's ids are found in the server's batch list by this tag.
+# The metadata key that names a batch's job (README, "Durable"): a worker without the job directory looks in the
+# server's batch list for it, to tell a job to rebuild from one to submit.
 _JOB_TAG = "sf_job"
 _LIST_PAGE = 100
 _LIST_PAGES = 10  # how far back (newest first) the list is read for a job's batches: 1,000 batches
 _OPTION_NAMES = frozenset(JobOptions.__annotations__)
-
-
-class _RoundOver(Exception):
-    """Ends ``job.wait`` after a round (raised from its ``on_progress``): the status that ended it."""
-
-    def __init__(self, status: JobStatus) -> None:
-        super().__init__()
-        self.status = status
 
 
 class SiliconFlowJobOperator(BaseOperator):
@@ -59,8 +43,10 @@ class SiliconFlowJobOperator(BaseOperator):
     ``max_shard_bytes``) are the job's settings; the rest go to ``BaseOperator``.
 
     With ``deferrable`` (the default) the task submits, then waits in the triggerer
-    (:class:`SiliconFlowJobTrigger`, polling every ``poll_interval`` seconds); on each wake-up it collects what
-    ended and resubmits what may pass, deferring again while batches run. Without it, the worker waits.
+    (:class:`SiliconFlowJobTrigger`, polling every ``poll_interval`` seconds); on each wake-up it makes one round
+    of the job (``Job.step``: collect what ended, resubmit what may pass), deferring again while batches run, and
+    while an ended batch's result files still answer 404 (the grace, ``result_grace`` seconds, is kept in the job
+    directory, so it goes on across deferrals). Without it, the worker waits.
     ``timeout`` (seconds, from the task's start) bounds the wait: the task fails, the batches go on, and a retry
     re-attaches. The task's return value (its XCom) is a summary: ``job_id``, ``requests``, ``succeeded``,
     ``failed``, ``resubmitted``, ``batches``, ``cost`` (yuan, as a decimal string, or None) and ``output``.
@@ -80,6 +66,7 @@ class SiliconFlowJobOperator(BaseOperator):
         poll_interval: float = 60.0,
         timeout: float | None = None,
         fail_on_errors: bool = False,
+        result_grace: float = DEFAULT_RESULT_GRACE,
         **kwargs: Any,
     ) -> None:
         options = {name: kwargs.pop(name) for name in list(kwargs) if name in _OPTION_NAMES}
@@ -92,6 +79,7 @@ class SiliconFlowJobOperator(BaseOperator):
         self.poll_interval: float = poll_interval
         self.timeout: float | None = timeout
         self.fail_on_errors: bool = fail_on_errors
+        self.result_grace: float = result_grace
         self.job_options: JobOptions = options  # type: ignore[assignment]  # checked by the job, before sending
 
     # --- Airflow's entry points ---------------------------------------------------------------------------------
@@ -103,12 +91,14 @@ class SiliconFlowJobOperator(BaseOperator):
         self.log.info("job %s in %s", job_id, self._job_path(job_id))
         with self._hook().get_conn() as client, self._attach(client, job_id, source, ()) as job:
             if not self.deferrable:
-                status = job.wait(poll_interval=self.poll_interval, timeout=self.timeout)
+                status = job.wait(
+                    poll_interval=self.poll_interval, timeout=self.timeout, result_grace=self.result_grace
+                )
                 return self._finish(job, status)
-            status = self._advance(job)
+            status = job.step(result_grace=self.result_grace)
             if status.done:
                 return self._finish(job, status)
-            running = self._running(client, job_id, status)
+            running = _running(job)
         self._defer(job_id, running, deadline)
         return None  # never reached: defer raises
 
@@ -126,10 +116,10 @@ class SiliconFlowJobOperator(BaseOperator):
             )
         batch_ids = list(event.get("batch_ids") or [])
         with self._hook().get_conn() as client, self._reopen(client, job_id, batch_ids) as job:
-            status = self._advance(job)
+            status = job.step(result_grace=self.result_grace)
             if status.done:
                 return self._finish(job, status)
-            running = self._running(client, job_id, status)
+            running = _running(job)
         self._defer(job_id, running, deadline)
         return None
 
@@ -180,7 +170,7 @@ class SiliconFlowJobOperator(BaseOperator):
         try:
             client.jobs.open(job_dir).close()
         except JobError:  # no job there (yet)
-            if batch_ids or self._job_batches(client, job_id, first_only=True):
+            if batch_ids or self._on_server(client, job_id):
                 self.log.info("job %s: no job directory here; rebuilding it from the server and the input", job_id)
                 return client.jobs.recover(
                     source, job_id=job_id, job_dir=job_dir, batch_ids=batch_ids, **self.job_options
@@ -194,39 +184,23 @@ class SiliconFlowJobOperator(BaseOperator):
         except JobError:  # another worker, or a lost directory: rebuilt from the server and the input
             return self._attach(client, job_id, self._input_again(job_id), batch_ids)
 
-    def _advance(self, job: Job) -> JobStatus:
-        """Drive the job until it is done or has batches running (sending, collecting and resubmitting)."""
-
-        def stop(status: JobStatus) -> None:
-            if status.done or _has_running(status):
-                raise _RoundOver(status)
-
-        try:
-            return job.wait(on_progress=stop, poll_interval=min(self.poll_interval, 10.0))
-        except _RoundOver as over:
-            return over.status
-
-    def _running(self, client: SiliconFlow, job_id: str, status: JobStatus) -> list[str]:
-        """The ids of the job's batches that the server shows running (for the trigger)."""
-        wanted = _created(status)
-        return [b.id for b in self._job_batches(client, job_id, wanted=wanted) if not b.is_terminal]
-
-    def _job_batches(
-        self, client: SiliconFlow, job_id: str, *, first_only: bool = False, wanted: int | None = None
-    ) -> list[Batch]:
-        """The job's batches in the server's list (newest first, up to ``_LIST_PAGES`` pages)."""
-        found: list[Batch] = []
+    def _on_server(self, client: SiliconFlow, job_id: str) -> bool:
+        """Whether the server's list (newest first, up to ``_LIST_PAGES`` pages) has a batch of the job."""
         try:
             for pages, page in enumerate(client.batches.list(limit=_LIST_PAGE).iter_pages(), 1):
-                found += [b for b in page.data if _tag(b) == job_id]
-                if (first_only and found) or (wanted is not None and len(found) >= wanted) or pages >= _LIST_PAGES:
+                if any(_tag(b) == job_id for b in page.data):
+                    return True
+                if pages >= _LIST_PAGES:
                     break
         except PaginationError:  # a list that does not page (the vendor's): its first page is all there is
             pass
-        return found
+        return False
 
     def _defer(self, job_id: str, running: list[str], deadline: float | None) -> None:
-        self.log.info("job %s: deferring while %d batches run", job_id, len(running))
+        if running:
+            self.log.info("job %s: deferring while %d batches run", job_id, len(running))
+        else:
+            self.log.info("job %s: deferring while result files are awaited", job_id)
         self.defer(
             trigger=SiliconFlowJobTrigger(
                 job_id=job_id,
@@ -272,9 +246,6 @@ def _tag(batch: Batch) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _created(status: JobStatus) -> int:
-    return sum(n for state, n in status.batches.items() if state != "unsent")
-
-
-def _has_running(status: JobStatus) -> bool:
-    return any(state not in TERMINAL_STATUSES and state != "unsent" for state in status.batches)
+def _running(job: Job) -> list[str]:
+    """The ids of the job's batches running at its last round (from its directory: no request)."""
+    return [b.batch_id for b in job.batches() if b.running and b.batch_id is not None]

@@ -33,7 +33,8 @@ class SiliconFlowJobTrigger(BaseTrigger):
     other than a terminal one (``completed``, ``failed``, ``expired``, ``cancelled``) is running: ``in_queue``,
     and a status the vendor adds later, keep it waiting. It fires one event, a dict with ``status``:
 
-    - ``"ended"``: every batch has ended (with no batch ids, after one poll interval: the task looks again);
+    - ``"ended"``: every batch has ended (with no batch ids, after one poll interval: the task looks again, as
+      it does while an ended batch's result files still answer 404, its grace kept in the job directory);
     - ``"timeout"``: the deadline passed first (the batches go on; the task fails, a retry re-attaches);
     - ``"error"``: the server refused the polls (a wrong key, a batch that is not there), with ``message``.
 
