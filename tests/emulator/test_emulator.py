@@ -395,3 +395,18 @@ def test_without_a_key_an_ambiguous_create_is_resolved_by_the_key_made_for_the_c
     assert created.metadata["idempotency_key"].startswith("sfb-")
     assert emulator.requests["GET /batches"] == 1  # looked up once, after the 504, never before
     assert _batch_count(emulator) == 1
+
+
+def test_a_long_prompt_is_counted_whole_and_cached_short() -> None:
+    # The vendor limits a file (1 GB), not a line: the emulator runs a long line, counts its usage from the whole
+    # prompt, and keeps only the start it echoes (each parsed file is cached for the batch's life).
+    from siliconflow_batch.testing._engine import Engine, StoredBatch, _parse_line
+
+    prompt = "x" * 4_000_000
+    line = _parse_line(json.dumps({"custom_id": "big", "body": {"model": MODEL, "messages": [
+        {"role": "user", "content": prompt}]}}).encode(), 1)  # fmt: skip
+    assert len(line.prompt) <= 200
+    batch = StoredBatch("batch_1", "file-1", "/v1/chat/completions", "24h", 0, None, None, "in.jsonl")
+    result = Engine()._result(line, batch)
+    assert result["response"]["body"]["usage"]["prompt_tokens"] == len(prompt) // 4
+    assert result["response"]["body"]["choices"][0]["message"]["content"].endswith("x" * 200)

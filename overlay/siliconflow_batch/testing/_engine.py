@@ -114,11 +114,12 @@ class StoredBatch:
 class _Line:
     custom_id: str
     model: str
-    prompt: str
+    prompt: str  # the start of the last message's content (all a reply shows), cached for every line: kept short
     valid: bool = True
     max_tokens: int = 0
     json_mode: bool = False  # the body asks for JSON (response_format json_object or json_schema)
     schema: dict[str, Any] | None = None  # the schema the reply must fit: OpenAI's json_schema, or the prompt's
+    prompt_chars: int = 0  # the whole content's length, which its usage counts
 
 
 @dataclass
@@ -406,7 +407,7 @@ class Engine:
                 },
                 "error": None,
             }
-        reply = f"[emulated {model}] {line.prompt[:200]}"
+        reply = f"[emulated {model}] {line.prompt[:_PROMPT_SHOWN]}"
         if line.json_mode:
             value = fitting(line.schema, int(digest[:8], 16)) if line.schema is not None else {"answer": reply}
             reply = json.dumps(value, ensure_ascii=False)
@@ -415,7 +416,7 @@ class Engine:
         if fault is not None:
             reply = reply[: max(1, len(reply) // 2)]
             finish = "length" if fault == "truncated" else "stop"
-        prompt_tokens = max(1, len(line.prompt) // 4)
+        prompt_tokens = max(1, line.prompt_chars // 4)
         return {
             "id": f"batch_req_{digest[:16]}",
             "custom_id": line.custom_id,
@@ -441,6 +442,9 @@ class Engine:
         }
 
 
+_PROMPT_SHOWN = 200  # a reply echoes this much of its prompt
+
+
 def _parse_line(raw: bytes, number: int) -> _Line:
     """One input line as the model service sees it; a line it cannot read keeps its own custom_id if it has one."""
     data: Any = None
@@ -453,11 +457,12 @@ def _parse_line(raw: bytes, number: int) -> _Line:
         return _Line(
             str(data["custom_id"]),
             str(body.get("model", "")),
-            prompt,
+            prompt[:_PROMPT_SHOWN],
             True,
             max_tokens if isinstance(max_tokens, int) else 0,
             json_mode,
             schema,
+            len(prompt),
         )
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
         custom_id = data.get("custom_id") if isinstance(data, dict) else None
