@@ -62,8 +62,10 @@ def test_messages_name_the_commands_flags_not_pythons_arguments(
     _speaks_cli(no_key.err)
 
 
-def test_a_line_longer_than_is_read_whole_is_validated_in_pieces(tmp_path: Path, url: str, emulator: Emulator) -> None:
-    # The vendor limits the file (1 GB), not its lines: validate and submit check a line of any length.
+def test_a_line_longer_than_is_read_whole_is_validated_and_run_in_pieces(
+    tmp_path: Path, url: str, emulator: Emulator
+) -> None:
+    # The vendor limits the file (1 GB), not its lines: validate, submit and run take a line of any length.
     content = b"x" * (MAX_LINE_BYTES + 10)
     good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
     good.write_bytes(b'{"custom_id": "a", "body": {"messages": [{"role": "user", "content": "' + content + b'"}]}}\n')
@@ -77,11 +79,26 @@ def test_a_line_longer_than_is_read_whole_is_validated_in_pieces(tmp_path: Path,
     submitted = sfb(url, "submit", str(bad), "--json")
     assert submitted.code == 2
     assert submitted.json()["problems"][0]["field"] == "body.messages[0].role"
-    # A job still reads each line whole (its spool), and says how to send such a file.
-    ran = sfb(url, "run", str(good), "--job-dir", str(tmp_path / "job"))
-    assert ran.code == 2
-    assert "upload --no-validate, then create" in ran.err
-    _speaks_cli(ran.err)
+    # A job takes it too (its spool, shard and estimate read it in pieces), and the emulator runs it.
+    big = b"x" * (40 * 1024**2)
+    source = tmp_path / "big.jsonl"
+    source.write_bytes(
+        b'{"custom_id": "big", "body": {"model": "deepseek-ai/DeepSeek-V3", "messages": [{"role": "user", '
+        b'"content": "' + big + b'"}]}}\n' + write_requests(tmp_path / "small.jsonl", 1, fail=frozenset()).read_bytes()
+    )
+    job = str(tmp_path / "job")
+    dry = sfb(url, "run", str(source), "--job-dir", job, "--dry-run", "--json")
+    assert dry.code == 0, dry.err
+    assert dry.json()["estimate"]["requests"] == 2
+    assert dry.json()["estimate"]["input_tokens"] >= 0.3 * len(big)  # an upper bound from the line's size
+    ran = sfb(url, "run", str(source), "--job-dir", job, "--poll-interval", "5", "--json")
+    assert ran.code == 0, ran.err
+    assert ran.json()["requests"]["total"] == 2
+    assert ran.json()["requests"]["succeeded"] == 2
+    results = sfb(url, "job", "results", job, "--output", str(tmp_path / "results.jsonl"))
+    assert results.code == 0, results.err
+    with (tmp_path / "results.jsonl").open("rb") as saved:
+        assert {json.loads(line)["custom_id"] for line in saved} == {"big", "r0"}
 
 
 def test_submit_no_validate_sends_the_file_unchecked(tmp_path: Path, url: str, emulator: Emulator) -> None:

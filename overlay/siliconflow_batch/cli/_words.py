@@ -25,7 +25,6 @@ _UNCHECKED_BY_COMMAND = {
     "validate": "(upload it with --no-validate to send it unchecked)",
     "upload": "(give --no-validate to send it unchecked)",
     "submit": "(give --no-validate to send it unchecked)",
-    "run": "(a job checks every line: send this file with upload --no-validate, then create)",
 }
 
 
