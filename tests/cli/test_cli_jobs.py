@@ -150,6 +150,32 @@ def test_the_live_line_counts_what_running_batches_have_done_and_its_eta_follows
     assert "ETA 1:00" in line  # 50 in 60 s: the other 50 in about as long
 
 
+def test_the_live_lines_clock_counts_earlier_runs_and_its_eta_this_ones_pace(clock: VirtualClock) -> None:
+    from siliconflow_batch._jobs.status import JobStatus
+    from siliconflow_batch.cli._output import Output
+    from siliconflow_batch.cli.jobs import _Progress
+
+    progress = _Progress(Output(False, io.StringIO(), io.StringIO()), ran_before=75)
+    start = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches={"in_progress": 1})
+    assert progress.line(start).endswith("1:15")
+    clock.advance(60)
+    running = JobStatus("j", total=100, succeeded=0, failed=0, pending=100, batches={"in_progress": 1}, running_done=50)
+    line = progress.line(running)
+    assert "2:15" in line  # 75 s before this process, 60 s in it
+    assert "ETA 1:00" in line  # 50 in this process's 60 s: the other 50 in about as long
+
+
+def test_a_resumed_runs_clock_goes_on_from_the_jobs_start(tmp_path: Path, url: str, clock: VirtualClock) -> None:
+    source = write_requests(tmp_path / "in.jsonl", 4)
+    assert _run(url, source, tmp_path / "job", "--detach").code == 0
+    clock.advance(300)  # five minutes with no process following the job
+    resumed = _run(url, source, tmp_path / "job")
+    assert resumed.code == 0, resumed.err
+    lines = [line for line in resumed.err.splitlines() if "requests (" in line]
+    assert lines, resumed.err
+    assert lines[0].endswith("  5:00"), lines[0]  # not 0:00: the job began five minutes ago
+
+
 def test_a_402_pauses_run_with_one_line_and_the_same_command_resumes(
     tmp_path: Path, url: str, emulator: Emulator
 ) -> None:

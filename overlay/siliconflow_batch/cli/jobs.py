@@ -55,11 +55,16 @@ def _count(number: int) -> str:
 
 
 class _Progress:
-    """The job's progress line: requests done / total, batches per status, resubmissions, tokens, elapsed, ETA."""
+    """The job's progress line: requests done / total, batches per status, resubmissions, tokens, elapsed, ETA.
 
-    def __init__(self, out: Output) -> None:
+    The clock shows the job's elapsed time, ``ran_before`` (seconds since it began, before this process) included;
+    the ETA is from this process's pace alone.
+    """
+
+    def __init__(self, out: Output, ran_before: float = 0.0) -> None:
         self.out = out
         self.started = _http.monotonic()  # the client's clock: a test's virtual one moves it
+        self.ran_before = max(0.0, ran_before)
         self._first_done: int | None = None
 
     def line(self, status: JobStatus, width: int | None = None) -> str:
@@ -80,7 +85,7 @@ class _Progress:
             (0, f"batches: {batches}"),
             (4, f"resubmitted {status.resubmitted}"),
             (3, f"tokens {_count(status.input_tokens)} in/{_count(status.output_tokens)} out"),
-            (1, f"{int(elapsed // 60)}:{int(elapsed % 60):02d}"),
+            (1, _clock(elapsed + self.ran_before)),
         ]
         if eta:
             parts.append((0, eta.strip()))
@@ -93,8 +98,14 @@ class _Progress:
             print(self.line(status), file=self.out.err, flush=True)
 
 
+def _clock(seconds: float) -> str:
+    """Elapsed time as the live line shows it: ``M:SS``, minutes going past 59."""
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
 def _follow(job: Job, args: argparse.Namespace, out: Output) -> JobStatus:
-    progress = _Progress(out)
+    began = job.started_at  # kept in the job directory: a resumed run's clock goes on from the job's start
+    progress = _Progress(out, ran_before=0.0 if began is None else _http.wall_time() - began)
     try:
         return job.wait(
             on_progress=progress.show,
