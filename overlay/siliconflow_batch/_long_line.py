@@ -149,7 +149,7 @@ class _Reader:
             begin = self.pos
             self.pos = _STRING.match(self.buf, self.pos).end()  # type: ignore[union-attr]
             if len(head) <= 64:
-                head += self.buf[begin : self.pos]
+                head += self.buf[begin : min(self.pos, begin + 65 - len(head))]  # no copy of a long string
             if self.pos < len(self.buf):
                 byte = self.buf[self.pos]
                 if byte == _QUOTE:

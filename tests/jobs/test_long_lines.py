@@ -178,3 +178,59 @@ def test_calibration_leaves_out_a_long_line(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(money, "MAX_LINE_BYTES", SHORT)
     entry = money.calibration_of(tmp_path).by_model[V3]
     assert (entry.lines, entry.counted) == (1, 9)
+
+
+def test_a_long_line_is_never_held_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What spooling, fingerprinting, cutting, checking and estimating hold at once is bounded by the limits, not by
+    # the line: with 1 MiB read whole and 64 KiB pieces, a 24 MiB line costs a few MiB at its peak.
+    import tracemalloc
+
+    from siliconflow_batch import validation
+
+    monkeypatch.setattr(job_input, "MAX_LINE_BYTES", 1024**2)
+    monkeypatch.setattr(validation, "MAX_LINE_BYTES", 1024**2)  # the shard's check
+    monkeypatch.setattr(_long_line, "PIECE_BYTES", 64 * 1024)
+    size = 24 * 1024**2
+    source = tmp_path / "in.jsonl"
+    with source.open("wb") as out:
+        out.write(b'{"custom_id": "big", "body": {"model": "' + V3.encode() + b'", "messages": [{"role": "user", ')
+        out.write(b'"content": "')
+        for _ in range(size // 1024**2):
+            out.write(b"x" * 1024**2)
+        out.write(b'"}]}}\n' + _request("small", "hi") + b"\n")
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    tally = Tally(PRICES)
+    tracemalloc.start()
+    try:
+        with ledger.transaction():
+            fingerprint(source)
+            measure(source, ShardLimits(), Tally(PRICES))
+            _, problems = spool(source, tmp_path, ledger)
+            problems += form_shards(ledger, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p",
+                                    tally=tally)  # fmt: skip
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        ledger.close()
+    assert problems == []
+    assert tally.requests == 2
+    (shard,) = (tmp_path / SHARD_DIR).iterdir()
+    assert shard.stat().st_size == source.stat().st_size
+    assert peak < 8 * 1024**2, peak  # a third of the line
+
+
+def test_a_long_string_in_the_first_piece_is_not_copied() -> None:
+    # The first piece of a long line is as long as is read whole (32 MiB): its content string is skipped in place.
+    import io
+    import tracemalloc
+
+    first = _request("big", "x" * 8 * 1024**2)
+    tracemalloc.start()
+    try:
+        scanned = _long_line.scan_line(first, io.BytesIO(b"\n"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert scanned.error is None
+    assert scanned.line["custom_id"] == "big"
+    assert peak < 4 * 1024**2, peak  # a piece or two (its UTF-8 check), not the 8 MiB string
