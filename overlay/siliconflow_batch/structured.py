@@ -377,11 +377,16 @@ class Schema:
         """``(parsed, None)`` or ``(None, parse_error)`` for one result: failed, truncated and reasoning-only fail."""
         if not result.ok:
             return None, _one_line(f"no reply to parse: {result.error_message or 'the request failed'}")
-        content = result.content
-        if result.truncated:
+        return self.check_reply(result.content, result.finish_reason, result.reasoning_content)
+
+    def check_reply(
+        self, content: str | None, finish_reason: str | None, reasoning_content: str | None
+    ) -> tuple[Any, str | None]:
+        """:meth:`check` of a successful request's reply, from its fields (the table writers read them in bulk)."""
+        if finish_reason == "length":
             return None, "the reply was cut at max_tokens (finish_reason length): not whole JSON"
         if content is None or not content.strip():
-            if result.reasoning_content:
+            if reasoning_content:
                 return None, "the reply has reasoning but no content (raise max_tokens or thinking_budget)"
             return None, "the reply has no content"
         return self.parse(content)

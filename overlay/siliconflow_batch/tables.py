@@ -92,14 +92,10 @@ class _Parsed:
         self.arrow_fields = [pa.field(n, t) for n, t in zip(names, self.types, strict=True)]
         self.arrow_fields.append(pa.field(PARSE_ERROR, pa.string()))
 
-    def arrays(self, pa: Any, chunk: list[BatchResult]) -> list[Any]:
+    def arrays(self, pa: Any, outcomes: list[tuple[Any, str | None]]) -> list[Any]:
         columns: list[list[Any]] = [[] for _ in self.fields]
         errors: list[str | None] = []
-        check = self.schema.check
-        for result in chunk:
-            parsed, error = result.parsed, result.parse_error
-            if parsed is None and error is None:
-                parsed, error = check(result)
+        for parsed, error in outcomes:
             errors.append(error)
             if parsed is not None and not isinstance(parsed, dict):
                 dump = getattr(parsed, "model_dump", None)
@@ -108,6 +104,16 @@ class _Parsed:
                 column.append(_cell(parsed.get(name) if parsed is not None else None, kind))
         found = [pa.array(values, type=kind) for values, kind in zip(columns, self.types, strict=True)]
         return [*found, pa.array(errors, type=pa.string())]
+
+
+def _outcomes(schema: Schema, chunk: Iterable[BatchResult]) -> list[tuple[Any, str | None]]:
+    """``(parsed, parse_error)`` of each result: as it came, or checked against the schema when not parsed."""
+    check = schema.check
+    found = []
+    for result in chunk:
+        parsed, error = result.parsed, result.parse_error
+        found.append(check(result) if parsed is None and error is None else (parsed, error))
+    return found
 
 
 def _cell(value: Any, kind: str | None) -> Any:
@@ -128,6 +134,149 @@ def _result_arrays(pa: Any, schema: Any, chunk: list[BatchResult]) -> list[Any]:
     attempts = [result[6] for result in chunk]
     columns = (ids, ok, content, reasoning, finish, prompt, completion, total, errors, attempts)
     return [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)]
+
+
+class ResultLines:
+    """Results still as their lines, as a job's ledger keeps them: the table writers read them in bulk, in C++.
+
+    ``items`` gives, per request in input order, ``(custom_id, attempts, line, item)``: ``line`` is the bytes of
+    the output-file line that decided the request (None when there is none, or it is not a plain output line),
+    and ``result(item)`` makes its BatchResult. A batch of lines is parsed by pyarrow's JSON reader; a line
+    that does not read as a successful chat completion, and a whole batch the reader refuses (a field of an
+    unexpected type), take the BatchResult path instead, so the table is the same either way. Iterating gives
+    the BatchResults, so that anything taking results takes this (once).
+    """
+
+    def __init__(self, items: Iterable[tuple[str, int, bytes | None, Any]], result: Any) -> None:
+        self.items = items
+        self.result: Any = result
+
+    def __iter__(self) -> Iterator[BatchResult]:
+        result = self.result
+        return (result(item[3]) for item in self.items)
+
+
+_BOM = b"\xef\xbb\xbf"
+_LINE_SCHEMA: Any = None
+_LINE_BLOCK = 1 << 20  # the JSON reader's block: a batch's lines are parsed in parallel blocks of this size
+
+
+def _line_schema(pa: Any) -> Any:
+    """The fields of an output line the result columns need; the reader skips all others."""
+    global _LINE_SCHEMA
+    if _LINE_SCHEMA is None:
+        text, count = pa.string(), pa.int64()
+        message = pa.struct([("content", text), ("reasoning_content", text), ("reasoning", text)])
+        choice = pa.struct([("message", message), ("finish_reason", text)])
+        usage = pa.struct([("prompt_tokens", count), ("completion_tokens", count), ("total_tokens", count)])
+        body = pa.struct([("choices", pa.list_(choice)), ("usage", usage)])
+        response = pa.struct([("status_code", count), ("body", body)])
+        _LINE_SCHEMA = pa.schema([("response", response), ("error", pa.struct([]))])
+    return _LINE_SCHEMA
+
+
+def _read_lines(pa: Any, lines: list[bytes]) -> tuple[list[Any], Any] | None:
+    """The columns ``(content, reasoning_content, finish_reason, prompt, completion, total)`` of the lines.
+
+    With them, which lines are plain successes (a 2xx, no error, usage whole or absent): for those the columns
+    are what :func:`result_fields` gives. None when the reader refuses the lines (a field of another type).
+    """
+    json, pc = require("pyarrow.json", "a results table"), require("pyarrow.compute", "a results table")
+    try:
+        table = json.read_json(
+            pa.py_buffer(b"\n".join(lines)),
+            read_options=json.ReadOptions(block_size=_LINE_BLOCK),
+            parse_options=json.ParseOptions(explicit_schema=_line_schema(pa), unexpected_field_behavior="ignore"),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(lines):  # pragma: no cover - a line is one JSON object, so one row
+        return None
+    field = pc.struct_field
+    response = table.column("response").combine_chunks()
+    status, body = field(response, "status_code"), field(response, "body")
+    choices, usage = field(body, "choices"), field(body, "usage")
+    # The first choice: the value at each list's start, null where the list is null or empty.
+    starts = choices.offsets.slice(0, len(choices))
+    has = pc.fill_null(pc.greater(pc.list_value_length(choices), 0), False)
+    choice = choices.values.take(pc.if_else(has, starts, pa.scalar(None, starts.type)))
+    message = field(choice, "message")
+    reasoning = pc.coalesce(field(message, "reasoning_content"), field(message, "reasoning"))
+    counts = [field(usage, name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    # usage with a count null or absent: the slow path tells the two apart (0, or the sum for a total).
+    partial = pc.and_(usage.is_valid(), pc.or_(pc.or_(counts[0].is_null(), counts[1].is_null()), counts[2].is_null()))
+    good = pc.and_(
+        pc.and_(table.column("error").combine_chunks().is_null(), pc.invert(partial)),
+        pc.fill_null(pc.and_(pc.greater_equal(status, 200), pc.less(status, 300)), False),
+    )
+    columns = [field(message, "content"), reasoning, field(choice, "finish_reason"), *counts]
+    return columns, good
+
+
+def _line_arrays(
+    pa: Any, schema: Any, chunk: list[tuple[str, int, bytes | None, Any]], make: Any, wanted: Schema | None
+) -> tuple[list[Any], list[tuple[Any, str | None]] | None]:
+    """:func:`_result_arrays` of a chunk of :class:`ResultLines` items, and the parsed outcomes when asked."""
+    n = len(chunk)
+    fast, lines = [], []
+    for i, item in enumerate(chunk):
+        line = item[2]
+        if line is not None and not line.startswith(_BOM):
+            fast.append(i)
+            lines.append(line)
+    read = _read_lines(pa, lines) if lines else None
+    if read is None:
+        fast = []
+        columns: list[Any] = []
+    else:
+        columns, good = read
+        if not _all(good):
+            keep = good.to_pylist()
+            fast = [i for i, ok in zip(fast, keep, strict=True) if ok]
+            columns = [column.filter(good) for column in columns]
+    chosen = set(fast) if len(fast) < n else None
+    slow = [i for i in range(n) if i not in chosen] if chosen is not None else []
+    results = [make(chunk[i][3]) for i in slow]
+    fields = [result_fields(result) for result in results]
+    names = ("content", "reasoning_content", "finish_reason", "prompt_tokens", "completion_tokens", "total_tokens")
+    types = {f.name: f.type for f in schema}
+    if not fast:
+        columns = [pa.array([], type=types[name]) for name in names]
+    ok = pa.concat_arrays(
+        [pa.array([True] * len(fast), type=pa.bool_()), pa.array([f[0] for f in fields], type=pa.bool_())]
+    )
+    errors = pa.concat_arrays(
+        [pa.nulls(len(fast), type=pa.string()), pa.array([f[7] for f in fields], type=pa.string())]
+    )
+    merged = [
+        pa.concat_arrays([column.cast(types[name]), pa.array([f[k] for f in fields], type=types[name])])
+        for k, (name, column) in enumerate(zip(names, columns, strict=True), 1)
+    ]
+    found = [ok, *merged, errors]
+    outcomes: list[tuple[Any, str | None]] | None = None
+    if wanted is not None:
+        check = wanted.check_reply
+        content, reasoning, finish = (column.to_pylist() for column in columns[:3])
+        outcomes = [check(c, f, r) for c, r, f in zip(content, reasoning, finish, strict=True)]
+        outcomes += _outcomes(wanted, results)
+    if slow:  # back to the input's order: the fast rows came first, then the slow ones
+        order = [0] * n
+        for k, i in enumerate(fast):
+            order[i] = k
+        for k, i in enumerate(slow, len(fast)):
+            order[i] = k
+        indices = pa.array(order, type=pa.int64())
+        found = [column.take(indices) for column in found]
+        if outcomes is not None:
+            outcomes = [outcomes[k] for k in order]
+    ids = pa.array([item[0] for item in chunk], type=pa.string())
+    attempts = pa.array([item[1] for item in chunk], type=pa.int64())
+    return [ids, *found, attempts], outcomes
+
+
+def _all(mask: Any) -> bool:
+    """True when every value of a boolean array is true."""
+    return bool(mask.null_count == 0 and require("pyarrow.compute", "a results table").all(mask).as_py())
 
 
 class _Rows:
@@ -241,21 +390,28 @@ def record_batches(
     parsed: _Parsed | None = None
     columns_of = result_schema()
     inputs = _Rows(pa, rows) if rows is not None else None
-    iterator = iter(results)
+    lines = results if isinstance(results, ResultLines) else None
+    iterator: Iterator[Any] = iter(lines.items if lines is not None else results)
     names: list[str] | None = None
     position = 0
     while chunk := list(islice(iterator, batch_size)):
-        arrays = _result_arrays(pa, columns_of, chunk)
+        outcomes = None
+        if lines is not None:
+            arrays, outcomes = _line_arrays(pa, columns_of, chunk, lines.result, wanted)
+            custom_ids = [item[0] for item in chunk]
+        else:
+            arrays = _result_arrays(pa, columns_of, chunk)
+            custom_ids = [result.custom_id for result in chunk]
         fields = list(columns_of)
         if inputs is not None:
             columns, ids = inputs.take(len(chunk))
             got = len(columns[0]) if columns else 0
             if got < len(chunk):
                 raise _mismatch(f"there are more results than input rows ({position + got} rows)")
-            if ids is not None and ids != [r.custom_id for r in chunk]:
-                at = next(i for i, (a, b) in enumerate(zip(ids, chunk, strict=True)) if a != b.custom_id)
+            if ids is not None and ids != custom_ids:
+                at = next(i for i, (a, b) in enumerate(zip(ids, custom_ids, strict=True)) if a != b)
                 raise _mismatch(
-                    f"result {position + at} is for custom_id {chunk[at].custom_id!r} but row {position + at} of "
+                    f"result {position + at} is for custom_id {custom_ids[at]!r} but row {position + at} of "
                     f"the input is {ids[at]!r}: give the results in the input's order"
                 )
             if names is None:
@@ -266,7 +422,7 @@ def record_batches(
             if parsed is None:
                 parsed = _Parsed(pa, wanted, set(names or ()))
             fields += parsed.arrow_fields
-            arrays += parsed.arrays(pa, chunk)
+            arrays += parsed.arrays(pa, outcomes if outcomes is not None else _outcomes(wanted, chunk))
         position += len(chunk)
         yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
     if inputs is not None and inputs.more():

@@ -25,6 +25,7 @@ __all__ = [
     "UNSENT",
     "Ledger",
     "Outcome",
+    "RawRow",
     "RequestRow",
     "ShardRow",
     "ShardState",
@@ -161,6 +162,10 @@ class RequestRow:
     source: str | None
     result: bytes | None
     result_line: int | None
+
+
+RawRow = tuple[int, str, int, int, str | None, bytes | None, int | None]
+"""A RequestRow's fields as SQLite gives them: ``(idx, custom_id, attempts, final, source, result, result_line)``."""
 
 
 class WaitingRow(NamedTuple):
@@ -524,6 +529,11 @@ class Ledger:
 
     def rows(self) -> Iterator[RequestRow]:
         """Every request in input order (a cursor: constant memory whatever the job's size)."""
+        for idx, custom_id, attempts, final, source, result, result_line in self.raw_rows():
+            yield RequestRow(idx, custom_id, attempts, bool(final), source, result, result_line)
+
+    def raw_rows(self) -> Iterator[RawRow]:
+        """:meth:`rows` as the plain tuples SQLite gives (``final`` 0 or 1): for readers of millions of them."""
         after = -1
         while True:  # by pages, so that a reader never holds a statement open for the whole merge
             rows = self._db.execute(
@@ -533,8 +543,7 @@ class Ledger:
             ).fetchall()
             if not rows:
                 return
-            for idx, custom_id, attempts, final, *rest in rows:
-                yield RequestRow(idx, custom_id, attempts, bool(final), *rest)
+            yield from rows
             after = rows[-1][0]
 
     def counts(self) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,9 +12,9 @@ from .._records import BatchResult
 from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
 from ..pricing import TokenUsage
 from ..structured import Schema
-from .ledger import Ledger, Outcome, RequestRow, ShardRow, missing_line
+from .ledger import Ledger, Outcome, RawRow, RequestRow, ShardRow, missing_line
 
-__all__ = ["CANCELLED", "classify", "ingest", "result_of"]
+__all__ = ["CANCELLED", "classify", "ingest", "result_lines", "result_of", "result_of_raw"]
 
 Decision = Literal["ok", "retry", "failed", "invalid"]
 CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
@@ -116,3 +117,19 @@ def result_of(row: RequestRow) -> BatchResult:
     return result._replace(
         source="missing" if row.source == "missing" else result.source, line=row.result_line, attempts=row.attempts
     )
+
+
+def result_of_raw(row: RawRow) -> BatchResult:
+    """:func:`result_of` of a row as :meth:`Ledger.raw_rows` gives it."""
+    idx, custom_id, attempts, final, source, result, result_line = row
+    return result_of(RequestRow(idx, custom_id, attempts, bool(final), source, result, result_line))
+
+
+def result_lines(rows: Iterable[RawRow]) -> Iterator[tuple[str, int, bytes | None, RawRow]]:
+    """The items of a ``tables.ResultLines``: each request's custom_id, attempts, output line and row.
+
+    The line is None for an error file's line, a missing result and a pending request: those are made into
+    BatchResults by :func:`result_of_raw`.
+    """
+    for row in rows:
+        yield row[1], row[2], row[5] if row[3] and row[4] == "output" else None, row

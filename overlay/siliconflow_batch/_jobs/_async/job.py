@@ -24,7 +24,7 @@ from ..._problem import Problem
 from ..._records import BatchResult
 from ..._wait import WaitState
 from ...structured import Schema
-from ..outcomes import result_of
+from ..outcomes import result_lines, result_of, result_of_raw
 from ..settings import JobOptions
 from ..status import JobBatch, JobStatus, job_batches
 from .engine import AsyncEngine
@@ -145,19 +145,28 @@ class AsyncJob:
         """
         from ...tables import write_table
 
-        return await _http.async_offload(write_table, self._sync_results(partial), destination, rows, self.schema)
+        return await _http.async_offload(write_table, self._table_results(partial), destination, rows, self.schema)
 
     async def to_arrow(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pyarrow.Table``, beside ``rows`` when given (as :meth:`write_table`)."""
         from ...tables import to_arrow
 
-        return await _http.async_offload(to_arrow, self._sync_results(partial), rows, self.schema)
+        return await _http.async_offload(to_arrow, self._table_results(partial), rows, self.schema)
 
     async def to_pandas(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pandas.DataFrame`` (needs pandas and pyarrow), beside ``rows`` when given."""
         from ...tables import to_pandas
 
-        return await _http.async_offload(to_pandas, self._sync_results(partial), rows, self.schema)
+        return await _http.async_offload(to_pandas, self._table_results(partial), rows, self.schema)
+
+    def _table_results(self, partial: bool) -> Any:
+        """``results`` for the table writers: a ``tables.ResultLines`` of the ledger's lines, read in bulk."""
+        from ...tables import ResultLines
+
+        self._sync_results(partial)  # refuses a job with requests pending, unless partial
+        schema = self._engine.schema
+        make = result_of_raw if schema is None else (lambda row: _parsed(result_of_raw(row), schema))
+        return ResultLines(result_lines(self._engine.ledger.raw_rows()), make)
 
     def _sync_results(self, partial: bool) -> Iterator[BatchResult]:
         """``results`` read in one plain loop, for the table writers that run off the event loop."""
