@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from . import _http
 from ._defaults import DEFAULT_MAX_OUTAGE
-from ._exceptions import APIConnectionError, APIStatusError, WaitTimeoutError
+from ._exceptions import APIConnectionError, APIResponseValidationError, APIStatusError, WaitTimeoutError
 from ._failures import may_pass
 from ._retry import MAX_RETRY_AFTER, retry_after
 
@@ -86,6 +86,11 @@ class WaitState:
         once; one that may pass (each already retried by the sender) is waited out for ``max_outage``.
         """
         if not may_pass(error):
+            raise error
+        if isinstance(error, APIResponseValidationError) and self.last is None:
+            # No poll has ever been understood: an answer that is not the API's (an HTML page at a wrong base URL,
+            # a proxy's login page) does not heal by polling.
+            error.add_note(f"waiting for {self.subject}: the answer is not the API's; check the base URL")
             raise error
         if self.deadline is not None and _http.monotonic() >= self.deadline:
             return  # next_delay() raises the WaitTimeoutError

@@ -94,6 +94,29 @@ def test_create_is_sent_again_only_once_a_lookup_shows_the_server_did_not_act(
 
 
 @pytest.mark.parametrize(
+    "later",
+    [
+        httpx.Response(503, json={"code": 50505, "message": "overloaded", "data": ""}),
+        httpx.Response(429, json={"code": 42900, "message": "slow down", "data": ""}),
+        httpx.ConnectError("refused"),
+    ],
+    ids=["overloaded", "rate-limited", "refused"],
+)
+def test_a_create_that_was_ambiguous_once_still_says_it_may_exist_when_later_tries_fail_otherwise(
+    mode: str, api: FakeAPI, clock: VirtualClock, later: httpx.Response | Exception
+) -> None:
+    """A 504 first (the batch may exist, the list may lag), then tries that prove nothing: the error says so."""
+    api.on("POST /batches", httpx.Response(504, json="string"), *[later] * 20)
+    api.on("GET /batches", ok(EMPTY_PAGE))
+    with pytest.raises(sf.APIError, match="the batch may have been created: it would carry idempotency_key=") as caught:
+        run(make_client(mode, api).batches.create(input_file_id="file-in"))
+    assert "the batch may have been created" in str(caught.value)
+    methods = [r.method for r in api.requests]
+    assert methods[:2] == ["POST", "GET"]  # looked up before each try after the ambiguous one
+    assert methods[-1] == "GET"  # and once more before giving up
+
+
+@pytest.mark.parametrize(
     ("reply", "error"),
     [
         (httpx.Response(504, json="string"), sf.GatewayTimeoutError),

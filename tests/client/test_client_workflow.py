@@ -167,6 +167,22 @@ def test_a_missing_batch_ends_the_wait(mode: str, api: FakeAPI, clock: VirtualCl
         run(make_client(mode, api).batches.wait("batch_1", poll_interval=1))
 
 
+def test_a_wait_whose_first_answer_is_not_the_apis_ends_at_once_naming_the_base_url(
+    mode: str, api: FakeAPI, clock: VirtualClock
+) -> None:
+    api.on("GET /batches/batch_1", httpx.Response(200, text="<html>please log in</html>"))
+    with pytest.raises(sf.APIResponseValidationError) as caught:
+        run(make_client(mode, api).batches.wait("batch_1", poll_interval=1))
+    assert len(api.requests) == 1  # not polled for max_outage
+    assert "check the base URL" in "".join(caught.value.__notes__)
+
+
+def test_an_unreadable_answer_after_good_ones_is_waited_out(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
+    running, done = ok(batch(status="in_progress")), ok(batch(status="completed"))
+    api.on("GET /batches/batch_1", running, httpx.Response(200, text="<html>"), done)
+    assert run(make_client(mode, api).batches.wait("batch_1", poll_interval=1)).status == "completed"
+
+
 def test_wait_many_returns_in_order(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /batches/a", ok(batch(id="a", status="in_progress")), ok(batch(id="a", status="completed")))
     api.on("GET /batches/b", ok(batch(id="b", status="cancelled")))

@@ -114,9 +114,12 @@ class Batches:
             try:
                 return answer("create", self._sender.send(spec, options=options), _ops.parse_batch)
             except APIError as error:
-                if of_error(error) is not Failure.AMBIGUOUS:
-                    raise
-                failure, look = error, True
+                kind = of_error(error)
+                if kind is Failure.AMBIGUOUS:
+                    failure, look = error, True
+                elif kind is Failure.FINAL or failure is None:
+                    raise  # refused, or nothing done with no earlier doubt: the batch does not exist
+                # Else nothing was done this time, but an earlier try may have made the batch: look, then retry.
         assert failure is not None  # every way round the loop that does not return sets it
         try:
             found = self.find(key, **options)
