@@ -143,13 +143,18 @@ class TokenUsage(JSONModel):
 
     by_model: dict[str, ModelUsage] = field(factory=dict)
 
-    def add(self, result: BatchResult) -> None:
-        """Count the usage of one result; a result without usage (a failure, an expiry) adds nothing."""
+    def add(self, result: BatchResult, *, model: str | None = None) -> None:
+        """Count the usage of one result; a result without usage (a failure, an expiry) adds nothing.
+
+        It counts under ``model`` when given (a job gives the model it asked for, the one it priced), else
+        under the model the reply names.
+        """
         body = result.body
         usage = body.get("usage") if body is not None else None
         if not isinstance(usage, dict):
             return
-        model = body.get("model") if body is not None else None
+        if model is None:
+            model = body.get("model") if body is not None else None
         entry = self.by_model.setdefault(model if isinstance(model, str) else "", ModelUsage())
         entry.requests += 1
         entry.input_tokens += _count(usage.get("prompt_tokens"))

@@ -93,3 +93,24 @@ def test_each_outcome_is_final_or_sent_again_as_its_rule_says(
     if line is None:
         assert row.source == "missing"
         assert json.loads(row.result or b"")["error"]["code"] == ("cancelled" if cancelled else "missing_result")
+
+
+def test_usage_counts_under_the_model_the_job_asked_for_whatever_name_the_reply_gives(tmp_path: Path) -> None:
+    """A cap prices the usage by model: a reply naming its model otherwise (or not at all) must not make it unknown."""
+    asked = request(0)["body"]["model"]
+    (tmp_path / "in.jsonl").write_text(json.dumps(request(0)) + "\n" + json.dumps({**request(1)}) + "\n")
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    with ledger.transaction():
+        spool(tmp_path / "in.jsonl", tmp_path, ledger)
+        assert form_shards(ledger, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
+    shard = ledger.shard(1)
+    assert shard is not None
+    usage = {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}
+    echoed = {"model": asked.lower(), "choices": [{"message": {"content": "hi"}}], "usage": usage}
+    unnamed = {"choices": [{"message": {"content": "hi"}}], "usage": usage}
+    lines = [_response(200, echoed), {**_response(200, unnamed), "custom_id": "r1"}]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    ingest(ledger, shard, [("output", results)], max_attempts=3, cancelled=False)
+    assert ledger.usage() == [(asked, 2, 10, 14)]
+    ledger.close()

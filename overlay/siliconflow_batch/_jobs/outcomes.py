@@ -56,7 +56,8 @@ def ingest(
     Each request still in the shard gets its line (the first one, if a file repeats it) or is missing; a
     retryable outcome sends it back to wait for a new shard until ``max_attempts``, unless the job was
     cancelled, and so does an invalid reply (see :func:`classify`) with ``resubmit_invalid``. Token usage is
-    added from every line that has it: those are billed, whatever comes after.
+    added from every line that has it (under the shard's model, the one the job priced, whatever name the reply
+    gives it): those are billed, whatever comes after.
     """
     pending = ledger.requests_of(shard.id)
     usage = TokenUsage()
@@ -87,7 +88,7 @@ def ingest(
                 if result is None or result.custom_id not in pending:
                     continue  # blank, repeated, or not a request of this shard
                 idx, attempts = pending.pop(result.custom_id)
-                usage.add(result)
+                usage.add(result, model=shard.model or None)  # the model asked for and priced, not the echo
                 decide(idx, attempts, result, raw)
     for custom_id, (idx, attempts) in pending.items():
         why = CANCELLED if cancelled else MISSING_RESULT
