@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +34,21 @@ class Run:
 
     def json(self) -> Any:
         return json.loads(self.out)
+
+
+def sfb(url: str, *args: str) -> Run:
+    """``siliconflow-batch ARGS`` in this process against ``url``, with the emulator's key."""
+    from siliconflow_batch import cli
+
+    stdout, err = io.StringIO(), io.StringIO()
+    code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=err)
+    return Run(code, stdout.getvalue(), err.getvalue())
+
+
+def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    """A CSV file of ``rows`` under ``header``."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from siliconflow_batch import cli
 from siliconflow_batch.testing import Emulator
 
-from cli_support import Run
+from cli_support import sfb, write_table
 
 MODEL = "deepseek-ai/DeepSeek-V3"
 SCHEMA = {
@@ -23,18 +20,8 @@ SCHEMA = {
 }
 
 
-def sfb(url: str, *args: str) -> Run:
-    stdout, err = io.StringIO(), io.StringIO()
-    code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=err)
-    return Run(code, stdout.getvalue(), err.getvalue())
-
-
 def _table(path: Path, count: int) -> Path:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "text"])
-        writer.writerows([f"doc-{i}", f"review {i}"] for i in range(count))
-    return path
+    return write_table(path, ["id", "text"], [[f"doc-{i}", f"review {i}"] for i in range(count)])
 
 
 def test_run_with_a_schema_resubmits_invalid_replies_and_writes_the_parsed_fields(

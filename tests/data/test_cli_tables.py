@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from siliconflow_batch import SiliconFlow, cli, requests
+from siliconflow_batch import SiliconFlow, requests
 from siliconflow_batch.testing import Emulator
 
-from cli_support import Run
+from cli_support import sfb, write_table
 from job_support import client_for
 
 MODEL = "deepseek-ai/DeepSeek-V3"
 
 
-def sfb(url: str, *args: str) -> Run:
-    stdout, err = io.StringIO(), io.StringIO()
-    code = cli.main([*args, "--base-url", url, "--api-key", "sk-emulator"], stdout=stdout, stderr=err)
-    return Run(code, stdout.getvalue(), err.getvalue())
-
-
 def _table(path: Path, count: int) -> Path:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "text", "lang"])
-        writer.writerows([f"doc-{i}", f"text number {i}", "en"] for i in range(count))
-    return path
+    return write_table(path, ["id", "text", "lang"], [[f"doc-{i}", f"text number {i}", "en"] for i in range(count)])
 
 
 def test_run_builds_requests_from_rows_and_writes_the_rows_with_their_answers(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from siliconflow_batch._jobs.input import ShardLimits, form_shards, spool
-from siliconflow_batch._jobs.ledger import Ledger
+from siliconflow_batch._jobs.ledger import Ledger, ShardRow
 from siliconflow_batch._jobs.outcomes import ingest
 from siliconflow_batch._results import Source
 
@@ -31,6 +31,18 @@ def _failure(status: int, code: Any) -> dict[str, Any]:
 
 def _error_line(code: Any) -> dict[str, Any]:
     return {"custom_id": "r0", "response": None, "error": {"code": code, "message": "no"}}
+
+
+def _one_shard(tmp_path: Path, count: int) -> tuple[Ledger, ShardRow]:
+    """A ledger whose input of ``count`` requests (r0...) is spooled and cut into its one shard, sent once."""
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(request(i)) + "\n" for i in range(count)))
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    with ledger.transaction():
+        spool(tmp_path / "in.jsonl", tmp_path, ledger)
+        assert form_shards(ledger, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
+    shard = ledger.shard(1)
+    assert shard is not None
+    return ledger, shard
 
 
 OK = _response(200, {"choices": [{"message": {"role": "assistant", "content": "hi"}}]})
@@ -72,13 +84,7 @@ RULES: list[tuple[str, dict[str, Any] | None, Source, int, bool, str]] = [
 def test_each_outcome_is_final_or_sent_again_as_its_rule_says(
     tmp_path: Path, line: dict[str, Any] | None, source: Source, max_attempts: int, cancelled: bool, outcome: str
 ) -> None:
-    (tmp_path / "in.jsonl").write_text(json.dumps(request(0)) + "\n")
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    with ledger.transaction():
-        spool(tmp_path / "in.jsonl", tmp_path, ledger)
-        assert form_shards(ledger, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
-    shard = ledger.shard(1)
-    assert shard is not None
+    ledger, shard = _one_shard(tmp_path, 1)
     assert shard.attempt == 1  # the request has been sent once
     results = tmp_path / "results.jsonl"
     results.write_text(json.dumps(line) + "\n" if line is not None else "")
@@ -98,13 +104,7 @@ def test_each_outcome_is_final_or_sent_again_as_its_rule_says(
 def test_usage_counts_under_the_model_the_job_asked_for_whatever_name_the_reply_gives(tmp_path: Path) -> None:
     """A cap prices the usage by model: a reply naming its model otherwise (or not at all) must not make it unknown."""
     asked = request(0)["body"]["model"]
-    (tmp_path / "in.jsonl").write_text(json.dumps(request(0)) + "\n" + json.dumps({**request(1)}) + "\n")
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    with ledger.transaction():
-        spool(tmp_path / "in.jsonl", tmp_path, ledger)
-        assert form_shards(ledger, tmp_path, "job", ShardLimits(), None, parents=(0,), first=1, plan="p") == []
-    shard = ledger.shard(1)
-    assert shard is not None
+    ledger, shard = _one_shard(tmp_path, 2)
     usage = {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}
     echoed = {"model": asked.lower(), "choices": [{"message": {"content": "hi"}}], "usage": usage}
     unnamed = {"choices": [{"message": {"content": "hi"}}], "usage": usage}
