@@ -201,3 +201,22 @@ def test_module_entry_point_and_version() -> None:
     expected = f"siliconflow-batch {sf.__version__} (spec sha256 {sf.SPEC_SHA256}, {sf.GENERATOR_VERSION})"
     assert result.stdout.strip() == expected
     assert f"openapi-python-client {pinned_version('openapi-python-client')}" == sf.GENERATOR_VERSION
+
+
+def test_a_command_that_is_not_a_jobs_loads_none_of_the_job_machinery(tmp_path: Path) -> None:
+    """The CLI starts fast: the ledger (sqlite3), the engine, money and structured outputs load with a job command."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
+        '"body":{"model":"m","messages":[{"role":"user","content":"x"}]}}\n'
+    )
+    code = f"""
+import sys
+from siliconflow_batch import cli
+assert cli.main(["validate", {str(source)!r}]) == 0
+heavy = ["sqlite3", "siliconflow_batch._jobs._sync.engine", "siliconflow_batch._jobs.settings",
+         "siliconflow_batch.estimate", "siliconflow_batch.structured"]
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout + result.stderr

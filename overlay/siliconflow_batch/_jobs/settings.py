@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from .._batch_logic import IDEMPOTENCY_KEY, metadata_value
+from .._batch_logic import metadata_value
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_ATTEMPTS
 from .._exceptions import InputValidationError, JobError, JobInputMismatchError
 from .._problem import Problem
@@ -16,6 +16,7 @@ from ..structured import Schema
 from ..validation import CHAT_COMPLETIONS, MAX_METADATA_PAIRS, MAX_METADATA_VALUE, validate_create
 from .input import ShardLimits
 from .ledger import ShardRow
+from .tags import RESERVED_KEYS, RESERVED_METADATA, TAG_ATTEMPT, TAG_INPUT, TAG_JOB, TAG_PLAN, TAG_SHARD
 
 if TYPE_CHECKING:
     from ..types import Batch
@@ -36,15 +37,7 @@ __all__ = [
     "tags",
 ]
 
-# Every batch of a job carries these in its metadata, so that the server alone can say which job, input, shard
-# and attempt it belongs to (``recover``), plus the idempotency key that makes its create happen once.
-TAG_JOB = "sf_job"
-TAG_INPUT = "sf_input"  # the first 16 hex digits of the input's SHA-256
-TAG_SHARD = "sf_shard"
-TAG_ATTEMPT = "sf_attempt"
-TAG_PLAN = "sf_plan"  # the cut that made the shard (Plan): what recover needs to cut it again
-RESERVED_METADATA = 6  # the five tags and the idempotency key
-RESERVED_KEYS = frozenset({TAG_JOB, TAG_INPUT, TAG_SHARD, TAG_ATTEMPT, TAG_PLAN, IDEMPOTENCY_KEY})
+
 PLAN_VERSION = "1"
 
 

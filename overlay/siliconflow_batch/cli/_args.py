@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 from .._batch_logic import create_key, keyed, name_the_key
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL
 from .._exceptions import InputValidationError
-from .._jobs.settings import checked_max_cost
 from .._problem import Problem
 from .._sync.client import SiliconFlow
 from ..validation import CHAT_COMPLETIONS, MAX_METADATA_PAIRS, MAX_WINDOW_HOURS, MIN_WINDOW_HOURS, validate_create
@@ -110,6 +109,8 @@ def non_negative(value: str) -> float:
 
 def yuan(value: str) -> Decimal:
     """``--max-cost``: a number of yuan >= 0 (a bad one is exit 2, naming the flag)."""
+    from .._jobs.settings import checked_max_cost  # the job machinery loads when a job command runs
+
     cap, problem = checked_max_cost(value)
     if problem is not None or cap is None:
         raise argparse.ArgumentTypeError(f"must be a number of yuan >= 0, got {value!r}")

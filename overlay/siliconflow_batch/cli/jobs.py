@@ -17,11 +17,7 @@ from .. import _http
 from .._atomic import check_destination
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
 from .._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
-from .._jobs._sync.job import Job
-from .._jobs.input import JobInput
-from .._jobs.ledger import LEDGER_NAME
-from .._jobs.settings import RESERVED_METADATA
-from .._jobs.status import JobStatus
+from .._jobs.tags import RESERVED_METADATA
 from .._problem import Problem
 from .._sync.client import SiliconFlow
 from ..validation import MAX_LINES, MAX_METADATA_PAIRS
@@ -38,9 +34,11 @@ from ._args import (
 )
 from ._output import FAILED, OK, USAGE, Output, bar, fit
 from .batches import print_results
-from .money import PricesError, cap_option, dry_run, held_note, money_rows, prices, started
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the job machinery loads when a job command runs, not with every command
+    from .._jobs._sync.job import Job
+    from .._jobs.input import JobInput
+    from .._jobs.status import JobStatus
     from ..requests import RequestRows
     from ..structured import Schema
 
@@ -121,6 +119,8 @@ def _follow(job: Job, args: argparse.Namespace, out: Output) -> JobStatus:
 
 
 def _summary(status: JobStatus, output: Path | None = None) -> str:
+    from .money import money_rows
+
     rows = [
         ("job", status.job_id),
         ("requests", f"{status.total}: {status.succeeded} succeeded, {status.failed} failed, {status.pending} pending"),
@@ -168,6 +168,8 @@ def _paused(args: argparse.Namespace, error: InsufficientBalanceError) -> Insuff
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     """``run INPUT --job-dir DIR``: submit (or resume) the job and follow it to the end."""
+    from .money import PricesError, cap_option, dry_run, held_note, prices, started
+
     output = Path(args.output) if args.output else None
     if output is not None:
         check_destination(output, what="--output")
@@ -290,6 +292,8 @@ def _refuse_other_settings(client: SiliconFlow, args: argparse.Namespace, create
 
     (The poll interval, timeout and outage are this process's own, and apply.)
     """
+    from .._jobs.ledger import LEDGER_NAME
+
     if not (Path(args.job_dir) / LEDGER_NAME).is_file():
         return
     try:
