@@ -76,9 +76,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if isinstance(error, InputValidationError):
             error = flagged(error)
         problems = error.problems if isinstance(error, InputValidationError) else ()
-        return out.fail(in_cli_words(str(error), args.command), USAGE, problems)
+        return out.fail(in_cli_words(str(error)), USAGE, problems)
     except BatchNotFinishedError as error:
-        return out.fail(in_cli_words(str(error), args.command), FAILED)
+        return out.fail(in_cli_words(str(error)), FAILED)
     except BrokenPipeError:
         raise  # the reader of stdout went away: run() ends quietly
     except OSError as error:  # a path the user named that cannot be read or written
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except SiliconFlowError as error:
         notes = "".join(f"\n  {note}" for note in getattr(error, "__notes__", ()))
         hint = _not_found_hint(error, args) if isinstance(error, NotFoundError) else ""
-        return out.fail(f"{in_cli_words(str(error), args.command)}{hint}{notes}", FAILED)
+        return out.fail(f"{in_cli_words(str(error))}{hint}{notes}", FAILED)
 
 
 def _wait_hint(args: argparse.Namespace, batch_id: str) -> str:

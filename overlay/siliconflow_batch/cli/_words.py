@@ -18,16 +18,6 @@ _CLI_WORDS = {
 }
 
 
-_UNCHECKED = "(upload with validate=False to send it unchecked)"
-
-
-_UNCHECKED_BY_COMMAND = {
-    "validate": "(upload it with --no-validate to send it unchecked)",
-    "upload": "(give --no-validate to send it unchecked)",
-    "submit": "(give --no-validate to send it unchecked)",
-}
-
-
 # The library's parameter names, as the command's flags.
 FLAGS = {
     "completion_window": "--window",
@@ -59,20 +49,19 @@ def flagged(error: InputValidationError) -> InputValidationError:
     return InputValidationError(error.subject, [Problem(flag(p), p.message, p.line) for p in error.problems])
 
 
-def in_cli_words(text: str, command: str | None = None) -> str:
+def in_cli_words(text: str) -> str:
     """A message of the library in the command line's words: its flags, not Python's keyword arguments."""
     for python, flag in _CLI_WORDS.items():
         text = text.replace(python, flag)
-    unchecked = _UNCHECKED_BY_COMMAND.get(command or "", "(upload --no-validate sends it unchecked)")
-    return text.replace(_UNCHECKED, unchecked)
+    return text
 
 
-def report_text(report: ValidationReport, command: str | None = None) -> str:
+def report_text(report: ValidationReport) -> str:
     if report.ok:
         models = ", ".join(sorted(report.models)) or "-"
         return f"{report.path}: OK, {plural(report.line_count, 'request')}, model {models}"
     lines = [f"{report.path}: {plural(len(report.problems), 'problem')}"]
-    lines += [f"  {in_cli_words(problem_text(problem), command)}" for problem in report.problems]
+    lines += [f"  {in_cli_words(problem_text(problem))}" for problem in report.problems]
     return "\n".join(lines)
 
 
@@ -83,13 +72,11 @@ def problem_text(problem: Problem) -> str:
     return str(problem)
 
 
-def report_dict(report: ValidationReport, command: str | None = None) -> dict[str, Any]:
+def report_dict(report: ValidationReport) -> dict[str, Any]:
     return {
         "path": str(report.path),
         "ok": report.ok,
         "requests": report.line_count,
         "models": sorted(report.models),
-        "problems": [
-            {"line": p.line, "field": p.field, "message": in_cli_words(p.message, command)} for p in report.problems
-        ],
+        "problems": [{"line": p.line, "field": p.field, "message": in_cli_words(p.message)} for p in report.problems],
     }

@@ -60,7 +60,7 @@ def _terminal_code(batch: Batch) -> int:
 
 def cmd_validate(args: argparse.Namespace, out: Output) -> int:
     report = validate_requests(args.file, replace_model=args.model)
-    out.data(report_dict(report, "validate"), lambda: report_text(report, "validate"))
+    out.data(report_dict(report), lambda: report_text(report))
     return OK if report.ok else USAGE
 
 
@@ -98,7 +98,7 @@ def cmd_submit(args: argparse.Namespace, out: Output) -> int:
         raise InputValidationError("bad usage", [Problem("--fail-on-errors", "needs --wait (requests end then)")])
     report = None if args.no_validate else validate_requests(args.file, replace_model=args.model)
     if report is not None and not report.ok:
-        out.data(report_dict(report, "submit"), lambda: report_text(report, "submit"))
+        out.data(report_dict(report), lambda: report_text(report))
         return USAGE
     with client_for(args) as client:
         key = args.idempotency_key
