@@ -282,3 +282,36 @@ def test_raw_calls_raise_like_the_ordinary_ones(mode: str, api: FakeAPI) -> None
     raw = run(make_client(mode, api).batches.with_raw_response.retrieve("batch_1"))
     with pytest.raises(sf.APIResponseValidationError, match="field 'object' required field is missing"):
         raw.parse()
+
+
+def test_every_raw_call_hands_back_its_own_response_and_parses_it_only_when_asked(
+    mode: str, api: FakeAPI, tmp_path: Any
+) -> None:
+    """Each raw call is its method's final response, unparsed: a body that does not fit raises only at parse()."""
+    bad = httpx.Response(200, text="<html>not the API</html>")
+    api.on("POST /batches", bad)
+    api.on("GET /batches/batch_1", bad)
+    api.on("POST /batches/batch_1/cancel", bad)
+    api.on("GET /batches", bad)
+    api.on("GET /files", bad)
+    api.on("POST /files", bad)
+    path = tmp_path / "r.jsonl"
+    path.write_text(
+        '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
+        '"body":{"model":"m","messages":[{"role":"user","content":"x"}]}}\n'
+    )
+    client = make_client(mode, api)
+    calls = {
+        "POST /v1/batches": lambda: client.batches.with_raw_response.create(input_file_id="file-in"),
+        "GET /v1/batches/batch_1": lambda: client.batches.with_raw_response.retrieve("batch_1"),
+        "POST /v1/batches/batch_1/cancel": lambda: client.batches.with_raw_response.cancel("batch_1"),
+        "GET /v1/batches": lambda: client.batches.with_raw_response.list(limit=1),
+        "GET /v1/files": lambda: client.files.with_raw_response.list(),
+        "POST /v1/files": lambda: client.files.with_raw_response.upload(path),
+    }
+    for route, call in calls.items():
+        raw = run(call())
+        request = raw.http_response.request
+        assert f"{request.method} {request.url.path}" == route
+        with pytest.raises(sf.APIResponseValidationError):
+            raw.parse()
