@@ -171,8 +171,8 @@ class AsyncJob:
     def _sync_results(self, partial: bool) -> Iterator[BatchResult]:
         """``results`` read in one plain loop, for the table writers that run off the event loop."""
         ledger = self._engine.ledger
-        pending = ledger.counts().get("pending", 0)
-        if pending and not partial:
+        pending = 0 if partial else ledger.counts().get("pending", 0)  # a count over every request: only if needed
+        if pending:
             raise JobNotFinishedError(
                 f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
             )
