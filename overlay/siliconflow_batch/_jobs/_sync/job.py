@@ -146,41 +146,46 @@ class Job:
         """
         from ...tables import write_table
 
-        return _http.offload(write_table, self._table_results(partial), destination, rows, self.schema)
+        schema = self.schema
+        return _http.offload(lambda: write_table(self._table_results(partial), destination, rows, schema))
 
     def to_arrow(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pyarrow.Table``, beside ``rows`` when given (as :meth:`write_table`)."""
         from ...tables import to_arrow
 
-        return _http.offload(to_arrow, self._table_results(partial), rows, self.schema)
+        return _http.offload(lambda: to_arrow(self._table_results(partial), rows, self.schema))
 
     def to_pandas(self, *, rows: object = None, partial: bool = False) -> Any:
         """The results as a ``pandas.DataFrame`` (needs pandas and pyarrow), beside ``rows`` when given."""
         from ...tables import to_pandas
 
-        return _http.offload(to_pandas, self._table_results(partial), rows, self.schema)
+        return _http.offload(lambda: to_pandas(self._table_results(partial), rows, self.schema))
 
     def _table_results(self, partial: bool) -> Any:
-        """``results`` for the table writers: a ``tables.ResultLines`` of the ledger's lines, read in bulk."""
+        """``results`` for the table writers (off the loop): a ``tables.ResultLines`` of the ledger's lines."""
         from ...tables import ResultLines
 
-        self._sync_results(partial)  # refuses a job with requests pending, unless partial
+        self._refuse_pending(partial)
         schema = self._engine.schema
         make = result_of_raw if schema is None else (lambda row: _parsed(result_of_raw(row), schema))
         return ResultLines(result_lines(self._engine.ledger.raw_rows()), make)
 
     def _sync_results(self, partial: bool) -> Iterator[BatchResult]:
-        """``results`` read in one plain loop, for the table writers that run off the event loop."""
+        """``results`` read in one plain loop (the pending count runs off the event loop, where it is called)."""
+        self._refuse_pending(partial)
         ledger = self._engine.ledger
-        pending = 0 if partial else ledger.counts().get("pending", 0)  # a count over every request: only if needed
-        if pending:
-            raise JobNotFinishedError(
-                f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
-            )
         schema = self._engine.schema
         if schema is None:
             return map(result_of, ledger.rows())
         return (_parsed(result_of(row), schema) for row in ledger.rows())
+
+    def _refuse_pending(self, partial: bool) -> None:
+        """JobNotFinishedError while requests are pending, unless ``partial`` (then nothing is counted)."""
+        pending = 0 if partial else self._engine.ledger.counts().get("pending", 0)  # a scan of every request
+        if pending:
+            raise JobNotFinishedError(
+                f"job {self.id} has {pending} requests still pending (wait for it, or pass partial=True)"
+            )
 
     # --- changing -----------------------------------------------------------------------------------------------------
 
