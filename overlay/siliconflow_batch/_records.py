@@ -36,21 +36,27 @@ class Usage(NamedTuple):
     total_tokens: int
 
 
-def _count(value: object) -> int:
-    """A token count read tolerantly: an int (or an integral float), anything else 0."""
-    if type(value) is int:
-        return value
+# A token count past this is no count (a table's column is a 64-bit integer, as is any real one).
+MAX_TOKEN_COUNT = 2**63 - 1
+
+
+def token_count(value: object) -> int:
+    """A token count read tolerantly: a whole number from 0 to ``MAX_TOKEN_COUNT``, anything else 0.
+
+    An integral float counts as its int. The one reading of a count: results, usage sums and tables take it.
+    """
     if type(value) is float and value.is_integer():
-        return int(value)
-    return 0
+        value = int(value)
+    return value if type(value) is int and 0 <= value <= MAX_TOKEN_COUNT else 0
 
 
 def _usage(body: dict[str, Any] | None) -> Usage | None:
     usage = body.get("usage") if body is not None else None
     if not isinstance(usage, dict):
         return None
-    prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-    total = _count(usage.get("total_tokens")) if "total_tokens" in usage else prompt + completion
+    prompt, completion = token_count(usage.get("prompt_tokens")), token_count(usage.get("completion_tokens"))
+    total = token_count(usage.get("total_tokens")) if "total_tokens" in usage else prompt + completion
+    total = min(total, MAX_TOKEN_COUNT)  # a sum of two counts may pass it
     return Usage(prompt, completion, total)
 
 
@@ -280,6 +286,9 @@ def result_fields(
                 and type(prompt) is int
                 and type(completion) is int
                 and type(total) is int
+                and 0 <= prompt <= MAX_TOKEN_COUNT
+                and 0 <= completion <= MAX_TOKEN_COUNT
+                and 0 <= total <= MAX_TOKEN_COUNT
                 and type(usage) is dict
                 and type(choice) is dict
                 and type(body) is dict

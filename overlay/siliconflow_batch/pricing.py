@@ -20,7 +20,7 @@ from attrs import define, field, frozen
 
 from ._exceptions import SiliconFlowError
 from ._model import JSONModel
-from ._records import BatchResult
+from ._records import BatchResult, token_count
 
 __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
 
@@ -157,8 +157,8 @@ class TokenUsage(JSONModel):
             model = body.get("model") if body is not None else None
         entry = self.by_model.setdefault(model if isinstance(model, str) else "", ModelUsage())
         entry.requests += 1
-        entry.input_tokens += _count(usage.get("prompt_tokens"))
-        entry.output_tokens += _count(usage.get("completion_tokens"))
+        entry.input_tokens += token_count(usage.get("prompt_tokens"))
+        entry.output_tokens += token_count(usage.get("completion_tokens"))
 
     def cost(self, prices: PriceTable) -> Decimal | None:
         """The total cost in yuan at ``prices``; None when a model that was used has no price."""
@@ -188,7 +188,3 @@ def _amount(value: object) -> Decimal | None:
     except ArithmeticError:
         return None
     return amount if amount.is_finite() else None
-
-
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -205,8 +205,10 @@ def _read_lines(pa: Any, lines: list[bytes]) -> tuple[list[Any], Any] | None:
     counts = [field(usage, name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")]
     # usage with a count null or absent: the slow path tells the two apart (0, or the sum for a total).
     partial = pc.and_(usage.is_valid(), pc.or_(pc.or_(counts[0].is_null(), counts[1].is_null()), counts[2].is_null()))
+    # A negative count is no count (``_records.token_count``): the slow path reads it as 0.
+    negative = pc.fill_null(pc.or_(pc.or_(pc.less(counts[0], 0), pc.less(counts[1], 0)), pc.less(counts[2], 0)), False)
     good = pc.and_(
-        pc.and_(table.column("error").combine_chunks().is_null(), pc.invert(partial)),
+        pc.and_(table.column("error").combine_chunks().is_null(), pc.invert(pc.or_(partial, negative))),
         pc.fill_null(pc.and_(pc.greater_equal(status, 200), pc.less(status, 300)), False),
     )
     columns = [field(message, "content"), reasoning, field(choice, "finish_reason"), *counts]

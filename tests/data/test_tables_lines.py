@@ -259,3 +259,22 @@ def test_a_jobs_table_is_read_from_its_ledger_lines_and_equals_its_results_table
     assert not all(fast.column("ok").to_pylist())
     assert job.write_table(tmp_path / "out.parquet", rows=requests) == 40
     assert pq.read_table(tmp_path / "out.parquet").equals(slow)
+
+
+def test_a_count_past_64_bits_or_below_zero_is_no_count_in_every_path() -> None:
+    """Found by the property test: a prompt_tokens of 2**63 sank the whole table (OverflowError in the int64 column)."""
+    lines = encoded(
+        [
+            mutated([(("response", "body", "usage", "prompt_tokens"), 2**63)]),
+            mutated([(("response", "body", "usage", "completion_tokens"), -5)]),
+            mutated([(("response", "body", "usage", "total_tokens"), 2**64)]),
+        ]
+    )
+    table = same(lines)
+    assert table.column("prompt_tokens").to_pylist()[0] == 0
+    assert table.column("completion_tokens").to_pylist()[1] == 0
+    assert table.column("total_tokens").to_pylist()[2] == 0
+    result = parse_result_line(lines[0], 1, "output")
+    assert result is not None
+    assert result.usage is not None
+    assert result.usage.prompt_tokens == 0
