@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -301,7 +302,7 @@ def test_every_raw_call_hands_back_its_own_response_and_parses_it_only_when_aske
         '"body":{"model":"m","messages":[{"role":"user","content":"x"}]}}\n'
     )
     client = make_client(mode, api)
-    calls = {
+    calls: dict[str, Callable[[], Any]] = {
         "POST /v1/batches": lambda: client.batches.with_raw_response.create(input_file_id="file-in"),
         "GET /v1/batches/batch_1": lambda: client.batches.with_raw_response.retrieve("batch_1"),
         "POST /v1/batches/batch_1/cancel": lambda: client.batches.with_raw_response.cancel("batch_1"),
