@@ -14,6 +14,8 @@ from typing import Any
 
 import griffe
 
+from siliconflow_batch._lazy import declared_names, public_order
+
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = ROOT / "release" / "api-surface.json"
 PACKAGES = ("siliconflow_batch", "siliconflow_batch_generated")
@@ -27,8 +29,13 @@ def load_surface(root: Path = ROOT) -> griffe.Module:
     loader = griffe.GriffeLoader(search_paths=[str(root / "overlay"), str(root / "generated")])
     for package in PACKAGES:
         loader.load(package)
-    loader.resolve_aliases(external=False)
     module: griffe.Module = loader.modules_collection["siliconflow_batch"]
+    # The package's __all__ is built at run time from its TYPE_CHECKING block, which griffe does not evaluate:
+    # read the block the way the package does.
+    declared = declared_names(str(root / "overlay" / "siliconflow_batch" / "__init__.py"))
+    exports: list[str | griffe.ExprName] = [*public_order([*declared, "__version__"])]
+    module.exports = exports
+    loader.resolve_aliases(external=False)
     return module
 
 

@@ -10,132 +10,75 @@
 
 from typing import TYPE_CHECKING, Any
 
-from ._lazy import lazy_names
+from ._lazy import declared_names, lazy_names, public_order
 
-if TYPE_CHECKING:
-    from siliconflow_batch_generated._provenance import GENERATOR_VERSION, SPEC_SHA256
+if TYPE_CHECKING:  # The public names, each once. Read at run time by declared_names below.
+    from siliconflow_batch_generated._provenance import GENERATOR_VERSION as GENERATOR_VERSION
+    from siliconflow_batch_generated._provenance import SPEC_SHA256 as SPEC_SHA256
 
-    from . import requests, tables
-    from ._async.client import AsyncSiliconFlow
-    from ._async.pagination import AsyncBatchPager
-    from ._defaults import DEFAULT_MAX_RETRIES
-    from ._exceptions import (
-        APIConnectionError,
-        APIError,
-        APIResponseValidationError,
-        APIStatusError,
-        APITimeoutError,
-        AuthenticationError,
-        BadRequestError,
-        BatchNotFinishedError,
-        EnvelopeError,
-        GatewayTimeoutError,
-        InputValidationError,
-        InsufficientBalanceError,
-        InternalServerError,
-        JobError,
-        JobInputMismatchError,
-        JobLockedError,
-        JobNotFinishedError,
-        NotFoundError,
-        OverloadedError,
-        PaginationError,
-        PaymentRequiredError,
-        PermissionDeniedError,
-        RateLimitError,
-        SiliconFlowError,
-        WaitTimeoutError,
-    )
-    from ._extras import MissingExtraError
-    from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
-    from ._jobs._async.job import AsyncJob
-    from ._jobs._sync.job import Job
-    from ._jobs.input import JobInput
-    from ._jobs.money import JobEstimate
-    from ._jobs.settings import JobOptions
-    from ._jobs.status import JobBatch, JobStatus
-    from ._problem import Problem
-    from ._records import Usage
-    from ._response import APIResponse
-    from ._results import ResultLineError
-    from ._sync.client import SiliconFlow
-    from ._sync.pagination import BatchPager
-    from .requests import RowError
-    from .types import (
-        TERMINAL_STATUSES,
-        AccountInfo,
-        Batch,
-        BatchPage,
-        BatchResult,
-        BatchStatus,
-        FileObject,
-        RequestCounts,
-    )
-    from .validation import ValidationReport, validate_requests
+    from . import requests as requests
+    from . import tables as tables
+    from ._async.client import AsyncSiliconFlow as AsyncSiliconFlow
+    from ._async.pagination import AsyncBatchPager as AsyncBatchPager
+    from ._defaults import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+    from ._exceptions import APIConnectionError as APIConnectionError
+    from ._exceptions import APIError as APIError
+    from ._exceptions import APIResponseValidationError as APIResponseValidationError
+    from ._exceptions import APIStatusError as APIStatusError
+    from ._exceptions import APITimeoutError as APITimeoutError
+    from ._exceptions import AuthenticationError as AuthenticationError
+    from ._exceptions import BadRequestError as BadRequestError
+    from ._exceptions import BatchNotFinishedError as BatchNotFinishedError
+    from ._exceptions import EnvelopeError as EnvelopeError
+    from ._exceptions import GatewayTimeoutError as GatewayTimeoutError
+    from ._exceptions import InputValidationError as InputValidationError
+    from ._exceptions import InsufficientBalanceError as InsufficientBalanceError
+    from ._exceptions import InternalServerError as InternalServerError
+    from ._exceptions import JobError as JobError
+    from ._exceptions import JobInputMismatchError as JobInputMismatchError
+    from ._exceptions import JobLockedError as JobLockedError
+    from ._exceptions import JobNotFinishedError as JobNotFinishedError
+    from ._exceptions import NotFoundError as NotFoundError
+    from ._exceptions import OverloadedError as OverloadedError
+    from ._exceptions import PaginationError as PaginationError
+    from ._exceptions import PaymentRequiredError as PaymentRequiredError
+    from ._exceptions import PermissionDeniedError as PermissionDeniedError
+    from ._exceptions import RateLimitError as RateLimitError
+    from ._exceptions import SiliconFlowError as SiliconFlowError
+    from ._exceptions import WaitTimeoutError as WaitTimeoutError
+    from ._extras import MissingExtraError as MissingExtraError
+    from ._http import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from ._http import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+    from ._jobs._async.job import AsyncJob as AsyncJob
+    from ._jobs._sync.job import Job as Job
+    from ._jobs.input import JobInput as JobInput
+    from ._jobs.money import JobEstimate as JobEstimate
+    from ._jobs.settings import JobOptions as JobOptions
+    from ._jobs.status import JobBatch as JobBatch
+    from ._jobs.status import JobStatus as JobStatus
+    from ._problem import Problem as Problem
+    from ._records import Usage as Usage
+    from ._response import APIResponse as APIResponse
+    from ._results import ResultLineError as ResultLineError
+    from ._sync.client import SiliconFlow as SiliconFlow
+    from ._sync.pagination import BatchPager as BatchPager
+    from .requests import RowError as RowError
+    from .types import TERMINAL_STATUSES as TERMINAL_STATUSES
+    from .types import AccountInfo as AccountInfo
+    from .types import Batch as Batch
+    from .types import BatchPage as BatchPage
+    from .types import BatchResult as BatchResult
+    from .types import BatchStatus as BatchStatus
+    from .types import FileObject as FileObject
+    from .types import RequestCounts as RequestCounts
+    from .validation import ValidationReport as ValidationReport
+    from .validation import validate_requests as validate_requests
 
 # Each name's module is imported when the name is first used (PEP 562): `import siliconflow_batch`
 # stays cheap, and the generated models load only once a client needs them.
-_EXPORTS = {
-    "APIResponse": "._response",
-    "DEFAULT_BASE_URL": "._http",
-    "DEFAULT_MAX_RETRIES": "._defaults",
-    "DEFAULT_TIMEOUT": "._http",
-    "TERMINAL_STATUSES": ".types",
-    "AccountInfo": ".types",
-    "APIConnectionError": "._exceptions",
-    "APIError": "._exceptions",
-    "APIResponseValidationError": "._exceptions",
-    "APIStatusError": "._exceptions",
-    "APITimeoutError": "._exceptions",
-    "AsyncBatchPager": "._async.pagination",
-    "AsyncJob": "._jobs._async.job",
-    "AsyncSiliconFlow": "._async.client",
-    "AuthenticationError": "._exceptions",
-    "BadRequestError": "._exceptions",
-    "Batch": ".types",
-    "BatchNotFinishedError": "._exceptions",
-    "BatchPage": ".types",
-    "BatchPager": "._sync.pagination",
-    "BatchResult": ".types",
-    "BatchStatus": ".types",
-    "EnvelopeError": "._exceptions",
-    "FileObject": ".types",
-    "GatewayTimeoutError": "._exceptions",
-    "InputValidationError": "._exceptions",
-    "InsufficientBalanceError": "._exceptions",
-    "InternalServerError": "._exceptions",
-    "Job": "._jobs._sync.job",
-    "JobBatch": "._jobs.status",
-    "JobError": "._exceptions",
-    "JobInput": "._jobs.input",
-    "JobInputMismatchError": "._exceptions",
-    "JobEstimate": "._jobs.money",
-    "JobOptions": "._jobs.settings",
-    "JobLockedError": "._exceptions",
-    "JobNotFinishedError": "._exceptions",
-    "JobStatus": "._jobs.status",
-    "MissingExtraError": "._extras",
-    "NotFoundError": "._exceptions",
-    "OverloadedError": "._exceptions",
-    "PaginationError": "._exceptions",
-    "PaymentRequiredError": "._exceptions",
-    "PermissionDeniedError": "._exceptions",
-    "Problem": "._problem",
-    "RateLimitError": "._exceptions",
-    "RequestCounts": ".types",
-    "ResultLineError": "._results",
-    "RowError": ".requests",
-    "SiliconFlow": "._sync.client",
-    "SiliconFlowError": "._exceptions",
-    "Usage": "._records",
-    "ValidationReport": ".validation",
-    "WaitTimeoutError": "._exceptions",
-    "validate_requests": ".validation",
-}
-
-
-_exported = lazy_names(globals(), _EXPORTS)
-_SUBMODULES = frozenset({"requests", "tables"})
+_SOURCES = declared_names(__file__)
+_exported = lazy_names(globals(), _SOURCES)
+__all__ = public_order([*_SOURCES, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
@@ -143,80 +86,8 @@ def __getattr__(name: str) -> Any:
         from ._version import package_version
 
         return package_version()
-    if name in _SUBMODULES:  # siliconflow_batch.requests and .tables: imported when first used
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
-    if name in ("SPEC_SHA256", "GENERATOR_VERSION"):  # the spec and generator the client was built from
-        from siliconflow_batch_generated import _provenance
-
-        return getattr(_provenance, name)
     return _exported(name)
 
 
 def __dir__() -> list[str]:
     return sorted(__all__)
-
-
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "GENERATOR_VERSION",
-    "SPEC_SHA256",
-    "TERMINAL_STATUSES",
-    "APIConnectionError",
-    "APIError",
-    "APIResponse",
-    "APIResponseValidationError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AccountInfo",
-    "AsyncBatchPager",
-    "AsyncJob",
-    "AsyncSiliconFlow",
-    "AuthenticationError",
-    "BadRequestError",
-    "Batch",
-    "BatchNotFinishedError",
-    "BatchPage",
-    "BatchPager",
-    "BatchResult",
-    "BatchStatus",
-    "EnvelopeError",
-    "FileObject",
-    "GatewayTimeoutError",
-    "InputValidationError",
-    "InsufficientBalanceError",
-    "InternalServerError",
-    "Job",
-    "JobBatch",
-    "JobError",
-    "JobEstimate",
-    "JobInput",
-    "JobInputMismatchError",
-    "JobLockedError",
-    "JobNotFinishedError",
-    "JobOptions",
-    "JobStatus",
-    "MissingExtraError",
-    "NotFoundError",
-    "OverloadedError",
-    "PaginationError",
-    "PaymentRequiredError",
-    "PermissionDeniedError",
-    "Problem",
-    "RateLimitError",
-    "RequestCounts",
-    "ResultLineError",
-    "RowError",
-    "SiliconFlow",
-    "SiliconFlowError",
-    "Usage",
-    "ValidationReport",
-    "WaitTimeoutError",
-    "__version__",
-    "requests",
-    "tables",
-    "validate_requests",
-]

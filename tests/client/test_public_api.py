@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,3 +114,42 @@ print("attrs" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.split("\n")[:3] == ["[]", "True", "True"], result.stdout + result.stderr
+
+
+def test_the_type_checking_block_is_the_one_list_of_public_names() -> None:
+    # What type checkers see (every import in the package's TYPE_CHECKING block, read by ast) is exactly what
+    # the package loads on first use and lists in __all__: a name added in another form would be missing here.
+    import ast
+
+    from siliconflow_batch._lazy import declared_names
+
+    assert sf.__file__ is not None
+    tree = ast.parse(Path(sf.__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    seen = {
+        alias.asname or alias.name: ("." * node.level) + (node.module or "")
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert len(seen) == sum(len(node.names) for node in block.body if isinstance(node, ast.ImportFrom))
+    assert all(isinstance(node, ast.ImportFrom) for node in block.body)
+    declared = declared_names(sf.__file__)
+    assert declared.keys() == seen.keys()
+    assert sorted(sf.__all__) == sorted([*seen, "__version__"])
+    for name in seen:
+        assert getattr(sf, name) is not None
+    assert declared["requests"] == ".requests"
+    assert sf.requests.__name__ == "siliconflow_batch.requests"
+
+
+def test_public_order_is_constants_then_classes_then_the_rest() -> None:
+    from siliconflow_batch._lazy import public_order
+
+    assert public_order(["tables", "Batch", "DEFAULT_TIMEOUT", "APIError", "__version__"]) == [
+        "DEFAULT_TIMEOUT",
+        "APIError",
+        "Batch",
+        "__version__",
+        "tables",
+    ]
