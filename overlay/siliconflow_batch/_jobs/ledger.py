@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -223,16 +224,56 @@ def lock_job_dir(job_dir: Path) -> IO[bytes]:
     return handle
 
 
+class _Serialized:
+    """A SQLite connection that one thread at a time uses, each statement's rows read whole under the lock.
+
+    The async client runs transitions in worker threads (a commit waits for the disk), so that its event loop goes
+    on meanwhile: the lock keeps another thread's statement out of an open transaction, and reading the rows
+    before it is released leaves no statement running when another thread takes the connection.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._connection, self._lock = connection, lock
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> _Rows:
+        with self._lock:
+            return _Rows(self._connection.execute(sql, args).fetchall())
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._lock:
+            self._connection.executemany(sql, rows)
+
+    def executescript(self, script: str) -> None:
+        with self._lock:
+            self._connection.executescript(script)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+
+class _Rows(list[Any]):
+    """The rows of one statement, read whole (the cursor methods the ledger uses)."""
+
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+    def fetchall(self) -> list[Any]:
+        return self
+
+
 class Ledger:
     """The SQLite ledger of one job directory: reads, and one method per transition.
 
-    A transition outside :meth:`transaction` is its own transaction; inside, it commits with the block.
+    A transition outside :meth:`transaction` is its own transaction; inside, it commits with the block. Safe to
+    use from several threads: a transaction holds the connection until it ends (one thread at a time).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         # isolation_level=None: we say where transactions begin and end (BEGIN IMMEDIATE ... COMMIT).
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._db = _Serialized(sqlite3.connect(path, isolation_level=None, check_same_thread=False), self._lock)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a committed transition survives a power cut too
         self._db.executescript(_SCHEMA)
@@ -249,20 +290,21 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transition made of several: everything in the block is committed together, or not at all."""
-        if self._depth:  # already inside one: the outer block commits
-            yield
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
-            self._db.execute("COMMIT")
-        finally:
-            self._depth = 0
+        with self._lock:  # held to the end: another thread's statements wait rather than join this transaction
+            if self._depth:  # already inside one (this thread's): the outer block commits
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     # --- the job's settings --------------------------------------------------------------------------------------
 
