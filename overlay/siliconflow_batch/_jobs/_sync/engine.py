@@ -149,7 +149,7 @@ class Engine:
         """The job's status; with ``refresh``, its running batches as the server has them now."""
         seen: dict[int, Batch] = {}
         if refresh:
-            seen = self.look(self.ledger.shards(ShardState.CREATED))
+            seen = self.look(_http.offload(self.ledger.shards, ShardState.CREATED))
         return _http.offload(job_status, self.ledger, self.id, self.prices, seen)
 
     # --- preparing ------------------------------------------------------------------------------------------------
@@ -299,20 +299,21 @@ class Engine:
         """Send every unsent shard, ``concurrency`` at a time (each one recorded intent-first)."""
 
         def send(shard: ShardRow) -> None:
-            if self.cancelled:  # checked before each shard: a cancel from another process stops the sending
+            # Checked before each shard: a cancel from another process stops the sending.
+            if _http.offload(self.ledger.meta, "cancelled"):
                 return
             self._send(shard)
             if timer is not None:
                 timer.progressed(shard.id)
 
-        each(self.ledger.shards(*UNSENT), send, self.concurrency)
+        each(_http.offload(self.ledger.shards, *UNSENT), send, self.concurrency)
 
     def _send(self, shard: ShardRow) -> None:
         """Upload the shard's file and create its batch, each recorded as intended before and as done after."""
         try:
             self._upload_and_create(shard)
         except BadRequestError as refused:  # the server will refuse it again: its requests fail, the job goes on
-            self.ledger.refuse(shard.id, str(refused))
+            _http.offload(self.ledger.refuse, shard.id, str(refused))
         except PaymentRequiredError as refused:  # nothing was created; the intent stays, so a resume creates it once
             raise InsufficientBalanceError(self._paused(shard)) from refused
 
@@ -332,35 +333,45 @@ class Engine:
     def _upload_and_create(self, shard: ShardRow) -> None:
         state, file_id = shard.state, shard.file_id
         path = shard_path(self.dir, self.id, shard.id)
-        if state is ShardState.WRITTEN:
-            if not self._admit(shard, None):  # no room under the cap: nothing is uploaded either
-                return
-            self.ledger.uploading(shard.id)
-        elif state is ShardState.UPLOADING and file_id is None:  # an upload that may have happened before a crash
+        # Each transition runs off the event loop (its commit waits for the disk); unasync makes it a plain call.
+        if state is ShardState.WRITTEN and not _http.offload(self._intend, shard, None):
+            return  # no room under the cap: nothing is uploaded either
+        if state is ShardState.UPLOADING and file_id is None:  # an upload that may have happened before a crash
             file_id = self._uploaded(path, shard.bytes)
         if state is not ShardState.CREATING:
             if file_id is None:
                 file_id = (self.client.files.upload(path, validate=False)).id
-            # The cap is checked in the transaction that records the create's intent: once CREATING, the shard's
-            # bound counts as committed, so no crash and no other shard sent at once can take the job past it.
-            with self.ledger.transaction():
-                if not self._admit(shard, file_id):
-                    return
-                self.ledger.creating(shard.id, file_id)
+            if not _http.offload(self._intend, shard, file_id):
+                return
         assert file_id is not None
-        settings = self.settings
+        settings, sha = self.settings, str(_http.offload(self.ledger.meta, "input_sha256"))
         # The key makes the create happen once: after a crash between the call and its record, the intent is
         # still CREATING and the batch is looked for before anything is sent (look_first).
         batch = self.client.batches.create(
             input_file_id=file_id,
             completion_window=settings.completion_window,
             endpoint=CHAT_COMPLETIONS,
-            metadata={**settings.metadata, **tags(self.id, str(self.ledger.meta("input_sha256")), shard)},
+            metadata={**settings.metadata, **tags(self.id, sha, shard)},
             replace_model=settings.replace_model,
             idempotency_key=idempotency_key(self.id, shard.id),
             look_first=state is ShardState.CREATING,
         )
-        self.record(shard, batch)
+        _http.offload(self.record, shard, batch)
+
+    def _intend(self, shard: ShardRow, file_id: str | None) -> bool:
+        """Record the shard's next intent, UPLOADING (no file yet) or CREATING, if the cap admits it.
+
+        The cap is checked in the transaction that records the intent: once CREATING, the shard's bound counts as
+        committed, so no crash and no other shard sent at once can take the job past it.
+        """
+        with self.ledger.transaction():
+            if not self._admit(shard, file_id):
+                return False
+            if file_id is None:
+                self.ledger.uploading(shard.id)
+            else:
+                self.ledger.creating(shard.id, file_id)
+            return True
 
     def _admit(self, shard: ShardRow, file_id: str | None) -> bool:
         """Whether the shard's create fits under the job's cap (``max_cost``), with what is committed now.
@@ -439,10 +450,10 @@ class Engine:
         Where the server pages, one list request per 100 active batches (ceil(n/100) + 1 at most), then a
         retrieve for each batch the pages did not show.
         """
-        active = self.ledger.shards(ShardState.CREATED)
+        active = _http.offload(self.ledger.shards, ShardState.CREATED)
         seen = self.look(active)
         for shard in active:
-            self.record(shard, seen[shard.id])
+            _http.offload(self.record, shard, seen[shard.id])
 
     def look(self, active: list[ShardRow]) -> dict[int, Batch]:
         """The server's view of these shards' batches, by shard (one list request per 100, else a retrieve each)."""
@@ -469,7 +480,7 @@ class Engine:
 
     def collect_ended(self) -> None:
         """Download the ended shards' result files, several at a time, then read them one shard at a time."""
-        ended = self.ledger.shards(ShardState.ENDED)
+        ended = _http.offload(self.ledger.shards, ShardState.ENDED)
         each(ended, self.download, self.concurrency)
         for shard in ended:  # each ingest is one transaction
             self.collect(shard)
@@ -490,7 +501,7 @@ class Engine:
             try:
                 self.client.files.download(ref, path)
             except NotFoundError:  # the vendor's result files can 404 just after the batch ends
-                self.ledger.missed_files(shard.id, _http.wall_time())  # collect decides
+                _http.offload(self.ledger.missed_files, shard.id, _http.wall_time())  # collect decides
 
     def collect(self, shard: ShardRow) -> None:
         """Read an ended batch's downloaded result files into the ledger, once every file is here.
@@ -502,7 +513,7 @@ class Engine:
         for source, _, path in self._result_files(shard):
             if path.exists():
                 files.append((source, path))
-            elif not self._grace_over(shard.id, source):
+            elif not _http.offload(self._grace_over, shard.id, source):
                 return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
         settings, cancelled = self.settings, self.cancelled
@@ -514,16 +525,17 @@ class Engine:
 
     def finish_cancel(self) -> None:
         """Drop what was never sent and cancel what runs (again after a crash, or after another process's cancel)."""
-        for shard in self.ledger.shards(ShardState.CREATING):  # a create that may have happened: find out
-            found = self.client.batches.find(idempotency_key(self.id, shard.id))
+        for shard in _http.offload(self.ledger.shards, ShardState.CREATING):  # a create that may have
+            found = self.client.batches.find(idempotency_key(self.id, shard.id))  # happened: find out
             if found is not None:
-                self.ledger.created(shard.id, found.id, str(found.status))
-        self.ledger.drop([shard.id for shard in self.ledger.shards(*UNSENT)], CANCELLED)
+                _http.offload(self.ledger.created, shard.id, found.id, str(found.status))
+        unsent = _http.offload(self.ledger.shards, *UNSENT)
+        _http.offload(self.ledger.drop, [shard.id for shard in unsent], CANCELLED)
         self.cancel_running(record=True)
 
     def cancel_running(self, *, record: bool) -> None:
         """Ask the server to cancel each running batch not yet seen cancelling (again, after a crash)."""
-        for shard in self.ledger.shards(ShardState.CREATED):
+        for shard in _http.offload(self.ledger.shards, ShardState.CREATED):
             if shard.status in ("cancelling", "cancelled"):
                 continue
             assert shard.batch_id is not None
@@ -532,4 +544,4 @@ class Engine:
             except BadRequestError:  # it ended meanwhile: the next poll sees how
                 continue
             if record:
-                self.ledger.saw_status(shard.id, str(batch.status))
+                _http.offload(self.ledger.saw_status, shard.id, str(batch.status))
