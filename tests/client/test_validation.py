@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import siliconflow_batch as sf
 from siliconflow_batch import Problem, validate_requests
@@ -396,3 +400,157 @@ def test_a_long_line_can_be_copied_as_it_is_checked(tail: bytes) -> None:
     assert (scanned.error is None) == (tail == b"")
     if scanned.error is None:
         assert scanned.line["custom_id"] == "big"
+
+
+# --- the fast path of a good line (validation._passes) against the checker that explains every problem ---
+
+_DROP = object()
+
+
+def _set(*path: str | int, to: Any = _DROP) -> Any:
+    """A change to a request: the value at ``path`` set (a copy of ``to``) or dropped; none if the path is gone."""
+
+    def change(line: Any) -> None:
+        *parents, last = path
+        try:
+            for key in parents:
+                line = line[key]
+            if to is _DROP:
+                del line[last]
+            else:
+                line[last] = copy.deepcopy(to)
+        except (KeyError, IndexError, TypeError):
+            pass
+
+    return change
+
+
+def _sets(*path: str | int, values: tuple[Any, ...]) -> list[Any]:
+    """Changes to a request: each sets the value at ``path`` to one of ``values``."""
+    return [_set(*path, to=value) for value in values]
+
+
+def _adds(messages: tuple[Any, ...], at: int | None = None) -> list[Any]:
+    """Changes to a request: each adds one of ``messages`` to its messages, at the end or at ``at``."""
+
+    def adding(message: Any) -> Any:
+        def change(line: Any) -> None:
+            body = line.get("body")
+            messages = body.get("messages") if isinstance(body, dict) else None
+            if isinstance(messages, list):
+                messages.insert(len(messages) if at is None else at, copy.deepcopy(message))
+
+        return change
+
+    return [adding(message) for message in messages]
+
+
+_CHANGES = [  # one at a time, each makes a good line bad or leaves it good
+    *_sets("custom_id", values=("", 7, None, ["a"], "a", "b")),
+    _set("custom_id"),
+    *_sets("method", values=("GET", "post", None, ["POST"])),
+    _set("method"),
+    *_sets("url", values=("/v1/embeddings", CHAT_COMPLETIONS + " ", 1)),
+    _set("url"),
+    *_sets("body", values=([1], "x", None, {})),
+    _set("body"),
+    *_sets("body", "messages", values=([], {"role": "user"}, None, "user")),
+    _set("body", "messages"),
+    *_adds(({"role": "assistant"}, {"role": "tool"}, {"role": "user"}, 7)),
+    *_adds(({"role": "system"}, {"role": ["user"]}, {"content": "x"}, []), at=0),
+    *_sets("body", "messages", 0, "role", values=(["user"], {"a": 1}, None, 7, "User", "system")),
+    _set("body", "messages", 0, "role"),
+    _set("body", "messages", 0, to="user"),
+    *_sets("body", "model", values=("", 5, None, "m2", [])),
+    _set("body", "model"),
+    _set("extra", to={"custom_id": "a"}),
+]
+
+
+def _changed(custom_id: str, changes: list[int]) -> bytes:
+    line = _request(custom_id, body={"model": "m1", "messages": [{"role": "user", "content": "x"}]})
+    for change in changes:
+        _CHANGES[change](line)
+    return json.dumps(line).encode()
+
+
+_GOOD = json.dumps(_request("g")).encode()
+_ODD_LINES = [  # bytes that json.loads reads otherwise than as UTF-8 JSON text, or refuses, or reads oddly
+    b"",
+    b"   ",
+    b"\x0c",
+    b"{",
+    b"{}",
+    _GOOD + b" x",
+    _GOOD + b" \t\r",
+    _GOOD[:-1] + b', "custom_id": 5}',  # a key given twice: the last counts
+    b"\xef\xbb\xbf" + _GOOD,  # a UTF-8 byte order mark
+    _GOOD.decode().encode("utf-16-le"),
+    _GOOD.decode().encode("utf-32-be"),
+    b"{\x00}",
+    _GOOD.replace(b'"g"', b'"\xff"'),
+    _GOOD.replace(b'"g"', b'"\xed\xa0\x80"'),  # a surrogate's bytes, as json.loads decodes them (surrogatepass)
+    _GOOD.replace(b'"g"', b'"\\ud800"'),
+    _GOOD.replace(b'"hi"', b"NaN"),
+    b'{"custom_id": "n", "body": {"messages": [{"role": "user"}]}, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+]
+_LINE = st.one_of(
+    st.builds(_changed, st.sampled_from("abcdefghijkl"), st.lists(st.integers(0, len(_CHANGES) - 1), max_size=2)),
+    st.sampled_from(_ODD_LINES),
+)
+
+
+def _report_facts(path: Path, replace_model: str | None) -> tuple[Any, ...]:
+    report = validate_requests(path, replace_model=replace_model)
+    return report.problems, report.line_count, report.models, report.custom_ids
+
+
+@settings(max_examples=400)
+@given(
+    lines=st.lists(_LINE, max_size=6),
+    ending=st.sampled_from([b"\n", b"\r\n"]),
+    last=st.sampled_from([b"\n", b""]),
+    replace_model=st.sampled_from([None, "m"]),
+)
+@example(lines=[_changed(f"r{i}", [i]) for i in range(len(_CHANGES))], ending=b"\n", last=b"", replace_model=None)
+@example(lines=[_changed(f"r{i}", [i]) for i in range(len(_CHANGES))], ending=b"\n", last=b"", replace_model="m")
+@example(lines=_ODD_LINES, ending=b"\n", last=b"\n", replace_model=None)
+@example(lines=[_GOOD + b"]"], ending=b"\n", last=b"", replace_model=None)  # one byte after, not the end
+def test_the_fast_path_finds_what_the_full_checker_finds(
+    lines: list[bytes], ending: bytes, last: bytes, replace_model: str | None
+) -> None:
+    # A good line is parsed and checked by a shorter way than the one that explains problems; both give one
+    # report, line for line: the same problems, count, models and custom_ids, whatever the bytes.
+    from siliconflow_batch import validation
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "requests.jsonl"
+        path.write_bytes(ending.join(lines) + (last if lines else b""))
+        fast = _report_facts(path, replace_model)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(validation, "_passes", lambda *_: False)
+            full = _report_facts(path, replace_model)
+    assert fast == full
+
+
+def test_a_good_line_is_not_parsed_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cost of validating a good file is that of parsing it: no line of it goes to the explaining checker.
+    from siliconflow_batch import validation
+
+    explained: list[int] = []
+    real = validation._check_line
+
+    def check_line(line: Any, number: int, *rest: Any) -> None:
+        explained.append(number)
+        real(line, number, *rest)
+
+    monkeypatch.setattr(validation, "_check_line", check_line)
+    path = _write(
+        tmp_path,
+        _request("a"),
+        _request("b", method="GET"),
+        {"custom_id": "c", "body": {"messages": [{"role": "user"}]}},
+    )
+    report = validate_requests(path)
+    assert [(p.field, p.line) for p in report.problems] == [("method", 2)]
+    assert explained == [2]
