@@ -51,6 +51,11 @@ if TYPE_CHECKING:  # The public names, each once. Read at run time by declared_n
     from ._http import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._jobs._async.job import AsyncJob as AsyncJob
     from ._jobs._sync.job import Job as Job
+    from ._jobs.calls import RunOptions as RunOptions
+    from ._jobs.calls import SendOptions as SendOptions
+    from ._jobs.calls import StepOptions as StepOptions
+    from ._jobs.calls import SubmitOptions as SubmitOptions
+    from ._jobs.calls import WaitOptions as WaitOptions
     from ._jobs.input import JobInput as JobInput
     from ._jobs.money import JobEstimate as JobEstimate
     from ._jobs.settings import JobOptions as JobOptions

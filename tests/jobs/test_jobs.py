@@ -541,9 +541,51 @@ def test_the_poll_interval_stretches_while_nothing_changes(mode: str, clock: Vir
 
 def test_an_unknown_job_option_is_a_type_error(emulator: Emulator, tmp_path: Path) -> None:
     client = client_for("sync", emulator)
-    with pytest.raises(TypeError, match=r"unexpected job options \['max_attempt'\]"):
-        client.jobs.submit(write_requests(tmp_path / "in.jsonl", 2), job_dir=tmp_path / "job", max_attempt=2)  # type: ignore[call-arg]
+    assert isinstance(client, sf.SiliconFlow)
+    source = write_requests(tmp_path / "in.jsonl", 2)
+    with pytest.raises(TypeError, match=r"unexpected options \['max_attempt'\]"):
+        client.jobs.submit(source, job_dir=tmp_path / "job", max_attempt=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"unexpected options \['poll_intervall'\]"):
+        client.jobs.run(source, job_dir=tmp_path / "job", poll_intervall=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"unexpected options \['poll_interval'\]; known: \['completion_window'"):
+        client.jobs.submit(source, job_dir=tmp_path / "job", poll_interval=2)  # type: ignore[call-arg]
     assert emulator.files() == []
+    job = client.jobs.submit(source, job_dir=tmp_path / "job")
+    with pytest.raises(TypeError, match=r"unexpected options \['max_attempts'\]"):
+        job.wait(max_attempts=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"unexpected options \['timeout'\]"):
+        job.step(timeout=2)  # type: ignore[call-arg]
+    job.close()
+
+
+def test_run_hands_each_option_to_the_call_that_takes_it(emulator: Emulator, tmp_path: Path) -> None:
+    # run = submit + wait: the job's settings reach the ledger, the pacing reaches wait, and the send options both.
+    client = client_for("sync", emulator)
+    assert isinstance(client, sf.SiliconFlow)
+    seen: list[sf.JobStatus] = []
+    job = client.jobs.run(
+        write_requests(tmp_path / "in.jsonl", 3),
+        job_dir=tmp_path / "job",
+        job_id="handed",
+        max_shard_lines=1,
+        max_attempts=2,
+        on_progress=seen.append,
+        poll_interval=0.01,
+        max_poll_interval=0.02,
+        result_grace=5,
+        max_concurrency=2,
+    )
+    status = job.status()
+    assert status.done
+    assert status.total == 3
+    assert seen
+    assert seen[-1].done
+    assert job.options["max_attempts"] == 2
+    assert job.options["max_shard_lines"] == 1
+    assert job.id == "handed"
+    with pytest.raises(sf.InputValidationError, match="max_concurrency"):
+        job.wait(max_concurrency=0)
+    job.close()
 
 
 def test_an_input_that_cannot_be_read_is_one_problem(mode: str, emulator: Emulator, tmp_path: Path) -> None:

@@ -19,17 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Unpack
 
 from .. import _http
-from .._defaults import (
-    DEFAULT_JOB_MAX_POLL_INTERVAL,
-    DEFAULT_JOB_POLL_INTERVAL,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_OUTAGE,
-    DEFAULT_RESULT_GRACE,
-)
+from .._defaults import DEFAULT_MAX_OUTAGE
 from .._exceptions import APIError, InputValidationError, JobError, JobInputMismatchError
 from .._jobs._sync.engine import Engine
-from .._jobs._sync.job import Job, OnProgress, checked_concurrency
+from .._jobs._sync.job import Job
 from .._jobs._sync.recovery import replay, tagged_batches
+from .._jobs.calls import RunOptions, SubmitOptions, WaitOptions, only, send_settings
 from .._jobs.input import JobInput, fingerprint, measure
 from .._jobs.ledger import LEDGER_NAME
 from .._jobs.money import JobEstimate, calibrated
@@ -54,72 +49,30 @@ class Jobs:
     def __init__(self, client: SiliconFlow) -> None:
         self._client = client
 
-    def run(
-        self,
-        source: JobInput,
-        *,
-        job_dir: PathLike,
-        job_id: str | None = None,
-        require_balance: bool = False,
-        on_progress: OnProgress | None = None,
-        poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
-        max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
-        timeout: float | None = None,
-        max_outage: float = DEFAULT_MAX_OUTAGE,
-        result_grace: float = DEFAULT_RESULT_GRACE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        prices: Prices = None,
-        **options: Unpack[JobOptions],
-    ) -> Job:
+    def run(self, source: JobInput, *, job_dir: PathLike, **options: Unpack[RunOptions]) -> Job:
         """Submit the workload and wait until every request has a final outcome; return the job.
 
         Run again with the same ``job_dir`` (after a crash, a Ctrl-C, a redeploy) and it resumes where it stopped.
-        The parameters are those of :meth:`submit` (the job's settings: :class:`JobOptions`) and
-        :meth:`Job.wait`.
+        The options are those of :meth:`submit` (:class:`SubmitOptions`, with the job's settings,
+        :class:`JobOptions`) and of :meth:`Job.wait` (:class:`WaitOptions`).
         """
-        job = self.submit(
-            source,
-            job_dir=job_dir,
-            job_id=job_id,
-            require_balance=require_balance,
-            max_outage=max_outage,
-            max_concurrency=max_concurrency,
-            prices=prices,
-            **options,
-        )
+        only(options, RunOptions, checked=True)
+        job = self.submit(source, job_dir=job_dir, **only(options, SubmitOptions))
         try:
-            job.wait(
-                on_progress=on_progress,
-                poll_interval=poll_interval,
-                max_poll_interval=max_poll_interval,
-                timeout=timeout,
-                max_outage=max_outage,
-                result_grace=result_grace,
-                max_concurrency=max_concurrency,
-            )
+            job.wait(**only(options, WaitOptions))
         except BaseException:
             job.close()
             raise
         return job
 
-    def submit(
-        self,
-        source: JobInput,
-        *,
-        job_dir: PathLike,
-        job_id: str | None = None,
-        require_balance: bool = False,
-        max_outage: float = DEFAULT_MAX_OUTAGE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        prices: Prices = None,
-        **options: Unpack[JobOptions],
-    ) -> Job:
+    def submit(self, source: JobInput, *, job_dir: PathLike, **options: Unpack[SubmitOptions]) -> Job:
         """Read and validate the input, cut it into shards and create a batch for each; return once all exist.
 
         ``source`` is a JSONL file of any size or an iterable of request dicts, read once into ``job_dir``.
         Nothing is sent while any line is invalid: :class:`InputValidationError` lists every problem at its line
-        of the input. ``job_id`` (default: the directory's name) tags every batch, with its shard and attempt;
-        ``options`` are the job's settings (:class:`JobOptions`), checked before anything is read or sent.
+        of the input. The options (:class:`SubmitOptions`) hold the job's settings (:class:`JobOptions`), checked
+        before anything is read or sent. ``job_id`` (default: the directory's name) tags every batch, with its
+        shard and attempt.
         A ``job_dir`` holding a job resumes it, and refuses a different input (:class:`JobInputMismatchError`).
         A failure that may pass when tried again (a 5xx, a 429, a dropped connection) is tried again while the
         server keeps answering, for up to ``max_outage`` seconds of failures in a row; an upload or a create
@@ -138,14 +91,17 @@ class Jobs:
         those. The cap is checked in the transaction that records each create's intent, so no crash can
         overspend it; the input side of a bound is an estimate (see :mod:`siliconflow_batch.estimate`).
         """
-        source, options = _with_schema(source, options)
+        job_options = only(only(options, SubmitOptions, checked=True), JobOptions)
+        job_id, require_balance = options.get("job_id"), options.get("require_balance", False)
+        max_outage, concurrency = send_settings(options)
+        table = _prices(options.get("prices"))
+        source, job_options = _with_schema(source, job_options)
         engine = self._engine(job_dir)
         try:
-            engine.concurrency = checked_concurrency(max_concurrency)
-            table = _prices(prices)
+            engine.concurrency = concurrency
             engine.lock()
             if not engine.ledger.ready:
-                settings = JobSettings.checked(engine.dir, job_id, options)
+                settings = JobSettings.checked(engine.dir, job_id, job_options)
                 # Reading and cutting: off the loop.
                 _http.offload(engine.prepare, source, settings, _name(source), table)
                 engine.check_balance(require_balance)
@@ -155,9 +111,9 @@ class Jobs:
                     f"the job in {engine.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
                 )
-            elif "max_cost" in options:  # a new cap: what the old one held back is sent, under the new one
-                engine.raise_cap(_checked_cap(options["max_cost"]))
-            engine.use_schema(_live_schema(options))
+            elif "max_cost" in job_options:  # a new cap: what the old one held back is sent, under the new one
+                engine.raise_cap(_checked_cap(job_options["max_cost"]))
+            engine.use_schema(_live_schema(job_options))
             engine.send_patiently(max_outage)
         except BaseException:
             engine.close()

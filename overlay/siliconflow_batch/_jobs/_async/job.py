@@ -4,35 +4,27 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
-from ..._defaults import (
-    DEFAULT_JOB_MAX_POLL_INTERVAL,
-    DEFAULT_JOB_POLL_INTERVAL,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_OUTAGE,
-    DEFAULT_RESULT_GRACE,
-    SEND_RETRY_INTERVAL,
-)
-from ..._exceptions import InputValidationError, JobLockedError, JobNotFinishedError
-from ..._problem import Problem
+from ..._defaults import SEND_RETRY_INTERVAL
+from ..._exceptions import JobLockedError, JobNotFinishedError
 from ..._records import BatchResult
 from ..._wait import WaitState
 from ...structured import Schema
+from ..calls import StepOptions, WaitOptions, only, pacing, result_grace, send_settings
 from ..outcomes import result_lines, result_of, result_of_raw
 from ..settings import JobOptions
 from ..status import JobBatch, JobStatus, job_batches
 from .engine import AsyncEngine
 
-__all__ = ["AsyncJob", "OnProgress", "checked_concurrency"]
+__all__ = ["AsyncJob"]
 
 PathLike = str | os.PathLike[str]
-OnProgress = Callable[[JobStatus], object]
 
 
 class AsyncJob:
@@ -188,17 +180,7 @@ class AsyncJob:
 
     # --- changing -----------------------------------------------------------------------------------------------------
 
-    async def wait(
-        self,
-        *,
-        on_progress: OnProgress | None = None,
-        poll_interval: float = DEFAULT_JOB_POLL_INTERVAL,
-        max_poll_interval: float = DEFAULT_JOB_MAX_POLL_INTERVAL,
-        timeout: float | None = None,
-        max_outage: float = DEFAULT_MAX_OUTAGE,
-        result_grace: float = DEFAULT_RESULT_GRACE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-    ) -> JobStatus:
+    async def wait(self, **options: Unpack[WaitOptions]) -> JobStatus:
         """Drive the job until every request has a final outcome; return its status.
 
         One loop for all of the job's batches: each round sends what is unsent, polls the active batches (one
@@ -213,7 +195,9 @@ class AsyncJob:
         (``job cancel``) is noticed at the next round: nothing more is created, and the wait ends once the
         cancelled batches have.
         """
-        self._take(result_grace, max_concurrency)
+        max_outage = self._take(only(options, WaitOptions, checked=True))
+        poll_interval, max_poll_interval, timeout = pacing(options)
+        on_progress = options.get("on_progress")
         timer = WaitState(
             self.id,
             poll_interval=poll_interval,
@@ -236,13 +220,7 @@ class AsyncJob:
         await self._engine.persist(one_round, timer)
         return last[0]
 
-    async def step(
-        self,
-        *,
-        max_outage: float = DEFAULT_MAX_OUTAGE,
-        result_grace: float = DEFAULT_RESULT_GRACE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-    ) -> JobStatus:
+    async def step(self, **options: Unpack[StepOptions]) -> JobStatus:
         """One round of ``wait``, then return the job's status: no waiting for the batches.
 
         The round sends what is unsent, polls the active batches once, collects those that ended, cuts shards
@@ -254,7 +232,7 @@ class AsyncJob:
         file's 404 is waited for across rounds and processes (``result_grace``, counted in the job directory
         from when it was first missed).
         """
-        self._take(result_grace, max_concurrency)
+        max_outage = self._take(only(options, StepOptions, checked=True))
         timer = WaitState(
             self.id, poll_interval=SEND_RETRY_INTERVAL, timeout=None, on_update=None, max_outage=max_outage,
             subject=f"job {self.id}",
@@ -268,12 +246,14 @@ class AsyncJob:
         await self._engine.persist(one_round, timer)
         return last[0]
 
-    def _take(self, result_grace: float, max_concurrency: int) -> None:
-        """Take the lock and the round's settings (``wait`` and ``step``)."""
+    def _take(self, options: StepOptions) -> float:
+        """Take the lock and the round's settings (``wait`` and ``step``); return ``max_outage``."""
+        max_outage, concurrency = send_settings(options)
         engine = self._engine
         engine.lock()
-        engine.result_grace = result_grace
-        engine.concurrency = checked_concurrency(max_concurrency)
+        engine.result_grace = result_grace(options)
+        engine.concurrency = concurrency
+        return max_outage
 
     async def _round(self) -> JobStatus:
         """The one round that ``wait`` repeats and ``step`` makes once; the status after it (from the ledger)."""
@@ -314,10 +294,3 @@ class AsyncJob:
 def _parsed(result: BatchResult, schema: Schema) -> BatchResult:
     parsed, error = schema.check(result)
     return result._replace(parsed=parsed, parse_error=error)
-
-
-def checked_concurrency(value: int) -> int:
-    """``max_concurrency`` as given, once checked (a whole number >= 1)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputValidationError("nothing was sent", [Problem("max_concurrency", f"must be >= 1, got {value!r}")])
-    return value
