@@ -6,6 +6,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 import siliconflow_batch as sf
 from siliconflow_batch import AsyncSiliconFlow, SiliconFlow
 
-from fakes import BASE, KEY, FakeAPI, batch, envelope, make_client, ok, run
+from fakes import BASE, KEY, Client, FakeAPI, batch, envelope, make_client, ok, run, stream
 from helpers import FRAGMENTS, GET_PAGE_BODY, TOKEN360_BODY, synthesize_example
 from spec_fragments import load_fragment
 
@@ -87,6 +88,44 @@ def test_requests_carry_user_agent_and_key(mode: str, api: FakeAPI) -> None:
     headers = api.requests[0].headers
     assert headers["authorization"] == f"Bearer {KEY}"
     assert headers["user-agent"].startswith(f"siliconflow-batch/{sf.__version__} ")
+
+
+def test_the_clients_own_http_client_sends_what_a_passed_one_does(mode: str, api: FakeAPI, tmp_path: Path) -> None:
+    # The httpx client a client makes carries our User-Agent and Accept itself (they are not merged per request):
+    # the requests are the same as through a client passed in, whose own headers lose to ours.
+    url = "https://results.cdn.test/out/batch_1.jsonl?sig=abc"
+    api.on("GET /batches/batch_1", ok(batch()), ok(batch()), ok(batch()))
+    api.on(f"GET {url}", stream([b"{}\n"]))
+    transport = httpx.MockTransport(api)
+    own: Client = (
+        SiliconFlow(api_key=KEY, base_url=BASE) if mode == "sync" else AsyncSiliconFlow(api_key=KEY, base_url=BASE)
+    )
+    own._sender.client._transport = transport
+    own._sender.client._mounts = {}
+    passed: Client = (
+        SiliconFlow(
+            api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=transport, headers={"Accept": "x/y"})
+        )
+        if mode == "sync"
+        else AsyncSiliconFlow(
+            api_key=KEY, base_url=BASE, http_client=httpx.AsyncClient(transport=transport, headers={"Accept": "x/y"})
+        )
+    )
+    for client in (own, passed, own.with_options(max_retries=0)):
+        run(client.batches.retrieve("batch_1"))
+    run(own.batches.retrieve("batch_1", extra_headers={"User-Agent": "mine"}))
+    run(own.files.download(url, tmp_path / "out.jsonl"))
+    *retrieves, mine, download = api.requests
+    wanted = {"authorization": f"Bearer {KEY}", "accept": "application/json, text/plain;q=0.9"}
+    for request in retrieves:
+        assert {name: request.headers[name] for name in wanted} == wanted
+        assert request.headers.get_list("user-agent") == [
+            f"siliconflow-batch/{sf.__version__} python-httpx/{httpx.__version__}"
+        ]
+    assert mine.headers.get_list("user-agent") == ["mine"]
+    assert "authorization" not in download.headers  # the key never leaves base_url's host
+    assert download.headers["accept"] == "*/*"
+    assert download.headers["user-agent"].startswith("siliconflow-batch/")
 
 
 def test_cancel_posts_to_the_cancel_route(mode: str, api: FakeAPI) -> None:

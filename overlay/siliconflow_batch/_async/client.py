@@ -10,7 +10,7 @@ import httpx
 
 from .._client import Settings, client_config
 from .._defaults import DEFAULT_MAX_RETRIES
-from .._http import DEFAULT_TIMEOUT
+from .._http import DEFAULT_TIMEOUT, default_headers
 from .sender import AsyncSender
 
 if TYPE_CHECKING:
@@ -44,8 +44,11 @@ class AsyncSiliconFlow(Settings):
     ) -> None:
         config = client_config(api_key, base_url, timeout, max_retries)
         self._owns_http = http_client is None
-        client = http_client if http_client is not None else httpx.AsyncClient(follow_redirects=True)
-        self._sender = AsyncSender(client, **config)
+        if http_client is None:  # ours: made with the headers of every request, which then need no merging
+            client = httpx.AsyncClient(follow_redirects=True, headers=default_headers())
+        else:
+            client = http_client
+        self._sender = AsyncSender(client, client_has_headers=http_client is None, **config)
 
     # Each resource loads on first use, not with the client (as in the openai SDK): a program pays only for
     # what it calls.
