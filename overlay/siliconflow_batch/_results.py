@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 from ._exceptions import SiliconFlowError
 from ._http import logger
 from ._records import BatchResult
 
-__all__ = ["MISSING_RESULT", "Accountant", "ResultLineError", "Splitter", "parse_result_line"]
+__all__ = ["MISSING_RESULT", "Accountant", "ResultLineError", "Splitter", "parse_result_line", "result_members"]
 
 Source = Literal["output", "error"]
 # The error of a request that neither result file answers (a ``source="missing"`` result).
@@ -79,6 +80,56 @@ def parse_result_line(raw: bytes, number: int, source: Source) -> BatchResult | 
     if error is not None and type(error) is not dict:
         error = {"message": str(error)}
     return BatchResult(custom_id, response, error, line_id if type(line_id) is str else None, source, number)
+
+
+_scan_value = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner: (value, end) at an index
+_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\]*)"[ \t\n\r]*:[ \t\n\r]*')  # a member's name, without escapes
+_AFTER = re.compile(r"[ \t\n\r]*([,}])")
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def result_members(text: str) -> tuple[BatchResult, tuple[int, int]] | None:
+    """The result a line gives (as :func:`parse_result_line`), and where its ``response`` value is in ``text``.
+
+    For a writer that copies the response's text instead of dumping it again. None for a line of any other shape
+    (a name with an escape, a name given twice, no response, a malformed line): the caller parses it as usual.
+    """
+    start = _SPACE.match(text).end()  # type: ignore[union-attr]  # always matches
+    if text[start : start + 1] != "{":
+        return None
+    found: dict[str, Any] = {}
+    span = None
+    index = start + 1
+    try:
+        while True:
+            member = _MEMBER.match(text, index)
+            if member is None:
+                return None
+            name, begin = member.group(1), member.end()
+            value, end = _scan_value(text, begin)
+            if name in found:
+                return None
+            found[name] = value
+            if name == "response":
+                span = (begin, end)
+            after = _AFTER.match(text, end)
+            if after is None:
+                return None
+            index = after.end()
+            if after.group(1) == "}":
+                break
+    except (ValueError, StopIteration, RecursionError):
+        return None
+    if span is None or _SPACE.match(text, index).end() != len(text):  # type: ignore[union-attr]
+        return None
+    custom_id, response, error, line_id = found.get("custom_id"), found["response"], found.get("error"), found.get("id")
+    if type(custom_id) is int:  # as parse_result_line reads it
+        custom_id = str(custom_id)
+    if type(custom_id) is not str or not custom_id or (response is not None and type(response) is not dict):
+        return None
+    if error is not None and type(error) is not dict:
+        error = {"message": str(error)}
+    return BatchResult(custom_id, response, error, line_id if type(line_id) is str else None), span
 
 
 class Accountant:

@@ -76,7 +76,7 @@ def test_job_results_output_that_fails_midway_leaves_the_old_file_and_no_tempora
     ran = sfb(url, "run", str(write_requests(tmp_path / "in.jsonl")), "--job-dir", job_dir, "--poll-interval", "5")
     assert ran.code == 0, ran.err
     folder, target = _old_file(tmp_path)
-    monkeypatch.setattr(Job, "results", _breaking_after_three(Job.results))
+    monkeypatch.setattr(Job, "_merged_lines", _breaking_after_three(Job._merged_lines))
     failed = sfb(url, "job", "results", job_dir, "--output", str(target))
     assert failed.code == 1
     assert "the connection broke midway" in failed.err

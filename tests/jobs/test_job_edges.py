@@ -7,10 +7,10 @@ own metadata pairs stop at 10.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -47,16 +47,11 @@ def test_write_results_that_fail_midway_leave_the_old_file_whole_and_no_temporar
     target = folder / "results.jsonl"
     target.write_bytes(b"the old results\n")
 
-    def broken(*, partial: bool = False) -> Iterator[Any]:
-        yield from done[:3]
+    def broken(partial: bool = False) -> Iterator[bytes]:
+        yield from (json.dumps(result.to_dict()).encode() for result in done[:3])
         raise Boom("the disk went away")
 
-    async def broken_async(*, partial: bool = False) -> AsyncIterator[Any]:
-        for result in done[:3]:
-            yield result
-        raise Boom("the disk went away")
-
-    monkeypatch.setattr(job, "results", broken if mode == "sync" else broken_async)
+    monkeypatch.setattr(job, "_merged_lines", broken)
     with pytest.raises(Boom):
         run(job.write_results(target))
     assert target.read_bytes() == b"the old results\n"  # not truncated, not half-written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -9,12 +10,12 @@ from typing import Any, Literal
 from .._failures import Failure, of_codes
 from .._http import logger
 from .._records import BatchResult
-from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line
+from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line, result_members
 from ..pricing import TokenUsage
 from ..structured import Schema
 from .ledger import Ledger, Outcome, RawRow, RequestRow, ShardRow, missing_line
 
-__all__ = ["CANCELLED", "classify", "ingest", "result_lines", "result_of", "result_of_raw"]
+__all__ = ["CANCELLED", "classify", "ingest", "merged_line", "result_lines", "result_of", "result_of_raw"]
 
 Decision = Literal["ok", "retry", "failed", "invalid"]
 CANCELLED = {"code": "cancelled", "message": "the job was cancelled before this request ran"}
@@ -134,3 +135,33 @@ def result_lines(rows: Iterable[RawRow]) -> Iterator[tuple[str, int, bytes | Non
     """
     for row in rows:
         yield row[1], row[2], row[5] if row[3] and row[4] == "output" else None, row
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+_BOM = b"\xef\xbb\xbf"
+
+
+def merged_line(row: RawRow) -> bytes:
+    """The line ``write_results`` writes for a row: ``result_of_raw(row).to_dict()`` as JSON (no newline).
+
+    The response's text is copied from the result line rather than parsed into objects and dumped again (the
+    larger part of the work): the same members with the same values, only the spacing and escapes may be the
+    vendor's. A line of another shape (see :func:`result_members`), or with a carriage return (a reader of
+    universal newlines would split it), is dumped from its BatchResult as before.
+    """
+    _, _, attempts, final, source, result, _ = row
+    if final and result is not None and b"\r" not in result and not result.startswith(_BOM):
+        try:
+            text = result.decode("utf-8")
+        except UnicodeDecodeError:  # pragma: no cover - the ledger only holds lines that parsed
+            text = ""
+        read = result_members(text)
+        if read is not None:
+            found, (begin, end) = read
+            kind = "missing" if source == "missing" else "error" if source == "error" else "output"
+            head = _encode({
+                "custom_id": found.custom_id, "ok": found.ok, "status_code": found.status_code, "source": kind,
+                "content": found.content, "error": found.error,
+            })  # fmt: skip
+            return f'{head[:-1]}, "response": {text[begin:end]}, "attempts": {attempts}}}'.encode()
+    return _encode(result_of_raw(row).to_dict()).encode()
