@@ -381,6 +381,14 @@ class Ledger:
                 (shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN, shard.plan,
                  shard.bound),
             )  # fmt: skip
+            members = list(members)
+            if members and members == list(range(members[0], members[-1] + 1)):
+                # every idx from the first to the last (a first cut's usual shard): one range of the primary key
+                self._db.execute(
+                    "UPDATE requests SET shard = ?, attempts = ? WHERE idx BETWEEN ? AND ?",
+                    (shard.id, shard.attempt, members[0], members[-1]),
+                )
+                return
             self._db.executemany(
                 "UPDATE requests SET shard = ?, attempts = ? WHERE idx = ?",
                 ((shard.id, shard.attempt, idx) for idx in members),
@@ -592,6 +600,18 @@ class Ledger:
         """Requests by outcome: ``ok``, ``failed``, ``budget``, ``invalid``, and ``pending`` for those not final yet."""
         rows = self._db.execute("SELECT COALESCE(outcome, 'pending'), COUNT(*) FROM requests GROUP BY 1")
         return {outcome: count for outcome, count in rows}
+
+    def counts_and_attempts(self) -> tuple[dict[str, int], dict[int, int]]:
+        """:meth:`counts` and :meth:`attempts` from one scan of the requests (a job's status reads both)."""
+        counts: dict[str, int] = {}
+        attempts: dict[int, int] = {}
+        rows = self._db.execute(
+            "SELECT COALESCE(outcome, 'pending'), attempts, COUNT(*) FROM requests GROUP BY 1, 2 ORDER BY 2"
+        )
+        for outcome, tries, count in rows:
+            counts[outcome] = counts.get(outcome, 0) + count
+            attempts[tries] = attempts.get(tries, 0) + count
+        return counts, attempts
 
     def attempts(self) -> dict[int, int]:
         """How many requests took each number of attempts."""

@@ -195,7 +195,7 @@ def job_status(
     ledger: Ledger, job_id: str, prices: PriceTable | None, seen: Mapping[int, Batch] | None = None
 ) -> JobStatus:
     """Read the job's status from its ledger; ``seen`` holds the server's view of running shards' batches."""
-    counts = ledger.counts()
+    counts, attempts = ledger.counts_and_attempts()
     batches = ledger.batches_by_status()
     running_done = ledger.running_done()
     if seen:
@@ -233,7 +233,7 @@ def job_status(
         failed=counts.get("failed", 0),
         pending=counts.get("pending", 0),
         batches=batches,
-        attempts=ledger.attempts(),
+        attempts=attempts,
         usage=dict(usage.by_model),
         cost=usage.cost(prices) if prices is not None else None,
         cancelled=bool(ledger.meta("cancelled")),
