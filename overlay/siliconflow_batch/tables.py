@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
@@ -185,7 +186,8 @@ def _read_lines(pa: Any, lines: list[bytes]) -> tuple[list[Any], Any] | None:
     try:
         table = json.read_json(
             pa.py_buffer(b"\n".join(lines)),
-            read_options=json.ReadOptions(block_size=_LINE_BLOCK),
+            # One thread: the batches are read in threads of their own (_read_ahead); its own threads gained nothing.
+            read_options=json.ReadOptions(block_size=_LINE_BLOCK, use_threads=False),
             parse_options=json.ParseOptions(explicit_schema=_line_schema(pa), unexpected_field_behavior="ignore"),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
@@ -274,6 +276,41 @@ def _line_arrays(
     ids = pa.array([item[0] for item in chunk], type=pa.string())
     attempts = pa.array([item[1] for item in chunk], type=pa.int64())
     return [ids, *found, attempts], outcomes
+
+
+_AHEAD = 2  # batches of lines read at once, each in a thread, while the batch before them is written
+
+
+def _read_ahead(
+    pa: Any, schema: Any, items: Iterator[Any], batch_size: int, make: Any, wanted: Schema | None
+) -> Iterator[tuple[list[Any], list[Any], list[tuple[Any, str | None]] | None]]:
+    """``(chunk, arrays, outcomes)`` of each batch of :class:`ResultLines` items, in order, read ahead.
+
+    pyarrow's reader and writer let go of the GIL: while a batch is written (or taken by the caller), the next
+    ones are read in threads, so a second core reads as the first writes. At most ``_AHEAD`` batches are read
+    ahead of the one given (bounded memory); the items are taken in the caller's thread, as they come.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pending: deque[tuple[list[Any], Future[tuple[list[Any], list[tuple[Any, str | None]] | None]]]] = deque()
+    with ThreadPoolExecutor(_AHEAD, thread_name_prefix="siliconflow-batch-lines") as pool:
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < _AHEAD:
+                    chunk = list(islice(items, batch_size))
+                    if not chunk:
+                        exhausted = True
+                        break
+                    pending.append((chunk, pool.submit(_line_arrays, pa, schema, chunk, make, wanted)))
+                if not pending:
+                    return
+                chunk, future = pending.popleft()
+                arrays, outcomes = future.result()
+                yield chunk, arrays, outcomes
+        finally:
+            for _, future in pending:  # closed early, or a batch failed: read nothing more
+                future.cancel()
 
 
 def _all(mask: Any) -> bool:
@@ -394,12 +431,16 @@ def record_batches(
     inputs = _Rows(pa, rows) if rows is not None else None
     lines = results if isinstance(results, ResultLines) else None
     iterator: Iterator[Any] = iter(lines.items if lines is not None else results)
+    chunks: Iterator[tuple[list[Any], list[Any] | None, list[tuple[Any, str | None]] | None]]
+    if lines is not None:
+        chunks = _read_ahead(pa, columns_of, iterator, batch_size, lines.result, wanted)
+    else:
+        chunks = ((chunk, None, None) for chunk in iter(lambda: list(islice(iterator, batch_size)), []))
     names: list[str] | None = None
     position = 0
-    while chunk := list(islice(iterator, batch_size)):
-        outcomes = None
-        if lines is not None:
-            arrays, outcomes = _line_arrays(pa, columns_of, chunk, lines.result, wanted)
+    for chunk, read, outcomes in chunks:
+        if read is not None:
+            arrays = read
             custom_ids = [item[0] for item in chunk]
         else:
             arrays = _result_arrays(pa, columns_of, chunk)
