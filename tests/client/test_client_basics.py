@@ -128,6 +128,22 @@ def test_the_clients_own_http_client_sends_what_a_passed_one_does(mode: str, api
     assert download.headers["user-agent"].startswith("siliconflow-batch/")
 
 
+def test_the_urls_a_sender_keeps_are_bounded_and_each_request_gets_its_own() -> None:
+    paths: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return ok(batch(id=request.url.path.rsplit("/", 1)[1]))
+
+    with SiliconFlow(
+        api_key=KEY, base_url=BASE, http_client=httpx.Client(transport=httpx.MockTransport(answer))
+    ) as client:
+        ids = [f"batch_{i % 300}" for i in range(600)]
+        assert [client.batches.retrieve(i).id for i in ids] == ids
+        assert len(client._sender._urls) <= 256
+    assert paths == [f"/v1/batches/{i}" for i in ids]
+
+
 def test_cancel_posts_to_the_cancel_route(mode: str, api: FakeAPI) -> None:
     api.on("POST /batches/batch_1/cancel", ok(batch(status="cancelling")))
     assert run(make_client(mode, api).batches.cancel("batch_1")).status == sf.BatchStatus.CANCELLING
