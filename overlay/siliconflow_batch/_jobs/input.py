@@ -213,12 +213,18 @@ def _tee(*sinks: Callable[[bytes], object]) -> Callable[[bytes], None]:
     return each
 
 
+_decode = json.JSONDecoder().decode
+
+
 def _peek(raw: bytes) -> tuple[str | None, str]:
     """The line's custom_id (None if it has no usable one) and ``body.model`` ("" if none)."""
     try:
-        data = json.loads(raw)
+        data = _decode(raw.decode("utf-8"))  # json.loads less its look for another encoding, for the usual line
     except (ValueError, RecursionError):
-        return None, ""
+        try:
+            data = json.loads(raw)  # a BOM, UTF-16: read as before
+        except (ValueError, RecursionError):
+            return None, ""
     if not isinstance(data, dict):
         return None, ""
     custom_id = data.get("custom_id")
