@@ -222,12 +222,15 @@ def _line_arrays(
 ) -> tuple[list[Any], list[tuple[Any, str | None]] | None]:
     """:func:`_result_arrays` of a chunk of :class:`ResultLines` items, and the parsed outcomes when asked."""
     n = len(chunk)
-    fast, lines = [], []
-    for i, item in enumerate(chunk):
-        line = item[2]
-        if line is not None and not line.startswith(_BOM):
-            fast.append(i)
-            lines.append(line)
+    lines: list[Any] = [item[2] for item in chunk]
+    fast: list[int] = list(range(n))
+    if None in lines or _BOM in {line[:3] for line in lines if line is not None}:  # else every line is read
+        fast, lines = [], []
+        for i, item in enumerate(chunk):
+            line = item[2]
+            if line is not None and not line.startswith(_BOM):
+                fast.append(i)
+                lines.append(line)
     read = _read_lines(pa, lines) if lines else None
     if read is None:
         fast = []
@@ -254,6 +257,8 @@ def _line_arrays(
     )
     merged = [
         pa.concat_arrays([column.cast(types[name]), pa.array([f[k] for f in fields], type=types[name])])
+        if fields
+        else column.cast(types[name])  # every line read in bulk: its column as it is, not copied by a concat
         for k, (name, column) in enumerate(zip(names, columns, strict=True), 1)
     ]
     found = [ok, *merged, errors]
@@ -439,14 +444,10 @@ def record_batches(
     names: list[str] | None = None
     position = 0
     for chunk, read, outcomes in chunks:
-        if read is not None:
-            arrays = read
-            custom_ids = [item[0] for item in chunk]
-        else:
-            arrays = _result_arrays(pa, columns_of, chunk)
-            custom_ids = [result.custom_id for result in chunk]
+        arrays = read if read is not None else _result_arrays(pa, columns_of, chunk)
         fields = list(columns_of)
         if inputs is not None:
+            custom_ids = [item[0] for item in chunk] if read is not None else [result.custom_id for result in chunk]
             columns, ids = inputs.take(len(chunk))
             got = len(columns[0]) if columns else 0
             if got < len(chunk):
