@@ -45,11 +45,9 @@ class SiliconFlow(Settings):
     ) -> None:
         config = client_config(api_key, base_url, timeout, max_retries)
         self._owns_http = http_client is None
-        if http_client is None:  # ours: made with the headers of every request, which then need no merging
-            client = httpx.Client(follow_redirects=True, headers=default_headers())
-        else:
-            client = http_client
-        self._sender = Sender(client, client_has_headers=http_client is None, **config)
+        # Ours is made with the headers of every request, which then need no merging.
+        client = httpx.Client(follow_redirects=True, headers=default_headers()) if http_client is None else http_client
+        self._sender = Sender(client, client_has_headers=self._owns_http, **config)
 
     # Each resource loads on first use, not with the client (as in the openai SDK): a program pays only for
     # what it calls.
