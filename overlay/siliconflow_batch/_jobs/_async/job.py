@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import IO, Any, Self, Unpack
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
@@ -122,11 +122,9 @@ class AsyncJob:
         count = 0
         with atomic_write(target) as out:
             lines = await _http.async_offload(self._merged_lines, partial)  # the count of pending: off the loop
-            while chunk := list(islice(lines, 1000)):
-                out.write(b"\n".join(chunk))
-                out.write(b"\n")
-                count += len(chunk)
-                await _http.async_checkpoint()  # let other tasks run: a million lines are written in one loop
+            # Read, merged and written a thousand lines at a time, each off the loop (the lines come lazily).
+            while written := await _http.async_offload(_write_some, lines, out):
+                count += written
         return count
 
     def _merged_lines(self, partial: bool) -> Iterator[bytes]:
@@ -300,6 +298,14 @@ class AsyncJob:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _write_some(lines: Iterator[bytes], out: IO[bytes], count: int = 1000) -> int:
+    """Write the next ``count`` of ``lines`` (each with its newline); return how many there were."""
+    chunk = list(islice(lines, count))
+    if chunk:
+        out.write(b"\n".join(chunk) + b"\n")
+    return len(chunk)
 
 
 def _parsed(result: BatchResult, schema: Schema) -> BatchResult:

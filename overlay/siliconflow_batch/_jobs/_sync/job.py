@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import IO, Any, Self, Unpack
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
@@ -123,11 +123,9 @@ class Job:
         count = 0
         with atomic_write(target) as out:
             lines = _http.offload(self._merged_lines, partial)  # the count of pending: off the loop
-            while chunk := list(islice(lines, 1000)):
-                out.write(b"\n".join(chunk))
-                out.write(b"\n")
-                count += len(chunk)
-                _http.checkpoint()  # let other tasks run: a million lines are written in one loop
+            # Read, merged and written a thousand lines at a time, each off the loop (the lines come lazily).
+            while written := _http.offload(_write_some, lines, out):
+                count += written
         return count
 
     def _merged_lines(self, partial: bool) -> Iterator[bytes]:
@@ -301,6 +299,14 @@ class Job:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _write_some(lines: Iterator[bytes], out: IO[bytes], count: int = 1000) -> int:
+    """Write the next ``count`` of ``lines`` (each with its newline); return how many there were."""
+    chunk = list(islice(lines, count))
+    if chunk:
+        out.write(b"\n".join(chunk) + b"\n")
+    return len(chunk)
 
 
 def _parsed(result: BatchResult, schema: Schema) -> BatchResult:
