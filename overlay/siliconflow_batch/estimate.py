@@ -34,6 +34,7 @@ line to as it cuts (:meth:`Tally.add` gives that line's :class:`LineCost`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -204,6 +205,7 @@ class Calibration(JSONModel):
         return Fraction(entry.counted, entry.estimated)
 
 
+@functools.lru_cache(maxsize=256)  # asked for every line, of the few models a workload names
 def _limits(model: str) -> ModelLimits | None:
     if model in MODEL_LIMITS:
         return MODEL_LIMITS[model]
@@ -226,6 +228,11 @@ def _positive(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+def _is_mapping(value: object) -> bool:
+    # A JSON object is a dict: asked first, as the ABC's check costs more than the rest of a short line's work.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _as_body(line: bytes | str | Mapping[str, Any]) -> Mapping[str, Any] | None:
     data: Any = line
     if isinstance(line, bytes | str):
@@ -233,10 +240,10 @@ def _as_body(line: bytes | str | Mapping[str, Any]) -> Mapping[str, Any] | None:
             data = json.loads(line)
         except (ValueError, RecursionError):
             return None
-    if not isinstance(data, Mapping):
+    if not _is_mapping(data):
         return None
     body = data.get("body")
-    return body if isinstance(body, Mapping) else None
+    return body if _is_mapping(body) else None
 
 
 def line_cost(
@@ -256,16 +263,17 @@ def line_cost(
     ascii_chars = other_chars = messages = 0
     items = body.get("messages")
     for message in items if isinstance(items, list) else ():
-        if not isinstance(message, Mapping):
+        if not _is_mapping(message):
             continue
         messages += 1
         content = message.get("content")
         parts = content if isinstance(content, list) else (content,)
         for part in parts:
-            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
-                part = part["text"]
-            if part is None:
-                continue
+            if type(part) is not str:  # the usual content is a string: nothing more to ask of it
+                if _is_mapping(part) and isinstance(part.get("text"), str):
+                    part = part["text"]
+                if part is None:
+                    continue
             a, o = _count(part if isinstance(part, str) else json.dumps(part, ensure_ascii=False))
             ascii_chars += a
             other_chars += o

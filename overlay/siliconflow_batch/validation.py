@@ -24,7 +24,9 @@ __all__ = [
     "MAX_METADATA_VALUE",
     "MIN_PAGE_LIMIT",
     "WINDOW",
+    "OnRequest",
     "ValidationReport",
+    "read_requests",
     "validate_create",
     "validate_requests",
 ]
@@ -80,6 +82,25 @@ def validate_requests(
     batch will use instead) is given. A line of any length is checked; one over ``MAX_LINE_BYTES`` is read in
     pieces, in bounded memory.
     """
+    return read_requests(path, endpoint=endpoint, replace_model=replace_model)
+
+
+OnRequest = Callable[[int, dict[str, Any]], object]
+"""What :func:`read_requests` hands each good line to: its number and the line, parsed."""
+
+
+def read_requests(
+    path: str | os.PathLike[str],
+    *,
+    endpoint: str = CHAT_COMPLETIONS,
+    replace_model: str | None = None,
+    each: OnRequest | None = None,
+) -> ValidationReport:
+    """:func:`validate_requests`, handing ``each`` every good line: its number, and the line as parsed to check it.
+
+    So a reader that needs the lines too (a job's cut, which estimates each one) parses them once. A line over
+    ``MAX_LINE_BYTES`` is never parsed whole, so it is not handed over.
+    """
     report = ValidationReport(Path(path))
     problems = report.problems
     try:
@@ -96,7 +117,7 @@ def validate_requests(
             problems.append(Problem("file", f"is {size} bytes; the limit is {MAX_FILE_BYTES} bytes (1 GB)"))
             return report
         try:
-            _check_lines(handle, endpoint, replace_model, report)
+            _check_lines(handle, endpoint, replace_model, report, each)
         except OSError as exc:  # a FIFO that breaks, a disk error, a directory on some systems
             problems.append(Problem("file", f"cannot be read: {exc.strerror or exc}"))
             return report
@@ -117,8 +138,12 @@ def validate_requests(
     return report
 
 
-def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, report: ValidationReport) -> None:
+def _check_lines(
+    handle: BinaryIO, endpoint: str, replace_model: str | None, report: ValidationReport, each: OnRequest | None
+) -> None:
     seen: dict[str, int] = {}
+    passed = _passing(each)
+    long = False
     blank: int | None = None
     number = 0
     limit = MAX_LINE_BYTES
@@ -129,11 +154,12 @@ def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, rep
             from ._long_line import scan_line
 
             scanned = scan_line(raw, handle)
-            line, error = scanned.line, scanned.error
-        elif blank is None and _passes(raw, number, endpoint, seen, report):  # a good line: nothing to explain
+            line, error, long = scanned.line, scanned.error, True
+        elif blank is None and (parsed := _passes(raw, number, endpoint, seen, report)) is not None:
+            passed(number, parsed)  # a good line: nothing to explain
             continue
         else:
-            line, error = (None if not raw.strip() else raw), None
+            line, error, long = (None if not raw.strip() else raw), None, False
         if line is None:
             blank = blank or number
             continue
@@ -144,7 +170,18 @@ def _check_lines(handle: BinaryIO, endpoint: str, replace_model: str | None, rep
         if error is not None:
             report.problems.append(Problem("line", f"is not valid JSON ({error})", number))
         else:
-            _check_line(line, number, endpoint, replace_model, seen, report)
+            before = len(report.problems)
+            parsed = _check_line(line, number, endpoint, replace_model, seen, report)
+            if parsed is not None and not long and len(report.problems) == before:
+                passed(number, parsed)
+
+
+def _passing(each: OnRequest | None) -> OnRequest:
+    return each if each is not None else _ignore
+
+
+def _ignore(number: int, line: dict[str, Any]) -> None:
+    """What a plain validation does with a good line: nothing."""
 
 
 # json.loads' own parser (the C scanner, with json.loads' defaults), called without the work json.loads does for
@@ -155,26 +192,28 @@ _ROLE_NAMES = tuple(ROLES)  # compared, not hashed: a role that is a list is no 
 _ABSENT: Any = object()
 
 
-def _passes(raw: bytes, number: int, endpoint: str, seen: dict[str, int], report: ValidationReport) -> bool:
-    """Record a line that ``_check_line`` would find no problem with, and say True; else change nothing, say False.
+def _passes(
+    raw: bytes, number: int, endpoint: str, seen: dict[str, int], report: ValidationReport
+) -> dict[str, Any] | None:
+    """Record a line that ``_check_line`` would find no problem with, and give it parsed; else change nothing.
 
     The fast path of a good line: it is parsed as json.loads parses it, and only what a good line must be is
     checked. Any line it does not pass, whatever the reason, is left to ``_check_line`` to explain.
     """
     if raw[:1] != b"{" or raw[1:2] == b"\0":  # so json.loads would read it as UTF-8 (json.detect_encoding)
-        return False
+        return None
     try:
         text = raw.decode("utf-8", "surrogatepass")  # as json.loads decodes bytes
         line, end = _SCAN(text, 0)
     except Exception:  # not JSON, too deep, ...: _check_line says it as json.loads does
-        return False
+        return None
     size = len(text)
     if (
         end != size
         and not (end == size - 1 and text[end] == "\n")  # more than the line's end after the value
         and _SPACE_AFTER(text, end).end() != size  # type: ignore[union-attr]
     ):
-        return False  # extra data
+        return None  # extra data
     custom_id = line.get("custom_id")  # the text begins with "{": line is a dict
     body = line.get("body")
     if (
@@ -185,24 +224,25 @@ def _passes(raw: bytes, number: int, endpoint: str, seen: dict[str, int], report
         or line.get("url", endpoint) != endpoint
         or type(body) is not dict
     ):
-        return False
+        return None
     messages = body.get("messages")
     if type(messages) is not list or not messages:
-        return False
+        return None
     for message in messages:
         if type(message) is not dict or message.get("role") not in _ROLE_NAMES:
-            return False
+            return None
     if messages[-1]["role"] != "user":
-        return False
+        return None
     model = body.get("model", _ABSENT)
     if model is not _ABSENT:
         if type(model) is not str or not model:
-            return False
+            return None
         report.models.setdefault(model, number)
     seen[custom_id] = number
     report.custom_ids.append(custom_id)
     report.line_count += 1
-    return True
+    parsed: dict[str, Any] = line
+    return parsed
 
 
 def skip_line(handle: BinaryIO) -> int:
@@ -217,18 +257,18 @@ def skip_line(handle: BinaryIO) -> int:
 
 def _check_line(
     line: Any, number: int, endpoint: str, replace_model: str | None, seen: dict[str, int], report: ValidationReport
-) -> None:
-    """Check one request: raw bytes, or what ``scan_line`` kept of a long one."""
+) -> dict[str, Any] | None:
+    """Check one request (raw bytes, or what ``scan_line`` kept of a long one); give it parsed, if it is an object."""
     problems = report.problems
     if isinstance(line, bytes):
         try:
             line = json.loads(line)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             problems.append(Problem("line", f"is not valid JSON ({exc})", number))
-            return
+            return None
     if not isinstance(line, dict):
         problems.append(Problem("line", f"must be a JSON object, not {type(line).__name__}", number))
-        return
+        return None
     custom_id = line.get("custom_id")
     if not isinstance(custom_id, str) or not custom_id:
         problems.append(Problem("custom_id", "must be a non-empty string", number))
@@ -244,15 +284,16 @@ def _check_line(
     body = line.get("body")
     if not isinstance(body, dict):
         problems.append(Problem("body", "must be an object", number))
-        return
+        return None
     _check_messages(body.get("messages"), number, problems)
     if "model" not in body:
-        return
+        return line
     model = body["model"]
     if isinstance(model, str) and model:
         report.models.setdefault(model, number)
     elif replace_model is None:
         problems.append(Problem("body.model", f"must be a non-empty string when given, got {_short(model)}", number))
+    return line
 
 
 def _short(value: Any) -> str:

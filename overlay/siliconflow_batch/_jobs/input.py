@@ -24,7 +24,7 @@ from .. import _long_line
 from .._exceptions import InputValidationError
 from .._problem import Problem
 from ..estimate import LineCost, Tally, line_cost_from_size
-from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, skip_line, validate_requests
+from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, OnRequest, read_requests, skip_line
 from .ledger import Ledger, ShardRow, ShardState
 
 __all__ = [
@@ -307,6 +307,24 @@ class _Open:
     members: list[int] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     tally: Tally | None = None
+    estimated: set[int] = field(default_factory=set)
+    """The shard's line numbers (from 1) estimated as they were copied: the long ones."""
+
+
+def _count_in(shard: Tally | None, cut: Tally | None, estimated: set[int]) -> OnRequest | None:
+    """What counts a shard's checked line in its tally and the cut's; None when no tally is kept.
+
+    A line among ``estimated`` (the numbers of those already counted, from their size) is not counted again.
+    """
+    if shard is None or cut is None:
+        return None
+    add, add_to_cut = shard.add, cut.add_cost
+
+    def count(number: int, line: dict[str, Any]) -> None:
+        if number not in estimated:
+            add_to_cut(add(line))
+
+    return count
 
 
 def form_shards(
@@ -341,7 +359,9 @@ def form_shards(
         shard.out.close()
         final = shard.path.with_suffix("")  # drop the .part
         shard.path.replace(final)
-        report = validate_requests(final, replace_model=replace_model)
+        # The shard's lines are estimated from the parse that checks them: one parse a line for both.
+        count = _count_in(shard.tally, tally, shard.estimated)
+        report = read_requests(final, replace_model=replace_model, each=count)
         for problem in report.problems:
             line = shard.numbers[problem.line - 1] if problem.line is not None else None
             problems.append(Problem(problem.field, problem.message, line))
@@ -369,7 +389,7 @@ def form_shards(
                     shard.tally = Tally(tally.prices, replace_model=replace_model)
                 next_id += 1
             spooled.seek(row.offset)
-            if length > MAX_LINE_BYTES:  # copied a piece at a time: never held whole
+            if length > MAX_LINE_BYTES:  # copied a piece at a time, never held whole, and estimated here
                 head = spooled.readline(_long_line.PIECE_BYTES)
                 scanned, copied = LongLine(head, spooled).scan(shard.out.write)
                 if copied != length:
@@ -378,11 +398,10 @@ def form_shards(
                     cost = _long_cost(scanned, length, shard.tally)
                     shard.tally.add_cost(cost)
                     tally.add_cost(cost)
+                    shard.estimated.add(shard.lines + 1)
             else:
                 raw = spooled.read(length)
                 shard.out.write(raw)
-                if shard.tally is not None and tally is not None:
-                    tally.add_cost(shard.tally.add(raw))
             shard.lines += 1
             shard.bytes += length
             shard.members.append(row.idx)
