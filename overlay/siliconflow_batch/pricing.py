@@ -150,12 +150,17 @@ class TokenUsage(JSONModel):
         under the model the reply names.
         """
         body = result.body
-        usage = body.get("usage") if body is not None else None
+        if body is None:
+            return
+        usage = body.get("usage")
         if not isinstance(usage, dict):
             return
         if model is None:
-            model = body.get("model") if body is not None else None
-        entry = self.by_model.setdefault(model if isinstance(model, str) else "", ModelUsage())
+            model = body.get("model")
+        name = model if isinstance(model, str) else ""
+        entry = self.by_model.get(name)
+        if entry is None:  # made once a model, not once a result
+            entry = self.by_model[name] = ModelUsage()
         entry.requests += 1
         entry.input_tokens += token_count(usage.get("prompt_tokens"))
         entry.output_tokens += token_count(usage.get("completion_tokens"))
