@@ -88,12 +88,39 @@ _AFTER = re.compile(r"[ \t\n\r]*([,}])")
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
+# The vendor's layout of a good line, as OpenAI's: ``{"id": "...", "custom_id": "...", "response": {...},
+# "error": null}``, names and ids without escapes. Read with one scan, of the response; any other line is read
+# member by member. A JSON string holds no unescaped quote, so these cannot match inside one.
+_W = r"[ \t\n\r]*"
+_VENDOR_HEAD = re.compile(
+    rf'{_W}\{{{_W}(?:"id"{_W}:{_W}"([^"\\]*)"{_W},{_W})?"custom_id"{_W}:{_W}"([^"\\]+)"{_W},{_W}"response"{_W}:{_W}'
+)
+_VENDOR_TAIL = re.compile(rf'{_W},{_W}"error"{_W}:{_W}null{_W}\}}{_W}\Z')
+
+
+def _vendor_layout(text: str) -> tuple[BatchResult, tuple[int, int]] | None:
+    head = _VENDOR_HEAD.match(text)
+    if head is None:
+        return None
+    begin = head.end()
+    try:
+        response, end = _scan_value(text, begin)
+    except (ValueError, StopIteration, RecursionError):
+        return None
+    if type(response) is not dict or _VENDOR_TAIL.match(text, end) is None:
+        return None
+    return BatchResult(head.group(2), response, None, head.group(1)), (begin, end)
+
+
 def result_members(text: str) -> tuple[BatchResult, tuple[int, int]] | None:
     """The result a line gives (as :func:`parse_result_line`), and where its ``response`` value is in ``text``.
 
     For a writer that copies the response's text instead of dumping it again. None for a line of any other shape
     (a name with an escape, a name given twice, no response, a malformed line): the caller parses it as usual.
     """
+    vendor = _vendor_layout(text)
+    if vendor is not None:
+        return vendor
     start = _SPACE.match(text).end()  # type: ignore[union-attr]  # always matches
     if text[start : start + 1] != "{":
         return None

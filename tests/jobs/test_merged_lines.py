@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from siliconflow_batch._jobs.outcomes import merged_line, result_of_raw
-from siliconflow_batch._results import result_members
+from siliconflow_batch._results import parse_result_line, result_members
 
 BASE: dict[str, Any] = {
     "id": "batch_req_1",
@@ -54,6 +54,14 @@ def _same(row: tuple[Any, ...]) -> None:
     new, old = json.loads(merged_line(row)), json.loads(_old(row))
     assert new == old
     assert list(new) == list(old)
+    raw = row[5]
+    read = result_members(raw.decode("utf-8", "replace")) if raw is not None else None
+    if read is not None:  # what it read is what parse_result_line reads, and the span is the response's text
+        found, (begin, end) = read
+        parsed = parse_result_line(raw, 1, "output")
+        assert parsed is not None
+        assert found[:4] == parsed[:4]
+        assert json.loads(raw.decode()[begin:end]) == parsed.response
 
 
 @given(
