@@ -386,22 +386,25 @@ def case_stream(megabytes: float, rounds: int) -> list[Row]:
     with process(SERVER, json.dumps(BATCH), str(megabytes)) as started:
         port, lines = started.split()
 
-        def measure(mode: str) -> dict[str, float]:
-            runs = [
-                json.loads(
-                    subprocess.run(
-                        [sys.executable, "-c", STREAM, port, mode], capture_output=True, text=True, check=True
-                    ).stdout
-                )
-                for _ in range(rounds)
-            ]
-            assert all(r["lines"] == int(lines) for r in runs), runs
-            return {
-                "seconds": statistics.median(r["seconds"] for r in runs),
-                "rss_growth_mb": max(r["rss_growth_mb"] for r in runs),
-            }
+        def once(mode: str) -> dict[str, float]:
+            command = [sys.executable, "-c", STREAM, port, mode]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            run: dict[str, float] = json.loads(done.stdout)
+            assert run["lines"] == int(lines), run
+            return run
 
-        raw, ours = measure("raw"), measure("ours")
+        # Interleaved (raw, ours, raw, ours, ...), so that a change in the machine's load falls on both alike.
+        runs: dict[str, list[dict[str, float]]] = {"raw": [], "ours": []}
+        for _ in range(rounds):
+            for mode, kept in runs.items():
+                kept.append(once(mode))
+        raw, ours = (
+            {
+                "seconds": statistics.median(r["seconds"] for r in kept),
+                "rss_growth_mb": max(r["rss_growth_mb"] for r in kept),
+            }
+            for kept in runs.values()
+        )
     throughput = raw["seconds"] / ours["seconds"]
     name = f"stream + parse a {megabytes:g} MB results file"
     return [
