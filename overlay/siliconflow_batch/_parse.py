@@ -1,5 +1,9 @@
 """Turning 2xx responses into typed objects, or one APIResponseValidationError that names the field.
 
+The parsers of the public records (a batch, a page of them, files, the account) and what every parser uses
+(:func:`parse_json`, :func:`enveloped`, :func:`model`, :func:`invalid`); an operation whose answer is no public record
+reads it beside its declaration, in ``_operations/``.
+
 The checks are in the generated models' ``from_dict`` (our model template): each field is checked as it is
 built, a field that is not essential keeps its raw value with one warning, and a missing required field or an
 essential one that does not fit raises ``FieldMismatch`` with its path. Here that becomes the client's error,
@@ -21,6 +25,9 @@ if TYPE_CHECKING:
     from .types import AccountInfo, Batch, BatchPage, FileObject
 
 __all__ = [
+    "enveloped",
+    "invalid",
+    "model",
     "parse_account",
     "parse_batch",
     "parse_batch_page",
@@ -51,7 +58,7 @@ def parse_batch(response: httpx.Response) -> Batch:
     """A Batch from a get, create or cancel answer."""
     from .types import Batch
 
-    return _model(Batch, parse_json(response), response, "")
+    return model(Batch, parse_json(response), response, "")
 
 
 def parse_batch_page(response: httpx.Response) -> BatchPage:
@@ -62,20 +69,20 @@ def parse_batch_page(response: httpx.Response) -> BatchPage:
 
     body = parse_json(response)
     if not isinstance(body, dict):
-        raise _invalid(response, "", f"expected an object, got {type(body).__name__}")
+        raise invalid(response, "", f"expected an object, got {type(body).__name__}")
     if body.get("status") is False or ("data" not in body and "message" in body):
         raise make_status_error(response, envelope=True)  # an error envelope under a 200 is not an empty page
     items = body.get("data", [])
     if not isinstance(items, list):
-        raise _invalid(response, "data", f"expected a list, got {type(items).__name__}")
-    meta = _model(BatchList, {k: v for k, v in body.items() if k != "data"}, response, "")
+        raise invalid(response, "data", f"expected a list, got {type(items).__name__}")
+    meta = model(BatchList, {k: v for k, v in body.items() if k != "data"}, response, "")
     from_dict = Batch.from_dict
     try:  # the hot path of a listing: no per-item wrapper or path; an error is found again below, with its path
         data = [from_dict(item) for item in items if type(item) is dict]
     except FieldMismatch:
         data = []
     if len(data) != len(items):  # an item that is no object, or one that does not fit
-        data = [_model(Batch, item, response, f"data[{i}]") for i, item in enumerate(items)]
+        data = [model(Batch, item, response, f"data[{i}]") for i, item in enumerate(items)]
     return BatchPage(
         data=data,
         has_more=meta.has_more if isinstance(meta.has_more, bool) else False,
@@ -90,9 +97,9 @@ def parse_uploaded_file(response: httpx.Response) -> FileObject:
 
     from .types import FileObject
 
-    envelope = _envelope(UploadedFileEnvelope, response)
+    envelope = enveloped(UploadedFileEnvelope, response)
     if envelope.data is None:
-        raise _invalid(response, "data", "missing from a successful envelope")
+        raise invalid(response, "data", "missing from a successful envelope")
     return FileObject.from_uploaded(envelope.data)
 
 
@@ -102,7 +109,7 @@ def parse_file_list(response: httpx.Response) -> list[FileObject]:
 
     from .types import FileObject
 
-    envelope = _envelope(FileListEnvelope, response)
+    envelope = enveloped(FileListEnvelope, response)
     if envelope.data is None or envelope.data.data is None:
         return []
     return [FileObject.from_listed(item) for item in envelope.data.data]
@@ -114,9 +121,9 @@ def parse_account(response: httpx.Response) -> AccountInfo:
 
     from .types import AccountInfo, decimal_or_none
 
-    envelope = _envelope(UserInfoResponse200, response)
+    envelope = enveloped(UserInfoResponse200, response)
     if envelope.data is None:
-        raise _invalid(response, "data", "missing from a successful envelope")
+        raise invalid(response, "data", "missing from a successful envelope")
     data = envelope.data
 
     def text(value: Any) -> str | None:
@@ -135,21 +142,23 @@ def parse_account(response: httpx.Response) -> AccountInfo:
     )
 
 
-def _envelope(cls: type[T], response: httpx.Response) -> T:
+def enveloped(cls: type[T], response: httpx.Response) -> T:
+    """The generated envelope model ``cls`` of ``response``; an envelope that says status false is an error."""
     body = parse_json(response)
     # An envelope that says status false is an error even under a 200.
     if isinstance(body, dict) and body.get("status") is False:
         raise make_status_error(response, envelope=True)
-    return _model(cls, body, response, "")
+    return model(cls, body, response, "")
 
 
-def _model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
+def model(cls: type[T], data: Any, response: httpx.Response, path: str) -> T:
+    """The generated model ``cls`` from ``data`` (found at ``path`` in ``response``), or the error naming its field."""
     if not isinstance(data, dict):
-        raise _invalid(response, path, f"expected an object, got {type(data).__name__}")
+        raise invalid(response, path, f"expected an object, got {type(data).__name__}")
     try:
         return cls.from_dict(data)  # type: ignore[attr-defined, no-any-return]
     except FieldMismatch as exc:
-        raise _invalid(response, _join(path, exc.path), exc.message) from exc
+        raise invalid(response, _join(path, exc.path), exc.message) from exc
 
 
 def _join(path: str, name: str) -> str:
@@ -158,7 +167,8 @@ def _join(path: str, name: str) -> str:
     return f"{path}{name}" if name.startswith("[") else f"{path}.{name}"
 
 
-def _invalid(response: httpx.Response, field: str, message: str) -> APIResponseValidationError:
+def invalid(response: httpx.Response, field: str, message: str) -> APIResponseValidationError:
+    """The error for a body whose ``field`` (the body itself when empty) does not fit: ``message`` says how."""
     subject = f"field {field!r}" if field else "the body"
     return APIResponseValidationError(
         f"{where(response.request)}: {subject} {message}", response=response, field=field or None

@@ -294,12 +294,14 @@ def test_raw_calls_cover_every_single_request_operation(mode: str, api: FakeAPI,
     api.on("GET /batches", ok({"object": "list", "data": [batch()], "has_more": False}))
     api.on("GET /files", envelope({"data": [], "object": "file"}))
     api.on("POST /files", envelope({"id": "file-1", "object": "file", "bytes": 3, "createdAt": 5}))
+    api.on("GET /user/info", envelope({"id": "u1", "balance": "1.5"}))
     path = tmp_path / "r.jsonl"
     path.write_text(
         '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
         '"body":{"model":"m","messages":[{"role":"user","content":"x"}]}}\n'
     )
     client = make_client(mode, api)
+    assert run(client.account.with_raw_response.retrieve()).parse().id == "u1"
     assert run(client.batches.with_raw_response.create(input_file_id="file-in")).parse().id == "batch_1"
     assert run(client.batches.with_raw_response.cancel("batch_1")).parse().status == "cancelling"
     assert [b.id for b in run(client.batches.with_raw_response.list(limit=1)).parse().data] == ["batch_1"]
@@ -316,6 +318,7 @@ def test_raw_calls_are_the_methods_themselves(mode: str, api: FakeAPI) -> None:
         (client.batches.with_raw_response.list, client.batches.page),
         (client.files.with_raw_response.upload, client.files.upload),
         (client.files.with_raw_response.list, client.files.list),
+        (client.account.with_raw_response.retrieve, client.account.retrieve),
     ]
     for raw, method in pairs:
         assert inspect.signature(raw).parameters == inspect.signature(method).parameters
@@ -351,6 +354,7 @@ def test_every_raw_call_hands_back_its_own_response_and_parses_it_only_when_aske
     api.on("GET /batches", bad)
     api.on("GET /files", bad)
     api.on("POST /files", bad)
+    api.on("GET /user/info", bad)
     path = tmp_path / "r.jsonl"
     path.write_text(
         '{"custom_id":"a","method":"POST","url":"/v1/chat/completions",'
@@ -364,6 +368,7 @@ def test_every_raw_call_hands_back_its_own_response_and_parses_it_only_when_aske
         "GET /v1/batches": lambda: client.batches.with_raw_response.list(limit=1),
         "GET /v1/files": lambda: client.files.with_raw_response.list(),
         "POST /v1/files": lambda: client.files.with_raw_response.upload(path),
+        "GET /v1/user/info": lambda: client.account.with_raw_response.retrieve(),
     }
     for route, call in calls.items():
         raw = run(call())

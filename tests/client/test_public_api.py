@@ -12,12 +12,16 @@ import pytest
 
 import siliconflow_batch as sf
 from siliconflow_batch.resources import (
+    Account,
+    AsyncAccount,
     AsyncBatches,
     AsyncFiles,
+    AsyncRawAccount,
     AsyncRawBatches,
     AsyncRawFiles,
     Batches,
     Files,
+    RawAccount,
     RawBatches,
     RawFiles,
 )
@@ -44,7 +48,21 @@ def test_every_public_name_is_documented(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "cls", [Files, AsyncFiles, Batches, AsyncBatches, RawFiles, AsyncRawFiles, RawBatches, AsyncRawBatches]
+    "cls",
+    [
+        Files,
+        AsyncFiles,
+        Batches,
+        AsyncBatches,
+        Account,
+        AsyncAccount,
+        RawFiles,
+        AsyncRawFiles,
+        RawBatches,
+        AsyncRawBatches,
+        RawAccount,
+        AsyncRawAccount,
+    ],
 )
 def test_resource_methods_are_documented(cls: type) -> None:
     for name, member in _documented_members(cls):
@@ -56,6 +74,7 @@ def test_resource_methods_are_documented(cls: type) -> None:
     [
         (Files, AsyncFiles, ["upload", "list", "download"]),
         (Batches, AsyncBatches, ["create", "retrieve", "list", "cancel", "wait", "wait_many", "results"]),
+        (Account, AsyncAccount, ["retrieve"]),
     ],
 )
 def test_async_resources_mirror_the_sync_ones(sync: type, async_: type, names: list[str]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Unpack
 
-from .. import _ops
+from .._operations import account as ops
 from .._options import RequestOptions
-from .sender import AsyncSender
+from .._response import single_request
+from .raw import AsyncRawAccount
+from .resource import AsyncResource
 
 if TYPE_CHECKING:
     from ..types import AccountInfo
@@ -14,12 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["AsyncAccount"]
 
 
-class AsyncAccount:
+class AsyncAccount(AsyncResource[AsyncRawAccount]):
     """Account operations of :class:`~siliconflow_batch.AsyncSiliconFlow`."""
 
-    def __init__(self, sender: AsyncSender) -> None:
-        self._sender = sender
-
+    @single_request
     async def retrieve(self, **options: Unpack[RequestOptions]) -> AccountInfo:
         """Who the key belongs to and its balances; batch jobs are paid only from ``charge_balance``."""
-        return _ops.parse_account(await self._sender.send(_ops.account_request(), options=options))
+        return await self._sender.call(ops.user_info(), options)

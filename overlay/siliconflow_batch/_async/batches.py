@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Unpack
 
 import httpx
 
-from .. import _http, _ops
+from .. import _http
 from .._batch_logic import (
     LOOKUP_LIMIT,
     check_finished,
@@ -25,8 +25,10 @@ from .._batch_logic import (
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL
 from .._exceptions import APIError, InputValidationError, PaginationError
 from .._failures import Failure, may_pass, of_error
+from .._operations import batches as ops
+from .._operations import files as file_ops
 from .._options import PollOptions, RequestOptions
-from .._response import answer
+from .._response import aside, single_request
 from .._results import Accountant, ResultLineError, Splitter, parse_result_line
 from .._retry import Attempts
 from .._wait import OnUpdate, WaitState
@@ -34,7 +36,7 @@ from .._wait_many import async_wait_all
 from ..validation import CHAT_COMPLETIONS
 from .pagination import AsyncBatchPager
 from .raw import AsyncRawBatches
-from .sender import AsyncSender
+from .resource import AsyncResource
 
 if TYPE_CHECKING:
     from ..types import Batch, BatchPage, BatchResult
@@ -42,14 +44,10 @@ if TYPE_CHECKING:
 __all__ = ["AsyncBatches"]
 
 
-class AsyncBatches:
+class AsyncBatches(AsyncResource[AsyncRawBatches]):
     """Batch operations of :class:`~siliconflow_batch.AsyncSiliconFlow`."""
 
-    def __init__(self, sender: AsyncSender) -> None:
-        self._sender = sender
-        self.with_raw_response = AsyncRawBatches(self)
-        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
-
+    @single_request
     async def create(
         self,
         *,
@@ -81,7 +79,7 @@ class AsyncBatches:
         key, chosen = create_key(metadata, idempotency_key)
         sent = keyed(metadata, key)
         try:
-            spec = _ops.create_request(
+            call = ops.create_batch(
                 input_file_id=input_file_id,
                 endpoint=endpoint,
                 completion_window=completion_window,
@@ -111,7 +109,7 @@ class AsyncBatches:
                 if found is not None:
                     return found
             try:
-                return answer("create", await self._sender.send(spec, options=options), _ops.parse_batch)
+                return await self._sender.call(call, options)
             except APIError as error:
                 kind = of_error(error)
                 if kind is Failure.AMBIGUOUS:
@@ -136,36 +134,37 @@ class AsyncBatches:
         """
         index = 0
         try:
-            async for batch in self.list(limit=100, **options):
-                if has_key(batch, idempotency_key):
-                    return batch
-                index += 1
-                if index >= LOOKUP_LIMIT:
-                    break
+            with aside():  # inside a raw create, the lookup's pages are not the create's own response
+                async for batch in self.list(limit=100, **options):
+                    if has_key(batch, idempotency_key):
+                        return batch
+                    index += 1
+                    if index >= LOOKUP_LIMIT:
+                        break
         except PaginationError:
             _http.logger.debug("the batch list ignores its cursor: looked for %s on its first page", idempotency_key)
         return None
 
+    @single_request
     async def retrieve(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """The batch's current state."""
-        response = await self._sender.send(_ops.retrieve_request(batch_id), options=options)
-        return answer("retrieve", response, _ops.parse_batch)
+        return await self._sender.call(ops.get_batch(batch_id), options)
 
+    @single_request
     async def cancel(self, batch_id: str, **options: Unpack[RequestOptions]) -> Batch:
         """Ask the server to cancel; the batch moves to ``cancelling``, then ``cancelled``."""
-        response = await self._sender.send(_ops.cancel_request(batch_id), options=options)
-        return answer("cancel", response, _ops.parse_batch)
+        return await self._sender.call(ops.cancel_batch(batch_id), options)
 
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> AsyncBatchPager:
         """Every batch, newest first, fetched ``limit`` per page as you iterate."""
         return AsyncBatchPager(lambda after: self.page(limit=limit, after=after, **options))
 
+    @single_request(raw_name="list")
     async def page(
         self, *, limit: int | None = None, after: str | None = None, **options: Unpack[RequestOptions]
     ) -> BatchPage:
         """One page of the list, newest first: ``limit`` batches after the batch ``after`` (``list`` pages on)."""
-        response = await self._sender.send(_ops.list_request(limit=limit, after=after), options=options)
-        return answer("page", response, _ops.parse_batch_page)
+        return await self._sender.call(ops.list_batches(limit=limit, after=after), options)
 
     async def wait(
         self,
@@ -286,10 +285,10 @@ class AsyncBatches:
         The body is split here, in the loop that reads it: one generator per line, not three (this loop is the
         hot path of a results file of millions of lines).
         """
-        done, attempts = 0, Attempts(self._sender.max_retries)
+        call, done, attempts = file_ops.get_file_content(file_ref), 0, Attempts(self._sender.max_retries)
         while True:
             try:
-                response = await self._sender.send(_ops.content_request(file_ref), stream=True, options=options)
+                response = await self._sender.open(call, options)
                 try:
                     splitter, skip = Splitter(), done
                     async for chunk in response.aiter_bytes():

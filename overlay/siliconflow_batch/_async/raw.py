@@ -1,9 +1,11 @@
-"""``client.batches.with_raw_response`` and ``client.files.with_raw_response``.
+# Written by scripts/raw_views.py from the @single_request methods of _async/: never edit this file.
+"""``with_raw_response`` of ``client.account``, ``client.batches`` and ``client.files``.
 
-Each is the resource's own single-request methods, returning the HTTP response with its parsed value
-(:class:`APIResponse`), derived by ``_response.async_raw_view`` as openai-python derives its raw responses: the
-parameters, checks and retries are the methods' own, stated once. A method's requests on the way (a create
-looked up by its key) are parsed as usual; the response given back is the call's own, or the last one it made.
+Each is its resource's single-request methods (marked ``@single_request``), returning the HTTP response
+with its parsed value (:class:`APIResponse`), derived by ``_response.async_raw_view`` as openai-python
+derives its raw responses: the parameters, checks and retries are the methods' own, stated once. A
+method's requests on the way (a create looked up by its key) are parsed as usual; the response given back
+is the call's own, or the last one it made.
 """
 
 from __future__ import annotations
@@ -13,14 +15,22 @@ from typing import TYPE_CHECKING
 from .._response import async_raw_view
 
 if TYPE_CHECKING:
+    from .account import AsyncAccount
     from .batches import AsyncBatches
     from .files import AsyncFiles
 
-__all__ = ["AsyncRawBatches", "AsyncRawFiles"]
+__all__ = ["AsyncRawAccount", "AsyncRawBatches", "AsyncRawFiles"]
+
+
+class AsyncRawAccount:
+    """``client.account.with_raw_response``: ``retrieve``."""
+
+    def __init__(self, account: AsyncAccount) -> None:
+        self.retrieve = async_raw_view(account.retrieve)
 
 
 class AsyncRawBatches:
-    """``client.batches.with_raw_response``: ``create``, ``retrieve``, ``cancel`` and ``list`` (one page)."""
+    """``client.batches.with_raw_response``: ``create``, ``retrieve``, ``cancel`` and ``list`` (``batches.page``)."""
 
     def __init__(self, batches: AsyncBatches) -> None:
         self.create = async_raw_view(batches.create)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -10,8 +10,14 @@ from .. import _http
 from .._exceptions import make_status_error
 from .._http import Policy, RequestSpec
 from .._options import RequestOptions, apply_options
+from .._response import answer
+
+if TYPE_CHECKING:
+    from .._operations import Call
 
 __all__ = ["AsyncSender"]
+
+T = TypeVar("T")
 
 
 class AsyncSender(Policy):
@@ -20,6 +26,17 @@ class AsyncSender(Policy):
     def __init__(self, client: httpx.AsyncClient, **config: Any) -> None:
         super().__init__(**config)
         self.client = client
+
+    async def call(self, call: Call[T], options: RequestOptions | None = None) -> T:
+        """Send an operation's request (with this call's ``options``) and return its answer, parsed.
+
+        Inside ``with_raw_response`` it is the :class:`~siliconflow_batch.APIResponse` instead (``_response.answer``).
+        """
+        return answer(await self.send(call.spec, options=options), call.parse)
+
+    async def open(self, call: Call[Any], options: RequestOptions | None = None) -> httpx.Response:
+        """Send an operation's request and return its 2xx response with the body still to read (close it)."""
+        return await self.send(call.spec, stream=True, options=options)
 
     async def send(
         self, spec: RequestSpec, *, stream: bool = False, options: RequestOptions | None = None

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Unpack
 
-from .. import _ops
+from .._operations import account as ops
 from .._options import RequestOptions
-from .sender import Sender
+from .._response import single_request
+from .raw import RawAccount
+from .resource import Resource
 
 if TYPE_CHECKING:
     from ..types import AccountInfo
@@ -15,12 +17,10 @@ if TYPE_CHECKING:
 __all__ = ["Account"]
 
 
-class Account:
+class Account(Resource[RawAccount]):
     """Account operations of :class:`~siliconflow_batch.SiliconFlow`."""
 
-    def __init__(self, sender: Sender) -> None:
-        self._sender = sender
-
+    @single_request
     def retrieve(self, **options: Unpack[RequestOptions]) -> AccountInfo:
         """Who the key belongs to and its balances; batch jobs are paid only from ``charge_balance``."""
-        return _ops.parse_account(self._sender.send(_ops.account_request(), options=options))
+        return self._sender.call(ops.user_info(), options)

@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Unpack
 
 import httpx
 
-from .. import _http, _ops
+from .. import _http
 from .._atomic import atomic_write, check_destination
 from .._batch_logic import upload_name
 from .._exceptions import APIConnectionError, without_query
 from .._http import RequestSpec
+from .._operations import files as ops
 from .._options import RequestOptions
-from .._response import answer
+from .._response import single_request
 from .._retry import Attempts
 from .raw import RawFiles
-from .sender import Sender
+from .resource import Resource
 
 if TYPE_CHECKING:
     from ..types import FileObject
@@ -43,14 +44,10 @@ def _target(destination: PathLike) -> Path:
     return target
 
 
-class Files:
+class Files(Resource[RawFiles]):
     """File operations of :class:`~siliconflow_batch.SiliconFlow`."""
 
-    def __init__(self, sender: Sender) -> None:
-        self._sender = sender
-        self.with_raw_response = RawFiles(self)
-        """The single-request calls, returning the HTTP response with the parsed value (:class:`APIResponse`)."""
-
+    @single_request
     def upload(
         self,
         path: PathLike,
@@ -66,15 +63,14 @@ class Files:
         The vendor accepts only ``.jsonl`` names, so a file named otherwise is sent under its name with the
         suffix added (``requests.txt`` as ``requests.txt.jsonl``); the file itself is not renamed.
         """
-        file = _ops.checked_file(path, validate, replace_model)
+        file = ops.checked_file(path, validate, replace_model)
         with file.open("rb") as handle:
-            response = self._sender.send(_ops.upload_request(handle, upload_name(file)), options=options)
-        return answer("upload", response, _ops.parse_uploaded_file)
+            return self._sender.call(ops.upload_file(handle, upload_name(file)), options)
 
+    @single_request
     def list(self, *, limit: int | None = None, **options: Unpack[RequestOptions]) -> list[FileObject]:
         """The uploaded batch files (the server's default page size unless ``limit`` is given)."""
-        response = self._sender.send(_ops.list_files_request(limit=limit), options=options)
-        return answer("list", response, _ops.parse_file_list)
+        return self._sender.call(ops.list_files(limit=limit), options)
 
     def download(self, file_id_or_url: str, destination: PathLike, **options: Unpack[RequestOptions]) -> Path:
         """Save a file (an id, or a batch's full result URL) to ``destination``, atomically.
@@ -83,13 +79,13 @@ class Files:
         failed download never leaves a partial file under ``destination``. A download that breaks off is
         started again, up to ``max_retries`` times.
         """
-        spec = _ops.content_request(file_id_or_url)
+        call = ops.get_file_content(file_id_or_url)
         target = _target(destination)
         attempts = Attempts(self._sender.max_retries)
         while True:
             try:
                 with atomic_write(target) as out:
-                    response = self._sender.send(spec, stream=True, options=options)
+                    response = self._sender.open(call, options)
                     try:
                         for chunk in response.iter_bytes():
                             out.write(chunk)
@@ -99,5 +95,5 @@ class Files:
             except httpx.HTTPError as error:  # the body broke off after a good start
                 delay = attempts.next_delay()
                 if delay is None:
-                    raise _broken(spec, error, attempts.failures) from error
+                    raise _broken(call.spec, error, attempts.failures) from error
                 _http.sleep(delay)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -11,8 +11,14 @@ from .. import _http
 from .._exceptions import make_status_error
 from .._http import Policy, RequestSpec
 from .._options import RequestOptions, apply_options
+from .._response import answer
+
+if TYPE_CHECKING:
+    from .._operations import Call
 
 __all__ = ["Sender"]
+
+T = TypeVar("T")
 
 
 class Sender(Policy):
@@ -21,6 +27,17 @@ class Sender(Policy):
     def __init__(self, client: httpx.Client, **config: Any) -> None:
         super().__init__(**config)
         self.client = client
+
+    def call(self, call: Call[T], options: RequestOptions | None = None) -> T:
+        """Send an operation's request (with this call's ``options``) and return its answer, parsed.
+
+        Inside ``with_raw_response`` it is the :class:`~siliconflow_batch.APIResponse` instead (``_response.answer``).
+        """
+        return answer(self.send(call.spec, options=options), call.parse)
+
+    def open(self, call: Call[Any], options: RequestOptions | None = None) -> httpx.Response:
+        """Send an operation's request and return its 2xx response with the body still to read (close it)."""
+        return self.send(call.spec, stream=True, options=options)
 
     def send(self, spec: RequestSpec, *, stream: bool = False, options: RequestOptions | None = None) -> httpx.Response:
         """Send ``spec`` (with this call's ``options``); return a 2xx response (open, when ``stream``) or raise."""
