@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple
 
 from ._model import json_text
@@ -38,6 +39,20 @@ class Usage(NamedTuple):
 
 # A token count past this is no count (a table's column is a 64-bit integer, as is any real one).
 MAX_TOKEN_COUNT = 2**63 - 1
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    """An amount as the API or a price file gives it (``"88.00"``, or a number); None if not a finite number.
+
+    The one reading of money: balances and prices take it.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def token_count(value: object) -> int:

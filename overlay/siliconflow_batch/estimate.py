@@ -168,11 +168,19 @@ class LineCost(JSONModel):
 
 @define
 class CalibrationEntry(JSONModel):
-    """What a :class:`Calibration` holds for one model: lines added, their default estimate, the tokens counted."""
+    """What a :class:`Calibration` holds for one model."""
 
     lines: int = 0
+    """How many lines that ran were added."""
     estimated: int = 0
+    """Their input tokens as the default rates estimate them."""
     counted: int = 0
+    """Their prompt tokens as the vendor counted them."""
+
+    @property
+    def factor(self) -> Fraction | None:
+        """Counted over estimated tokens: what the default estimate is scaled by; None before any estimate."""
+        return Fraction(self.counted, self.estimated) if self.estimated > 0 else None
 
 
 @define
@@ -200,9 +208,7 @@ class Calibration(JSONModel):
     def factor(self, model: str) -> Fraction | None:
         """Counted over estimated tokens for ``model``, or None when none of its lines were added."""
         entry = self.by_model.get(model)
-        if entry is None or entry.estimated <= 0:
-            return None
-        return Fraction(entry.counted, entry.estimated)
+        return entry.factor if entry is not None else None
 
 
 @functools.lru_cache(maxsize=256)  # asked for every line, of the few models a workload names

@@ -20,7 +20,7 @@ from attrs import define, field, frozen
 
 from ._exceptions import SiliconFlowError
 from ._model import JSONModel
-from ._records import BatchResult, token_count
+from ._records import BatchResult, decimal_or_none, token_count
 
 __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
 
@@ -110,7 +110,7 @@ class PriceTable(JSONModel):
             for side in ("input", "output"):
                 if side not in price:
                     raise bad(f'model "{model}": "{side}" is missing')
-                amount = _amount(price[side])
+                amount = decimal_or_none(price[side])
                 if amount is None:
                     raise bad(f'model "{model}": "{side}" is not a number (got {price[side]!r})')
                 if amount < 0:
@@ -182,14 +182,3 @@ def _kind(value: object) -> str:
     if isinstance(value, dict | list | str):
         return {dict: "an object", list: "a list"}.get(type(value), "a string")
     return type(value).__name__
-
-
-def _amount(value: object) -> Decimal | None:
-    """A price as given (a JSON number or a decimal string), or None when it is not a finite number."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except ArithmeticError:
-        return None
-    return amount if amount.is_finite() else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from attrs import field, frozen
@@ -20,6 +20,7 @@ from siliconflow_batch_generated.models.uploaded_file import UploadedFile as _Up
 
 from ._model import JSONModel
 from ._records import BatchResult, RequestCounts, Usage
+from ._records import decimal_or_none as decimal_or_none  # read by the account's parser
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -179,17 +180,6 @@ class BatchPage(JSONModel):
     has_more: bool
     first_id: str | None = None
     last_id: str | None = None
-
-
-def decimal_or_none(value: object) -> Decimal | None:
-    """A balance as the API sends it (a decimal string like ``"88.00"``, or a number) as a Decimal; None if not."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 @frozen

@@ -584,13 +584,17 @@ class Ledger:
 
     def raw_rows(self) -> Iterator[RawRow]:
         """:meth:`rows` as the plain tuples SQLite gives (``final`` 0 or 1): for readers of millions of them."""
+        return self._by_idx("idx, custom_id, attempts, state = 'final', source, result, result_line", "")
+
+    def _by_idx(self, columns: str, where: str) -> Iterator[Any]:
+        """The requests' ``columns`` (``idx`` first) in input order, ``where`` holds, by pages of a thousand.
+
+        A reader never holds a statement open for the whole of a merge, nor the whole of a job in memory.
+        """
+        sql = f"SELECT {columns} FROM requests WHERE {where} idx > ? ORDER BY idx LIMIT 1000"
         after = -1
-        while True:  # by pages, so that a reader never holds a statement open for the whole merge
-            rows = self._db.execute(
-                "SELECT idx, custom_id, attempts, state = 'final', source, result, result_line FROM requests "
-                "WHERE idx > ? ORDER BY idx LIMIT 1000",
-                (after,),
-            ).fetchall()
+        while True:
+            rows = self._db.execute(sql, (after,)).fetchall()
             if not rows:
                 return
             yield from rows
@@ -626,18 +630,9 @@ class Ledger:
 
     def ran(self) -> Iterator[tuple[int, int, bytes]]:
         """(offset, length in the spool, result line) of each request answered by an output line: calibration."""
-        after = -1
-        while True:
-            rows = self._db.execute(
-                "SELECT idx, offset, length, result FROM requests WHERE state = 'final' AND source = 'output' "
-                "AND result IS NOT NULL AND idx > ? ORDER BY idx LIMIT 1000",
-                (after,),
-            ).fetchall()
-            if not rows:
-                return
-            for _, offset, length, result in rows:
-                yield offset, length, result
-            after = rows[-1][0]
+        where = "state = 'final' AND source = 'output' AND result IS NOT NULL AND"
+        for _, offset, length, result in self._by_idx("idx, offset, length, result", where):
+            yield offset, length, result
 
     def usage(self) -> list[tuple[str, int, int, int]]:
         """Tokens per model: (model, requests, input tokens, output tokens)."""
