@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -128,13 +129,27 @@ def _cell(value: Any, kind: str | None) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _result_arrays(pa: Any, schema: Any, chunk: list[BatchResult]) -> list[Any]:
+def _result_arrays(pa: Any, schema: Any, chunk: list[BatchResult], ids: list[str]) -> list[Any]:
     # One pass per result, then columns by transposing (zip runs in C).
     ok, content, reasoning, finish, prompt, completion, total, errors = zip(*map(result_fields, chunk), strict=True)
-    ids = [result[0] for result in chunk]
     attempts = [result[6] for result in chunk]
     columns = (ids, ok, content, reasoning, finish, prompt, completion, total, errors, attempts)
     return [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)]
+
+
+# A batch of results as columns: its custom_ids, the result columns, and the (parsed, parse_error) of each result
+# when a schema is asked for (else an empty list).
+_Batch = tuple[Sequence[str], list[Any], list[tuple[Any, str | None]]]
+
+
+def _result_batches(
+    pa: Any, schema: Any, results: Iterable[BatchResult], batch_size: int, wanted: Schema | None
+) -> Iterator[_Batch]:
+    """The :data:`_Batch` of each ``batch_size`` BatchResults."""
+    iterator = iter(results)
+    while chunk := list(islice(iterator, batch_size)):
+        ids = [result[0] for result in chunk]
+        yield ids, _result_arrays(pa, schema, chunk, ids), _outcomes(wanted, chunk) if wanted is not None else []
 
 
 class ResultLines:
@@ -159,7 +174,9 @@ class ResultLines:
 
 _BOM = b"\xef\xbb\xbf"
 _LINE_SCHEMA: Any = None
-_LINE_BLOCK = 1 << 20  # the JSON reader's block: a batch's lines are parsed in parallel blocks of this size
+# The JSON reader's block: a batch's lines are one block (its own threads are off: the batches are read in threads
+# of their own), so that its columns come in one chunk, not to be concatenated, and no line straddles two blocks.
+_LINE_BLOCK_MAX = 1 << 30
 
 
 def _line_schema(pa: Any) -> Any:
@@ -176,93 +193,109 @@ def _line_schema(pa: Any) -> Any:
     return _LINE_SCHEMA
 
 
-def _read_lines(pa: Any, lines: list[bytes]) -> tuple[list[Any], Any] | None:
+def _read_lines(pa: Any, lines: Sequence[bytes]) -> tuple[list[Any], Any] | None:
     """The columns ``(content, reasoning_content, finish_reason, prompt, completion, total)`` of the lines.
 
-    With them, which lines are plain successes (a 2xx, no error, usage whole or absent): for those the columns
-    are what :func:`result_fields` gives. None when the reader refuses the lines (a field of another type).
+    With them, which lines are plain successes (a 2xx, no error, usage whole or absent), for which the columns
+    are what :func:`result_fields` gives: None when all are, else a mask (false or null where a line is not).
+    None for the whole when the reader refuses the lines (a field of another type).
+
+    Few pyarrow calls (each lets go of the GIL and takes it again, which costs a wait while another thread
+    runs Python): each struct is split into its fields at once, and the usual batch is known to be all plain
+    successes from a few aggregates; only another batch has the mask worked out.
     """
     json, pc = require("pyarrow.json", "a results table"), require("pyarrow.compute", "a results table")
+    data = b"\n".join(lines)
     try:
         table = json.read_json(
-            pa.py_buffer(b"\n".join(lines)),
-            # One thread: the batches are read in threads of their own (_read_ahead); its own threads gained nothing.
-            read_options=json.ReadOptions(block_size=_LINE_BLOCK, use_threads=False),
+            pa.py_buffer(data),
+            read_options=json.ReadOptions(block_size=min(len(data) + 1, _LINE_BLOCK_MAX), use_threads=False),
             parse_options=json.ParseOptions(explicit_schema=_line_schema(pa), unexpected_field_behavior="ignore"),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != len(lines):  # pragma: no cover - a line is one JSON object, so one row
+    n = len(lines)
+    if table.num_rows != n or not table.schema.equals(_line_schema(pa)):  # pragma: no cover - one object a line
         return None
-    field = pc.struct_field
-    response = table.column("response").combine_chunks()
-    status, body = field(response, "status_code"), field(response, "body")
-    choices, usage = field(body, "choices"), field(body, "usage")
-    # The first choice: the value at each list's start, null where the list is null or empty.
-    starts = choices.offsets.slice(0, len(choices))
-    has = pc.fill_null(pc.greater(pc.list_value_length(choices), 0), False)
-    choice = choices.values.take(pc.if_else(has, starts, pa.scalar(None, starts.type)))
-    message = field(choice, "message")
-    reasoning = pc.coalesce(field(message, "reasoning_content"), field(message, "reasoning"))
-    counts = [field(usage, name) for name in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    # usage with a count null or absent: the slow path tells the two apart (0, or the sum for a total).
-    partial = pc.and_(usage.is_valid(), pc.or_(pc.or_(counts[0].is_null(), counts[1].is_null()), counts[2].is_null()))
-    # A negative count is no count (``_records.token_count``): the slow path reads it as 0.
-    negative = pc.fill_null(pc.or_(pc.or_(pc.less(counts[0], 0), pc.less(counts[1], 0)), pc.less(counts[2], 0)), False)
-    good = pc.and_(
-        pc.and_(table.column("error").combine_chunks().is_null(), pc.invert(pc.or_(partial, negative))),
-        pc.fill_null(pc.and_(pc.greater_equal(status, 200), pc.less(status, 300)), False),
-    )
-    columns = [field(message, "content"), reasoning, field(choice, "finish_reason"), *counts]
-    return columns, good
+    # A struct's fields as its schema orders them, null where the struct is (StructArray.flatten).
+    status, body = _one(table.column("response")).flatten()
+    choices, usage = body.flatten()
+    counts = usage.flatten()
+    if choices.null_count == 0 and pc.min_max(pc.list_value_length(choices)).as_py() == {"min": 1, "max": 1}:
+        choice = choices.flatten()  # one choice a line (the usual): the choices' values are the first choices
+    else:  # the value at each list's start, null where the list is null or empty
+        starts = choices.offsets.slice(0, n)
+        has = pc.greater(pc.list_value_length(choices), 0)
+        choice = choices.values.take(pc.if_else(has, starts, pa.scalar(None, starts.type)))
+    message, finish = choice.flatten()
+    content, reasoning, other = message.flatten()
+    if other.null_count < n:  # "reasoning", where "reasoning_content" is not given
+        reasoning = pc.coalesce(reasoning, other)
+    columns = [content, reasoning, finish, *counts]
+    error = _one(table.column("error"))
+    # Usage whole or absent: a count is null only where the usage is (a count null or absent in a usage the slow
+    # path reads as 0, or the sum for a total), and none is negative (no count, ``_records.token_count``: 0).
+    least = pc.min_max(pc.min_element_wise(*counts)).as_py()["min"]
+    codes = pc.min_max(status).as_py()
+    if (
+        error.null_count == n
+        and status.null_count == 0
+        and 200 <= codes["min"] <= codes["max"] < 300
+        and all(count.null_count == usage.null_count for count in counts)
+        and (least is None or least >= 0)
+    ):
+        return columns, None
+    whole = pc.or_kleene(usage.is_null(), pc.greater_equal(pc.min_element_wise(*counts, skip_nulls=False), 0))
+    plain = pc.and_kleene(pc.greater_equal(status, 200), pc.less(status, 300))
+    return columns, pc.and_kleene(pc.and_kleene(error.is_null(), plain), whole)
+
+
+def _one(column: Any) -> Any:
+    """A chunked column as one array (without a copy when it is one chunk)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _line_arrays(
-    pa: Any, schema: Any, chunk: list[tuple[str, int, bytes | None, Any]], make: Any, wanted: Schema | None
-) -> tuple[list[Any], list[tuple[Any, str | None]] | None]:
-    """:func:`_result_arrays` of a chunk of :class:`ResultLines` items, and the parsed outcomes when asked."""
-    n = len(chunk)
-    lines: list[Any] = [item[2] for item in chunk]
-    fast: list[int] = list(range(n))
-    if None in lines or _BOM in {line[:3] for line in lines if line is not None}:  # else every line is read
-        fast, lines = [], []
-        for i, item in enumerate(chunk):
-            line = item[2]
-            if line is not None and not line.startswith(_BOM):
-                fast.append(i)
-                lines.append(line)
+    pa: Any, schema: Any, items: tuple[list[Any], ...], make: Any, wanted: Schema | None
+) -> tuple[list[Any], list[tuple[Any, str | None]]]:
+    """:func:`_result_arrays` of a batch of :class:`ResultLines` items, and the parsed outcomes when asked.
+
+    ``items`` is the batch by column: the custom_ids, the attempts, the lines and what ``make`` takes.
+    """
+    ids, attempts, lines, made_from = items
+    n = len(ids)
+    fast: list[int] | range = range(n)
+    if None in lines or any(map(bytes.startswith, lines, repeat(_BOM))):  # else every line is read
+        fast = [i for i, line in enumerate(lines) if line is not None and not line.startswith(_BOM)]
+        lines = [lines[i] for i in fast]
     read = _read_lines(pa, lines) if lines else None
     if read is None:
         fast = []
         columns: list[Any] = []
     else:
         columns, good = read
-        if not _all(good):
-            keep = good.to_pylist()
-            fast = [i for i, ok in zip(fast, keep, strict=True) if ok]
+        if good is not None and not _all(good):
+            fast = [i for i, ok in zip(fast, good.to_pylist(), strict=True) if ok]
             columns = [column.filter(good) for column in columns]
-    chosen = set(fast) if len(fast) < n else None
-    slow = [i for i in range(n) if i not in chosen] if chosen is not None else []
-    results = [make(chunk[i][3]) for i in slow]
+    slow = [] if len(fast) == n else sorted(set(range(n)).difference(fast))
+    results = [make(made_from[i]) for i in slow]
     fields = [result_fields(result) for result in results]
     names = ("content", "reasoning_content", "finish_reason", "prompt_tokens", "completion_tokens", "total_tokens")
     types = {f.name: f.type for f in schema}
     if not fast:
         columns = [pa.array([], type=types[name]) for name in names]
-    ok = pa.concat_arrays(
-        [pa.array([True] * len(fast), type=pa.bool_()), pa.array([f[0] for f in fields], type=pa.bool_())]
-    )
-    errors = pa.concat_arrays(
-        [pa.nulls(len(fast), type=pa.string()), pa.array([f[7] for f in fields], type=pa.string())]
-    )
-    merged = [
-        pa.concat_arrays([column.cast(types[name]), pa.array([f[k] for f in fields], type=types[name])])
-        if fields
-        else column.cast(types[name])  # every line read in bulk: its column as it is, not copied by a concat
-        for k, (name, column) in enumerate(zip(names, columns, strict=True), 1)
-    ]
+    columns = [c if c.type == types[name] else c.cast(types[name]) for name, c in zip(names, columns, strict=True)]
+    if fields:  # the slow rows after the fast ones
+        ok = pa.concat_arrays([pa.repeat(True, len(fast)), pa.array([f[0] for f in fields], type=pa.bool_())])
+        errors = pa.concat_arrays([pa.nulls(len(fast), pa.string()), pa.array([f[7] for f in fields], pa.string())])
+        merged = [
+            pa.concat_arrays([column, pa.array([f[k] for f in fields], type=column.type)])
+            for k, column in enumerate(columns, 1)
+        ]
+    else:  # every line read in bulk: its columns as they are, not copied by a concat
+        ok, errors, merged = pa.repeat(True, n), pa.nulls(n, pa.string()), columns
     found = [ok, *merged, errors]
-    outcomes: list[tuple[Any, str | None]] | None = None
+    outcomes: list[tuple[Any, str | None]] = []
     if wanted is not None:
         check = wanted.check_reply
         content, reasoning, finish = (column.to_pylist() for column in columns[:3])
@@ -276,11 +309,9 @@ def _line_arrays(
             order[i] = k
         indices = pa.array(order, type=pa.int64())
         found = [column.take(indices) for column in found]
-        if outcomes is not None:
+        if outcomes:
             outcomes = [outcomes[k] for k in order]
-    ids = pa.array([item[0] for item in chunk], type=pa.string())
-    attempts = pa.array([item[1] for item in chunk], type=pa.int64())
-    return [ids, *found, attempts], outcomes
+    return [pa.array(ids, type=pa.string()), *found, pa.array(attempts, type=pa.int64())], outcomes
 
 
 _AHEAD = 2  # batches of lines read at once, each in a thread, while the batch before them is written
@@ -288,16 +319,17 @@ _AHEAD = 2  # batches of lines read at once, each in a thread, while the batch b
 
 def _read_ahead(
     pa: Any, schema: Any, items: Iterator[Any], batch_size: int, make: Any, wanted: Schema | None
-) -> Iterator[tuple[list[Any], list[Any], list[tuple[Any, str | None]] | None]]:
-    """``(chunk, arrays, outcomes)`` of each batch of :class:`ResultLines` items, in order, read ahead.
+) -> Iterator[_Batch]:
+    """The :data:`_Batch` of each ``batch_size`` :class:`ResultLines` items, in order, read ahead.
 
     pyarrow's reader and writer let go of the GIL: while a batch is written (or taken by the caller), the next
     ones are read in threads, so a second core reads as the first writes. At most ``_AHEAD`` batches are read
-    ahead of the one given (bounded memory); the items are taken in the caller's thread, as they come.
+    ahead of the one given (bounded memory). The items are taken in the caller's thread, as they come, and
+    handed to the readers by column.
     """
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    pending: deque[tuple[list[Any], Future[tuple[list[Any], list[tuple[Any, str | None]] | None]]]] = deque()
+    pending: deque[tuple[list[str], Future[tuple[list[Any], list[tuple[Any, str | None]]]]]] = deque()
     with ThreadPoolExecutor(_AHEAD, thread_name_prefix="siliconflow-batch-lines") as pool:
         try:
             exhausted = False
@@ -307,12 +339,14 @@ def _read_ahead(
                     if not chunk:
                         exhausted = True
                         break
-                    pending.append((chunk, pool.submit(_line_arrays, pa, schema, chunk, make, wanted)))
+                    # By column, in C (not by zip(*chunk), which makes an iterator an item for the GC to scan).
+                    columns = tuple(list(map(itemgetter(k), chunk)) for k in range(4))
+                    pending.append((columns[0], pool.submit(_line_arrays, pa, schema, columns, make, wanted)))
                 if not pending:
                     return
-                chunk, future = pending.popleft()
+                ids, future = pending.popleft()
                 arrays, outcomes = future.result()
-                yield chunk, arrays, outcomes
+                yield ids, arrays, outcomes
         finally:
             for _, future in pending:  # closed early, or a batch failed: read nothing more
                 future.cancel()
@@ -434,25 +468,22 @@ def record_batches(
     parsed: _Parsed | None = None
     columns_of = result_schema()
     inputs = _Rows(pa, rows) if rows is not None else None
-    lines = results if isinstance(results, ResultLines) else None
-    iterator: Iterator[Any] = iter(lines.items if lines is not None else results)
-    chunks: Iterator[tuple[list[Any], list[Any] | None, list[tuple[Any, str | None]] | None]]
-    if lines is not None:
-        chunks = _read_ahead(pa, columns_of, iterator, batch_size, lines.result, wanted)
-    else:
-        chunks = ((chunk, None, None) for chunk in iter(lambda: list(islice(iterator, batch_size)), []))
+    batches = (
+        _read_ahead(pa, columns_of, iter(results.items), batch_size, results.result, wanted)
+        if isinstance(results, ResultLines)
+        else _result_batches(pa, columns_of, results, batch_size, wanted)
+    )
     names: list[str] | None = None
     position = 0
-    for chunk, read, outcomes in chunks:
-        arrays = read if read is not None else _result_arrays(pa, columns_of, chunk)
+    for custom_ids, arrays, outcomes in batches:
+        count = len(custom_ids)
         fields = list(columns_of)
         if inputs is not None:
-            custom_ids = [item[0] for item in chunk] if read is not None else [result.custom_id for result in chunk]
-            columns, ids = inputs.take(len(chunk))
+            columns, ids = inputs.take(count)
             got = len(columns[0]) if columns else 0
-            if got < len(chunk):
+            if got < count:
                 raise _mismatch(f"there are more results than input rows ({position + got} rows)")
-            if ids is not None and ids != custom_ids:
+            if ids is not None and ids != list(custom_ids):
                 at = next(i for i, (a, b) in enumerate(zip(ids, custom_ids, strict=True)) if a != b)
                 raise _mismatch(
                     f"result {position + at} is for custom_id {custom_ids[at]!r} but row {position + at} of "
@@ -466,8 +497,8 @@ def record_batches(
             if parsed is None:
                 parsed = _Parsed(pa, wanted, set(names or ()))
             fields += parsed.arrow_fields
-            arrays += parsed.arrays(pa, outcomes if outcomes is not None else _outcomes(wanted, chunk))
-        position += len(chunk)
+            arrays += parsed.arrays(pa, outcomes)
+        position += count
         yield pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
     if inputs is not None and inputs.more():
         raise _mismatch(f"there are more input rows than results ({position} results)")
