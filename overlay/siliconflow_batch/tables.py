@@ -175,7 +175,7 @@ class ResultLines:
 _BOM = b"\xef\xbb\xbf"
 _LINE_SCHEMA: Any = None
 # The JSON reader's block: a batch's lines are one block (its own threads are off: the batches are read in threads
-# of their own), so that its columns come in one chunk, not to be concatenated, and no line straddles two blocks.
+# of their own), so that its columns come in one chunk, not to be concatenated.
 _LINE_BLOCK_MAX = 1 << 30
 
 

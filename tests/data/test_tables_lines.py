@@ -278,3 +278,20 @@ def test_a_count_past_64_bits_or_below_zero_is_no_count_in_every_path() -> None:
     assert result is not None
     assert result.usage is not None
     assert result.usage.prompt_tokens == 0
+
+
+def test_a_line_longer_than_a_megabyte_is_read_in_bulk_with_the_rest() -> None:
+    long = mutated([(("response", "body", "choices", 0, "message", "content"), "word " * 300_000)])
+    lines = encoded([BASE, long, BASE])
+    assert len(lines[1]) > 1 << 20
+    results, _ = items(lines, ["output"] * 3)
+    made: list[BatchResult] = []
+
+    def make(result: BatchResult) -> BatchResult:
+        made.append(result)
+        return result
+
+    rows = tables.ResultLines([(r.custom_id, r.attempts, raw, r) for r, raw in zip(results, lines, strict=True)], make)
+    table = tables.to_arrow(rows)
+    assert table.to_pylist() == tables.to_arrow(results).to_pylist()
+    assert made == []  # no line took the BatchResult path
