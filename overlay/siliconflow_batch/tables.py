@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ._atomic import atomic_write, check_destination
 from ._exceptions import InputValidationError
@@ -29,6 +29,7 @@ from .structured import Schema
 __all__ = [
     "RESULT_COLUMNS",
     "MissingExtraError",
+    "TableOptions",
     "record_batches",
     "result_schema",
     "to_arrow",
@@ -536,12 +537,24 @@ def to_pandas(results: Iterable[BatchResult], rows: object = None, schema: objec
     return to_arrow(results, rows, schema).to_pandas()
 
 
+class TableOptions(TypedDict, total=False):
+    """How ``write_parquet`` and ``write_csv`` write the table.
+
+    ``batch_size`` (``BATCH_RESULTS``, 16,384): results a record batch, written at once (a Parquet row group).
+    ``schema``: the parsed fields as columns (see :func:`record_batches`).
+    """
+
+    batch_size: int
+    schema: object
+
+
 def _write(
     results: Iterable[BatchResult],
     path: str | os.PathLike[str],
     rows: object,
     kind: str,
-    batch_size: int,
+    *,
+    batch_size: int = BATCH_RESULTS,
     schema: object = None,
 ) -> int:
     pa = _pyarrow(f"writing {kind}")
@@ -572,34 +585,25 @@ def _open(module: Any, kind: str, handle: Any, schema: Any) -> Any:
 
 
 def write_parquet(
-    results: Iterable[BatchResult],
-    path: str | os.PathLike[str],
-    rows: object = None,
-    *,
-    batch_size: int = BATCH_RESULTS,
-    schema: object = None,
+    results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object = None, **options: Unpack[TableOptions]
 ) -> int:
     """Write the results to a Parquet file (zstd), beside ``rows`` when given; return how many were written.
 
     One row group per ``batch_size`` results, in constant memory; the file is replaced only once it is whole.
-    ``schema``: the parsed fields as columns (see :func:`record_batches`).
+    ``options``: :class:`TableOptions`.
     """
-    return _write(results, path, rows, "Parquet", batch_size, schema)
+    return _write(results, path, rows, "Parquet", **options)
 
 
 def write_csv(
-    results: Iterable[BatchResult],
-    path: str | os.PathLike[str],
-    rows: object = None,
-    *,
-    batch_size: int = BATCH_RESULTS,
-    schema: object = None,
+    results: Iterable[BatchResult], path: str | os.PathLike[str], rows: object = None, **options: Unpack[TableOptions]
 ) -> int:
     """Write the results to a CSV file with a header line, beside ``rows`` when given; return the count.
 
-    Written a batch at a time and atomically, as :func:`write_parquet`; a null is an empty field.
+    Written a batch at a time and atomically, as :func:`write_parquet`; a null is an empty field. ``options``:
+    :class:`TableOptions`.
     """
-    return _write(results, path, rows, "CSV", batch_size, schema)
+    return _write(results, path, rows, "CSV", **options)
 
 
 def write_table(

@@ -136,6 +136,20 @@ def test_csv_is_written_with_a_header_and_empty_nulls(tmp_path: Path) -> None:
     )
 
 
+def test_both_writers_take_the_table_options_and_refuse_a_misspelt_one(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"label": {"type": "string"}}}
+    options: tables.TableOptions = {"batch_size": 2, "schema": schema}
+    assert tables.write_csv(_results(5), tmp_path / "out.csv", **options) == 5
+    with (tmp_path / "out.csv").open(newline="") as handle:
+        assert list(next(csv.DictReader(handle)))[-2:] == ["label", "parse_error"]
+    assert tables.write_parquet(_results(5), tmp_path / "out.parquet", **options) == 5
+    assert pq.ParquetFile(tmp_path / "out.parquet").metadata.num_row_groups == 3
+    assert pq.read_table(tmp_path / "out.parquet").column_names[-2:] == ["label", "parse_error"]
+    with pytest.raises(TypeError, match="batchsize"):
+        tables.write_parquet(_results(5), tmp_path / "other.parquet", batchsize=2)  # type: ignore[call-arg]
+    assert not (tmp_path / "other.parquet").exists()
+
+
 def test_write_table_chooses_by_extension_and_refuses_others(tmp_path: Path) -> None:
     assert tables.write_table(RESULTS, tmp_path / "out.PARQUET") == 3
     assert pq.read_table(tmp_path / "out.PARQUET").num_rows == 3
