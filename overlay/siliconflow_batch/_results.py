@@ -104,8 +104,9 @@ _AFTER = re.compile(r"[ \t\n\r]*([,}])")
 # "error": null}``, names and ids without escapes. Read with one scan, of the response; any other line is read
 # member by member. A JSON string holds no unescaped quote, so these cannot match inside one.
 _W = r"[ \t\n\r]*"
+_PLAIN = r'[^"\\\x00-\x1f]'  # a character a JSON string holds as it is: no quote, escape or control character
 _VENDOR_HEAD = re.compile(
-    rf'{_W}\{{{_W}(?:"id"{_W}:{_W}"([^"\\]*)"{_W},{_W})?"custom_id"{_W}:{_W}"([^"\\]+)"{_W},{_W}"response"{_W}:{_W}'
+    rf'{_W}\{{{_W}(?:"id"{_W}:{_W}"({_PLAIN}*)"{_W},{_W})?"custom_id"{_W}:{_W}"({_PLAIN}+)"{_W},{_W}"response"{_W}:{_W}'
 )
 _VENDOR_TAIL = re.compile(rf'{_W},{_W}"error"{_W}:{_W}null{_W}\}}{_W}\Z')
 

@@ -37,7 +37,7 @@ values = st.recursive(
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False)
-    | st.sampled_from([200, 429, 500, "200", "", "response", '"response":'])
+    | st.sampled_from([200, 429, 500, "200", "", "response", '"response":', "\ud800", "a\udc00b"])
     | st.text(max_size=6),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["message", "code", "content"]), inner),
     max_leaves=6,
@@ -47,7 +47,7 @@ PLACES = [("response",), ("error",), ("custom_id",), ("id",), ("response", "stat
 
 
 def _old(row: tuple[Any, ...]) -> bytes:
-    return json.JSONEncoder(ensure_ascii=False).encode(result_of_raw(row).to_dict()).encode()
+    return json.dumps(result_of_raw(row).to_dict()).encode()  # escaped: a lone surrogate is written as \udXXX
 
 
 def _same(row: tuple[Any, ...]) -> None:
@@ -88,8 +88,10 @@ def test_a_merged_line_means_what_the_dumped_one_did(
         line["custom_id"] = "r"
     if line.get("response") is not None and not isinstance(line["response"], dict):
         line["response"] = None
-    raw = json.dumps(line, separators=separators, ensure_ascii=ascii_only).encode()
-    _same((0, "r", attempts, 1, source, raw, 1))
+    text = json.dumps(line, separators=separators, ensure_ascii=ascii_only)
+    if not ascii_only and any("\ud800" <= char <= "\udfff" for char in text):
+        text = json.dumps(line, separators=separators)  # a lone surrogate has no UTF-8: the vendor escapes it
+    _same((0, "r", attempts, 1, source, text.encode(), 1))
 
 
 def test_odd_lines_take_the_dumped_path_and_still_agree() -> None:
@@ -111,6 +113,28 @@ def test_odd_lines_take_the_dumped_path_and_still_agree() -> None:
     assert result_members(odd[4]) is not None  # spaces around the object are fine
 
 
+def test_a_lone_surrogate_anywhere_is_written_escaped() -> None:
+    # json.loads reads "\ud800" (a reply cut inside a pair); written as it reads, it has no UTF-8 at all.
+    for place in [("response", "body", "choices", 0, "message", "content"), ("response", "body", "k"), ("error",)]:
+        line = copy.deepcopy(BASE)
+        target: Any = line
+        for step in place[:-1]:
+            target = target[step]
+        target[place[-1]] = "x \ud800 y"
+        raw = json.dumps(line).encode()
+        merged = merged_line((0, "r", 1, 1, "output", raw, 1))
+        merged.decode("utf-8")  # valid UTF-8
+        _same((0, "r", 1, 1, "output", raw, 1))
+
+
 def test_rows_not_final_take_the_dumped_path() -> None:
     _same((0, "r", 1, 0, None, None, None))
     _same((0, "r", 1, 0, "output", json.dumps(BASE).encode(), 3))  # sent back: its latest line, still pending
+
+
+def test_a_line_json_refuses_is_no_result_whatever_its_layout() -> None:
+    # A raw control character inside a string: json.loads refuses the line, so result_members reads none.
+    for line in ['{"custom_id": "a\tb", "response": {}, "error": null}',
+                 '{"id": "x\ny", "custom_id": "a", "response": {}, "error": null}']:  # fmt: skip
+        assert result_members(line) is None
+    assert result_members('{"id": "x", "custom_id": "a", "response": {}, "error": null}') is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -138,6 +139,7 @@ def result_lines(rows: Iterable[RawRow]) -> Iterator[tuple[str, int, bytes | Non
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode_escaped = json.JSONEncoder().encode  # every character outside ASCII escaped
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -166,8 +168,14 @@ def merged_line(row: RawRow) -> bytes:
                 f'"status_code": {_value(code)}, "source": "{kind}", '
                 f'"content": {"null" if content is None else _string(content)}, "error": {_value(error)}'
             )
-            return f'{head}, "response": {text[begin:end]}, "attempts": {attempts}}}'.encode()
-    return _encode(result_of_raw(row).to_dict()).encode()
+            merged = f'{head}, "response": {text[begin:end]}, "attempts": {attempts}}}'
+            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate (a "\ud800" escape): dumped below
+                return merged.encode()
+    line = _encode(result_of_raw(row).to_dict())
+    try:
+        return line.encode()
+    except UnicodeEncodeError:  # a string holds a lone surrogate: escaped, as the vendor's own line had it
+        return _encode_escaped(result_of_raw(row).to_dict()).encode()
 
 
 _string: Callable[[str], str] = json.encoder.encode_basestring  # what ensure_ascii=False writes a string with
