@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice, repeat
@@ -105,8 +106,8 @@ class _Parsed:
                 parsed = dump(mode="json", by_alias=True) if callable(dump) else None
             for column, name, kind in zip(columns, self.fields, self.kinds, strict=True):
                 column.append(_cell(parsed.get(name) if parsed is not None else None, kind))
-        found = [pa.array(values, type=kind) for values, kind in zip(columns, self.types, strict=True)]
-        return [*found, pa.array(errors, type=pa.string())]
+        found = [_array(pa, values, kind) for values, kind in zip(columns, self.types, strict=True)]
+        return [*found, _array(pa, errors, pa.string())]
 
 
 def _outcomes(schema: Schema, chunk: Iterable[BatchResult]) -> list[tuple[Any, str | None]]:
@@ -130,12 +131,26 @@ def _cell(value: Any, kind: str | None) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _array(pa: Any, values: Any, kind: Any) -> Any:
+    """``pa.array(values, type=kind)``, where a string's lone surrogate becomes U+FFFD.
+
+    json.loads reads one from its escape (a reply cut inside a pair); UTF-8, and so Arrow, holds no such character.
+    """
+    try:
+        return pa.array(values, type=kind)
+    except UnicodeEncodeError:
+        return pa.array([_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for v in values], type=kind)
+
+
 def _result_arrays(pa: Any, schema: Any, chunk: list[BatchResult], ids: list[str]) -> list[Any]:
     # One pass per result, then columns by transposing (zip runs in C).
     ok, content, reasoning, finish, prompt, completion, total, errors = zip(*map(result_fields, chunk), strict=True)
     attempts = [result[6] for result in chunk]
     columns = (ids, ok, content, reasoning, finish, prompt, completion, total, errors, attempts)
-    return [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)]
+    return [_array(pa, values, field.type) for values, field in zip(columns, schema, strict=True)]
 
 
 # A batch of results as columns: its custom_ids, the result columns, and the (parsed, parse_error) of each result
@@ -284,13 +299,13 @@ def _line_arrays(
     names = ("content", "reasoning_content", "finish_reason", "prompt_tokens", "completion_tokens", "total_tokens")
     types = {f.name: f.type for f in schema}
     if not fast:
-        columns = [pa.array([], type=types[name]) for name in names]
+        columns = [_array(pa, [], types[name]) for name in names]
     columns = [c if c.type == types[name] else c.cast(types[name]) for name, c in zip(names, columns, strict=True)]
     if fields:  # the slow rows after the fast ones
-        ok = pa.concat_arrays([pa.repeat(True, len(fast)), pa.array([f[0] for f in fields], type=pa.bool_())])
-        errors = pa.concat_arrays([pa.nulls(len(fast), pa.string()), pa.array([f[7] for f in fields], pa.string())])
+        ok = pa.concat_arrays([pa.repeat(True, len(fast)), _array(pa, [f[0] for f in fields], pa.bool_())])
+        errors = pa.concat_arrays([pa.nulls(len(fast), pa.string()), _array(pa, [f[7] for f in fields], pa.string())])
         merged = [
-            pa.concat_arrays([column, pa.array([f[k] for f in fields], type=column.type)])
+            pa.concat_arrays([column, _array(pa, [f[k] for f in fields], column.type)])
             for k, column in enumerate(columns, 1)
         ]
     else:  # every line read in bulk: its columns as they are, not copied by a concat
@@ -308,11 +323,11 @@ def _line_arrays(
             order[i] = k
         for k, i in enumerate(slow, len(fast)):
             order[i] = k
-        indices = pa.array(order, type=pa.int64())
+        indices = _array(pa, order, pa.int64())
         found = [column.take(indices) for column in found]
         if outcomes:
             outcomes = [outcomes[k] for k in order]
-    return [pa.array(ids, type=pa.string()), *found, pa.array(attempts, type=pa.int64())], outcomes
+    return [_array(pa, ids, pa.string()), *found, _array(pa, attempts, pa.int64())], outcomes
 
 
 _AHEAD = 2  # batches of lines read at once, each in a thread, while the batch before them is written

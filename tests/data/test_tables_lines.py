@@ -295,3 +295,18 @@ def test_a_line_longer_than_a_megabyte_is_read_in_bulk_with_the_rest() -> None:
     table = tables.to_arrow(rows)
     assert table.to_pylist() == tables.to_arrow(results).to_pylist()
     assert made == []  # no line took the BatchResult path
+
+
+def test_a_lone_surrogate_is_a_replacement_character_in_every_path(tmp_path: Path) -> None:
+    """Found by a review: a reply cut inside a pair ("\\ud800", which json.loads reads) sank the whole table."""
+    lines = [
+        json.dumps(mutated([(("response", "body", "choices", 0, "message", "content"), "cut \ud800")])).encode(),
+        json.dumps(mutated([(("error",), {"code": "x", "message": "bad \udc00"})])).encode(),
+        json.dumps(BASE).encode(),
+    ]
+    table = same([json.dumps(dict(json.loads(raw), custom_id=f"r{k}")).encode() for k, raw in enumerate(lines)])
+    assert table.column("content").to_pylist()[0] == "cut \ufffd"
+    assert "\ufffd" in table.column("error_message").to_pylist()[1]
+    results, _ = items(lines, ["output"] * 3)
+    tables.write_csv(results, tmp_path / "out.csv")
+    assert "cut \ufffd" in (tmp_path / "out.csv").read_text(encoding="utf-8")
