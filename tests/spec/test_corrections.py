@@ -375,11 +375,11 @@ def _regenerated_copy(tmp_path: Path, change: Callable[[Path], None]) -> Path:
     return tree
 
 
-def _mypy_requests(tree: Path) -> str:
+def _mypy_operations(tree: Path) -> str:
     # --no-site-packages: the installed (editable) package would supply the committed generated modules.
     command = ["mypy", "--strict", "--no-incremental", "--follow-imports=silent", "--no-site-packages"]
     checked = subprocess.run(
-        [sys.executable, "-m", *command, "overlay/siliconflow_batch/_requests.py"],
+        [sys.executable, "-m", *command, "overlay/siliconflow_batch/_operations/batches.py"],
         cwd=tree,
         env={**os.environ, "MYPYPATH": "overlay:generated"},
         capture_output=True,
@@ -407,7 +407,8 @@ def test_deleting_a_whole_correction_that_is_still_needed_fails_the_type_check(t
     tree = _regenerated_copy(tmp_path, delete_the_correction)
     operations = tree / "generated" / "siliconflow_batch_generated" / "api" / "default"
     assert (operations / "get_batch_evaluation_job.py").exists()
-    assert 'Module "siliconflow_batch_generated.api.default" has no attribute "get_batch"' in _mypy_requests(tree)
+    missing = 'module named "siliconflow_batch_generated.api.default.get_batch"'  # "Cannot find ... stub for ..."
+    assert missing in _mypy_operations(tree)
 
 
 @pytest.mark.slow
@@ -418,5 +419,5 @@ def test_renaming_a_parameter_in_the_spec_fails_the_type_check(tmp_path: Path) -
         assert text.count("name: limit") == 1
         page.write_text(text.replace("name: limit", "name: page_size"), encoding="utf-8")
 
-    output = _mypy_requests(_regenerated_copy(tmp_path, rename_limit))
+    output = _mypy_operations(_regenerated_copy(tmp_path, rename_limit))
     assert 'Unexpected keyword argument "limit" for "request_kwargs"' in output
