@@ -307,14 +307,14 @@ class _Open:
     members: list[int] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     tally: Tally | None = None
-    estimated: set[int] = field(default_factory=set)
-    """The shard's line numbers (from 1) estimated as they were copied: the long ones."""
+    estimated: dict[int, LineCost] = field(default_factory=dict)
+    """The long lines' costs, estimated from their size as they were copied, by line number in the shard (from 1)."""
 
 
-def _count_in(shard: Tally | None, cut: Tally | None, estimated: set[int]) -> OnRequest | None:
+def _count_in(shard: Tally | None, cut: Tally | None, estimated: Mapping[int, LineCost]) -> OnRequest | None:
     """What counts a shard's checked line in its tally and the cut's; None when no tally is kept.
 
-    A line among ``estimated`` (the numbers of those already counted, from their size) is not counted again.
+    A line among ``estimated`` (the long ones, counted from their size once checked) is not counted here.
     """
     if shard is None or cut is None:
         return None
@@ -345,8 +345,9 @@ def form_shards(
     shard (the requests' next); each shard records ``plan``, the cut that made it. The same waiting requests
     and settings always give the same shards: a job is replayed from its batches by cutting again.
     Returns the problems the validator found, at their lines of the input; with any, the caller rolls back.
-    With ``tally`` (the cut's, at the job's prices), each line is counted in it and each shard records the upper
-    bound of its cost (``ShardRow.bound``), which the job's cap is checked against before its create.
+    With ``tally`` (the cut's, at the job's prices), each line the validator passes is counted in it and each shard
+    records the upper bound of its cost (``ShardRow.bound``), which the job's cap is checked against before its
+    create (a cut with problems is rolled back, its tally dropped).
     """
     (job_dir / SHARD_DIR).mkdir(exist_ok=True)
     problems: list[Problem] = []
@@ -362,9 +363,15 @@ def form_shards(
         # The shard's lines are estimated from the parse that checks them: one parse a line for both.
         count = _count_in(shard.tally, tally, shard.estimated)
         report = read_requests(final, replace_model=replace_model, each=count)
+        flagged = set()
         for problem in report.problems:
+            flagged.add(problem.line)
             line = shard.numbers[problem.line - 1] if problem.line is not None else None
             problems.append(Problem(problem.field, problem.message, line))
+        for number, cost in shard.estimated.items():  # a long line counts, as any other, once its check passed
+            if shard.tally is not None and tally is not None and number not in flagged:
+                shard.tally.add_cost(cost)
+                tally.add_cost(cost)
         bound = shard.tally.upper_bound if shard.tally is not None else None
         cut = ShardRow(shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN,
                        None, None, None, None, None, plan, 0, None if bound is None else str(bound))  # fmt: skip
@@ -394,11 +401,8 @@ def form_shards(
                 scanned, copied = LongLine(head, spooled).scan(shard.out.write)
                 if copied != length:
                     raise RuntimeError(f"the spool's line {line} is {copied} bytes, its ledger row says {length}")
-                if shard.tally is not None and tally is not None:
-                    cost = _long_cost(scanned, length, shard.tally)
-                    shard.tally.add_cost(cost)
-                    tally.add_cost(cost)
-                    shard.estimated.add(shard.lines + 1)
+                if shard.tally is not None:
+                    shard.estimated[shard.lines + 1] = _long_cost(scanned, length, shard.tally)
             else:
                 raw = spooled.read(length)
                 shard.out.write(raw)
