@@ -142,7 +142,7 @@ def _check_lines(
     handle: BinaryIO, endpoint: str, replace_model: str | None, report: ValidationReport, each: OnRequest | None
 ) -> None:
     seen: dict[str, int] = {}
-    passed = _passing(each)
+    passed = each if each is not None else _ignore
     long = False
     blank: int | None = None
     number = 0
@@ -174,10 +174,6 @@ def _check_lines(
             parsed = _check_line(line, number, endpoint, replace_model, seen, report)
             if parsed is not None and not long and len(report.problems) == before:
                 passed(number, parsed)
-
-
-def _passing(each: OnRequest | None) -> OnRequest:
-    return each if each is not None else _ignore
 
 
 def _ignore(number: int, line: dict[str, Any]) -> None:
