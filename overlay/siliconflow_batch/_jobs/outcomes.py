@@ -171,11 +171,11 @@ def merged_line(row: RawRow) -> bytes:
             merged = f'{head}, "response": {text[begin:end]}, "attempts": {attempts}}}'
             with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate (a "\ud800" escape): dumped below
                 return merged.encode()
-    line = _encode(result_of_raw(row).to_dict())
+    data = result_of_raw(row).to_dict()
     try:
-        return line.encode()
+        return _encode(data).encode()
     except UnicodeEncodeError:  # a string holds a lone surrogate: escaped, as the vendor's own line had it
-        return _encode_escaped(result_of_raw(row).to_dict()).encode()
+        return _encode_escaped(data).encode()
 
 
 _string: Callable[[str], str] = json.encoder.encode_basestring  # what ensure_ascii=False writes a string with
