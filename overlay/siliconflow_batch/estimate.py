@@ -261,21 +261,34 @@ def line_cost(
     JSON, no ``body``) has no model (""), so no price: its cost is unknown, never zero. See the module's
     docstring for how each number is made.
     """
+    return LineCost(*_measure(line, replace_model, calibration))
+
+
+# A LineCost's fields, in order: what a Tally counts without making the object (its making is a third of the work).
+_Measured = tuple[str, int, int, int, int, int, str, int]
+
+
+def _measure(
+    line: bytes | str | Mapping[str, Any], replace_model: str | None, calibration: Calibration | None
+) -> _Measured:
+    """:func:`line_cost`'s fields."""
     body = _as_body(line)
     if body is None:
-        return LineCost(replace_model or "", 0, 0, 0, 0, DEFAULT_MAX_TOKENS, "default")
+        return replace_model or "", 0, 0, 0, 0, DEFAULT_MAX_TOKENS, "default", 1
     model = replace_model or body.get("model")
     model = model if isinstance(model, str) else ""
     ascii_chars = other_chars = messages = 0
     items = body.get("messages")
     for message in items if isinstance(items, list) else ():
-        if not _is_mapping(message):
+        if type(message) is not dict and not _is_mapping(message):
             continue
         messages += 1
         content = message.get("content")
-        parts = content if isinstance(content, list) else (content,)
-        for part in parts:
-            if type(part) is not str:  # the usual content is a string: nothing more to ask of it
+        if type(content) is str and content.isascii():  # the usual message: its length is its count
+            ascii_chars += len(content)
+            continue
+        for part in content if isinstance(content, list) else (content,):
+            if type(part) is not str:
                 if _is_mapping(part) and isinstance(part.get("text"), str):
                     part = part["text"]
                 if part is None:
@@ -299,7 +312,7 @@ def line_cost(
 
 def _with_output(
     body: Mapping[str, Any], model: str, ascii_chars: int, other_chars: int, messages: int, input_tokens: int
-) -> LineCost:
+) -> _Measured:
     """The line's cost with its output bound, read from ``max_tokens``, ``enable_thinking`` and ``n``."""
     limits = _limits(model)
     asked = _positive(body.get("max_tokens"))
@@ -314,7 +327,7 @@ def _with_output(
     elif body.get("enable_thinking") is True:
         output += DEFAULT_MAX_REASONING
     choices = _positive(body.get("n")) or 1
-    return LineCost(model, ascii_chars, other_chars, messages, input_tokens, output * choices, output_from, choices)
+    return model, ascii_chars, other_chars, messages, input_tokens, output * choices, output_from, choices
 
 
 def line_cost_from_size(
@@ -339,7 +352,7 @@ def line_cost_from_size(
     observed = calibration.by_model.get(model) if calibration is not None else None
     if observed is not None and observed.estimated > 0:
         input_tokens = -(-input_tokens * observed.counted // observed.estimated)
-    return _with_output(body, model, size, 0, messages, input_tokens)
+    return LineCost(*_with_output(body, model, size, 0, messages, input_tokens))
 
 
 @frozen
@@ -395,7 +408,6 @@ class _Sum:
     characters: int = 0
     input_tokens: int = 0
     output_tokens_max: int = 0
-    without_max_tokens: int = 0
     output_from: set[str] = field(factory=set)
 
 
@@ -428,18 +440,45 @@ class Tally:
         self.add_cost(cost)
         return cost
 
+    def count(self, line: bytes | str | Mapping[str, Any]) -> str:
+        """Count one request line as :meth:`add` does, without making its LineCost; return its model."""
+        measured = _measure(line, self.replace_model, self.calibration)
+        self._add(*measured)
+        return measured[0]
+
     def add_cost(self, cost: LineCost) -> None:
         """Count a line already measured (by :func:`line_cost`)."""
-        entry = self._sums.get(cost.model)
+        self._add(
+            cost.model, cost.ascii_chars, cost.other_chars, cost.messages, cost.input_tokens, cost.output_tokens_max,
+            cost.output_from, cost.choices,
+        )  # fmt: skip
+
+    def _add(
+        self, model: str, ascii_chars: int, other_chars: int, messages: int, input_tokens: int, output_max: int,
+        output_from: str, choices: int,
+    ) -> None:  # fmt: skip
+        entry = self._sums.get(model)
         if entry is None:
-            entry = self._sums[cost.model] = _Sum()
+            entry = self._sums[model] = _Sum()
         entry.requests += 1
-        entry.characters += cost.ascii_chars + cost.other_chars
-        entry.input_tokens += cost.input_tokens
-        entry.output_tokens_max += cost.output_tokens_max
-        entry.output_from.add(cost.output_from)
-        if cost.choices > 1:
+        entry.characters += ascii_chars + other_chars
+        entry.input_tokens += input_tokens
+        entry.output_tokens_max += output_max
+        entry.output_from.add(output_from)
+        if choices > 1:
             entry.output_from.add("n")
+
+    def merge(self, other: Tally) -> None:
+        """Count every line ``other`` counted (a tally at the same prices and settings): a cut's, of its shards'."""
+        for model, theirs in other._sums.items():
+            entry = self._sums.get(model)
+            if entry is None:
+                entry = self._sums[model] = _Sum()
+            entry.requests += theirs.requests
+            entry.characters += theirs.characters
+            entry.input_tokens += theirs.input_tokens
+            entry.output_tokens_max += theirs.output_tokens_max
+            entry.output_from |= theirs.output_from
 
     @property
     def requests(self) -> int:

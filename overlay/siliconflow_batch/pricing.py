@@ -133,8 +133,11 @@ class ModelUsage(JSONModel):
     """Tokens one model used across results: input (prompt) and output (completion), and how many results."""
 
     requests: int = 0
+    """How many of the results added gave a usage."""
     input_tokens: int = 0
+    """Their prompt tokens, as the vendor counted and bills them."""
     output_tokens: int = 0
+    """Their completion tokens, as the vendor counted and bills them."""
 
 
 @define

@@ -165,12 +165,13 @@ def measure(source: JobInput, limits: ShardLimits, tally: Tally) -> int:
                 continue
             cost = _long_cost(scanned, length, tally)
             tally.add_cost(cost)
+            model = cost.model
         elif len(item) > limits.bytes:
             continue
         else:
             length = len(item)
-            cost = tally.add(item)
-        key = "" if tally.replace_model else cost.model
+            model = tally.count(item)
+        key = "" if tally.replace_model else model
         lines, size = open_shards.get(key, (0, 0))
         if not lines or lines >= limits.lines or size + length > limits.bytes:
             shards += 1
@@ -311,18 +312,18 @@ class _Open:
     """The long lines' costs, estimated from their size as they were copied, by line number in the shard (from 1)."""
 
 
-def _count_in(shard: Tally | None, cut: Tally | None, estimated: Mapping[int, LineCost]) -> OnRequest | None:
-    """What counts a shard's checked line in its tally and the cut's; None when no tally is kept.
+def _count_in(shard: Tally | None, estimated: Mapping[int, LineCost]) -> OnRequest | None:
+    """What counts a shard's checked line in its tally; None when no tally is kept.
 
     A line among ``estimated`` (the long ones, counted from their size once checked) is not counted here.
     """
-    if shard is None or cut is None:
+    if shard is None:
         return None
-    add, add_to_cut = shard.add, cut.add_cost
+    add = shard.count
 
     def count(number: int, line: dict[str, Any]) -> None:
         if number not in estimated:
-            add_to_cut(add(line))
+            add(line)
 
     return count
 
@@ -361,18 +362,20 @@ def form_shards(
         final = shard.path.with_suffix("")  # drop the .part
         shard.path.replace(final)
         # The shard's lines are estimated from the parse that checks them: one parse a line for both.
-        count = _count_in(shard.tally, tally, shard.estimated)
+        count = _count_in(shard.tally, shard.estimated)
         report = read_requests(final, replace_model=replace_model, each=count)
         flagged = set()
         for problem in report.problems:
             flagged.add(problem.line)
             line = shard.numbers[problem.line - 1] if problem.line is not None else None
             problems.append(Problem(problem.field, problem.message, line))
-        for number, cost in shard.estimated.items():  # a long line counts, as any other, once its check passed
-            if shard.tally is not None and tally is not None and number not in flagged:
-                shard.tally.add_cost(cost)
-                tally.add_cost(cost)
-        bound = shard.tally.upper_bound if shard.tally is not None else None
+        bound = None
+        if shard.tally is not None and tally is not None:
+            for number, cost in shard.estimated.items():  # a long line counts, as any other, once its check passed
+                if number not in flagged:
+                    shard.tally.add_cost(cost)
+            tally.merge(shard.tally)  # the cut counts what its shards counted
+            bound = shard.tally.upper_bound
         cut = ShardRow(shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN,
                        None, None, None, None, None, plan, 0, None if bound is None else str(bound))  # fmt: skip
         ledger.add_shard(cut, shard.members)
