@@ -246,6 +246,24 @@ def test_a_shards_upper_bound_is_the_exact_sum_of_its_lines_whichever_way_they_a
     assert sum(filter(None, low), Decimal(0)) == estimate(raw, PRICES).cost_low
 
 
+def test_count_and_merge_give_the_tally_that_add_gives_line_by_line() -> None:
+    lines = [*_workload(60), _line(60, V3, "pick two", n=2), _line(61, "unknown/model", "hello")]
+    raw = [json.dumps(line, ensure_ascii=False).encode() for line in lines]
+    added = Tally(PRICES)
+    models = [added.add(line).model for line in raw]
+    counted, parts = Tally(PRICES), [Tally(PRICES) for _ in range(3)]
+    assert [counted.count(line) for line in raw] == models
+    for index, line in enumerate(raw):
+        parts[index % 3].count(line)
+    merged = Tally(PRICES)
+    for part in parts:
+        merged.merge(part)
+    for tally in (counted, merged):
+        assert tally.estimate() == added.estimate()  # requests, characters, tokens, output rules (n), unpriced
+        assert tally.requests == len(raw)
+    assert "times n" in merged.estimate().by_model[V3].output
+
+
 def test_a_file_opened_for_reading_is_estimated_line_by_line_blank_lines_left_out(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(b"".join(json.dumps(line).encode() + b"\n\n" for line in _workload(30)))
