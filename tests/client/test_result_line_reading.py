@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from siliconflow_batch._results import _loads
+from siliconflow_batch._results import loads_object
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
@@ -30,9 +30,9 @@ def test_a_line_reads_as_json_loads_reads_it(value: object, before: str, after: 
         expected = json.loads(text)
     except ValueError as error:
         with pytest.raises(ValueError, match=re.escape(str(error))):
-            _loads(text)
+            loads_object(text)
     else:
-        assert _loads(text) == expected
+        assert loads_object(text) == expected
 
 
 def test_a_deep_line_fails_as_json_loads_fails() -> None:
@@ -40,4 +40,4 @@ def test_a_deep_line_fails_as_json_loads_fails() -> None:
     with pytest.raises(RecursionError):
         json.loads(text)
     with pytest.raises(RecursionError):
-        _loads(text)
+        loads_object(text)

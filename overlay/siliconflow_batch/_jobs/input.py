@@ -23,6 +23,7 @@ from typing import IO, Any, BinaryIO
 from .. import _long_line
 from .._exceptions import InputValidationError
 from .._problem import Problem
+from .._results import loads_object
 from ..estimate import LineCost, Tally, line_cost_from_size
 from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, OnRequest, read_requests, skip_line
 from .ledger import Ledger, ShardRow, ShardState
@@ -214,13 +215,10 @@ def _tee(*sinks: Callable[[bytes], object]) -> Callable[[bytes], None]:
     return each
 
 
-_decode = json.JSONDecoder().decode
-
-
 def _peek(raw: bytes) -> tuple[str | None, str]:
     """The line's custom_id (None if it has no usable one) and ``body.model`` ("" if none)."""
     try:
-        data = _decode(raw.decode("utf-8"))  # json.loads less its look for another encoding, for the usual line
+        data = loads_object(raw.decode("utf-8"))  # json.loads less its look for another encoding, for the usual line
     except (ValueError, RecursionError):
         try:
             data = json.loads(raw)  # a BOM, UTF-16: read as before
