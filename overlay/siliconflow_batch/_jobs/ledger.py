@@ -465,7 +465,9 @@ class Ledger:
     def release_held(self) -> int:
         """Send the held shards after all (the cap was raised): back to ``WRITTEN``, their requests pending.
 
-        Each shard keeps its file, its plan and its bound, so the job goes on exactly where the cap stopped it.
+        Each shard keeps its lines, its plan and its bound, so the job goes on exactly where the cap stopped it;
+        its file is uploaded again (the vendor documents no retention for input files, and a cap may be raised
+        days later: the held upload stays on the server, unused, as the vendor documents no delete either).
         Returns how many shards were released.
         """
         with self.transaction():
