@@ -7,13 +7,16 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from attrs import define, field
 
 from ._exceptions import InputValidationError
 from ._model import JSONModel
 from ._problem import Problem
+
+if TYPE_CHECKING:
+    from ._long_line import Scanned
 
 __all__ = [
     "CHAT_COMPLETIONS",
@@ -24,6 +27,7 @@ __all__ = [
     "MAX_METADATA_VALUE",
     "MIN_PAGE_LIMIT",
     "WINDOW",
+    "LineChecker",
     "OnRequest",
     "ValidationReport",
     "read_requests",
@@ -178,6 +182,46 @@ def _check_lines(
 
 def _ignore(number: int, line: dict[str, Any]) -> None:
     """What a plain validation does with a good line: nothing."""
+
+
+class LineChecker:
+    """The checks :func:`validate_requests` makes of each line, one line at a time: a job checks its input so.
+
+    What concerns a file as a whole is the caller's: a custom_id used twice, blank lines, how many lines and
+    bytes, one model across the lines. ``problems`` gathers every problem found, at the numbers given.
+    """
+
+    def __init__(self, *, endpoint: str = CHAT_COMPLETIONS, replace_model: str | None = None) -> None:
+        """A checker of lines for ``endpoint``, for a batch that runs them on ``replace_model`` when given."""
+        self.endpoint = endpoint
+        self.replace_model = replace_model
+        self.problems: list[Problem] = []
+        self._report = ValidationReport(Path(), problems=self.problems)  # the per-file facts, dropped as they come
+
+    def check(self, raw: bytes, number: int) -> dict[str, Any] | None:
+        """The line (one line of a file, whole) parsed, if it is a good request; else None, its problems added."""
+        parsed = _passes(raw, number, self.endpoint, {}, self._report)
+        if parsed is None:
+            parsed = self._explain(raw if raw.strip() else None, number)
+        self._report.custom_ids.clear()
+        return parsed
+
+    def check_scanned(self, scanned: Scanned, number: int) -> bool:
+        """Whether a line read in pieces (``_long_line.scan_line``) is a good request; if not, its problems added."""
+        if scanned.error is not None:
+            self.problems.append(Problem("line", f"is not valid JSON ({scanned.error})", number))
+            return False
+        good = self._explain(scanned.line, number) is not None
+        self._report.custom_ids.clear()
+        return good
+
+    def _explain(self, line: Any, number: int) -> dict[str, Any] | None:
+        if line is None:
+            self.problems.append(Problem("line", "is empty", number))
+            return None
+        before = len(self.problems)
+        parsed = _check_line(line, number, self.endpoint, self.replace_model, {}, self._report)
+        return parsed if len(self.problems) == before else None
 
 
 # json.loads' own parser (the C scanner, with json.loads' defaults), called without the work json.loads does for

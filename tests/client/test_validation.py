@@ -544,6 +544,40 @@ def test_the_fast_path_finds_what_the_full_checker_finds(
     assert fast == full
 
 
+@settings(max_examples=200)
+@given(lines=st.lists(_LINE, max_size=6), replace_model=st.sampled_from([None, "m"]))
+@example(lines=[_changed(f"r{i}", [i]) for i in range(len(_CHANGES))], replace_model=None)
+@example(lines=_ODD_LINES, replace_model=None)
+def test_the_line_checker_finds_what_the_file_check_finds_of_each_line(
+    lines: list[bytes], replace_model: str | None
+) -> None:
+    # A job checks its input a line at a time as it reads it: the same problems at the same lines as the file's
+    # check, but for what concerns the file (a custom_id used twice, blank lines, one model), the job's own.
+    from siliconflow_batch.validation import LineChecker
+
+    data = b"".join(line + b"\n" for line in lines)  # each line ends as the job's spool ends it
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "requests.jsonl"
+        path.write_bytes(data)
+        report = validate_requests(path, replace_model=replace_model)
+    of_the_file = ("is empty", "must be the same on every line")
+    expected = [
+        p
+        for p in report.problems
+        if p.line is not None and not p.message.startswith(of_the_file) and "is already used on line" not in p.message
+    ]
+    checker = LineChecker(replace_model=replace_model)
+    good = {}
+    for number, raw in enumerate(data.split(b"\n")[:-1], 1):
+        if raw.strip():
+            parsed = checker.check(raw + b"\n", number)
+            if parsed is not None:
+                assert parsed == json.loads(raw)  # handed over as json.loads reads it
+                good[number] = parsed
+    assert checker.problems == expected
+    assert not set(good) & {p.line for p in expected}  # a good line has no problem
+
+
 def test_a_good_line_is_not_parsed_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The cost of validating a good file is that of parsing it: no line of it goes to the explaining checker.
     from siliconflow_batch import validation

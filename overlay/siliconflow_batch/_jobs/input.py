@@ -1,8 +1,10 @@
-"""A job's input: read once into the job directory (the spool), then cut into shards under the vendor's limits.
+"""A job's input: read once into the job directory (the spool), and cut into shards under the vendor's limits.
 
-Every shard, the first ones and the resubmissions alike, is cut by :func:`form_shards` from the requests the
-ledger says are waiting for one, and checked by the package's validator (``validate_requests``) with each problem
-reported at its line of the original input. Nothing here talks to the server.
+Each line is read once, by :func:`spool`: checked by the package's validator a line at a time (``LineChecker``:
+each problem at its line of the original input), estimated, and written into its shard of the job's first cut.
+The resubmissions are cut by :func:`form_shards` from the requests the ledger says are waiting for one. Both
+cut by one rule (``_Cutter``), so that a job is replayed from its batches by cutting again. Nothing here talks
+to the server.
 
 A line of any length is taken (the vendor limits a file to 1 GB, not its lines): one longer than
 ``MAX_LINE_BYTES`` is never held whole, but read, hashed, copied and checked in pieces of at most
@@ -25,12 +27,13 @@ from .._exceptions import InputValidationError
 from .._problem import Problem
 from .._results import loads_object
 from ..estimate import LineCost, Tally, line_cost_from_size
-from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, OnRequest, read_requests, skip_line
-from .ledger import Ledger, ShardRow, ShardState
+from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, LineChecker, skip_line
+from .ledger import Ledger, ShardRow, ShardState, SpooledRow
 
 __all__ = [
     "SHARD_DIR",
     "SPOOL_NAME",
+    "FirstCut",
     "JobInput",
     "ShardLimits",
     "fingerprint",
@@ -232,22 +235,50 @@ def _peek(raw: bytes) -> tuple[str | None, str]:
     return (custom_id if isinstance(custom_id, str) and custom_id else None), (model if isinstance(model, str) else "")
 
 
-def spool(source: JobInput, job_dir: Path, ledger: Ledger) -> tuple[str, list[Problem]]:
+@dataclass(frozen=True)
+class FirstCut:
+    """The job's first cut, made as its input is spooled: the same shards :func:`form_shards` would cut of it."""
+
+    job_id: str
+    limits: ShardLimits
+    replace_model: str | None
+    first: int
+    plan: str
+
+
+def spool(
+    source: JobInput,
+    job_dir: Path,
+    ledger: Ledger,
+    *,
+    replace_model: str | None = None,
+    cut: FirstCut | None = None,
+    tally: Tally | None = None,
+) -> tuple[str, list[Problem]]:
     """Write the input into the job directory and one ledger row per request; return its fingerprint and problems.
 
+    Each line is read once: checked (every rule of ``validate_requests`` that concerns one line, its problems at
+    its line of the input), its custom_id and model recorded and, with ``cut``, put in its shard of the job's
+    first cut as it is written, and counted in that shard's tally and in ``tally`` (see :func:`form_shards`).
     Runs inside the caller's transaction: a spool that did not finish leaves no rows. A custom_id used twice
-    anywhere in the input is a problem at each later line (a shard's own validation sees only the shard).
+    anywhere in the input is a problem at each later line.
     """
     digest = hashlib.sha256()
-    problems: list[Problem] = []
-    rows: list[tuple[int, int, str | None, str, int, int]] = []
+    checker = LineChecker(replace_model=replace_model)
+    problems = checker.problems
+    rows: list[SpooledRow] = []
     part = job_dir / f"{SPOOL_NAME}.part"
+    cutter = None
+    if cut is not None:
+        cutter = _Cutter(ledger, job_dir, cut.job_id, cut.limits, cut.replace_model, cut.first, cut.plan, tally, True)
     offset = index = 0
-    with part.open("wb") as out:
+    with part.open("w+b") as out:
         for number, item in _source_lines(source):
             if isinstance(item, Problem):
                 problems.append(item)
                 continue
+            parsed: dict[str, Any] | None = None
+            scanned: _long_line.Scanned | None = None
             if isinstance(item, LongLine):
                 before = digest.copy()
                 scanned, length = item.scan(_tee(digest.update, out.write))
@@ -259,12 +290,33 @@ def spool(source: JobInput, job_dir: Path, ledger: Ledger) -> tuple[str, list[Pr
                 custom_id, model, problem = _long_peek(scanned, number)
                 if problem is not None:
                     problems.append(problem)
+                good = checker.check_scanned(scanned, number) and problem is None
             else:
                 digest.update(item)
                 out.write(item)
-                custom_id, model = _peek(item)
                 length = len(item)
-            rows.append((index, number, custom_id, model, offset, length))
+                parsed = checker.check(item, number)
+                good = parsed is not None
+                if parsed is not None:  # a good request: its custom_id is a string, its body a dict
+                    custom_id, model = parsed["custom_id"], parsed["body"].get("model")
+                    model = model if isinstance(model, str) else ""  # any, or none, when a replace model is given
+                else:  # its problems are reported; its custom_id still counts among the repeated ones
+                    custom_id, model = _peek(item)
+            shard_id, attempt = None, 0
+            if cutter is not None:
+                shard = cutter.place(model, 1, number, index, length)
+                if shard is not None:
+                    shard_id, attempt = shard.id, shard.attempt
+                    if isinstance(item, bytes):
+                        shard.out.write(item)
+                        if parsed is not None and shard.tally is not None:
+                            shard.tally.count(parsed)
+                    else:  # a long line: copied from the spool, a piece at a time
+                        _copy(out, offset, length, shard.out)
+                        out.seek(0, os.SEEK_END)
+                        if good and scanned is not None and shard.tally is not None:
+                            shard.tally.add_cost(_long_cost(scanned, length, shard.tally))
+            rows.append((index, number, custom_id, model, offset, length, shard_id, attempt))
             offset += length
             index += 1
             if len(rows) >= 10_000:
@@ -273,14 +325,27 @@ def spool(source: JobInput, job_dir: Path, ledger: Ledger) -> tuple[str, list[Pr
         ledger.add_requests(rows)
         out.flush()
         os.fsync(out.fileno())
+    if cutter is not None:
+        problems += cutter.finish()
     part.replace(job_dir / SPOOL_NAME)
     if index == 0 and not problems:
         problems.append(Problem("file", "holds no requests"))
     for line, custom_id, first in ledger.repeated_ids():
         problems.append(Problem("custom_id", f"{custom_id!r} is already used on line {first}", line))
-    if problems:  # the repeats must not reach a shard, where the validator would report them again
+    if problems:  # the repeats must not reach a shard that a later cut makes
         ledger.drop_repeats()
     return digest.hexdigest(), problems
+
+
+def _copy(source: BinaryIO, offset: int, length: int, out: IO[bytes]) -> None:
+    """Copy ``length`` bytes of ``source`` from ``offset`` to ``out``, a piece at a time (never held whole)."""
+    source.seek(offset)
+    while length > 0:
+        piece = source.read(min(length, _long_line.PIECE_BYTES))
+        if not piece:
+            raise RuntimeError(f"the spool ends {length} bytes before its line at offset {offset} does")
+        out.write(piece)
+        length -= len(piece)
 
 
 def _safe(name: str) -> str:
@@ -304,26 +369,72 @@ class _Open:
     lines: int = 0
     bytes: int = 0
     members: list[int] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
     tally: Tally | None = None
-    estimated: dict[int, LineCost] = field(default_factory=dict)
-    """The long lines' costs, estimated from their size as they were copied, by line number in the shard (from 1)."""
 
 
-def _count_in(shard: Tally | None, estimated: Mapping[int, LineCost]) -> OnRequest | None:
-    """What counts a shard's checked line in its tally; None when no tally is kept.
+class _Cutter:
+    """The one rule of a cut, for the first cut (made as the input is spooled) and every cut after it.
 
-    A line among ``estimated`` (the long ones, counted from their size once checked) is not counted here.
+    One model per shard unless ``replace_model``, one attempt number per shard, at most ``limits``: a shard is
+    closed when the next request would take it past them, and shards are numbered from ``first`` as they open.
+    With ``tally`` (the cut's, at the job's prices), each shard keeps a tally of its own, whose upper bound it
+    records, and the cut's counts what its shards counted. ``recorded``: its requests are recorded in their
+    shard as they are spooled (the first cut), so that closing a shard does not move them into it.
     """
-    if shard is None:
-        return None
-    add = shard.count
 
-    def count(number: int, line: dict[str, Any]) -> None:
-        if number not in estimated:
-            add(line)
+    def __init__(
+        self, ledger: Ledger, job_dir: Path, job_id: str, limits: ShardLimits, replace_model: str | None,
+        first: int, plan: str, tally: Tally | None, recorded: bool,
+    ) -> None:  # fmt: skip
+        (job_dir / SHARD_DIR).mkdir(exist_ok=True)
+        self.ledger, self.job_dir, self.job_id, self.limits = ledger, job_dir, job_id, limits
+        self.replace_model, self.next_id, self.plan, self.tally = replace_model, first, plan, tally
+        self.recorded = recorded
+        self.groups: dict[tuple[str, int], _Open] = {}
+        self.problems: list[Problem] = []
 
-    return count
+    def place(self, model: str, attempt: int, line: int, idx: int, length: int) -> _Open | None:
+        """The shard the request goes in (for its bytes to be written to ``out``); None when it fits in none."""
+        limits = self.limits
+        if length > limits.bytes:
+            self.problems.append(Problem("line", f"is {length} bytes; a shard holds at most {limits.bytes}", line))
+            return None
+        key = ("" if self.replace_model else model, attempt)
+        shard = self.groups.get(key)
+        if shard is not None and (shard.lines >= limits.lines or shard.bytes + length > limits.bytes):
+            self._close(shard)
+            shard = None
+        if shard is None:
+            path = shard_path(self.job_dir, self.job_id, self.next_id)
+            part = path.with_name(path.name + ".part")
+            shard = self.groups[key] = _Open(self.next_id, attempt, self.replace_model or model, part, part.open("wb"))
+            if self.tally is not None:
+                shard.tally = Tally(self.tally.prices, replace_model=self.replace_model)
+            self.next_id += 1
+        shard.lines += 1
+        shard.bytes += length
+        shard.members.append(idx)
+        return shard
+
+    def finish(self) -> list[Problem]:
+        """Close every shard still open; return the problems found (requests too long for any shard)."""
+        for shard in self.groups.values():
+            self._close(shard)
+        self.groups.clear()
+        return self.problems
+
+    def _close(self, shard: _Open) -> None:
+        shard.out.flush()
+        os.fsync(shard.out.fileno())
+        shard.out.close()
+        shard.path.replace(shard.path.with_suffix(""))  # drop the .part
+        bound = None
+        if shard.tally is not None and self.tally is not None:
+            self.tally.merge(shard.tally)
+            bound = shard.tally.upper_bound
+        cut = ShardRow(shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN,
+                       None, None, None, None, None, self.plan, 0, None if bound is None else str(bound))  # fmt: skip
+        self.ledger.add_shard(cut, () if self.recorded else shard.members)
 
 
 def form_shards(
@@ -340,78 +451,34 @@ def form_shards(
 ) -> list[Problem]:
     """Put every request that ``parents`` sent back to wait into new shards, numbered from ``first``.
 
-    Inside the caller's transaction. One model per shard unless ``replace_model``, and one attempt number per
-    shard (the requests' next); each shard records ``plan``, the cut that made it. The same waiting requests
-    and settings always give the same shards: a job is replayed from its batches by cutting again.
-    Returns the problems the validator found, at their lines of the input; with any, the caller rolls back.
-    With ``tally`` (the cut's, at the job's prices), each line the validator passes is counted in it and each shard
-    records the upper bound of its cost (``ShardRow.bound``), which the job's cap is checked against before its
-    create (a cut with problems is rolled back, its tally dropped).
+    Inside the caller's transaction. The cut's rule is :class:`_Cutter`'s, the first cut's too (made by
+    :func:`spool`); each shard records ``plan``, the cut that made it. The same waiting requests and settings
+    always give the same shards: a job is replayed from its batches by cutting again. The lines were checked
+    when they were spooled. With ``tally`` (the cut's, at the job's prices), each line is counted in it and
+    each shard records the upper bound of its cost (``ShardRow.bound``), which the job's cap is checked against
+    before its create. Returns the problems found (a request too long for a shard; with any, the caller rolls
+    back).
     """
-    (job_dir / SHARD_DIR).mkdir(exist_ok=True)
-    problems: list[Problem] = []
-    groups: dict[tuple[str, int], _Open] = {}
-    next_id = first
-
-    def close(shard: _Open) -> None:
-        shard.out.flush()
-        os.fsync(shard.out.fileno())
-        shard.out.close()
-        final = shard.path.with_suffix("")  # drop the .part
-        shard.path.replace(final)
-        # The shard's lines are estimated from the parse that checks them: one parse a line for both.
-        count = _count_in(shard.tally, shard.estimated)
-        report = read_requests(final, replace_model=replace_model, each=count)
-        flagged = set()
-        for problem in report.problems:
-            flagged.add(problem.line)
-            line = shard.numbers[problem.line - 1] if problem.line is not None else None
-            problems.append(Problem(problem.field, problem.message, line))
-        bound = None
-        if shard.tally is not None and tally is not None:
-            for number, cost in shard.estimated.items():  # a long line counts, as any other, once its check passed
-                if number not in flagged:
-                    shard.tally.add_cost(cost)
-            tally.merge(shard.tally)  # the cut counts what its shards counted
-            bound = shard.tally.upper_bound
-        cut = ShardRow(shard.id, shard.attempt, shard.model, shard.lines, shard.bytes, ShardState.WRITTEN,
-                       None, None, None, None, None, plan, 0, None if bound is None else str(bound))  # fmt: skip
-        ledger.add_shard(cut, shard.members)
-
+    cutter = _Cutter(ledger, job_dir, job_id, limits, replace_model, first, plan, tally, False)
     with (job_dir / SPOOL_NAME).open("rb") as spooled:
         for row in ledger.waiting(parents):
-            line, length = row.line, row.length
-            if length > limits.bytes:
-                problems.append(Problem("line", f"is {length} bytes; a shard holds at most {limits.bytes}", line))
-                continue
-            key = ("" if replace_model else row.model, row.attempts + 1)
-            shard = groups.get(key)
-            if shard is not None and (shard.lines >= limits.lines or shard.bytes + length > limits.bytes):
-                close(shard)
-                shard = None
+            shard = cutter.place(row.model, row.attempts + 1, row.line, row.idx, row.length)
             if shard is None:
-                path = shard_path(job_dir, job_id, next_id)
-                part = path.with_name(path.name + ".part")
-                shard = groups[key] = _Open(next_id, key[1], replace_model or row.model, part, part.open("wb"))
-                if tally is not None:
-                    shard.tally = Tally(tally.prices, replace_model=replace_model)
-                next_id += 1
+                continue
             spooled.seek(row.offset)
+            line, length = row.line, row.length
             if length > MAX_LINE_BYTES:  # copied a piece at a time, never held whole, and estimated here
                 head = spooled.readline(_long_line.PIECE_BYTES)
                 scanned, copied = LongLine(head, spooled).scan(shard.out.write)
                 if copied != length:
                     raise RuntimeError(f"the spool's line {line} is {copied} bytes, its ledger row says {length}")
                 if shard.tally is not None:
-                    shard.estimated[shard.lines + 1] = _long_cost(scanned, length, shard.tally)
+                    shard.tally.add_cost(_long_cost(scanned, length, shard.tally))
             else:
                 raw = spooled.read(length)
                 shard.out.write(raw)
-            shard.lines += 1
-            shard.bytes += length
-            shard.members.append(row.idx)
-            shard.numbers.append(line)
-    for shard in groups.values():
-        close(shard)
+                if shard.tally is not None:
+                    shard.tally.count(raw)
+    problems = cutter.finish()
     problems.sort(key=lambda p: (p.line or 0, p.field))
     return problems

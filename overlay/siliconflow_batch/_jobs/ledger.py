@@ -30,6 +30,7 @@ __all__ = [
     "RequestRow",
     "ShardRow",
     "ShardState",
+    "SpooledRow",
     "lock_job_dir",
     "missing_line",
 ]
@@ -195,7 +196,13 @@ _ADDED_COLUMNS = (
     ("shards", "missing_since", "REAL"),
 )
 _TABLES = ("meta", "requests", "shards", "usage")
-_INSERT_REQUEST = "INSERT INTO requests (idx, line, custom_id, model, offset, length) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_REQUEST = (
+    "INSERT INTO requests (idx, line, custom_id, model, offset, length, shard, attempts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SpooledRow = tuple[int, int, str | None, str, int, int, int | None, int]
+"""A request as the spool records it: idx, input line, custom_id, model, offset and length in the spool, and
+the shard it is cut into with its attempt (None and 0 while it waits for one)."""
 
 
 def _shard(row: tuple[Any, ...]) -> ShardRow:
@@ -336,8 +343,8 @@ class Ledger:
 
     # --- the input, as it is spooled -------------------------------------------------------------------------------
 
-    def add_requests(self, rows: Iterable[tuple[int, int, str | None, str, int, int]]) -> None:
-        """Record spooled requests: (idx, input line, custom_id, model, offset and length in the spool)."""
+    def add_requests(self, rows: Iterable[SpooledRow]) -> None:
+        """Record spooled requests (:data:`SpooledRow`), each waiting for a shard or already cut into one."""
         with self.transaction():
             self._db.executemany(_INSERT_REQUEST, rows)
 
@@ -375,7 +382,10 @@ class Ledger:
         return int(self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM shards").fetchone()[0])
 
     def add_shard(self, shard: ShardRow, members: Iterable[int]) -> None:
-        """Record a shard just cut (``WRITTEN``) and put the requests ``members`` (their idx) in it."""
+        """Record a shard just cut (``WRITTEN``) and put the requests ``members`` (their idx) in it.
+
+        The first cut, made as the input is spooled, gives no members: its requests are recorded in their shard.
+        """
         with self.transaction():
             self._db.execute(
                 "INSERT INTO shards (id, attempt, model, lines, bytes, state, plan, bound) "

@@ -39,7 +39,7 @@ from ...estimate import Tally
 from ...pricing import PriceTable
 from ...structured import Schema
 from ...validation import CHAT_COMPLETIONS
-from ..input import SHARD_DIR, SPOOL_NAME, JobInput, form_shards, shard_path, spool
+from ..input import SHARD_DIR, SPOOL_NAME, FirstCut, JobInput, form_shards, shard_path, spool
 from ..ledger import LEDGER_NAME, UNSENT, Ledger, ShardRow, ShardState, lock_job_dir
 from ..money import BUDGET, committed, job_prices
 from ..outcomes import CANCELLED, ingest
@@ -171,13 +171,17 @@ class AsyncEngine:
         self._prices, self._priced = prices, True
         try:
             with self.ledger.transaction():
-                sha, problems = spool(source, self.dir, self.ledger)
+                tally = Tally(prices, replace_model=settings.replace_model) if prices is not None else None
+                # The first cut is made as the input is spooled: each line read, checked and estimated once.
+                first = self.ledger.next_shard_id()
+                plan = Plan.of(settings, first=first, parents=()).encode()
+                cut = FirstCut(settings.job_id, settings.limits, settings.replace_model, first, plan)
+                sha, problems = spool(
+                    source, self.dir, self.ledger, replace_model=settings.replace_model, cut=cut, tally=tally
+                )
                 self.ledger.set_meta(settings=settings.to_json(), input_sha256=sha, started_at=_http.wall_time())
                 if prices is not None:
                     self.ledger.set_meta(prices=prices.to_data())
-                tally = Tally(prices, replace_model=settings.replace_model) if prices is not None else None
-                # Cut and validate even after a spool problem, so that one message lists every problem.
-                problems += self._cut(tally)
                 if tally is not None:
                     made = tally.estimate()
                     self.ledger.set_meta(estimate=made.to_dict())
@@ -234,22 +238,22 @@ class AsyncEngine:
             tally=tally,
         )
 
-    def _cut(self, tally: Tally | None = None) -> list[Problem]:
-        """Cut new shards from every request waiting for one (the first ones, or those to send again).
+    def _cut(self) -> list[Problem]:
+        """Cut new shards from every request waiting for one (those to send again; the first cut is the spool's).
 
         One cut per group of the shards that sent requests back, each recorded in its shards' plan.
         """
         problems: list[Problem] = []
         for parents in Plan.groups(self.ledger.waiting_parents(), self.settings):
-            problems += self.cut_from(parents, self.ledger.next_shard_id(), tally)
+            problems += self.cut_from(parents, self.ledger.next_shard_id())
         return problems
 
     def _cut_waiting(self) -> None:
         """Cut shards for what is to be sent again, in one transaction (off the loop: it writes shard files)."""
         with self.ledger.transaction():
             problems = self._cut()
-            if problems:  # pragma: no cover - these lines passed validation when the job began
-                raise InputValidationError("a resubmitted shard did not validate", problems)
+            if problems:  # pragma: no cover - these lines fitted in a shard when the job began
+                raise InputValidationError("a resubmitted request does not fit in a shard", problems)
 
     # --- the loop ---------------------------------------------------------------------------------------------------
 
