@@ -627,3 +627,19 @@ def test_a_shard_the_server_refuses_fails_its_requests_and_the_job_goes_on(
     status = run(job.status())
     assert status.batches == {"completed": 2, "refused": 1}
     assert status.failed == 10 + sum(1 for r in results if r.status_code == 400)
+
+
+def test_a_lost_result_file_is_named_when_results_are_read(mode: str, emulator: Emulator, tmp_path: Path) -> None:
+    # The ledger points to each result line in the downloaded files: results come from them, byte for byte, and
+    # a file lost from the job directory is one error that names it, never a wrong or a missing result.
+    client = client_for(mode, emulator)
+    job = run(client.jobs.run(write_requests(tmp_path / "in.jsonl", 30), job_dir=tmp_path / "job", poll_interval=5))
+    downloaded = sorted((tmp_path / "job" / "results").glob("*.output.jsonl"))
+    lines = {json.loads(line)["custom_id"]: line for path in downloaded for line in path.read_bytes().splitlines()}
+    results = run(job.results())
+    assert [r.custom_id for r in results] == _ids(30)
+    assert all(json.loads(lines[r.custom_id])["response"] == r.response for r in results)
+    downloaded[0].unlink()
+    with pytest.raises(sf.JobError, match=r"result file results/.*\.output\.jsonl cannot be read .*recover"):
+        run(job.results())
+    job.close()

@@ -8,17 +8,18 @@ next one finds the outcome on the server instead of repeating the call (see ``_a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from .._exceptions import JobLockedError
+from .._exceptions import JobError, JobLockedError
 
 __all__ = [
     "IN_FLIGHT",
@@ -28,6 +29,7 @@ __all__ = [
     "Outcome",
     "RawRow",
     "RequestRow",
+    "ResultPlace",
     "ShardRow",
     "ShardState",
     "SpooledRow",
@@ -41,8 +43,10 @@ SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- One row per input request, in input order. state: pending (in a shard, or waiting for one when shard is
--- NULL) or final. result is the raw result line that decided it (NULL for a missing one). came_from is the
--- shard whose results sent it back to wait for a new one (0: none, it waits for the job's first cut).
+-- NULL) or final. The result line that decided it (or, while it waits to be sent again, its latest) is where
+-- the downloaded result file result_file holds it (result_at, result_length: its bytes there, its newline left
+-- out); result holds the line made for a missing one, and a line read before the files were kept (0.6). came_from
+-- is the shard whose results sent it back to wait for a new one (0: none, it waits for the job's first cut).
 CREATE TABLE IF NOT EXISTS requests (
     idx INTEGER PRIMARY KEY,
     line INTEGER NOT NULL,
@@ -85,6 +89,8 @@ CREATE TABLE IF NOT EXISTS shards (
     bound TEXT,
     missing_since REAL
 );
+-- The downloaded result files that hold the requests' result lines: their names in the job directory.
+CREATE TABLE IF NOT EXISTS result_files (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS usage (
     model TEXT PRIMARY KEY,
     requests INTEGER NOT NULL,
@@ -168,6 +174,10 @@ class RequestRow:
     result_line: int | None
 
 
+ResultPlace = tuple[bytes | None, int | None, int | None, int | None]
+"""Where a request's result line is: ``(line, file, at, length)``: the line itself when it was made (a missing
+one), else None and the id of its result file (:meth:`Ledger.result_files`), its offset and length there."""
+
 RawRow = tuple[int, str, int, int, str | None, bytes | None, int | None]
 """A RequestRow's fields as SQLite gives them: ``(idx, custom_id, attempts, final, source, result, result_line)``."""
 
@@ -194,8 +204,12 @@ _ADDED_COLUMNS = (
     ("shards", "done", "INTEGER NOT NULL DEFAULT 0"),
     ("shards", "bound", "TEXT"),
     ("shards", "missing_since", "REAL"),
+    ("requests", "result_file", "INTEGER"),
+    ("requests", "result_at", "INTEGER"),
+    ("requests", "result_length", "INTEGER"),
 )
-_TABLES = ("meta", "requests", "shards", "usage")
+_TABLES = ("meta", "requests", "shards", "result_files", "usage")
+_NO_RESULT = "result = NULL, result_file = NULL, result_at = NULL, result_length = NULL, result_line = NULL"
 _INSERT_REQUEST = (
     "INSERT INTO requests (idx, line, custom_id, model, offset, length, shard, attempts) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -269,6 +283,45 @@ class _Rows(list[Any]):
 
     def fetchall(self) -> list[Any]:
         return self
+
+
+class _ResultReader:
+    """Reads result lines where the ledger says they are, in the job's downloaded result files (kept open)."""
+
+    def __init__(self, job_dir: Path, names: Callable[[], dict[int, str]]) -> None:
+        self._dir = job_dir
+        self._names_of = names
+        self._names: dict[int, str] | None = None
+        self._open: dict[int, int] = {}
+
+    def __enter__(self) -> Callable[[int, int, int], bytes]:
+        return self.read
+
+    def __exit__(self, *_: object) -> None:
+        for fd in self._open.values():
+            os.close(fd)
+        self._open.clear()
+
+    def read(self, file: int, at: int, length: int) -> bytes:
+        if self._names is None:
+            self._names = self._names_of()
+        name = self._names.get(file, f"#{file}")
+        try:
+            fd = self._open.get(file)
+            if fd is None:
+                fd = self._open[file] = os.open(self._dir / name, os.O_RDONLY)
+            line = os.pread(fd, length, at)
+        except OSError as error:
+            raise JobError(_LOST.format(name=name, why=error.strerror or error)) from error
+        if len(line) != length:
+            raise JobError(_LOST.format(name=name, why="it is shorter than when it was read"))
+        return line
+
+
+_LOST = (
+    "the job directory's result file {name} cannot be read ({why}): it holds results the ledger points to; "
+    "restore the directory, or recover the job from the server into a new one"
+)
 
 
 class Ledger:
@@ -484,26 +537,37 @@ class Ledger:
             held = [shard.id for shard in self.shards(ShardState.HELD)]
             for shard_id in held:
                 self._db.execute(
-                    "UPDATE requests SET state = 'pending', outcome = NULL, source = NULL, result = NULL, "
-                    "result_line = NULL WHERE shard = ? AND outcome = ?",
+                    f"UPDATE requests SET state = 'pending', outcome = NULL, source = NULL, {_NO_RESULT} "
+                    "WHERE shard = ? AND outcome = ?",
                     (shard_id, Outcome.BUDGET),
                 )
                 self._set(shard_id, "state = ?, file_id = NULL", ShardState.WRITTEN)
         return len(held)
 
+    def result_files(self, paths: Iterable[Path]) -> list[int]:
+        """The ids of downloaded result files (in the job directory), each recorded once: where result lines are."""
+        with self.transaction():
+            ids = []
+            for path in paths:
+                name = path.relative_to(self.path.parent).as_posix()
+                self._db.execute("INSERT OR IGNORE INTO result_files (name) VALUES (?)", (name,))
+                ids.append(int(self._db.execute("SELECT id FROM result_files WHERE name = ?", (name,)).fetchone()[0]))
+            return ids
+
     def ingested(
         self,
         shard_id: int,
-        final: Iterable[tuple[Outcome, str, bytes, int | None, int]],
-        retry: Iterable[tuple[str, bytes, int | None, int]],
+        final: Iterable[tuple[Outcome, str, *ResultPlace, int | None, int]],
+        retry: Iterable[tuple[str, *ResultPlace, int | None, int]],
         usage: Iterable[tuple[str, int, int, int]],
         invalid_resubmitted: int = 0,
     ) -> None:
         """An ended shard's results are read: requests final or sent back to wait, usage added, in one transaction.
 
-        ``final``: (outcome, source, line, line number, idx); ``retry``: (source, line, line number, idx), kept
-        as the latest outcome until a new shard answers; ``usage``: (model, requests, input and output tokens);
-        ``invalid_resubmitted``: how many of ``retry`` are sent again for an invalid reply (a running count).
+        ``final``: (outcome, source, *place, line number, idx), ``place`` a :data:`ResultPlace`; ``retry``:
+        (source, *place, line number, idx), kept as the latest outcome until a new shard answers; ``usage``:
+        (model, requests, input and output tokens); ``invalid_resubmitted``: how many of ``retry`` are sent again
+        for an invalid reply (a running count).
         """
         with self.transaction():
             if invalid_resubmitted:
@@ -512,14 +576,12 @@ class Ledger:
                     "DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)",
                     (str(invalid_resubmitted),),
                 )
+            place = "result = ?, result_file = ?, result_at = ?, result_length = ?, result_line = ?"
             self._db.executemany(
-                "UPDATE requests SET state = 'final', outcome = ?, source = ?, result = ?, result_line = ? "
-                "WHERE idx = ?",
-                final,
+                f"UPDATE requests SET state = 'final', outcome = ?, source = ?, {place} WHERE idx = ?", final
             )
             self._db.executemany(
-                "UPDATE requests SET shard = NULL, came_from = ?, source = ?, result = ?, result_line = ? "
-                "WHERE idx = ?",
+                f"UPDATE requests SET shard = NULL, came_from = ?, source = ?, {place} WHERE idx = ?",
                 ((shard_id, *row) for row in retry),
             )
             self._db.executemany(
@@ -537,7 +599,8 @@ class Ledger:
         args = (shard_id,) if shard_id is not None else ()
         rows = self._db.execute(f"SELECT idx, custom_id FROM requests WHERE state = 'pending' AND {where}", args)
         self._db.executemany(
-            "UPDATE requests SET state = 'final', outcome = ?, source = 'missing', result = ? WHERE idx = ?",
+            "UPDATE requests SET state = 'final', outcome = ?, source = 'missing', result = ?, result_file = NULL, "
+            "result_at = NULL, result_length = NULL WHERE idx = ?",
             [(outcome, missing_line(custom_id, error), idx) for idx, custom_id in rows.fetchall()],
         )
 
@@ -598,7 +661,16 @@ class Ledger:
 
     def raw_rows(self) -> Iterator[RawRow]:
         """:meth:`rows` as the plain tuples SQLite gives (``final`` 0 or 1): for readers of millions of them."""
-        return self._by_idx("idx, custom_id, attempts, state = 'final', source, result, result_line", "")
+        columns = "idx, custom_id, attempts, state = 'final', source, result, result_line, result_file, result_at, "
+        with _ResultReader(self.path.parent, self._names) as read:
+            for row in self._by_idx(columns + "result_length", ""):
+                if row[7] is None:  # no line, or one the ledger holds
+                    yield row[:7]
+                else:
+                    yield (*row[:5], read(row[7], row[8], row[9]), row[6])
+
+    def _names(self) -> dict[int, str]:
+        return dict(self._db.execute("SELECT id, name FROM result_files").fetchall())
 
     def _by_idx(self, columns: str, where: str) -> Iterator[Any]:
         """The requests' ``columns`` (``idx`` first) in input order, ``where`` holds, by pages of a thousand.
@@ -638,9 +710,11 @@ class Ledger:
 
     def ran(self) -> Iterator[tuple[int, int, bytes]]:
         """(offset, length in the spool, result line) of each request answered by an output line: calibration."""
-        where = "state = 'final' AND source = 'output' AND result IS NOT NULL AND"
-        for _, offset, length, result in self._by_idx("idx, offset, length, result", where):
-            yield offset, length, result
+        where = "state = 'final' AND source = 'output' AND (result IS NOT NULL OR result_file IS NOT NULL) AND"
+        columns = "idx, offset, length, result, result_file, result_at, result_length"
+        with _ResultReader(self.path.parent, self._names) as read:
+            for _, offset, length, result, file, at, size in self._by_idx(columns, where):
+                yield offset, length, result if file is None else read(file, at, size)
 
     def usage(self) -> list[tuple[str, int, int, int]]:
         """Tokens per model: (model, requests, input tokens, output tokens)."""

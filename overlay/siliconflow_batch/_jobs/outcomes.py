@@ -14,7 +14,7 @@ from .._records import BatchResult
 from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line, result_members
 from ..pricing import TokenUsage
 from ..structured import Schema
-from .ledger import Ledger, Outcome, RawRow, RequestRow, ShardRow, missing_line
+from .ledger import Ledger, Outcome, RawRow, RequestRow, ResultPlace, ShardRow, missing_line
 
 __all__ = ["CANCELLED", "classify", "ingest", "merged_line", "result_lines", "result_of", "result_of_raw"]
 
@@ -63,24 +63,27 @@ def ingest(
     """
     pending = ledger.requests_of(shard.id)
     usage = TokenUsage()
-    final: list[tuple[Outcome, str, bytes, int | None, int]] = []
-    retry: list[tuple[str, bytes, int | None, int]] = []
+    final: list[tuple[Outcome, str, *ResultPlace, int | None, int]] = []
+    retry: list[tuple[str, *ResultPlace, int | None, int]] = []
     invalid_resubmitted = 0
     outcome_of = {"ok": Outcome.OK, "invalid": Outcome.INVALID, "failed": Outcome.FAILED, "retry": Outcome.FAILED}
 
-    def decide(idx: int, attempts: int, result: BatchResult, raw: bytes) -> None:
+    def decide(idx: int, attempts: int, result: BatchResult, place: ResultPlace) -> None:
         nonlocal invalid_resubmitted
         decision = classify(result, schema)
         again = decision == "retry" or (decision == "invalid" and resubmit_invalid)
         if again and not cancelled and attempts < max_attempts:
-            retry.append((result.source, raw, result.line, idx))
+            retry.append((result.source, *place, result.line, idx))
             invalid_resubmitted += decision == "invalid"
         else:
-            final.append((outcome_of[decision], result.source, raw, result.line, idx))
+            final.append((outcome_of[decision], result.source, *place, result.line, idx))
 
-    for source, path in files:
+    # The lines stay in the downloaded files, which the job keeps: the ledger records where each one is.
+    for (source, path), file_id in zip(files, ledger.result_files(path for _, path in files), strict=True):
         with path.open("rb") as handle:
+            at = 0
             for number, raw in enumerate(handle, 1):
+                line_at, at = at, at + len(raw)
                 raw = raw.rstrip(b"\r\n")
                 try:
                     result = parse_result_line(raw, number, source)
@@ -91,11 +94,11 @@ def ingest(
                     continue  # blank, repeated, or not a request of this shard
                 idx, attempts = pending.pop(result.custom_id)
                 usage.add(result, model=shard.model or None)  # the model asked for and priced, not the echo
-                decide(idx, attempts, result, raw)
+                decide(idx, attempts, result, (None, file_id, line_at, len(raw)))
     for custom_id, (idx, attempts) in pending.items():
         why = CANCELLED if cancelled else MISSING_RESULT
         missing = BatchResult(custom_id, None, dict(why), source="missing")
-        decide(idx, attempts, missing, missing_line(custom_id, why))
+        decide(idx, attempts, missing, (missing_line(custom_id, why), None, None, None))
     ledger.ingested(
         shard.id,
         final,
