@@ -231,6 +231,8 @@ def _count(text: str) -> tuple[int, int]:
 
 
 def _positive(value: object) -> int | None:
+    if type(value) is int:  # the usual value, asked first
+        return value if value > 0 else None
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
@@ -272,7 +274,9 @@ def _measure(
     line: bytes | str | Mapping[str, Any], replace_model: str | None, calibration: Calibration | None
 ) -> _Measured:
     """:func:`line_cost`'s fields."""
-    body = _as_body(line)
+    body = line.get("body") if type(line) is dict else None  # the usual line: a dict, parsed, whose body is one
+    if type(body) is not dict:
+        body = _as_body(line)
     if body is None:
         return replace_model or "", 0, 0, 0, 0, DEFAULT_MAX_TOKENS, "default", 1
     model = replace_model or body.get("model")
