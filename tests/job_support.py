@@ -42,3 +42,14 @@ def batches_per_shard_attempt(emulator: Emulator, job_id: str) -> Counter[tuple[
         for b in emulator.batches()
         if (b.get("metadata") or {}).get("sf_job") == job_id
     )
+
+
+def assert_tallies_match(job_dir: Path) -> None:
+    """The ledger's tallies (what a job's status counts, kept by each transition) are what its requests say."""
+    import sqlite3
+
+    with sqlite3.connect(job_dir / "ledger.sqlite") as db:
+        kept = {(o, a): n for o, a, n in db.execute("SELECT outcome, attempts, requests FROM tallies") if n}
+        scan = "SELECT COALESCE(outcome, 'pending'), attempts, COUNT(*) FROM requests GROUP BY 1, 2"
+        counted = {(o, a): n for o, a, n in db.execute(scan)}
+    assert kept == counted, (kept, counted)

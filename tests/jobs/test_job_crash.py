@@ -23,7 +23,7 @@ import pytest
 
 from siliconflow_batch.testing import Emulator
 
-from job_support import batches_per_shard_attempt, write_requests
+from job_support import assert_tallies_match, batches_per_shard_attempt, write_requests
 
 pytestmark = pytest.mark.slow  # real processes
 
@@ -107,6 +107,7 @@ def _trial(mode: str, tmp: Path, name: str, kill_at: int, concurrency: int = 1) 
         per_shard = batches_per_shard_attempt(emulator, name)
         assert set(per_shard.values()) == {1}, (name, steps[-1], per_shard)
         assert len(per_shard) >= 4, per_shard  # three shards, and at least one resubmission
+        assert_tallies_match(job_dir)  # what the status counts, kept through the kill, is what the requests say
     return steps[-1]
 
 

@@ -17,7 +17,7 @@ from siliconflow_batch._jobs.money import committed, job_prices
 from siliconflow_batch.pricing import PriceTable
 from siliconflow_batch.testing import Emulator
 
-from job_support import batches_per_shard_attempt
+from job_support import assert_tallies_match, batches_per_shard_attempt
 
 V3 = "deepseek-ai/DeepSeek-V3"
 R1 = "deepseek-ai/DeepSeek-R1"
@@ -136,6 +136,7 @@ def test_a_cap_stops_creation_at_the_right_shard_and_a_higher_cap_sends_exactly_
     assert f"{status.budget} held back by the cap" in str(status)
     created = set(batches_per_shard_attempt(emulator, "job"))
     assert {shard for shard, _ in created} == {str(s.id) for s in sent}  # nothing created for a held shard
+    assert_tallies_match(job_dir)
     # Again with a higher cap: exactly the held shards are sent, once each.
     with _client(emulator) as client:
         job = client.jobs.run(lines, job_dir=job_dir, max_shard_lines=100, max_cost="5", poll_interval=5)
@@ -150,6 +151,7 @@ def test_a_cap_stops_creation_at_the_right_shard_and_a_higher_cap_sends_exactly_
     assert set(per_shard.values()) == {1}
     assert {shard for shard, _ in per_shard} - {shard for shard, _ in created} == {str(s.id) for s in held}
     assert final.max_cost == Decimal("5")
+    assert_tallies_match(job_dir)  # held, released, sent
 
 
 def test_a_cap_waits_for_what_is_in_flight_before_it_holds_anything(emulator: Emulator, tmp_path: Path) -> None:

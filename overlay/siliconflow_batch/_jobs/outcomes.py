@@ -63,7 +63,7 @@ def ingest(
     """
     pending = ledger.requests_of(shard.id)
     usage = TokenUsage()
-    final: list[tuple[Outcome, str, *ResultPlace, int | None, int]] = []
+    final: list[tuple[int, Outcome, str, *ResultPlace, int | None, int]] = []
     retry: list[tuple[str, *ResultPlace, int | None, int]] = []
     invalid_resubmitted = 0
     outcome_of = {"ok": Outcome.OK, "invalid": Outcome.INVALID, "failed": Outcome.FAILED, "retry": Outcome.FAILED}
@@ -76,7 +76,7 @@ def ingest(
             retry.append((result.source, *place, result.line, idx))
             invalid_resubmitted += decision == "invalid"
         else:
-            final.append((outcome_of[decision], result.source, *place, result.line, idx))
+            final.append((attempts, outcome_of[decision], result.source, *place, result.line, idx))
 
     # The lines stay in the downloaded files, which the job keeps: the ledger records where each one is.
     for (source, path), file_id in zip(files, ledger.result_files(path for _, path in files), strict=True):
