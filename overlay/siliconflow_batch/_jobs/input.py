@@ -124,7 +124,7 @@ def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | LongLine | Pr
                     yield number, long
                     if not long.done:
                         skip_line(handle)
-                elif raw.strip():
+                elif not raw.isspace():  # raw is never empty here
                     yield number, raw if raw.endswith(b"\n") else raw + b"\n"
         return
     for number, request in enumerate(source, 1):
