@@ -1,8 +1,10 @@
 """The job subsystem behind ``client.jobs``: a workload of any size, with one result per request, in input order.
 
 - ``ledger``: the job's durable state, the only module with SQL; the shard lifecycle (``ShardState``) and one
-  method per transition.
-- ``input``: the input read once into the job directory, and cut into shards under the vendor's limits.
+  method per transition, each keeping the tallies a status counts; result lines pointed to where the downloaded
+  files hold them.
+- ``input``: the input read once into the job directory (each line checked, estimated and put in its shard of the
+  first cut as it is read), and the later cuts, under the vendor's limits.
 - ``settings``: the job's settings, and what ties its batches to it (tags, idempotency keys, the cut's plan).
 - ``outcomes``: which outcomes are sent again, and the ingest of a shard's result files.
 - ``status``: ``JobStatus``, read from the ledger.
