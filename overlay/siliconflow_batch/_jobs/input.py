@@ -237,13 +237,17 @@ def _peek(raw: bytes) -> tuple[str | None, str]:
 
 @dataclass(frozen=True)
 class FirstCut:
-    """The job's first cut, made as its input is spooled: the same shards :func:`form_shards` would cut of it."""
+    """The job's first cut, made as its input is spooled: the same shards :func:`form_shards` would cut of it.
+
+    ``tally``: the cut's, at the job's prices (see :func:`form_shards`), or None.
+    """
 
     job_id: str
     limits: ShardLimits
     replace_model: str | None
     first: int
     plan: str
+    tally: Tally | None = None
 
 
 def spool(
@@ -253,13 +257,12 @@ def spool(
     *,
     replace_model: str | None = None,
     cut: FirstCut | None = None,
-    tally: Tally | None = None,
 ) -> tuple[str, list[Problem]]:
     """Write the input into the job directory and one ledger row per request; return its fingerprint and problems.
 
     Each line is read once: checked (every rule of ``validate_requests`` that concerns one line, its problems at
     its line of the input), its custom_id and model recorded and, with ``cut``, put in its shard of the job's
-    first cut as it is written, and counted in that shard's tally and in ``tally`` (see :func:`form_shards`).
+    first cut as it is written, and counted in that shard's tally and in the cut's (see :func:`form_shards`).
     Runs inside the caller's transaction: a spool that did not finish leaves no rows. A custom_id used twice
     anywhere in the input is a problem at each later line.
     """
@@ -270,7 +273,7 @@ def spool(
     part = job_dir / f"{SPOOL_NAME}.part"
     cutter = None
     if cut is not None:
-        cutter = _Cutter(ledger, job_dir, cut.job_id, cut.limits, cut.replace_model, cut.first, cut.plan, tally, True)
+        cutter = _Cutter.first_cut(ledger, job_dir, cut)
     offset = index = 0
     with part.open("w+b") as out:
         for number, item in _source_lines(source):
@@ -392,6 +395,11 @@ class _Cutter:
         self.recorded = recorded
         self.groups: dict[tuple[str, int], _Open] = {}
         self.problems: list[Problem] = []
+
+    @classmethod
+    def first_cut(cls, ledger: Ledger, job_dir: Path, cut: FirstCut) -> _Cutter:
+        """The cutter of a job's first cut, whose requests are recorded in their shards as they are spooled."""
+        return cls(ledger, job_dir, cut.job_id, cut.limits, cut.replace_model, cut.first, cut.plan, cut.tally, True)
 
     def place(self, model: str, attempt: int, line: int, idx: int, length: int) -> _Open | None:
         """The shard the request goes in (for its bytes to be written to ``out``); None when it fits in none."""
