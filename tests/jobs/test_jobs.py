@@ -665,3 +665,26 @@ def test_tallies_that_drifted_are_counted_again_and_the_job_still_ends(
     assert "tallies" in caplog.text
     assert_tallies_match(tmp_path / "job")
     job.close()
+
+
+def test_a_job_directory_made_by_0_6_reads_as_it_did(emulator: Emulator, tmp_path: Path) -> None:
+    # Made by 0.6.0 (a 12-request job, two lines refused): its ledger holds each result line itself, and has
+    # neither tallies nor result files; a later version reads its results and status as 0.6 wrote them.
+    import shutil
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "job-0.6"
+    job_dir = tmp_path / "job"
+    shutil.copytree(fixture / "job", job_dir)
+    shutil.rmtree(job_dir / "results")  # not read: 0.6 kept every line in the ledger
+    expected = json.loads((fixture / "expected-status.json").read_text())
+    client = client_for("sync", emulator)
+    job = run(client.jobs.open(job_dir))
+    status = run(job.status(refresh=False))
+    attempts = {str(k): v for k, v in status.attempts.items()}
+    assert (status.total, status.succeeded, status.failed, status.pending, attempts) == (
+        expected["total"], expected["succeeded"], expected["failed"], expected["pending"], expected["attempts"]
+    )  # fmt: skip
+    assert run(job.write_results(tmp_path / "merged.jsonl")) == 12
+    assert (tmp_path / "merged.jsonl").read_bytes() == (fixture / "expected.jsonl").read_bytes()
+    job.close()
+    assert_tallies_match(job_dir)
