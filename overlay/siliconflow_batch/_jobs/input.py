@@ -27,7 +27,7 @@ from .._exceptions import InputValidationError
 from .._problem import Problem
 from .._results import loads_object
 from ..estimate import LineCost, Tally, line_cost_from_size
-from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, LineChecker, skip_line
+from ..validation import _READ_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, LineChecker, skip_line
 from .ledger import Ledger, ShardRow, ShardState, SpooledRow
 
 __all__ = [
@@ -108,7 +108,7 @@ def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | LongLine | Pr
     """
     if isinstance(source, str | os.PathLike):
         try:
-            handle = open(source, "rb")  # noqa: SIM115 - closed by the with below
+            handle = open(source, "rb", buffering=_READ_BYTES)  # noqa: SIM115 - closed by the with below
         except IsADirectoryError:
             yield 0, Problem("file", f"{source} is a directory, not a file")
             return
@@ -277,12 +277,23 @@ def spool(
     offset = index = 0
     with part.open("w+b") as out:
         for number, item in _source_lines(source):
-            if isinstance(item, Problem):
-                problems.append(item)
-                continue
             parsed: dict[str, Any] | None = None
             scanned: _long_line.Scanned | None = None
-            if isinstance(item, LongLine):
+            if type(item) is bytes:  # the usual line, asked first
+                digest.update(item)
+                out.write(item)
+                length = len(item)
+                parsed = checker.check(item, number)
+                good = parsed is not None
+                if parsed is not None:  # a good request: its custom_id is a string, its body a dict
+                    custom_id, model = parsed["custom_id"], parsed["body"].get("model")
+                    model = model if isinstance(model, str) else ""  # any, or none, when a replace model is given
+                else:  # its problems are reported; its custom_id still counts among the repeated ones
+                    custom_id, model = _peek(item)
+            elif isinstance(item, Problem):
+                problems.append(item)
+                continue
+            elif isinstance(item, LongLine):
                 before = digest.copy()
                 scanned, length = item.scan(_tee(digest.update, out.write))
                 if scanned.line is None:  # blank: left out, as a short one
@@ -294,17 +305,8 @@ def spool(
                 if problem is not None:
                     problems.append(problem)
                 good = checker.check_scanned(scanned, number) and problem is None
-            else:
-                digest.update(item)
-                out.write(item)
-                length = len(item)
-                parsed = checker.check(item, number)
-                good = parsed is not None
-                if parsed is not None:  # a good request: its custom_id is a string, its body a dict
-                    custom_id, model = parsed["custom_id"], parsed["body"].get("model")
-                    model = model if isinstance(model, str) else ""  # any, or none, when a replace model is given
-                else:  # its problems are reported; its custom_id still counts among the repeated ones
-                    custom_id, model = _peek(item)
+            else:  # pragma: no cover - the source gives bytes, not a subclass of them
+                raise TypeError(f"a source line of type {type(item).__name__}")
             shard_id, attempt = None, 0
             if cutter is not None:
                 shard = cutter.place(model, 1, number, index, length)
