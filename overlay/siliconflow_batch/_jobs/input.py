@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 SPOOL_NAME = "input.jsonl"
+_SHARD_BUFFER = 256 * 1024  # a shard's write buffer: a write to the system per 256 KiB (one shard open per model)
 SHARD_DIR = "shards"
 # A shard stays this far under the vendor's 1 GB, so that no rounding of "1 GB" on their side can refuse it.
 BYTES_MARGIN = 1024**2
@@ -275,7 +276,7 @@ def spool(
     if cut is not None:
         cutter = _Cutter.first_cut(ledger, job_dir, cut)
     offset = index = 0
-    with part.open("w+b") as out:
+    with part.open("w+b", buffering=_READ_BYTES) as out:
         for number, item in _source_lines(source):
             parsed: dict[str, Any] | None = None
             scanned: _long_line.Scanned | None = None
@@ -417,7 +418,8 @@ class _Cutter:
         if shard is None:
             path = shard_path(self.job_dir, self.job_id, self.next_id)
             part = path.with_name(path.name + ".part")
-            shard = self.groups[key] = _Open(self.next_id, attempt, self.replace_model or model, part, part.open("wb"))
+            out = part.open("wb", buffering=_SHARD_BUFFER)
+            shard = self.groups[key] = _Open(self.next_id, attempt, self.replace_model or model, part, out)
             if self.tally is not None:
                 shard.tally = Tally(self.tally.prices, replace_model=self.replace_model)
             self.next_id += 1
