@@ -364,7 +364,7 @@ class Ledger:
             "INSERT INTO tallies SELECT COALESCE(outcome, ?), attempts, COUNT(*) FROM requests GROUP BY 1, 2",
             (_PENDING,),
         )
-        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('tallies', '1')")
+        self.set_meta(tallies=True)
 
     def _move(self, moved: Mapping[tuple[str | None, str | None, int], int]) -> None:
         """Count requests moved: ``(from outcome, to outcome, attempts) -> how many`` (None: pending)."""
