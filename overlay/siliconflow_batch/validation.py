@@ -187,8 +187,8 @@ def _ignore(number: int, line: dict[str, Any]) -> None:
 class LineChecker:
     """The checks :func:`validate_requests` makes of each line, one line at a time: a job checks its input so.
 
-    What concerns a file as a whole is the caller's: a custom_id used twice, blank lines, how many lines and
-    bytes, one model across the lines. ``problems`` gathers every problem found, at the numbers given.
+    What concerns a file as a whole is the caller's: a custom_id used twice, blank lines (give none), how many
+    lines and bytes, one model across the lines. ``problems`` gathers every problem found, at the numbers given.
     """
 
     def __init__(self, *, endpoint: str = CHAT_COMPLETIONS, replace_model: str | None = None) -> None:
@@ -200,25 +200,19 @@ class LineChecker:
 
     def check(self, raw: bytes, number: int) -> dict[str, Any] | None:
         """The line (one line of a file, whole) parsed, if it is a good request; else None, its problems added."""
+        self._report.custom_ids.clear()  # a per-file fact: one id at most is held
         parsed = _passes(raw, number, self.endpoint, {}, self._report)
-        if parsed is None:
-            parsed = self._explain(raw if raw.strip() else None, number)
-        self._report.custom_ids.clear()
-        return parsed
+        return parsed if parsed is not None else self._explain(raw, number)
 
     def check_scanned(self, scanned: Scanned, number: int) -> bool:
         """Whether a line read in pieces (``_long_line.scan_line``) is a good request; if not, its problems added."""
         if scanned.error is not None:
             self.problems.append(Problem("line", f"is not valid JSON ({scanned.error})", number))
             return False
-        good = self._explain(scanned.line, number) is not None
-        self._report.custom_ids.clear()
-        return good
+        return self._explain(scanned.line, number) is not None
 
     def _explain(self, line: Any, number: int) -> dict[str, Any] | None:
-        if line is None:
-            self.problems.append(Problem("line", "is empty", number))
-            return None
+        self._report.custom_ids.clear()
         before = len(self.problems)
         parsed = _check_line(line, number, self.endpoint, self.replace_model, {}, self._report)
         return parsed if len(self.problems) == before else None
