@@ -41,6 +41,7 @@ def test_an_expiry_and_failed_lines_still_give_one_result_per_request_in_order(
     assert status.failed == sum(not r.ok for r in results)
     # The expired shard's unfinished lines (60% of its 400) and the 429/50505 lines came back in later attempts.
     assert status.resubmitted > 240
+    assert status.resubmitted == sum(r.attempts > 1 for r in results)  # the status counts what the results say
     assert {r.attempts for r in results} >= {1, 2}
     assert set(batches_per_shard_attempt(emulator, job.id).values()) == {1}  # one batch per (shard, attempt)
     failed = [r for r in results if not r.ok]
