@@ -529,7 +529,7 @@ sys.stdin.read()
 """
 
 JOB = r"""
-import json, resource, sys, tempfile, threading, time
+import json, resource, shutil, sys, tempfile, threading, time
 from pathlib import Path
 from siliconflow_batch import SiliconFlow
 url, total, shard, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -570,6 +570,7 @@ with tempfile.TemporaryDirectory() as scratch:
         written = job.write_results(work / "merged.jsonl")
         t_write = min(t_write, time.perf_counter() - start)
         job.close()
+        shutil.rmtree(work / f"job{round}")  # a round's job directory is ~100 MB: one on disk at a time
         if round == 0:
             print("ended", flush=True)
         # Baselines: json.dumps of the same result lines (held in memory), and the irreducible JSON work per
