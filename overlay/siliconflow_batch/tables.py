@@ -281,10 +281,16 @@ def _line_arrays(
     ids, attempts, lines, made_from = items
     n = len(ids)
     fast: list[int] | range = range(n)
-    if None in lines or any(map(bytes.startswith, lines, repeat(_BOM))):  # else every line is read
-        fast = [i for i, line in enumerate(lines) if line is not None and not line.startswith(_BOM)]
+    if None in lines:  # else every line is read
+        fast = [i for i, line in enumerate(lines) if line is not None]
         lines = [lines[i] for i in fast]
     read = _read_lines(pa, lines) if lines else None
+    if read is None and any(map(bytes.startswith, lines, repeat(_BOM))):
+        # The reader takes a byte order mark only at its buffer's start: looked for once it refused the lines (a
+        # scan of every line costs as much as a tenth of the reading), and the lines with one left to the slow path.
+        kept = [k for k, line in enumerate(lines) if not line.startswith(_BOM)]
+        fast, lines = [fast[k] for k in kept], [lines[k] for k in kept]
+        read = _read_lines(pa, lines) if lines else None
     if read is None:
         fast = []
         columns: list[Any] = []
@@ -593,9 +599,15 @@ def _write(
     return written
 
 
+# Result columns whose values are (nearly) all different: a dictionary would be built for each row group, only to be
+# dropped when it outgrows its page (the writer's default), so they are written plain.
+_UNIQUE_COLUMNS = frozenset(("custom_id", "content", "reasoning_content"))
+
+
 def _open(module: Any, kind: str, handle: Any, schema: Any) -> Any:
     if kind == "Parquet":
-        return module.ParquetWriter(handle, schema, compression="zstd")
+        dictionary = [name for name in schema.names if name not in _UNIQUE_COLUMNS]
+        return module.ParquetWriter(handle, schema, compression="zstd", use_dictionary=dictionary)
     return module.CSVWriter(handle, schema)
 
 

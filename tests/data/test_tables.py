@@ -123,6 +123,28 @@ def test_parquet_is_written_by_record_batches_beside_rows_of_other_batch_sizes(
     assert pq.ParquetFile(out).metadata.num_row_groups == -(-23 // batch_size)
 
 
+def test_the_replies_and_custom_ids_are_written_plain_and_the_other_columns_by_dictionary(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    rows = [{"content": "an input column named content", "n": 1}] * 3
+    tables.write_parquet(RESULTS, out, rows=rows)
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    dictionary = {group.column(k).path_in_schema: group.column(k).has_dictionary_page for k in range(group.num_columns)}
+    assert dictionary == {
+        "input_content": True,
+        "n": True,
+        "custom_id": False,
+        "ok": False,  # Parquet has no dictionary for booleans
+        "content": False,
+        "reasoning_content": False,
+        "finish_reason": True,
+        "prompt_tokens": True,
+        "completion_tokens": True,
+        "total_tokens": True,
+        "error_message": True,
+        "attempts": True,
+    }
+
+
 def test_csv_is_written_with_a_header_and_empty_nulls(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     assert tables.write_table(RESULTS, out, rows=ROWS) == 3

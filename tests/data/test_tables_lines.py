@@ -173,9 +173,17 @@ def test_a_batch_the_reader_refuses_is_read_the_slow_way_and_the_rest_still_fast
     assert fast.column("ok").to_pylist() == [True, False, True, True]
 
 
-def test_a_byte_order_mark_and_a_line_without_one_take_the_slow_path() -> None:
-    lines = encoded([BASE, BASE])
-    lines[0] = b"\xef\xbb\xbf" + lines[0]
+@pytest.mark.parametrize(
+    ("marked", "slow"),
+    [((), []), ((0,), []), ((2,), ["r2"]), ((0, 2), ["r0", "r2"])],
+    ids=["none", "first line: read in bulk", "a later line", "both"],
+)
+def test_a_byte_order_mark_is_read_where_the_reader_takes_it_and_its_line_the_slow_way_elsewhere(
+    marked: tuple[int, ...], slow: list[str]
+) -> None:
+    lines = encoded([BASE] * 4)
+    for k in marked:
+        lines[k] = b"\xef\xbb\xbf" + lines[k]
     results = [parse_result_line(raw, 1, "output") for raw in lines]
     rows = [(r.custom_id, 1, raw, r) for r, raw in zip(results, lines, strict=True) if r is not None]
     made: list[BatchResult] = []
@@ -185,8 +193,10 @@ def test_a_byte_order_mark_and_a_line_without_one_take_the_slow_path() -> None:
         return result
 
     table = tables.to_arrow(tables.ResultLines(rows, make))
-    assert table.column("content").to_pylist() == [BASE["response"]["body"]["choices"][0]["message"]["content"]] * 2
-    assert [r.custom_id for r in made] == ["r0"]
+    assert table.column("content").to_pylist() == [BASE["response"]["body"]["choices"][0]["message"]["content"]] * 4
+    assert table.column("custom_id").to_pylist() == ["r0", "r1", "r2", "r3"]
+    assert [r.custom_id for r in made] == slow
+    same(lines)
 
 
 def test_lines_beside_their_rows_and_in_parquet(tmp_path: Path) -> None:
