@@ -44,6 +44,7 @@ from typing import Any
 from attrs import define, evolve, field, frozen
 
 from ._model import JSONModel
+from ._model_names import entry_for
 from .pricing import ModelPrice, PriceTable
 
 __all__ = [
@@ -213,13 +214,7 @@ class Calibration(JSONModel):
 
 @functools.lru_cache(maxsize=256)  # asked for every line, of the few models a workload names
 def _limits(model: str) -> ModelLimits | None:
-    if model in MODEL_LIMITS:
-        return MODEL_LIMITS[model]
-    short = model.rsplit("/", 1)[-1]
-    for name, limits in MODEL_LIMITS.items():
-        if name.rsplit("/", 1)[-1] == short:
-            return limits
-    return None
+    return entry_for(MODEL_LIMITS, model)
 
 
 def _count(text: str) -> tuple[int, int]:

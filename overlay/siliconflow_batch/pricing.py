@@ -20,6 +20,7 @@ from attrs import define, field, frozen
 
 from ._exceptions import SiliconFlowError
 from ._model import JSONModel
+from ._model_names import entry_for
 from ._records import BatchResult, decimal_or_none, token_count
 
 __all__ = ["ModelPrice", "ModelUsage", "PriceTable", "TokenUsage"]
@@ -121,11 +122,7 @@ class PriceTable(JSONModel):
 
     def price_of(self, model: str) -> ModelPrice | None:
         """The price of ``model`` (its full name, or the part after the organisation), or None if unknown."""
-        if model in self.prices:
-            return self.prices[model]
-        short = model.rsplit("/", 1)[-1]
-        matches = [price for name, price in self.prices.items() if name.rsplit("/", 1)[-1] == short]
-        return matches[0] if len(matches) == 1 else None
+        return entry_for(self.prices, model)
 
 
 @define

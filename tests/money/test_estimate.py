@@ -303,3 +303,17 @@ def test_a_calibration_skips_a_result_without_a_usable_count(prompt_tokens: Any)
     calibration.add(_line(0, V3, "x"), prompt_tokens)
     assert calibration.factor(V3) is None
     assert calibration.to_dict() == {"by_model": {}}
+
+
+def test_prices_and_output_limits_name_a_model_by_one_rule_full_or_unique_short_name() -> None:
+    from siliconflow_batch._model_names import entry_for
+    from siliconflow_batch.pricing import ModelPrice
+
+    for name in (R1, "DeepSeek-R1", "Pro/deepseek-ai/DeepSeek-R1"):
+        assert PRICES.price_of(name) == PRICES.prices[R1]
+        assert line_cost(_line(0, name, "x")).output_from == "model"
+    assert entry_for({"a/M": 1, "b/M": 2, "c/N": 3}, "M") is None  # two entries are "M": which is meant is unknown
+    assert entry_for({"a/M": 1, "b/M": 2, "c/N": 3}, "b/M") == 2
+    assert entry_for({"a/M": 1, "c/N": 3}, "x/N") == 3
+    shared = PriceTable(prices={"a/M": ModelPrice(Decimal(1), Decimal(1)), "b/M": ModelPrice(Decimal(2), Decimal(2))})
+    assert shared.price_of("M") is None
