@@ -255,24 +255,18 @@ class FirstCut:
     tally: Tally | None = None
 
 
-def spool(
-    source: JobInput,
-    job_dir: Path,
-    ledger: Ledger,
-    *,
-    replace_model: str | None = None,
-    cut: FirstCut | None = None,
-) -> tuple[str, list[Problem]]:
+def spool(source: JobInput, job_dir: Path, ledger: Ledger, cut: FirstCut | None = None) -> tuple[str, list[Problem]]:
     """Write the input into the job directory and one ledger row per request; return its fingerprint and problems.
 
     Each line is read once: checked (every rule of ``validate_requests`` that concerns one line, its problems at
-    its line of the input), its custom_id and model recorded and, with ``cut``, put in its shard of the job's
-    first cut as it is written, and counted in that shard's tally and in the cut's (see :func:`form_shards`).
+    its line of the input; the cut's ``replace_model`` stands for each line's model), its custom_id and model
+    recorded and, with ``cut``, put in its shard of the job's first cut as it is written, and counted in that
+    shard's tally and in the cut's (see :func:`form_shards`). Without a cut, the lines are checked as they are.
     Runs inside the caller's transaction: a spool that did not finish leaves no rows. A custom_id used twice
     anywhere in the input is a problem at each later line.
     """
     digest = hashlib.sha256()
-    checker = LineChecker(replace_model=replace_model)
+    checker = LineChecker(replace_model=cut.replace_model if cut is not None else None)
     problems = checker.problems
     rows: list[SpooledRow] = []
     part = job_dir / f"{SPOOL_NAME}.part"

@@ -176,7 +176,7 @@ class AsyncEngine:
                 first = self.ledger.next_shard_id()
                 plan = Plan.of(settings, first=first, parents=()).encode()
                 cut = FirstCut(settings.job_id, settings.limits, settings.replace_model, first, plan, tally)
-                sha, problems = spool(source, self.dir, self.ledger, replace_model=settings.replace_model, cut=cut)
+                sha, problems = spool(source, self.dir, self.ledger, cut)
                 self.ledger.set_meta(settings=settings.to_json(), input_sha256=sha, started_at=_http.wall_time())
                 if prices is not None:
                     self.ledger.set_meta(prices=prices.to_data())
