@@ -29,18 +29,13 @@ class APIResponse(Generic[T]):
 
     def __init__(self, http_response: httpx.Response, parser: Callable[[httpx.Response], T]) -> None:
         self.http_response = http_response
+        """The response as httpx received it."""
+        self.status_code: int = http_response.status_code
+        """The HTTP status."""
+        self.headers: httpx.Headers = http_response.headers
+        """The response headers (rate-limit and trace headers, say)."""
         self._parser = parser
         self._parsed: list[T] = []
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return self.http_response.status_code
-
-    @property
-    def headers(self) -> httpx.Headers:
-        """The response headers (rate-limit and trace headers, say)."""
-        return self.http_response.headers
 
     def parse(self) -> T:
         """The parsed value; parsed once, on the first call."""

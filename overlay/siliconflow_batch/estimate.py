@@ -487,13 +487,9 @@ class Tally:
     @property
     def upper_bound(self) -> Decimal | None:
         """The estimated input plus the output bound of every line added, in yuan; None if a model has no price."""
-        total = Decimal(0)
-        for model, entry in self._sums.items():
-            price = self.price(model)
-            if price is None:
-                return None
-            total += price.cost(entry.input_tokens, entry.output_tokens_max)
-        return total
+        return self.prices.total_cost(
+            (model, entry.input_tokens, entry.output_tokens_max) for model, entry in self._sums.items()
+        )
 
     def estimate(self, balance: Decimal | None = None) -> Estimate:
         """The :class:`Estimate` of the lines added, with whether ``balance`` (yuan) covers it when given."""

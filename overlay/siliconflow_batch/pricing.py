@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -124,17 +124,28 @@ class PriceTable(JSONModel):
         """The price of ``model`` (its full name, or the part after the organisation), or None if unknown."""
         return entry_for(self.prices, model)
 
+    def total_cost(self, counts: Iterable[tuple[str, int, int]]) -> Decimal | None:
+        """The cost in yuan of (model, input tokens, output tokens) counts, summed; None when a model has no price."""
+        total = Decimal(0)
+        for model, input_tokens, output_tokens in counts:
+            price = self.price_of(model)
+            if price is None:
+                return None
+            total += price.cost(input_tokens, output_tokens)
+        return total
+
 
 @define
 class ModelUsage(JSONModel):
-    """Tokens one model used across results: input (prompt) and output (completion), and how many results."""
+    """Tokens one model used across results, as the vendor counted and bills them.
+
+    ``requests`` is how many of the results added gave a usage; ``input_tokens`` their prompt tokens,
+    ``output_tokens`` their completion tokens.
+    """
 
     requests: int = 0
-    """How many of the results added gave a usage."""
     input_tokens: int = 0
-    """Their prompt tokens, as the vendor counted and bills them."""
     output_tokens: int = 0
-    """Their completion tokens, as the vendor counted and bills them."""
 
 
 @define
@@ -167,13 +178,9 @@ class TokenUsage(JSONModel):
 
     def cost(self, prices: PriceTable) -> Decimal | None:
         """The total cost in yuan at ``prices``; None when a model that was used has no price."""
-        total = Decimal(0)
-        for model, usage in self.by_model.items():
-            price = prices.price_of(model)
-            if price is None:
-                return None
-            total += price.cost(usage.input_tokens, usage.output_tokens)
-        return total
+        return prices.total_cost(
+            (model, usage.input_tokens, usage.output_tokens) for model, usage in self.by_model.items()
+        )
 
 
 def _kind(value: object) -> str:

@@ -57,6 +57,14 @@ def test_an_unpriced_model_makes_the_cost_unknown_not_zero() -> None:
     assert usage.cost(PriceTable.load()) is None
 
 
+def test_a_total_cost_sums_each_models_tokens_at_its_price_and_is_unknown_if_one_has_none() -> None:
+    table = PriceTable.load()
+    # V3 by its short name: 1M in x 1 + 0.5M out x 4 = 3; QwQ: 2M in x 0.5 = 1
+    assert table.total_cost([("DeepSeek-V3", 1_000_000, 500_000), ("Qwen/QwQ-32B", 2_000_000, 0)]) == Decimal(4)
+    assert table.total_cost([]) == Decimal(0)
+    assert table.total_cost([("Qwen/QwQ-32B", 1, 1), ("some/NewModel", 0, 0)]) is None
+
+
 def test_your_price_file_overrides_the_packaged_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mine = tmp_path / "prices.json"
     mine.write_text(
