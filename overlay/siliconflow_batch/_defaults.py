@@ -14,9 +14,14 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "DEFAULT_MAX_OUTAGE",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_POLLS_IN_FLIGHT",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_RESULT_GRACE",
+    "DEFAULT_TRIGGER_POLL_INTERVAL",
+    "EMULATOR_CHARGE_BALANCE",
+    "EMULATOR_STAGE_SECONDS",
     "LIST_PAGE",
+    "READ_BUFFER",
     "SEND_RETRY_INTERVAL",
 ]
 
@@ -33,3 +38,10 @@ DEFAULT_MAX_CONCURRENCY = 4  # uploads-and-creates, and downloads, in flight at 
 DEFAULT_RESULT_GRACE = 600.0
 SEND_RETRY_INTERVAL = 5.0  # between tries of a send that failed transiently (the sender has retried already)
 LIST_PAGE = 100  # the list route's largest page: one list request follows up to 100 active batches
+DEFAULT_POLLS_IN_FLIGHT = 8  # batches.wait_many (async client): polls in flight at once
+DEFAULT_TRIGGER_POLL_INTERVAL = 60.0  # Airflow: seconds between the trigger's polls, while the task is deferred
+READ_BUFFER = 1024**2  # a file's read buffer: a read from the system per MiB, not per 8 KiB (io's default)
+# The emulator (siliconflow_batch.testing, and `siliconflow-batch emulator`): each batch stage's length, seconds,
+# and the recharged balance it reports (yuan, a decimal string as the vendor's).
+EMULATOR_STAGE_SECONDS = 1.0
+EMULATOR_CHARGE_BALANCE = "88.00"

@@ -460,7 +460,7 @@ class RequestRows:
         for line in self:
             yield line["custom_id"]
 
-    def _input_batches(self) -> Iterator[tuple[Any, list[str]]]:
+    def input_batches(self) -> Iterator[tuple[Any, list[str]]]:
         """(RecordBatch of the input's columns, the custom_ids of its rows) per batch: what a table joins."""
         id_column = self.id_column
         start = 0
@@ -475,7 +475,7 @@ class RequestRows:
             start += batch.num_rows
             yield batch, ids
 
-    def _input_schema(self) -> Any:
+    def input_schema(self) -> Any:
         """The pyarrow schema of the input's columns, also when there are no rows (empty for dicts then)."""
         pa = require("pyarrow", "a table of the rows")
         for batch in self._arrow_batches():

@@ -388,7 +388,7 @@ class _Rows:
         self._pa = pa
         self._checked = isinstance(rows, RequestRows)
         if isinstance(rows, RequestRows):
-            self._source: Iterator[tuple[Any, list[str] | None]] = rows._input_batches()
+            self._source: Iterator[tuple[Any, list[str] | None]] = rows.input_batches()
         elif isinstance(rows, str | bytes | Mapping) or not isinstance(rows, Iterable):
             raise TypeError(f"rows must be from_rows(...) or an iterable of dicts, not {type(rows).__name__}")
         else:
@@ -537,7 +537,7 @@ def _schema_of(pa: Any, rows: object, schema: object = None) -> Any:
     fields = list(result_schema())
     inputs: list[Any] = []
     if isinstance(rows, RequestRows):
-        inputs = [f.with_name(INPUT_PREFIX + f.name) if f.name in RESULT_COLUMNS else f for f in rows._input_schema()]
+        inputs = [f.with_name(INPUT_PREFIX + f.name) if f.name in RESULT_COLUMNS else f for f in rows.input_schema()]
     if schema is not None:
         fields += _Parsed(pa, Schema.of(schema), {f.name for f in inputs}).arrow_fields
     return pa.schema(inputs + fields)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from attrs import define, field
 
+from ._defaults import READ_BUFFER
 from ._exceptions import InputValidationError
 from ._model import JSONModel
 from ._problem import Problem
@@ -47,7 +48,6 @@ MAX_WINDOW_HOURS = 336
 # Not a limit (the vendor's is on the file: 1 GB): the longest line read whole. A longer one is checked in pieces
 # of bounded size (``_long_line``), so that checking a file never holds much more than this.
 MAX_LINE_BYTES = 32 * 1024**2
-_READ_BYTES = 1024**2  # the file's read buffer: a read from the system per MiB, not per 8 KiB (io's default)
 ROLES = frozenset({"system", "user", "assistant"})
 WINDOW = re.compile(r"([0-9]+)h")  # ASCII digits only: "٢٤h" is not a window the server reads
 
@@ -108,7 +108,7 @@ def read_requests(
     report = ValidationReport(Path(path))
     problems = report.problems
     try:
-        handle = report.path.open("rb", buffering=_READ_BYTES)
+        handle = report.path.open("rb", buffering=READ_BUFFER)
     except IsADirectoryError:
         problems.append(Problem("file", "is a directory, not a file"))
         return report

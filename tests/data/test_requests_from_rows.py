@@ -100,6 +100,15 @@ def test_the_rows_read_again_in_order_beside_their_ids(kind: str, tmp_path: Path
     assert list(built) == list(built)  # a re-readable source builds the same lines every time
 
 
+@pytest.mark.parametrize("kind", ["parquet", "pandas", "arrow", "list"])
+def test_the_input_columns_come_as_arrow_batches_beside_their_ids_and_schema(kind: str, tmp_path: Path) -> None:
+    built = sfr.from_rows(SOURCES[kind](tmp_path), prompt="{text}", model="m", id_column="id")
+    batches = list(built.input_batches())
+    assert [i for _, ids in batches for i in ids] == ["10", "11", "12"]
+    assert [v for batch, _ in batches for v in batch.column("text").to_pylist()] == [r["text"] for r in ROWS]
+    assert built.input_schema().names == ["id", "text", "score"]
+
+
 def test_csv_values_reach_the_prompt_as_the_file_writes_them(tmp_path: Path) -> None:
     path = tmp_path / "rows.csv"
     path.write_text('\ufeffid,price\n1,1.50\n2,"3,00"\n', encoding="utf-8")

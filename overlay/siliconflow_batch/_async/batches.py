@@ -22,7 +22,7 @@ from .._batch_logic import (
     result_sources,
     skip_or_raise,
 )
-from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL
+from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL, DEFAULT_POLLS_IN_FLIGHT
 from .._exceptions import APIError, InputValidationError, PaginationError
 from .._failures import Failure, may_pass, of_error
 from .._operations import batches as ops
@@ -217,7 +217,7 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
         on_update: OnUpdate | None = None,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_POLLS_IN_FLIGHT,
         max_outage: float = DEFAULT_MAX_OUTAGE,
         max_poll_interval: float | None = None,
         **options: Unpack[PollOptions],

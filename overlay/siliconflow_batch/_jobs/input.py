@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from .. import _long_line
+from .._defaults import READ_BUFFER
 from .._exceptions import InputValidationError
 from .._problem import Problem
 from .._results import loads_object
 from ..estimate import LineCost, Tally, line_cost_from_size
-from ..validation import _READ_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, LineChecker, skip_line
+from ..validation import MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, LineChecker, skip_line
 from .ledger import Ledger, ShardRow, ShardState, SpooledRow
 
 __all__ = [
@@ -113,7 +114,7 @@ def _source_lines(source: JobInput) -> Iterator[tuple[int, bytes | LongLine | Pr
     """
     if isinstance(source, str | os.PathLike):
         try:
-            handle = open(source, "rb", buffering=_READ_BYTES)  # noqa: SIM115 - closed by the with below
+            handle = open(source, "rb", buffering=READ_BUFFER)  # noqa: SIM115 - closed by the with below
         except IsADirectoryError:
             yield 0, Problem("file", f"{source} is a directory, not a file")
             return
@@ -274,7 +275,7 @@ def spool(source: JobInput, job_dir: Path, ledger: Ledger, cut: FirstCut | None 
     if cut is not None:
         cutter = _Cutter.first_cut(ledger, job_dir, cut)
     offset = index = 0
-    with part.open("w+b", buffering=_READ_BYTES) as out:
+    with part.open("w+b", buffering=READ_BUFFER) as out:
         for number, item in _source_lines(source):
             parsed: dict[str, Any] | None = None
             scanned: _long_line.Scanned | None = None

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from .._defaults import READ_BUFFER
 from .._failures import Failure, of_codes
 from .._http import logger
 from .._records import BatchResult
 from .._results import MISSING_RESULT, ResultLineError, Source, parse_result_line, result_members
 from ..pricing import TokenUsage
 from ..structured import Schema
-from ..validation import _READ_BYTES
 from .ledger import Ledger, Outcome, RawRow, RequestRow, ResultPlace, ShardRow, missing_line
 
 __all__ = ["CANCELLED", "classify", "ingest", "merged_line", "result_lines", "result_of", "result_of_raw"]
@@ -81,7 +81,7 @@ def ingest(
 
     # The lines stay in the downloaded files, which the job keeps: the ledger records where each one is.
     for (source, path), file_id in zip(files, ledger.result_files(path for _, path in files), strict=True):
-        with path.open("rb", buffering=_READ_BYTES) as handle:
+        with path.open("rb", buffering=READ_BUFFER) as handle:
             at = 0
             for number, raw in enumerate(handle, 1):
                 line_at, at = at, at + len(raw)

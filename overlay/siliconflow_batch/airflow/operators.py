@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from siliconflow_batch import Batch, Job, JobError, JobOptions, JobStatus, PaginationError, SiliconFlow
-from siliconflow_batch._defaults import DEFAULT_RESULT_GRACE
+from siliconflow_batch._defaults import DEFAULT_RESULT_GRACE, DEFAULT_TRIGGER_POLL_INTERVAL
 
 from . import _io
 from .hooks import SiliconFlowHook
@@ -63,7 +63,7 @@ class SiliconFlowJobOperator(BaseOperator):
         job_dir: str | None = None,
         siliconflow_conn_id: str = SiliconFlowHook.default_conn_name,
         deferrable: bool = True,
-        poll_interval: float = 60.0,
+        poll_interval: float = DEFAULT_TRIGGER_POLL_INTERVAL,
         timeout: float | None = None,
         fail_on_errors: bool = False,
         result_grace: float = DEFAULT_RESULT_GRACE,

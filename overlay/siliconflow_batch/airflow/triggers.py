@@ -16,6 +16,7 @@ from siliconflow_batch import (
     RateLimitError,
     SiliconFlowError,
 )
+from siliconflow_batch._defaults import DEFAULT_TRIGGER_POLL_INTERVAL
 
 from .hooks import SiliconFlowHook
 
@@ -48,7 +49,7 @@ class SiliconFlowJobTrigger(BaseTrigger):
         job_id: str,
         batch_ids: Sequence[str],
         siliconflow_conn_id: str = SiliconFlowHook.default_conn_name,
-        poll_interval: float = 60.0,
+        poll_interval: float = DEFAULT_TRIGGER_POLL_INTERVAL,
         deadline: float | None = None,
     ) -> None:
         super().__init__()

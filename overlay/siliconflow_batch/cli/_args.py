@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from .._batch_logic import create_key, keyed, name_the_key
-from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL
+from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_MAX_RETRIES, DEFAULT_POLL_INTERVAL
 from .._exceptions import InputValidationError
 from .._problem import Problem
 from .._sync.client import SiliconFlow
@@ -162,8 +162,8 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool, sends: bool =
     parser.add_argument(
         "--max-retries",
         type=bounded_int(0),
-        default=default(2),
-        help=shown("retries of a failed request (default 2)"),
+        default=default(DEFAULT_MAX_RETRIES),
+        help=shown(f"retries of a failed request (default {DEFAULT_MAX_RETRIES})"),
     )
 
 
@@ -180,7 +180,7 @@ class Parser(argparse.ArgumentParser):
 
 
 # The options every command takes, and their defaults as the top-level parser has them.
-COMMON_DEFAULTS: dict[str, Any] = {"base_url": None, "api_key": None, "json": False, "max_retries": 2}
+COMMON_DEFAULTS: dict[str, Any] = {"base_url": None, "api_key": None, "json": False, "max_retries": DEFAULT_MAX_RETRIES}
 
 
 def options_given(args: argparse.Namespace, *, leave_out: Sequence[str] = ()) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import os
 import time
 
+from .._defaults import EMULATOR_CHARGE_BALANCE, EMULATOR_STAGE_SECONDS
 from .._exceptions import InputValidationError
 from .._problem import Problem
 from ._args import AddCommand, bounded_int, non_negative, share
@@ -67,7 +68,9 @@ def register(add: AddCommand) -> None:
         default=None,
         help="the key the emulator accepts (default: $SILICONFLOW_API_KEY, else sk-emulator)",
     )
-    sub.add_argument("--stage-seconds", type=non_negative, default=1.0, help="how long each batch stage lasts")
+    sub.add_argument(
+        "--stage-seconds", type=non_negative, default=EMULATOR_STAGE_SECONDS, help="how long each batch stage lasts"
+    )
     sub.add_argument("--state-dir", default=None, help="keep state in this directory instead of memory")
     sub.add_argument("--fault-rate", type=share, default=0.0, help="inject faults into this share of requests")
     sub.add_argument("--seed", type=int, default=0, help="seed of the fault injection")
@@ -91,6 +94,6 @@ def register(add: AddCommand) -> None:
     sub.add_argument(
         "--charge-balance",
         type=non_negative,
-        default=88.0,
+        default=float(EMULATOR_CHARGE_BALANCE),
         help="the recharged balance (yuan); at 0 a create answers 402, as the vendor's does",
     )

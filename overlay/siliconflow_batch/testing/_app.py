@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
+from .._defaults import EMULATOR_CHARGE_BALANCE, EMULATOR_STAGE_SECONDS
 from ..validation import (
     CHAT_COMPLETIONS,
     MAX_FILE_BYTES,
@@ -249,13 +250,13 @@ class Emulator:
         self,
         *,
         api_key: str = "sk-emulator",
-        stage_seconds: float = 1.0,
+        stage_seconds: float = EMULATOR_STAGE_SECONDS,
         clock: Callable[[], float] = time.time,
         models: frozenset[str] = DEFAULT_MODELS,
         state_dir: str | Path | None = None,
         faults: Faults | None = None,
         base_path: str = "/v1",
-        charge_balance: str = "88.00",
+        charge_balance: str = EMULATOR_CHARGE_BALANCE,
         line_failures: dict[str, float] | None = None,
         result_urls: bool = True,
         serve_inputs: bool = False,

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .._defaults import EMULATOR_STAGE_SECONDS
+
 __all__ = ["DEFAULT_MODELS", "Engine", "StoredBatch", "StoredFile"]
 
 # The batch models of the vendor's guide (vendor-facts.md).
@@ -130,7 +132,7 @@ class Engine:
     memory: an upload of hundreds of megabytes costs the emulator a few buffers.
     """
 
-    stage_seconds: float = 1.0
+    stage_seconds: float = EMULATOR_STAGE_SECONDS
     models: frozenset[str] = DEFAULT_MODELS
     # Share of lines that fail, by kind (LINE_FAILURES), drawn per (batch, custom_id): a resubmission redraws.
     line_failures: dict[str, float] = field(default_factory=dict)
