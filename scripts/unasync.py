@@ -36,7 +36,7 @@ SUBS = [
     (r"async_sleep", "sleep"),
     (r"async_offload", "offload"),
     (r"async_checkpoint", "checkpoint"),
-    (r"async_wait_all", "wait_all"),
+    (r"async_gate", "gate"),
     (r"async_each", "each"),
     (r"async_raw_view", "raw_view"),
     (r"__aenter__", "__enter__"),

@@ -1,19 +1,20 @@
 """Doing one thing for each of many items: at most ``limit`` at a time (async), or in turn (sync).
 
-The one place whose sync and async forms differ in kind, like ``_wait_many``: the engine calls ``async_each`` in
-``_async/``, and unasync turns that into ``each``. A failure stops the rest (cancelled where they are: every
+The one place whose sync and async forms differ in kind: ``_async/`` calls ``async_each`` and ``async_gate``, and
+unasync turns them into ``each`` and ``gate``. A failure stops the rest (cancelled where they are: every
 step they take is recorded intent-first, so a stop at any await resumes exactly) and is raised as itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["async_each", "each", "settle"]
+__all__ = ["async_each", "async_gate", "each", "gate", "settle"]
 
 T = TypeVar("T")
 
@@ -42,6 +43,18 @@ async def async_each(items: Iterable[T], action: Callable[[T], Awaitable[object]
         await settle(tasks)
     finally:
         stop = True
+
+
+def gate(limit: int) -> AbstractContextManager[object]:
+    """Nothing to hold: the sync client does one thing at a time (``limit`` is the async form's)."""
+    return nullcontext()
+
+
+def async_gate(limit: int) -> AbstractAsyncContextManager[object]:
+    """At most ``limit`` holders at once: the tasks that ``async_each`` runs share it for their requests."""
+    import asyncio
+
+    return asyncio.Semaphore(limit)
 
 
 async def settle(tasks: Sequence[asyncio.Future[Any]]) -> None:

@@ -23,6 +23,7 @@ from .._batch_logic import (
     skip_or_raise,
 )
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL, DEFAULT_POLLS_IN_FLIGHT
+from .._each import async_each, async_gate
 from .._exceptions import APIError, InputValidationError, PaginationError
 from .._failures import Failure, may_pass, of_error
 from .._operations import batches as ops
@@ -32,9 +33,9 @@ from .._response import aside, single_request
 from .._results import Accountant, ResultLineError, Splitter, parse_result_line
 from .._retry import Attempts
 from .._wait import OnUpdate, WaitState
-from .._wait_many import async_wait_all
 from ..validation import CHAT_COMPLETIONS
 from .pagination import AsyncBatchPager
+from .polling import persist
 from .raw import AsyncRawBatches
 from .resource import AsyncResource
 
@@ -198,17 +199,16 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
         return await self._wait(state, nullcontext(), options)
 
     async def _wait(self, state: WaitState, gate: AbstractAsyncContextManager[object], options: PollOptions) -> Batch:
-        """The one polling loop: poll (inside ``gate``), observe, sleep, until the batch is terminal."""
-        while True:
-            try:
-                with _http.deadline_scope(state.deadline):
-                    async with gate:
-                        batch = await self.retrieve(state.batch_id, **options)
-                if state.observe(batch):
-                    return batch
-            except APIError as error:
-                state.failed(error)  # re-raised unless it may pass
-            await _http.async_sleep(state.next_delay())
+        """Poll (inside ``gate``) and observe until the batch is terminal, in the one loop (``persist``)."""
+        last: list[Batch] = []
+
+        async def poll() -> bool:
+            async with gate:
+                last[:] = [await self.retrieve(state.batch_id, **options)]
+            return state.observe(last[0])
+
+        await persist(poll, state)
+        return last[0]
 
     async def wait_many(
         self,
@@ -224,8 +224,8 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
     ) -> builtins.list[Batch]:
         """Wait for many batches; returns them in the order given (the timings as in :meth:`wait`).
 
-        The async client keeps at most ``max_concurrency`` polls in flight and, if one wait fails, cancels the
-        others (no polling task outlives the call); the sync client polls them in turn, one at a time.
+        The async client waits for all at once, at most ``max_concurrency`` polls in flight, and, if one wait
+        fails, cancels the others (no polling task outlives the call); the sync client waits for them in turn.
         """
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
@@ -241,7 +241,13 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
             )
             for i in unique
         ]
-        done = await async_wait_all(self, states, max_concurrency, options)
+        polls = async_gate(max_concurrency)
+        done: dict[str, Batch] = {}
+
+        async def wait(state: WaitState) -> None:
+            done[state.batch_id] = await self._wait(state, polls, options)
+
+        await async_each(states, wait, len(states))
         return [done[i] for i in batch_ids]
 
     async def results(

@@ -12,13 +12,13 @@ import contextlib
 import math
 import shutil
 import warnings
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ... import _http
+from ..._async.polling import persist
 from ..._batch_logic import result_sources
 from ..._defaults import DEFAULT_MAX_CONCURRENCY, DEFAULT_RESULT_GRACE, LIST_PAGE, SEND_RETRY_INTERVAL
 from ..._each import async_each
@@ -266,21 +266,6 @@ class AsyncEngine:
             await _http.async_offload(self._cut_waiting)
             await self._send_all()
 
-    async def persist(self, step: Callable[[], Awaitable[bool]], timer: WaitState) -> None:
-        """Run ``step`` until it returns True; between tries, wait as ``timer`` says.
-
-        The one loop of a job that talks to the server: a failure that may pass (``_failures.may_pass``) is tried
-        again once the server has answered, within the timer's ``max_outage``; any other ends the loop.
-        """
-        while True:
-            try:
-                with _http.deadline_scope(timer.deadline):
-                    if await step():
-                        return
-            except APIError as error:
-                timer.failed(error)  # re-raised unless it may pass
-            await _http.async_sleep(timer.next_delay())
-
     async def send_patiently(self, max_outage: float) -> None:
         """Send every unsent shard, through transient failures (``persist``): each shard sent is an answer."""
         timer = WaitState(
@@ -292,7 +277,7 @@ class AsyncEngine:
             await self._send_all(timer)
             return True
 
-        await self.persist(send, timer)
+        await persist(send, timer)
 
     # --- sending ----------------------------------------------------------------------------------------------------
 

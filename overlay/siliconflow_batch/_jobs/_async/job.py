@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import IO, Any, Self, Unpack
 
 from ... import _http
+from ..._async.polling import persist
 from ..._atomic import atomic_write, check_destination
 from ..._defaults import SEND_RETRY_INTERVAL
 from ..._exceptions import JobLockedError, JobNotFinishedError
@@ -226,7 +227,7 @@ class AsyncJob:
             last[:] = [status]
             return status.done
 
-        await self._engine.persist(one_round, timer)
+        await persist(one_round, timer)
         return last[0]
 
     async def step(self, **options: Unpack[StepOptions]) -> JobStatus:
@@ -252,7 +253,7 @@ class AsyncJob:
             last[:] = [await self._round()]
             return True
 
-        await self._engine.persist(one_round, timer)
+        await persist(one_round, timer)
         return last[0]
 
     def _take(self, options: StepOptions) -> float:

@@ -13,7 +13,6 @@ import contextlib
 import math
 import shutil
 import warnings
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +34,7 @@ from ..._exceptions import (
 )
 from ..._problem import Problem
 from ..._results import Source as ResultSource
+from ..._sync.polling import persist
 from ..._wait import WaitState
 from ...estimate import Tally
 from ...pricing import PriceTable
@@ -267,21 +267,6 @@ class Engine:
             _http.offload(self._cut_waiting)
             self._send_all()
 
-    def persist(self, step: Callable[[], bool], timer: WaitState) -> None:
-        """Run ``step`` until it returns True; between tries, wait as ``timer`` says.
-
-        The one loop of a job that talks to the server: a failure that may pass (``_failures.may_pass``) is tried
-        again once the server has answered, within the timer's ``max_outage``; any other ends the loop.
-        """
-        while True:
-            try:
-                with _http.deadline_scope(timer.deadline):
-                    if step():
-                        return
-            except APIError as error:
-                timer.failed(error)  # re-raised unless it may pass
-            _http.sleep(timer.next_delay())
-
     def send_patiently(self, max_outage: float) -> None:
         """Send every unsent shard, through transient failures (``persist``): each shard sent is an answer."""
         timer = WaitState(
@@ -293,7 +278,7 @@ class Engine:
             self._send_all(timer)
             return True
 
-        self.persist(send, timer)
+        persist(send, timer)
 
     # --- sending ----------------------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from ..._atomic import atomic_write, check_destination
 from ..._defaults import SEND_RETRY_INTERVAL
 from ..._exceptions import JobLockedError, JobNotFinishedError
 from ..._records import BatchResult
+from ..._sync.polling import persist
 from ..._wait import WaitState
 from ...structured import Schema
 from ..calls import StepOptions, WaitOptions, only, pacing, result_grace, send_settings
@@ -227,7 +228,7 @@ class Job:
             last[:] = [status]
             return status.done
 
-        self._engine.persist(one_round, timer)
+        persist(one_round, timer)
         return last[0]
 
     def step(self, **options: Unpack[StepOptions]) -> JobStatus:
@@ -253,7 +254,7 @@ class Job:
             last[:] = [self._round()]
             return True
 
-        self._engine.persist(one_round, timer)
+        persist(one_round, timer)
         return last[0]
 
     def _take(self, options: StepOptions) -> float:
