@@ -38,6 +38,7 @@ __all__ = [
     "RateLimitError",
     "SiliconFlowError",
     "WaitTimeoutError",
+    "error_code",
     "make_status_error",
     "shorten",
     "where",
@@ -289,6 +290,11 @@ def _decode_body(response: httpx.Response) -> tuple[object, str | None, int | st
         quoted = shorten(str(message)) if message not in (None, "") else None
         return body, quoted, code if isinstance(code, int | str) and not isinstance(code, bool) else None
     return body, shorten(text), None
+
+
+def error_code(response: httpx.Response) -> int | str | None:
+    """The vendor's ``code`` in an error response's body, or None (the body must have been read)."""
+    return _decode_body(response)[2]
 
 
 def make_status_error(response: httpx.Response, *, envelope: bool = False) -> APIStatusError:

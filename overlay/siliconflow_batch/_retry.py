@@ -14,8 +14,8 @@ import time
 
 import httpx
 
-from ._exceptions import OVERLOADED_CODE
-from ._failures import Failure, of_error, of_status
+from ._exceptions import error_code
+from ._failures import Failure, may_pass, of_error, of_status
 
 __all__ = ["INITIAL_DELAY", "MAX_DELAY", "MAX_RETRY_AFTER", "Attempts", "backoff_delay", "retry_after", "should_retry"]
 
@@ -78,7 +78,7 @@ def should_retry(*, idempotent: bool, response: httpx.Response | None = None, er
     elif response is None or response.status_code == 402:
         return False
     else:
-        failure = of_status(response.status_code, _overloaded(response))
+        failure = of_status(response.status_code, _server_code(response))
         override = response.headers.get("x-should-retry")
         if override in ("true", "false"):
             return override == "true" and (idempotent or failure is Failure.REPEATABLE)
@@ -87,15 +87,14 @@ def should_retry(*, idempotent: bool, response: httpx.Response | None = None, er
     return failure in (Failure.NOT_SENT, Failure.REPEATABLE)
 
 
-def _overloaded(response: httpx.Response) -> int | None:
-    """The overloaded code when a 5xx body carries it (the vendor's "busy, nothing done"), else None."""
+def _server_code(response: httpx.Response) -> object:
+    """The vendor's code in a 5xx body (its overloaded code: busy, nothing done), read as errors read it; else None."""
     if response.status_code < 500:
         return None
     try:
-        text = response.content.decode("utf-8", "replace").replace(" ", "")
+        return error_code(response)
     except httpx.ResponseNotRead:
         return None
-    return OVERLOADED_CODE if f'"code":{OVERLOADED_CODE}' in text else None
 
 
 class Attempts:
@@ -111,3 +110,12 @@ class Attempts:
         if self.failures > self.max_retries:
             return None
         return backoff_delay(self.failures - 1)
+
+    def delay_after(self, error: BaseException) -> float | None:
+        """Count ``error``; the seconds before the next try, or None when it is final (``_failures``) or none is left.
+
+        What a loop around a body read asks (a result stream, a download): only a failure that may pass
+        (a dropped connection, a read timeout) is worth the same GET again.
+        """
+        delay = self.next_delay()
+        return delay if may_pass(error) else None

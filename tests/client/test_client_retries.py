@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 import siliconflow_batch as sf
-from siliconflow_batch._retry import backoff_delay, retry_after, should_retry
+from siliconflow_batch._retry import Attempts, backoff_delay, retry_after, should_retry
 from siliconflow_batch.testing import VirtualClock
 
 from fakes import FakeAPI, batch, body_json, envelope, make_client, ok, run
@@ -287,3 +287,11 @@ def test_zero_retries_sends_once(mode: str, api: FakeAPI, clock: VirtualClock) -
 def test_negative_max_retries_is_refused(api: FakeAPI) -> None:
     with pytest.raises(ValueError, match="max_retries must be >= 0"):
         make_client("sync", api, max_retries=-1)
+
+
+def test_a_body_read_is_tried_again_only_after_a_failure_that_may_pass() -> None:
+    attempts = Attempts(2)
+    assert attempts.delay_after(httpx.ReadError("dropped")) is not None  # the same GET may work
+    assert attempts.delay_after(httpx.DecodingError("bad gzip")) is None  # the same bytes again: final
+    assert attempts.failures == 2
+    assert attempts.delay_after(httpx.ReadTimeout("slow")) is None  # 2 retries spent

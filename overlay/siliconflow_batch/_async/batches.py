@@ -311,7 +311,7 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
                     await response.aclose()
                 return
             except httpx.HTTPError as error:
-                delay = attempts.next_delay()
+                delay = attempts.delay_after(error)
                 if delay is None:
                     raise read_failure(file_ref, error, attempts.failures) from error
                 await _http.async_sleep(delay)

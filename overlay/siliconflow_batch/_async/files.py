@@ -92,7 +92,7 @@ class AsyncFiles(AsyncResource[AsyncRawFiles]):
                         await response.aclose()
                 return target
             except httpx.HTTPError as error:  # the body broke off after a good start
-                delay = attempts.next_delay()
+                delay = attempts.delay_after(error)
                 if delay is None:
                     raise _broken(call.spec, error, attempts.failures) from error
                 await _http.async_sleep(delay)

@@ -312,7 +312,7 @@ class Batches(Resource[RawBatches]):
                     response.close()
                 return
             except httpx.HTTPError as error:
-                delay = attempts.next_delay()
+                delay = attempts.delay_after(error)
                 if delay is None:
                     raise read_failure(file_ref, error, attempts.failures) from error
                 _http.sleep(delay)

@@ -93,7 +93,7 @@ class Files(Resource[RawFiles]):
                         response.close()
                 return target
             except httpx.HTTPError as error:  # the body broke off after a good start
-                delay = attempts.next_delay()
+                delay = attempts.delay_after(error)
                 if delay is None:
                     raise _broken(call.spec, error, attempts.failures) from error
                 _http.sleep(delay)
