@@ -35,7 +35,6 @@ SUBS = [
     (r"aiter_bytes", "iter_bytes"),
     (r"async_sleep", "sleep"),
     (r"async_offload", "offload"),
-    (r"async_checkpoint", "checkpoint"),
     (r"async_gate", "gate"),
     (r"async_each", "each"),
     (r"async_raw_view", "raw_view"),

@@ -138,17 +138,6 @@ async def async_offload(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(function, *args)
 
 
-def checkpoint() -> None:
-    """Nothing: the sync client has no loop to let run (see :func:`async_checkpoint`)."""
-
-
-async def async_checkpoint() -> None:
-    """Let the event loop run other tasks, between pieces of a long loop that has nothing to await."""
-    import asyncio
-
-    await asyncio.sleep(0)  # the real loop's, not the installed clock's: no time passes, none is recorded
-
-
 # A wall-clock deadline (on `monotonic`) for every request sent inside `deadline_scope`: the request timeouts
 # and the retries' sleeps are cut to fit it. A context variable, so each asyncio task keeps its own.
 _DEADLINE: ContextVar[float | None] = ContextVar("siliconflow_batch_deadline", default=None)

@@ -98,20 +98,22 @@ class AsyncJobs:
         engine = await self._engine(job_dir)
         try:
             engine.concurrency = concurrency
-            engine.lock()
-            if not engine.ledger.ready:
+            await _http.async_offload(engine.lock)
+            if not await _http.async_offload(engine.ledger.ready):
                 settings = JobSettings.checked(engine.dir, job_id, job_options)
                 # Reading and cutting: off the loop.
                 await _http.async_offload(engine.prepare, source, settings, _name(source), table)
                 await engine.check_balance(require_balance)
-                engine.ledger.set_meta(ready=True)
-            elif await _http.async_offload(fingerprint, source) != engine.ledger.meta("input_sha256"):
+                await _http.async_offload(engine.ledger.mark_ready)
+            elif await _http.async_offload(fingerprint, source) != await _http.async_offload(
+                engine.ledger.meta, "input_sha256"
+            ):
                 raise JobInputMismatchError(
                     f"the job in {engine.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
                 )
             elif "max_cost" in job_options:  # a new cap: what the old one held back is sent, under the new one
-                engine.raise_cap(_checked_cap(job_options["max_cost"]))
+                await _http.async_offload(engine.raise_cap, _checked_cap(job_options["max_cost"]))
             engine.use_schema(_live_schema(job_options))
             await engine.send_patiently(max_outage)
         except BaseException:
@@ -124,7 +126,7 @@ class AsyncJobs:
         if not (Path(job_dir) / LEDGER_NAME).is_file():
             raise JobError(f"{job_dir} holds no job (submit or run one there first)")
         engine = await self._engine(job_dir)
-        if not engine.ledger.ready:
+        if not await _http.async_offload(engine.ledger.ready):
             engine.close()
             raise JobError(f"{engine.dir} holds no job (submit or run one there first)")
         return AsyncJob(engine)
@@ -157,7 +159,7 @@ class AsyncJobs:
         try:
             table = _prices(prices)
             engine.lock()
-            if engine.ledger.ready:
+            if await _http.async_offload(engine.ledger.ready):
                 raise JobError(f"{engine.dir} still has its ledger: open the job instead of recovering it")
             checked = JobSettings.checked(engine.dir, job_id, options)
             sha = await _http.async_offload(fingerprint, source)
@@ -165,7 +167,7 @@ class AsyncJobs:
             settings = recovered_settings(checked, options, list(seen.values()))
             await _http.async_offload(engine.prepare, source, settings, _name(source), table)
             await replay(engine, seen, complete)
-            engine.ledger.set_meta(ready=True)
+            await _http.async_offload(engine.ledger.mark_ready)
             engine.use_schema(_live_schema(options))
             await engine.collect_ended()  # what has ended can be read at once (results(partial=True))
             await engine.send_patiently(DEFAULT_MAX_OUTAGE)

@@ -416,10 +416,13 @@ class Ledger:
                 [(key, json.dumps(value)) for key, value in values.items()],
             )
 
-    @property
     def ready(self) -> bool:
         """True once the input was read and validated and the first shards were written: the job exists."""
         return bool(self.meta("ready"))
+
+    def mark_ready(self) -> None:
+        """Record that the job exists (its input read, its first shards written, its balance checked)."""
+        self.set_meta(ready=True)
 
     def reset(self) -> None:
         """Forget everything (a job whose preparation did not finish: nothing of it was sent)."""

@@ -99,20 +99,20 @@ class Jobs:
         engine = self._engine(job_dir)
         try:
             engine.concurrency = concurrency
-            engine.lock()
-            if not engine.ledger.ready:
+            _http.offload(engine.lock)
+            if not _http.offload(engine.ledger.ready):
                 settings = JobSettings.checked(engine.dir, job_id, job_options)
                 # Reading and cutting: off the loop.
                 _http.offload(engine.prepare, source, settings, _name(source), table)
                 engine.check_balance(require_balance)
-                engine.ledger.set_meta(ready=True)
-            elif _http.offload(fingerprint, source) != engine.ledger.meta("input_sha256"):
+                _http.offload(engine.ledger.mark_ready)
+            elif _http.offload(fingerprint, source) != _http.offload(engine.ledger.meta, "input_sha256"):
                 raise JobInputMismatchError(
                     f"the job in {engine.dir} was started with another input; "
                     "give the same input to resume it, or another job directory for a new job"
                 )
             elif "max_cost" in job_options:  # a new cap: what the old one held back is sent, under the new one
-                engine.raise_cap(_checked_cap(job_options["max_cost"]))
+                _http.offload(engine.raise_cap, _checked_cap(job_options["max_cost"]))
             engine.use_schema(_live_schema(job_options))
             engine.send_patiently(max_outage)
         except BaseException:
@@ -125,7 +125,7 @@ class Jobs:
         if not (Path(job_dir) / LEDGER_NAME).is_file():
             raise JobError(f"{job_dir} holds no job (submit or run one there first)")
         engine = self._engine(job_dir)
-        if not engine.ledger.ready:
+        if not _http.offload(engine.ledger.ready):
             engine.close()
             raise JobError(f"{engine.dir} holds no job (submit or run one there first)")
         return Job(engine)
@@ -158,7 +158,7 @@ class Jobs:
         try:
             table = _prices(prices)
             engine.lock()
-            if engine.ledger.ready:
+            if _http.offload(engine.ledger.ready):
                 raise JobError(f"{engine.dir} still has its ledger: open the job instead of recovering it")
             checked = JobSettings.checked(engine.dir, job_id, options)
             sha = _http.offload(fingerprint, source)
@@ -166,7 +166,7 @@ class Jobs:
             settings = recovered_settings(checked, options, list(seen.values()))
             _http.offload(engine.prepare, source, settings, _name(source), table)
             replay(engine, seen, complete)
-            engine.ledger.set_meta(ready=True)
+            _http.offload(engine.ledger.mark_ready)
             engine.use_schema(_live_schema(options))
             engine.collect_ended()  # what has ended can be read at once (results(partial=True))
             engine.send_patiently(DEFAULT_MAX_OUTAGE)

@@ -141,7 +141,7 @@ class AsyncEngine:
             if self._prices is None:
                 with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
                     self._prices = PriceTable.load()
-            self._priced = self._prices is not None or self.ledger.ready
+            self._priced = self._prices is not None or self.ledger.ready()
         return self._prices
 
     async def status(self, *, refresh: bool) -> JobStatus:
@@ -258,11 +258,12 @@ class AsyncEngine:
     async def advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         await self._send_all()
-        if self.cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
+        if await _http.async_offload(self.ledger.meta, "cancelled"):  # a cancel that a crash cut short, or
+            # that another process made, is finished here
             await self.finish_cancel()
         await self._poll()
         await self.collect_ended()
-        if not self.cancelled:
+        if not await _http.async_offload(self.ledger.meta, "cancelled"):
             await _http.async_offload(self._cut_waiting)
             await self._send_all()
 

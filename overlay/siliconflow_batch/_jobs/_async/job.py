@@ -111,10 +111,10 @@ class AsyncJob:
         (``source="missing"``, code ``pending`` for a request not answered yet).
         """
         results = await _http.async_offload(self._sync_results, partial)  # the count of pending: off the loop
-        for count, result in enumerate(results, 1):
-            yield result
-            if count % 1000 == 0:  # let other tasks run: a million results are read in one loop
-                await _http.async_checkpoint()
+        # Read a thousand at a time, each off the loop (the ledger's rows and the result files, read lazily).
+        while some := await _http.async_offload(_take, results, 1000):
+            for result in some:
+                yield result
 
     async def write_results(self, destination: PathLike, *, partial: bool = False) -> int:
         """Write one JSON line per input request (``BatchResult.to_dict()``), atomically; return how many."""
@@ -299,6 +299,11 @@ class AsyncJob:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _take(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
+    """The next ``count`` of ``items`` (fewer at the end, none after it)."""
+    return list(islice(items, count))
 
 
 def _write_some(lines: Iterator[bytes], out: IO[bytes], count: int = 1000) -> int:

@@ -60,23 +60,21 @@ async def tagged_batches(
 async def replay(engine: AsyncEngine, seen: dict[int, Batch], complete: bool) -> None:
     """Rebuild the shards from the server's batches: the first cut (``prepare`` made it), then each later one.
 
-    Each later cut is made again once the results of the shards it took requests from are read.
+    Each later cut is made again once the results of the shards it took requests from are read. The ledger's
+    work runs off the event loop, as the engine's does.
     """
     ledger = engine.ledger
-    created = [when.timestamp() for batch in seen.values() if (when := timestamp_datetime(batch.created_at))]
-    if created and (engine.started_at is None or min(created) < engine.started_at):
-        ledger.set_meta(started_at=min(created))  # the job began with its first batch, not with its recovery
-        engine.forget_start()
+    await _http.async_offload(_began, engine, seen)
     cuts: set[tuple[int, tuple[int, ...]]] = set()
     for batch in seen.values():
         plan = Plan.decode(metadata_value(batch, TAG_PLAN))
         assert plan is not None  # recovered_settings refused batches without one
         if plan.parents:
             cuts.add((plan.first, plan.parents))
-    _attach(engine, seen)
+    await _http.async_offload(_attach, engine, seen)
     for first, parents in sorted(cuts):
         for parent in parents:
-            shard = ledger.shard(parent)
+            shard = await _http.async_offload(ledger.shard, parent)
             if shard is None or shard.state in (ShardState.WRITTEN, ShardState.CREATED):
                 raise JobError(
                     f"shard {parent} of job {engine.id} sent requests to shard {first}, but "
@@ -87,22 +85,40 @@ async def replay(engine: AsyncEngine, seen: dict[int, Batch], complete: bool) ->
             if shard.state is ShardState.ENDED:
                 await engine.download(shard)
                 await engine.collect(shard)
-                now = ledger.shard(parent)
+                now = await _http.async_offload(ledger.shard, parent)
                 if now is not None and now.state is ShardState.ENDED:  # a result file answered 404: not read yet
                     raise JobError(
                         f"the result files of shard {parent} of job {engine.id} cannot be read yet; "
                         "run recover again in a few minutes"
                     )
-        with ledger.transaction():
-            if ledger.next_shard_id() > first:
-                raise JobError(_not_from_this_input(engine.id, first))
-            engine.cut_from(parents, first)
-        _attach(engine, seen)
+        await _http.async_offload(_cut_again, engine, parents, first)
+        await _http.async_offload(_attach, engine, seen)
+    await _http.async_offload(_check_replayed, engine, seen, complete)
+
+
+def _began(engine: AsyncEngine, seen: dict[int, Batch]) -> None:
+    """The job began with its first batch, not with its recovery: record when that was."""
+    created = [when.timestamp() for batch in seen.values() if (when := timestamp_datetime(batch.created_at))]
+    if created and (engine.started_at is None or min(created) < engine.started_at):
+        engine.ledger.set_meta(started_at=min(created))
+        engine.forget_start()
+
+
+def _cut_again(engine: AsyncEngine, parents: tuple[int, ...], first: int) -> None:
+    """Make again the cut that sent ``parents``' requests to shards from ``first`` on (it writes shard files)."""
+    with engine.ledger.transaction():
+        if engine.ledger.next_shard_id() > first:
+            raise JobError(_not_from_this_input(engine.id, first))
+        engine.cut_from(parents, first)
+
+
+def _check_replayed(engine: AsyncEngine, seen: dict[int, Batch], complete: bool) -> None:
+    """Every server batch found its shard, and no shard may have a batch that the server's list did not show."""
     for shard_id in seen:
-        shard = ledger.shard(shard_id)
+        shard = engine.ledger.shard(shard_id)
         if shard is None or shard.batch_id is None:
             raise JobError(_not_from_this_input(engine.id, shard_id))
-    unseen = [shard.id for shard in ledger.shards(ShardState.WRITTEN)]
+    unseen = [shard.id for shard in engine.ledger.shards(ShardState.WRITTEN)]
     if unseen and not complete:
         raise JobError(
             f"shards {', '.join(map(str, unseen))} of job {engine.id} may have batches that the server's list "

@@ -142,7 +142,7 @@ class Engine:
             if self._prices is None:
                 with contextlib.suppress(SiliconFlowError):  # a broken price file only loses the cost
                     self._prices = PriceTable.load()
-            self._priced = self._prices is not None or self.ledger.ready
+            self._priced = self._prices is not None or self.ledger.ready()
         return self._prices
 
     def status(self, *, refresh: bool) -> JobStatus:
@@ -259,11 +259,12 @@ class Engine:
     def advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         self._send_all()
-        if self.cancelled:  # a cancel that a crash cut short, or that another process made, is finished here
+        if _http.offload(self.ledger.meta, "cancelled"):  # a cancel that a crash cut short, or
+            # that another process made, is finished here
             self.finish_cancel()
         self._poll()
         self.collect_ended()
-        if not self.cancelled:
+        if not _http.offload(self.ledger.meta, "cancelled"):
             _http.offload(self._cut_waiting)
             self._send_all()
 

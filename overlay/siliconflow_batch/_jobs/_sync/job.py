@@ -112,10 +112,10 @@ class Job:
         (``source="missing"``, code ``pending`` for a request not answered yet).
         """
         results = _http.offload(self._sync_results, partial)  # the count of pending: off the loop
-        for count, result in enumerate(results, 1):
-            yield result
-            if count % 1000 == 0:  # let other tasks run: a million results are read in one loop
-                _http.checkpoint()
+        # Read a thousand at a time, each off the loop (the ledger's rows and the result files, read lazily).
+        while some := _http.offload(_take, results, 1000):
+            for result in some:
+                yield result
 
     def write_results(self, destination: PathLike, *, partial: bool = False) -> int:
         """Write one JSON line per input request (``BatchResult.to_dict()``), atomically; return how many."""
@@ -300,6 +300,11 @@ class Job:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _take(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
+    """The next ``count`` of ``items`` (fewer at the end, none after it)."""
+    return list(islice(items, count))
 
 
 def _write_some(lines: Iterator[bytes], out: IO[bytes], count: int = 1000) -> int:
