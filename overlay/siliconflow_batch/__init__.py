@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # The public names, each once. Read at run time by declared_n
     from . import tables as tables
     from ._async.client import AsyncSiliconFlow as AsyncSiliconFlow
     from ._async.pagination import AsyncBatchPager as AsyncBatchPager
+    from ._defaults import DEFAULT_BASE_URL as DEFAULT_BASE_URL
     from ._defaults import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+    from ._defaults import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._exceptions import APIConnectionError as APIConnectionError
     from ._exceptions import APIError as APIError
     from ._exceptions import APIResponseValidationError as APIResponseValidationError
@@ -47,8 +49,6 @@ if TYPE_CHECKING:  # The public names, each once. Read at run time by declared_n
     from ._exceptions import SiliconFlowError as SiliconFlowError
     from ._exceptions import WaitTimeoutError as WaitTimeoutError
     from ._extras import MissingExtraError as MissingExtraError
-    from ._http import DEFAULT_BASE_URL as DEFAULT_BASE_URL
-    from ._http import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
     from ._jobs._async.job import AsyncJob as AsyncJob
     from ._jobs._sync.job import Job as Job
     from ._jobs.calls import RunOptions as RunOptions

@@ -7,8 +7,9 @@ import os
 
 import httpx
 
+from ._defaults import DEFAULT_BASE_URL
 from ._exceptions import SiliconFlowError
-from ._http import DEFAULT_BASE_URL, Policy
+from ._http import Policy
 
 __all__ = ["Settings", "client_config", "setup_logging"]
 

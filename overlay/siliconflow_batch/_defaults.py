@@ -1,12 +1,14 @@
 """Every default of the package, in one place: the clients, the waits, the jobs and the command line read them here.
 
-Plain numbers and strings, cheap to import (``DEFAULT_BASE_URL`` and ``DEFAULT_TIMEOUT`` are in ``_http``, next to
-the httpx they configure).
+Plain numbers and strings, and one ``httpx.Timeout``: cheap to import (httpx comes with every client anyway).
 """
 
 from __future__ import annotations
 
+import httpx
+
 __all__ = [
+    "DEFAULT_BASE_URL",
     "DEFAULT_COMPLETION_WINDOW",
     "DEFAULT_JOB_MAX_POLL_INTERVAL",
     "DEFAULT_JOB_POLL_INTERVAL",
@@ -17,6 +19,7 @@ __all__ = [
     "DEFAULT_POLLS_IN_FLIGHT",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_RESULT_GRACE",
+    "DEFAULT_TIMEOUT",
     "DEFAULT_TRIGGER_POLL_INTERVAL",
     "EMULATOR_CHARGE_BALANCE",
     "EMULATOR_STAGE_SECONDS",
@@ -25,6 +28,8 @@ __all__ = [
     "SEND_RETRY_INTERVAL",
 ]
 
+DEFAULT_BASE_URL = "https://api.siliconflow.cn/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)  # a batch call answers at once; a download streams
 DEFAULT_MAX_RETRIES = 2  # tries of a request after its first, where a retry is safe
 DEFAULT_COMPLETION_WINDOW = "24h"  # the vendor's shortest
 DEFAULT_POLL_INTERVAL = 30.0  # batches.wait: seconds between polls

@@ -23,8 +23,6 @@ from ._retry import backoff_delay, should_retry
 from ._version import package_version
 
 __all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_TIMEOUT",
     "Clock",
     "Policy",
     "RequestSpec",
@@ -37,9 +35,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("siliconflow_batch")
-
-DEFAULT_BASE_URL = "https://api.siliconflow.cn/v1"
-DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 The server is the truth and the ledger a cache of it: every call that changes the server is written here as
 intended before it is made and as done after, so a process killed at any instant leaves a ledger from which the
-next one finds the outcome on the server instead of repeating the call (see ``_async/jobs.py``).
+next one finds the outcome on the server instead of repeating the call (see the engine, ``_async/engine.py``).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Self
 import httpx
 
 from .._client import Settings, client_config
-from .._defaults import DEFAULT_MAX_RETRIES
-from .._http import DEFAULT_TIMEOUT, default_headers
+from .._defaults import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from .._http import default_headers
 from .sender import Sender
 
 if TYPE_CHECKING:

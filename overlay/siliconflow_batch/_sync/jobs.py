@@ -6,8 +6,8 @@ polling loop; what fails in a way that may pass (expiry, 429, 5xx, missing lines
 up to ``max_attempts``; the results are merged back in input order. Everything is recorded in a SQLite ledger in
 the job directory before and after each call that changes the server, so a process killed at any instant is
 resumed by the same call (or ``jobs.open``) with no batch created twice and no result lost or counted twice.
-The job subsystem is ``siliconflow_batch._jobs``: this resource, its handle (``Job``), its engine and its
-recovery.
+This resource opens and prepares jobs; the job subsystem behind it (the ledger, the input, the handle
+``Job``, the engine and recovery) is ``siliconflow_batch._jobs``.
 """
 
 from __future__ import annotations
