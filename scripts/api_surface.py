@@ -63,7 +63,22 @@ def load_recorded(path: Path = RECORD) -> tuple[str, griffe.Module]:
 
 def breaking_changes(old: griffe.Module, new: griffe.Module) -> list[str]:
     """Every change from ``old`` to ``new`` that can break a caller, explained in one line each."""
-    return [_ANSI.sub("", breakage.explain()) for breakage in griffe.find_breaking_changes(old, new)]
+    found = griffe.find_breaking_changes(old, new)
+    return [_ANSI.sub("", breakage.explain()) for breakage in found if not _same_default(breakage, new)]
+
+
+def _same_default(breakage: griffe.Breakage, new: griffe.Module) -> bool:
+    """A default that became a named constant of the same value (one home for each default) breaks nobody."""
+    if not isinstance(breakage, griffe.ParameterChangedDefaultBreakage):
+        return False
+    default = breakage.new_value.default
+    if not isinstance(default, griffe.ExprName):
+        return False
+    try:
+        target = new.modules_collection[default.canonical_path]
+    except (KeyError, ValueError):
+        return False
+    return isinstance(target, griffe.Attribute) and str(target.value) == str(breakage.old_value.default)
 
 
 def _parts(version: str) -> tuple[int, int, int]:

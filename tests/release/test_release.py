@@ -113,6 +113,24 @@ def test_version_steps(old: str, new: str, bump: str) -> None:
     assert is_major_bump(old, new) == (bump == "major")
 
 
+def _package(root: Path, source: str) -> Any:
+    import griffe
+
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text(source)
+    return griffe.GriffeLoader(search_paths=[str(root)]).load("pkg")
+
+
+def test_a_default_named_in_one_home_breaks_nobody_unless_its_value_changed(tmp_path: Path) -> None:
+    old = _package(tmp_path / "old", "def wait(limit: int = 8) -> None: ...\n")
+    same = _package(tmp_path / "same", "LIMIT = 8\ndef wait(limit: int = LIMIT) -> None: ...\n")
+    other = _package(tmp_path / "other", "LIMIT = 9\ndef wait(limit: int = LIMIT) -> None: ...\n")
+    assert breaking_changes(old, same) == []
+    assert [line.split(": ", 1)[1] for line in breaking_changes(old, other)] == [
+        "wait(limit): Parameter default was changed: 8 -> LIMIT"
+    ]
+
+
 def test_no_breaking_change_since_the_last_release_without_a_major_bump() -> None:
     released, recorded = load_recorded()
     breaks = breaking_changes(recorded, load_surface())
