@@ -127,6 +127,37 @@ def test_in_queue_and_an_unknown_status_keep_the_trigger_waiting(monkeypatch: py
     assert asked == ["batch_a"] * 4
 
 
+@pytest.mark.parametrize(("first", "event_status"), [(500, "ended"), (429, "ended"), (404, "error")])
+def test_a_failed_poll_that_may_pass_is_polled_again_and_a_final_one_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, first: int, event_status: str
+) -> None:
+    answers = [first, 200]
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0) if len(answers) > 1 else answers[0]
+        if status != 200:
+            return httpx.Response(status, json={"message": "not now"})
+        body = {"id": "batch_a", "object": "batch", "status": "completed", "endpoint": "/v1/chat/completions"}
+        return httpx.Response(200, json={**body, "input_file_id": "f", "completion_window": "24h", "created_at": 1})
+
+    async def client(self: SiliconFlowHook) -> AsyncSiliconFlow:
+        transport = httpx.MockTransport(reply)
+        return AsyncSiliconFlow(
+            api_key="k",
+            base_url="http://api.test/v1",
+            max_retries=0,
+            http_client=httpx.AsyncClient(transport=transport),
+        )
+
+    monkeypatch.setattr(SiliconFlowHook, "get_async_conn", client)
+    event = run_trigger(SiliconFlowJobTrigger(job_id="j", batch_ids=["batch_a"], poll_interval=0))
+    assert event["status"] == event_status, event["message"]
+    if event_status == "ended":
+        assert event["statuses"] == {"batch_a": "completed"}
+    else:
+        assert "404" in event["message"]
+
+
 def test_the_deadline_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     scripted(monkeypatch, ["in_queue"])
     event = run_trigger(SiliconFlowJobTrigger(job_id="j", batch_ids=["batch_a"], poll_interval=0, deadline=time.time()))

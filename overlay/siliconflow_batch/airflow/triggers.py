@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from siliconflow_batch import (
-    APIConnectionError,
-    AsyncSiliconFlow,
-    InternalServerError,
-    RateLimitError,
-    SiliconFlowError,
-)
+from siliconflow_batch import Batch, SiliconFlowError, WaitTimeoutError
 from siliconflow_batch._defaults import DEFAULT_TRIGGER_POLL_INTERVAL
 
 from .hooks import SiliconFlowHook
 
 __all__ = ["SiliconFlowJobTrigger"]
-
-# The client has retried these already; in a trigger that waits for hours they only cost a poll.
-_PASSING = (APIConnectionError, InternalServerError, RateLimitError)
 
 
 class SiliconFlowJobTrigger(BaseTrigger):
@@ -40,7 +32,9 @@ class SiliconFlowJobTrigger(BaseTrigger):
     - ``"error"``: the server refused the polls (a wrong key, a batch that is not there), with ``message``.
 
     Each event carries ``job_id``, ``batch_ids``, ``deadline`` and ``statuses`` (batch id -> last status seen).
-    A 5xx or 429 (already retried by the client) or a dropped connection is polled again at the next interval.
+    It polls as ``batches.wait_many`` does: a failure that may pass (a 5xx, a 429, a dropped connection, each
+    already retried by the client; by ``siliconflow_batch``'s one classification) is polled again at the next
+    interval, for as long as it lasts; a Retry-After is honoured.
     """
 
     def __init__(
@@ -58,7 +52,6 @@ class SiliconFlowJobTrigger(BaseTrigger):
         self.siliconflow_conn_id: str = siliconflow_conn_id
         self.poll_interval: float = float(poll_interval)
         self.deadline: float | None = None if deadline is None else float(deadline)
-        self._answered = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The class path and the plain values that rebuild the trigger."""
@@ -74,57 +67,38 @@ class SiliconFlowJobTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until every batch has ended or the deadline passes; yield one event."""
-        statuses: dict[str, str] = {}
-        ended: set[str] = set()
-        self._answered = False  # a server that never answered (a wrong host or port) is an error at once
+        """Wait for every batch (``batches.wait_many``) until all have ended or the deadline passes; yield one event."""
+        seen: dict[str, Batch] = {}
         try:
             hook = SiliconFlowHook(self.siliconflow_conn_id)
             async with await hook.get_async_conn() as client:
                 if not self.batch_ids:
                     await asyncio.sleep(self._delay())
-                while True:
-                    running = await self._poll(client, statuses, ended)
-                    if not running:
-                        yield self._event("ended", statuses)
-                        return
-                    if self.deadline is not None and time.time() >= self.deadline:
-                        yield self._event("timeout", statuses, f"job {self.job_id}: batches still running: "
-                                          + ", ".join(running))  # fmt: skip
-                        return
-                    await asyncio.sleep(self._delay())
+                    yield self._event("ended", seen)
+                    return
+                try:
+                    for batch in await client.batches.wait_many(
+                        self.batch_ids,
+                        poll_interval=self.poll_interval,
+                        timeout=None if self.deadline is None else max(0.0, self.deadline - time.time()),
+                        on_update=lambda batch: seen.__setitem__(batch.id, batch),
+                        max_outage=math.inf,  # hours of waiting: a failure that may pass only costs a poll
+                    ):
+                        seen[batch.id] = batch
+                except WaitTimeoutError:
+                    running = ", ".join(i for i in self.batch_ids if i not in seen or not seen[i].is_terminal)
+                    yield self._event("timeout", seen, f"job {self.job_id}: batches still running: {running}")
+                    return
+                yield self._event("ended", seen)
         except SiliconFlowError as error:  # its message never quotes the key
-            yield self._event("error", statuses, f"job {self.job_id}: polling its batches failed: {error}")
-
-    async def _poll(self, client: AsyncSiliconFlow, statuses: dict[str, str], ended: set[str]) -> list[str]:
-        """Retrieve each batch not seen ended yet; the ids of those still running."""
-        running: list[str] = []
-        for batch_id in self.batch_ids:
-            if batch_id in ended:
-                continue
-            try:
-                batch = await client.batches.retrieve(batch_id)
-            except _PASSING as error:
-                if isinstance(error, APIConnectionError) and not self._answered:
-                    raise
-                self._answered = self._answered or not isinstance(error, APIConnectionError)
-                self.log.warning("job %s: polling batch %s failed, will poll again: %s", self.job_id, batch_id, error)
-                running.append(batch_id)
-                continue
-            self._answered = True
-            statuses[batch_id] = str(batch.status)
-            if batch.is_terminal:
-                ended.add(batch_id)
-            else:  # in_queue, in_progress, finalizing, ... and any status the vendor adds later
-                running.append(batch_id)
-        return running
+            yield self._event("error", seen, f"job {self.job_id}: polling its batches failed: {error}")
 
     def _delay(self) -> float:
         if self.deadline is None:
             return self.poll_interval
         return max(0.0, min(self.poll_interval, self.deadline - time.time()))
 
-    def _event(self, status: str, statuses: dict[str, str], message: str = "") -> TriggerEvent:
+    def _event(self, status: str, seen: dict[str, Batch], message: str = "") -> TriggerEvent:
         return TriggerEvent(
             {
                 "status": status,
@@ -132,6 +106,6 @@ class SiliconFlowJobTrigger(BaseTrigger):
                 "job_id": self.job_id,
                 "batch_ids": list(self.batch_ids),
                 "deadline": self.deadline,
-                "statuses": dict(statuses),
+                "statuses": {batch_id: str(batch.status) for batch_id, batch in seen.items()},
             }
         )
