@@ -143,10 +143,13 @@ class JobSettings:
                 Problem("metadata", f"has {len(metadata)} pairs; a job's batches carry {RESERVED_METADATA} of "
                         f"their own, so at most {yours} are yours")
             )  # fmt: skip
-        if metadata is not None and set(metadata) & {TAG_JOB, TAG_INPUT, TAG_SHARD, TAG_ATTEMPT, TAG_PLAN}:
+        taken = sorted(set(metadata) & RESERVED_KEYS) if metadata is not None else []
+        if taken:
             problems.append(
                 Problem(
-                    "metadata", f"the keys {TAG_JOB}, {TAG_INPUT}, {TAG_SHARD}, {TAG_ATTEMPT}, {TAG_PLAN} are the job's"
+                    "metadata",
+                    f"{', '.join(taken)} {'is a key' if len(taken) == 1 else 'are keys'} of the job's own "
+                    f"(its batches carry {', '.join(sorted(RESERVED_KEYS))})",
                 )
             )
         if not job_id.strip() or len(job_id) > 200:
