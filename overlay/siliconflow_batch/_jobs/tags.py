@@ -15,5 +15,5 @@ TAG_INPUT = "sf_input"  # the first 16 hex digits of the input's SHA-256
 TAG_SHARD = "sf_shard"
 TAG_ATTEMPT = "sf_attempt"
 TAG_PLAN = "sf_plan"  # the cut that made the shard (Plan): what recover needs to cut it again
-RESERVED_METADATA = 6  # the five tags and the idempotency key
 RESERVED_KEYS = frozenset({TAG_JOB, TAG_INPUT, TAG_SHARD, TAG_ATTEMPT, TAG_PLAN, IDEMPOTENCY_KEY})
+RESERVED_METADATA = len(RESERVED_KEYS)  # the metadata pairs each of a job's batches spends on the five tags and the key
