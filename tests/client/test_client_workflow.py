@@ -314,6 +314,25 @@ def test_results_resume_after_a_dropped_connection(mode: str, api: FakeAPI, cloc
     assert len(api.requests) == 2
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param([b"".join(_line(c) for c in "ab") + b'{"custom_id": "c", "resp'], None, id="a break mid-line"),
+        pytest.param([_line("a"), _line("b"), _line("c")], [b"".join(_line(c) for c in "abcde")], id="one chunk after"),
+    ],
+)
+def test_results_resume_skipping_exactly_the_lines_read_whatever_the_chunks(
+    mode: str, api: FakeAPI, clock: VirtualClock, before: list[bytes], after: list[bytes] | None
+) -> None:
+    whole = b"".join(_line(c) for c in "abcde")
+    again = after if after is not None else [whole[:10], whole[10:]]  # the second read cut inside the first line
+    api.on("GET /files/file-out/content", stream(before, fail=True), stream(again))
+    done = sf.Batch.from_dict({**DONE, "error_file_id": None})
+    results = run(make_client(mode, api).batches.results(done))
+    assert [r.custom_id for r in results] == ["a", "b", "c", "d", "e"]
+    assert [r.line for r in results] == [1, 2, 3, 4, 5]
+
+
 def test_results_give_up_after_max_retries(mode: str, api: FakeAPI, clock: VirtualClock) -> None:
     api.on("GET /files/file-out/content", stream([_line("a")], fail=True))
     done = sf.Batch.from_dict({**DONE, "error_file_id": None})
