@@ -14,8 +14,8 @@ from typing import NoReturn
 
 import pytest
 
-from siliconflow_batch import Job, cli
-from siliconflow_batch._sync.jobs import Jobs
+from siliconflow_batch import AsyncJob, cli
+from siliconflow_batch._async.jobs import AsyncJobs  # the resource job commands run on
 from siliconflow_batch.cli._main import build_parser  # the resource
 from siliconflow_batch.resources import Batches
 from siliconflow_batch.testing import Emulator
@@ -313,7 +313,7 @@ def test_the_resume_hint_keeps_the_options_that_were_given(
     job = str(tmp_path / "job")
     given = ("--poll-interval", "7", "--metadata", "team=search", "--max-attempts", "2")
     with monkeypatch.context() as patched:
-        patched.setattr(Jobs, "submit", _interrupt)
+        patched.setattr(AsyncJobs, "submit", _interrupt)
         early = sfb(url, "run", str(source), "--job-dir", job, *given)
     assert early.code == 130
     assert "keep running" not in early.err  # no batch existed yet
@@ -323,7 +323,7 @@ def test_the_resume_hint_keeps_the_options_that_were_given(
         assert option in early.err
     assert "sk-emulator" not in early.err
     with monkeypatch.context() as patched:
-        patched.setattr(Job, "wait", _interrupt)
+        patched.setattr(AsyncJob, "wait", _interrupt)
         later = sfb(url, "run", str(source), "--job-dir", job, *given)
         waited = sfb(url, "job", "wait", job, "--poll-interval", "9")
     assert "the job's batches keep running" in later.err

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from siliconflow_batch import Job, cli
+from siliconflow_batch import AsyncJob, cli
+from siliconflow_batch._async.jobs import AsyncJobs
 from siliconflow_batch.testing import Emulator, VirtualClock
 
 from cli_support import Run, write_requests
@@ -97,12 +98,12 @@ def test_mistakes_are_one_line_before_anything_is_sent(tmp_path: Path, url: str,
 def test_ctrl_c_leaves_the_job_resumable_and_prints_the_command(
     tmp_path: Path, url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(self: Job, **kwargs: Any) -> Any:
+    async def interrupted(self: AsyncJob, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
     source = write_requests(tmp_path / "in.jsonl", 6)
     with monkeypatch.context() as patched:
-        patched.setattr(Job, "wait", interrupted)
+        patched.setattr(AsyncJob, "wait", interrupted)
         result = _run(url, source, tmp_path / "job")
     assert result.code == 130
     assert "interrupted: nothing is lost" in result.err
@@ -192,3 +193,31 @@ def test_a_402_pauses_run_with_one_line_and_the_same_command_resumes(
     resumed = _run(url, source, tmp_path / "job")  # topped up (the fault was once)
     assert resumed.code == 0, resumed.err
     assert len(emulator.batches()) == 1
+
+
+def test_max_concurrency_reaches_the_jobs_sending_and_following(
+    tmp_path: Path, url: str, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, object]] = []
+    submit, wait = AsyncJobs.submit, AsyncJob.wait
+
+    async def submitting(self: AsyncJobs, *args: Any, **kwargs: Any) -> Any:
+        seen.append(("submit", kwargs.get("max_concurrency")))
+        return await submit(self, *args, **kwargs)
+
+    async def waiting(self: AsyncJob, **kwargs: Any) -> Any:
+        seen.append(("wait", kwargs.get("max_concurrency")))
+        return await wait(self, **kwargs)
+
+    monkeypatch.setattr(AsyncJobs, "submit", submitting)
+    monkeypatch.setattr(AsyncJob, "wait", waiting)
+    source = write_requests(tmp_path / "in.jsonl", 6)
+    result = _run(url, source, tmp_path / "job", "--shard-lines", "2", "--max-concurrency", "3")
+    assert result.code == 0, result.err
+    assert len(emulator.batches()) == 3
+    again = sfb(url, "job", "wait", str(tmp_path / "job"))
+    assert again.code == 0, again.err
+    assert seen == [("submit", 3), ("wait", 3), ("wait", 4)]  # job wait: the default, DEFAULT_MAX_CONCURRENCY
+    with pytest.raises(SystemExit) as refused:  # argparse's own usage error: before anything is read
+        _run(url, source, tmp_path / "job", "--max-concurrency", "0")
+    assert refused.value.code == 2

@@ -58,11 +58,14 @@ def _emulator() -> Iterator[tuple[Emulator, str]]:
 
 
 def _args(mode: str, url: str, source: Path, job_dir: Path, output: Path, concurrency: int = 1) -> list[str]:
-    if mode == "async":  # one shard at a time makes the same steps every run; more is for the random kills
+    # One shard at a time makes the same steps every run (the CLI runs the job on the async client too); more is
+    # for the random kills.
+    if mode == "async":
         return [url, str(source), str(job_dir), str(output), str(concurrency)]
     return [
         "run", str(source), "--job-dir", str(job_dir), "--output", str(output), "--shard-lines", "100",
         "--poll-interval", "0.001", "--max-poll-interval", "0.001", "--base-url", url, "--api-key", "sk-emulator",
+        "--max-concurrency", str(concurrency),
     ]  # fmt: skip
 
 
@@ -140,7 +143,7 @@ def test_a_run_killed_at_every_kind_of_step_resumes_with_nothing_lost_or_duplica
     assert len(points) >= SWEEP[mode]
     rng = random.Random(20261201)
     randoms = [rng.randint(1, len(steps)) for _ in range(RANDOM_KILLS)]
-    concurrency = 4 if mode == "async" else 1  # the random kills of the async client send 4 shards at once
+    concurrency = 4  # the random kills send 4 shards at once (the CLI's --max-concurrency, the client's option)
 
     def trial(index: int, kill_at: int, concurrency: int = 1) -> Callable[[], str]:
         return lambda: _trial(mode, tmp_path, f"job{index}", kill_at, concurrency)

@@ -9,13 +9,16 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._batch_logic import create_key, keyed, name_the_key
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_MAX_RETRIES, DEFAULT_POLL_INTERVAL
 from .._exceptions import InputValidationError
 from .._problem import Problem
 from .._sync.client import SiliconFlow
+
+if TYPE_CHECKING:
+    from .._async.client import AsyncSiliconFlow
 from ..validation import CHAT_COMPLETIONS, MAX_METADATA_PAIRS, MAX_WINDOW_HOURS, MIN_WINDOW_HOURS, validate_create
 from ._output import USAGE, Output
 
@@ -45,11 +48,24 @@ AddCommand = Callable[..., argparse.ArgumentParser]
 
 
 def client_for(args: argparse.Namespace) -> SiliconFlow:
+    """The sync client the command's options describe (a missing key is a mistake of the command)."""
+    _check_key(args)
+    return SiliconFlow(api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries)
+
+
+def async_client_for(args: argparse.Namespace) -> AsyncSiliconFlow:
+    """The async client the command's options describe: for a job's commands, which send and download at once."""
+    from .._async.client import AsyncSiliconFlow
+
+    _check_key(args)
+    return AsyncSiliconFlow(api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries)
+
+
+def _check_key(args: argparse.Namespace) -> None:
     key = args.api_key if args.api_key is not None else os.environ.get("SILICONFLOW_API_KEY")
     if not (key or "").strip():  # a mistake of the command, before anything is sent
         problem = Problem("--api-key", "none given: give --api-key or set SILICONFLOW_API_KEY")
         raise InputValidationError("nothing was sent", [problem])
-    return SiliconFlow(api_key=args.api_key, base_url=args.base_url, max_retries=args.max_retries)
 
 
 def metadata_pairs(pairs: Sequence[str] | None) -> dict[str, str] | None:

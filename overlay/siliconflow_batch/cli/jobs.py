@@ -1,12 +1,14 @@
 """The job commands of ``siliconflow-batch``: ``run`` a workload of any size, and ``job status|wait|results|cancel``.
 
 A job lives in its directory, so every command can be killed and
-the same command run again: ``run`` resumes the job, ``job wait`` goes on following it.
+the same command run again: ``run`` resumes the job, ``job wait`` goes on following it. Both run the job on the
+async client, so that a job's shards are sent and downloaded ``--max-concurrency`` at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shlex
 import warnings
@@ -15,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _http
 from .._atomic import check_destination
-from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_JOB_MAX_POLL_INTERVAL, DEFAULT_MAX_ATTEMPTS
+from .._defaults import (
+    DEFAULT_COMPLETION_WINDOW,
+    DEFAULT_JOB_MAX_POLL_INTERVAL,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_CONCURRENCY,
+)
 from .._exceptions import InputValidationError, InsufficientBalanceError, JobError, PaymentRequiredError
 from .._jobs.tags import RESERVED_METADATA
 from .._problem import Problem
@@ -23,6 +30,7 @@ from .._sync.client import SiliconFlow
 from ..validation import MAX_LINES, MAX_METADATA_PAIRS
 from ._args import (
     AddCommand,
+    async_client_for,
     bounded_int,
     client_for,
     create_args,
@@ -36,6 +44,8 @@ from ._output import FAILED, OK, USAGE, Output, bar, fit
 from .batches import print_results
 
 if TYPE_CHECKING:  # the job machinery loads when a job command runs, not with every command
+    from .._async.client import AsyncSiliconFlow
+    from .._jobs._async.job import AsyncJob
     from .._jobs._sync.job import Job
     from .._jobs.input import JobInput
     from .._jobs.status import JobStatus
@@ -101,16 +111,17 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def _follow(job: Job, args: argparse.Namespace, out: Output) -> JobStatus:
+async def _follow(job: AsyncJob, args: argparse.Namespace, out: Output) -> JobStatus:
     began = job.started_at  # kept in the job directory: a resumed run's clock goes on from the job's start
     progress = _Progress(out, ran_before=0.0 if began is None else _http.wall_time() - began)
     try:
-        return job.wait(
+        return await job.wait(
             on_progress=progress.show,
             poll_interval=args.poll_interval,
             max_poll_interval=args.max_poll_interval or DEFAULT_JOB_MAX_POLL_INTERVAL,
             timeout=args.timeout,
             max_outage=args.max_outage,
+            max_concurrency=args.max_concurrency,
         )
     except InsufficientBalanceError as error:  # paused: say how to go on, in the command's own words
         raise _paused(args, error) from error
@@ -168,7 +179,7 @@ def _paused(args: argparse.Namespace, error: InsufficientBalanceError) -> Insuff
 
 def cmd_run(args: argparse.Namespace, out: Output) -> int:
     """``run INPUT --job-dir DIR``: submit (or resume) the job and follow it to the end."""
-    from .money import PricesError, cap_option, dry_run, held_note, prices, started
+    from .money import PricesError, cap_option, dry_run, held_note, prices
 
     output = Path(args.output) if args.output else None
     if output is not None:
@@ -189,47 +200,67 @@ def cmd_run(args: argparse.Namespace, out: Output) -> int:
             return dry_run(client, args, out, source, table)
         _refuse_other_settings(client, args, create)
     args.job_started = False  # until submit returns, no batch may exist yet
-    with client_for(args) as client, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            job = client.jobs.submit(
-                source,
-                job_dir=args.job_dir,
-                completion_window=create["completion_window"],
-                replace_model=create["replace_model"],
-                metadata=create["metadata"],
-                max_attempts=args.max_attempts,
-                max_shard_lines=args.shard_lines,
-                require_balance=args.require_balance,
-                max_outage=args.max_outage,
-                prices=table,
-                resubmit_invalid=args.resubmit_invalid,
-                **cap_option(args),
-                **_schema_option(args),
-            )
-        except InsufficientBalanceError as error:
-            if not isinstance(error.__cause__, PaymentRequiredError):
-                raise  # refused before the job began (require_balance): nothing to resume
-            raise _paused(args, error) from error
-        args.job_started = True
-        for warning in caught:
-            out.note(f"warning: {warning.message}")
-        out.note(started(job.status(refresh=False)))
-        with job:
-            if args.detach:
-                status = job.status()
-                out.note(
-                    f"job {job.id} submitted; follow it with: siliconflow-batch job wait {shlex.quote(args.job_dir)}"
-                )
-                return _show(out, status)
-            status = _follow(job, args, out)
-            if output is not None:
-                count = _write(job, output, rows)
-                out.note(f"wrote {count} results to {output}")
+    submit: dict[str, Any] = {
+        "completion_window": create["completion_window"],
+        "replace_model": create["replace_model"],
+        "metadata": create["metadata"],
+        "max_attempts": args.max_attempts,
+        "max_shard_lines": args.shard_lines,
+        "require_balance": args.require_balance,
+        "max_outage": args.max_outage,
+        "max_concurrency": args.max_concurrency,
+        "prices": table,
+        "resubmit_invalid": args.resubmit_invalid,
+        **cap_option(args),
+        **_schema_option(args),
+    }
+    status = asyncio.run(_submit_and_follow(args, out, source, submit))
+    if args.detach:
+        return _show(out, status)
+    if output is not None:  # the job has ended: its results are read from its directory, locally
+        with client_for(args) as client, _open(client, args.job_dir) as job:
+            count = _write(job, output, rows)
+        out.note(f"wrote {count} results to {output}")
     held = held_note(status)
     if held is not None:
         out.note(held)
     return out.failed_requests(status.failed + status.budget, args, _show(out, status, output))
+
+
+async def _submit_and_follow(
+    args: argparse.Namespace, out: Output, source: JobInput, submit: dict[str, Any]
+) -> JobStatus:
+    """Submit (or resume) the job and, unless ``--detach``, follow it to the end; its status."""
+    from .money import started
+
+    async with async_client_for(args) as client:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                job = await client.jobs.submit(source, job_dir=args.job_dir, **submit)
+            except InsufficientBalanceError as error:
+                if not isinstance(error.__cause__, PaymentRequiredError):
+                    raise  # refused before the job began (require_balance): nothing to resume
+                raise _paused(args, error) from error
+            args.job_started = True
+            for warning in caught:
+                out.note(f"warning: {warning.message}")
+            out.note(started(await job.status(refresh=False)))
+            async with job:
+                if args.detach:
+                    status = await job.status()
+                    follow = f"siliconflow-batch job wait {shlex.quote(args.job_dir)}"
+                    out.note(f"job {job.id} submitted; follow it with: {follow}")
+                    return status
+                return await _follow(job, args, out)
+
+
+async def _wait_for(args: argparse.Namespace, out: Output) -> JobStatus:
+    """``job wait``: follow the job in DIR to the end."""
+    async with async_client_for(args) as client:
+        job = await _open_async(client, args.job_dir)
+        async with job:
+            return await _follow(job, args, out)
 
 
 def _source(args: argparse.Namespace) -> tuple[JobInput, RequestRows | None]:
@@ -330,12 +361,12 @@ def cmd_job(args: argparse.Namespace, out: Output) -> int:
         check_destination(output, what="--output")
     given = options_given(args, leave_out=["output", "partial", "cached"]) if args.action == "wait" else []
     args.resume_command = shlex.join(["siliconflow-batch", "job", "wait", args.job_dir, *given])
+    if args.action == "wait":
+        status = asyncio.run(_wait_for(args, out))
+        return out.failed_requests(status.failed, args, _show(out, status))
     with client_for(args) as client, _open(client, args.job_dir) as job:
         if args.action == "status":
             return _show(out, job.status(refresh=not args.cached))
-        if args.action == "wait":
-            status = _follow(job, args, out)
-            return out.failed_requests(status.failed, args, _show(out, status))
         if args.action == "cancel":
             _show(out, job.cancel())
             return OK  # the cancel took effect; a process running the job ends it as cancelled
@@ -352,11 +383,22 @@ def _open(client: SiliconFlow, job_dir: str) -> Job:
     try:
         return client.jobs.open(job_dir)
     except JobError as error:
-        if type(error) is not JobError:
-            raise
-        raise InputValidationError(
-            "no job", [Problem("DIR", f"{job_dir} holds no job (run one there first)")]
-        ) from None
+        raise _no_job(error, job_dir) from None
+
+
+async def _open_async(client: AsyncSiliconFlow, job_dir: str) -> AsyncJob:
+    """:func:`_open` on the async client."""
+    try:
+        return await client.jobs.open(job_dir)
+    except JobError as error:
+        raise _no_job(error, job_dir) from None
+
+
+def _no_job(error: JobError, job_dir: str) -> Exception:
+    """What a failed open is to the command: a directory with no job is a mistake in it; any other, itself."""
+    if type(error) is not JobError:
+        return error
+    return InputValidationError("no job", [Problem("DIR", f"{job_dir} holds no job (run one there first)")])
 
 
 def register(add: AddCommand) -> None:
@@ -416,6 +458,7 @@ def register(add: AddCommand) -> None:
     )
     fail_on_errors(sub)
     waiting(sub)
+    _concurrency(sub)
 
     sub = add("job", cmd_job, "a job's status, or wait for it, print its results, or cancel it")
     sub.add_argument(
@@ -433,3 +476,15 @@ def register(add: AddCommand) -> None:
     )
     fail_on_errors(sub, "wait, results: ")
     waiting(sub)
+    _concurrency(sub, "wait: ")
+
+
+def _concurrency(sub: argparse.ArgumentParser, when: str = "") -> None:
+    """``--max-concurrency``: a job's shards sent, and downloaded, at once."""
+    sub.add_argument(
+        "--max-concurrency",
+        type=bounded_int(1),
+        default=DEFAULT_MAX_CONCURRENCY,
+        metavar="N",
+        help=f"{when}shards uploaded-and-created, and downloaded, at once (default {DEFAULT_MAX_CONCURRENCY})",
+    )
