@@ -259,6 +259,20 @@ def test_results_account_for_every_input_id_once(mode: str, api: FakeAPI) -> Non
     assert results[2].error["code"] == "missing_result"
 
 
+def test_each_id_is_let_through_once_in_any_order_and_the_unanswered_are_missing(mode: str, api: FakeAPI) -> None:
+    # Rising (b, d, f), then falling back below the top (c, new; b and d, repeats of rising ones; c again, a
+    # repeat of a set one), then the error file repeating the top (f) and adding one past it (g).
+    out = [_line(i) for i in "bdfcbdc"]
+    api.on("GET /files/file-out/content", stream(out))
+    api.on("GET /files/file-err/content", stream([_line("f", status=500), _line("g", status=500)]))
+    expected = ["a", "b", "c", "d", "e", "f", "g"]
+    results = run(make_client(mode, api).batches.results(sf.Batch.from_dict(DONE), expected_ids=expected))
+    assert [(r.custom_id, r.source) for r in results] == [
+        ("b", "output"), ("d", "output"), ("f", "output"), ("c", "output"), ("g", "error"),
+        ("a", "missing"), ("e", "missing"),
+    ]  # fmt: skip
+
+
 def test_results_by_batch_id_fetch_the_batch_first(mode: str, api: FakeAPI) -> None:
     api.on("GET /batches/batch_1", ok({**DONE, "error_file_id": None}))
     api.on("GET /files/file-out/content", stream([_line("a")]))
