@@ -263,7 +263,8 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
 
         Each custom_id is yielded once; with ``expected_ids`` (the input's), ids that neither file answers are
         yielded last with ``source="missing"``. A malformed line raises :class:`ResultLineError` unless
-        ``skip_bad_lines``. A download that breaks off resumes where it stopped. Memory stays constant.
+        ``skip_bad_lines``. A download that breaks off resumes where it stopped. Memory holds the ids seen (for the
+        once-each rule), never the results.
         A batch that has not ended raises :class:`BatchNotFinishedError`, unless ``partial`` asks for the
         results it has so far.
         """
