@@ -14,8 +14,8 @@ from ._exceptions import (
     APIError,
     BatchNotFinishedError,
     InputValidationError,
-    without_query,
 )
+from ._failures import may_pass
 from ._http import logger
 from ._problem import Problem
 from ._results import ResultLineError, Source
@@ -153,11 +153,15 @@ def check_finished(batch: Batch, partial: bool) -> None:
         )
 
 
-def read_failure(file_ref: str, error: httpx.HTTPError, failures: int) -> APIConnectionError:
-    """The error for a result file whose reading broke off too often (a URL's signature is not quoted)."""
-    return APIConnectionError(
-        f"reading {without_query(file_ref)} broke off {failures} times, last with {type(error).__name__}"
-    )
+def read_failure(what: str, error: httpx.HTTPError, failures: int) -> APIError:
+    """The error for a body whose reading failed (``what``: the read, its URL's signature not quoted).
+
+    A read that broke off too often may pass later (:class:`APIConnectionError`, which a job's loop waits out);
+    one that will fail the same way again (a body that will not decode) is a plain, final :class:`APIError`.
+    """
+    if not may_pass(error):
+        return APIError(f"{what} failed with {type(error).__name__}, which reading it again cannot mend")
+    return APIConnectionError(f"{what} broke off {failures} times, last with {type(error).__name__}")
 
 
 def skip_or_raise(error: ResultLineError, skip_bad_lines: bool) -> BatchResult | None:

@@ -6,6 +6,7 @@ they decide is here, in :class:`Policy`, free of I/O.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -126,11 +127,22 @@ async def async_offload(function: Callable[..., T], *args: Any) -> T:
     """Run disk or SQLite work in a worker thread, so that the event loop goes on meanwhile.
 
     The async client's jobs spool, cut, ingest and count through here: written once in ``_async/`` (unasync
-    turns it into :func:`offload`), and never blocking a loop that serves other work.
+    turns it into :func:`offload`), and never blocking a loop that serves other work. A thread cannot be
+    stopped: a caller cancelled meanwhile waits for it to finish (its transaction committed or rolled back)
+    before it unwinds, so that nothing closes the ledger, or lets go of the job's lock, under it.
     """
     import asyncio
 
-    return await asyncio.to_thread(function, *args)
+    work = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([work])
+        if not work.cancelled():
+            work.exception()  # seen: the caller's cancel is what it raises
+        raise
 
 
 # A wall-clock deadline (on `monotonic`) for every request sent inside `deadline_scope`: the request timeouts

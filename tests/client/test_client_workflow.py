@@ -13,7 +13,7 @@ import pytest
 import siliconflow_batch as sf
 from siliconflow_batch.testing import VirtualClock
 
-from fakes import BASE, KEY, FakeAPI, batch, make_client, ok, run, stream
+from fakes import BASE, KEY, BrokenStream, FakeAPI, batch, make_client, ok, run, stream
 
 
 def _page(ids: list[str], *, has_more: bool) -> httpx.Response:
@@ -345,6 +345,27 @@ def test_results_resume_skipping_exactly_the_lines_read_whatever_the_chunks(
     results = run(make_client(mode, api).batches.results(done))
     assert [r.custom_id for r in results] == ["a", "b", "c", "d", "e"]
     assert [r.line for r in results] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("reading", ["results", "download"])
+def test_a_body_that_will_not_decode_is_final_not_read_again(
+    mode: str, api: FakeAPI, clock: VirtualClock, tmp_path: Path, reading: str
+) -> None:
+    def undecodable() -> httpx.Response:  # says gzip, is not: the same bytes again fail the same way
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=BrokenStream([b"plain"], fail=False))
+
+    api.on("GET /files/file-out/content", undecodable(), undecodable())
+    client = make_client(mode, api)
+    done = sf.Batch.from_dict({**DONE, "error_file_id": None})
+    read = (
+        (lambda: client.batches.results(done))
+        if reading == "results"
+        else (lambda: client.files.download("file-out", tmp_path / "out.jsonl"))
+    )
+    with pytest.raises(sf.APIError, match="cannot mend") as caught:
+        run(read())
+    assert not isinstance(caught.value, sf.APIConnectionError)  # which a job's loop would wait out
+    assert len(api.requests) == 1
 
 
 def test_results_give_up_after_max_retries(mode: str, api: FakeAPI, clock: VirtualClock) -> None:

@@ -165,6 +165,17 @@ def test_the_deadline_ends_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "batch_a" in event["message"]
 
 
+def test_a_trigger_started_after_its_deadline_looks_once_before_it_calls_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = scripted(monkeypatch, ["completed"])
+    late = SiliconFlowJobTrigger(
+        job_id="j", batch_ids=["batch_a", "batch_b"], poll_interval=60, deadline=time.time() - 1
+    )
+    event = run_trigger(late)  # a late re-defer whose batches have ended: they are seen ended, not timed out
+    assert event["status"] == "ended", event["message"]
+    assert event["statuses"] == {"batch_a": "completed", "batch_b": "completed"}
+    assert asked == ["batch_a", "batch_b"]
+
+
 def test_a_refused_poll_is_an_error_event_without_the_key(served: tuple[Emulator, RunningServer]) -> None:
     trigger = SiliconFlowJobTrigger(job_id="j", batch_ids=["batch_x"], siliconflow_conn_id="sf_bad_key")
     event = run_trigger(trigger)

@@ -24,7 +24,7 @@ from .._batch_logic import (
 )
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL, DEFAULT_POLLS_IN_FLIGHT
 from .._each import async_each, async_gate
-from .._exceptions import APIError, InputValidationError, PaginationError
+from .._exceptions import APIError, InputValidationError, PaginationError, without_query
 from .._failures import Failure, may_pass, of_error
 from .._operations import batches as ops
 from .._operations import files as file_ops
@@ -198,12 +198,12 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
         )
         return await self._wait(state, nullcontext(), options)
 
-    async def _wait(self, state: WaitState, gate: AbstractAsyncContextManager[object], options: PollOptions) -> Batch:
-        """Poll (inside ``gate``) and observe until the batch is terminal, in the one loop (``persist``)."""
+    async def _wait(self, state: WaitState, polls: AbstractAsyncContextManager[object], options: PollOptions) -> Batch:
+        """Poll (inside ``polls``, the bound) and observe until the batch is terminal, in the one loop (``persist``)."""
         last: list[Batch] = []
 
         async def poll() -> bool:
-            async with gate:
+            async with polls:
                 last[:] = [await self.retrieve(state.batch_id, **options)]
             return state.observe(last[0])
 
@@ -318,5 +318,5 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
             except httpx.HTTPError as error:
                 delay = attempts.delay_after(error)
                 if delay is None:
-                    raise read_failure(file_ref, error, attempts.failures) from error
+                    raise read_failure(f"reading {without_query(file_ref)}", error, attempts.failures) from error
                 await _http.async_sleep(delay)

@@ -158,7 +158,7 @@ class AsyncJobs:
         engine = await self._engine(job_dir)
         try:
             table = _prices(prices)
-            engine.lock()
+            await _http.async_offload(engine.lock)
             if await _http.async_offload(engine.ledger.ready):
                 raise JobError(f"{engine.dir} still has its ledger: open the job instead of recovering it")
             checked = JobSettings.checked(engine.dir, job_id, options)

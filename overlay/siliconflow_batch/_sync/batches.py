@@ -25,7 +25,7 @@ from .._batch_logic import (
 )
 from .._defaults import DEFAULT_COMPLETION_WINDOW, DEFAULT_MAX_OUTAGE, DEFAULT_POLL_INTERVAL, DEFAULT_POLLS_IN_FLIGHT
 from .._each import each, gate
-from .._exceptions import APIError, InputValidationError, PaginationError
+from .._exceptions import APIError, InputValidationError, PaginationError, without_query
 from .._failures import Failure, may_pass, of_error
 from .._operations import batches as ops
 from .._operations import files as file_ops
@@ -199,12 +199,12 @@ class Batches(Resource[RawBatches]):
         )
         return self._wait(state, nullcontext(), options)
 
-    def _wait(self, state: WaitState, gate: AbstractContextManager[object], options: PollOptions) -> Batch:
-        """Poll (inside ``gate``) and observe until the batch is terminal, in the one loop (``persist``)."""
+    def _wait(self, state: WaitState, polls: AbstractContextManager[object], options: PollOptions) -> Batch:
+        """Poll (inside ``polls``, the bound) and observe until the batch is terminal, in the one loop (``persist``)."""
         last: list[Batch] = []
 
         def poll() -> bool:
-            with gate:
+            with polls:
                 last[:] = [self.retrieve(state.batch_id, **options)]
             return state.observe(last[0])
 
@@ -319,5 +319,5 @@ class Batches(Resource[RawBatches]):
             except httpx.HTTPError as error:
                 delay = attempts.delay_after(error)
                 if delay is None:
-                    raise read_failure(file_ref, error, attempts.failures) from error
+                    raise read_failure(f"reading {without_query(file_ref)}", error, attempts.failures) from error
                 _http.sleep(delay)

@@ -12,9 +12,8 @@ import httpx
 
 from .. import _http
 from .._atomic import atomic_write, check_destination
-from .._batch_logic import upload_name
-from .._exceptions import APIConnectionError, without_query
-from .._http import RequestSpec
+from .._batch_logic import read_failure, upload_name
+from .._exceptions import without_query
 from .._operations import files as ops
 from .._options import RequestOptions
 from .._response import single_request
@@ -28,12 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["Files"]
 
 PathLike = str | os.PathLike[str]
-
-
-def _broken(spec: RequestSpec, error: httpx.HTTPError, attempts: int) -> APIConnectionError:
-    return APIConnectionError(
-        f"GET {without_query(spec.url)}: the download broke off {attempts} times, last with {type(error).__name__}"
-    )
 
 
 def _target(destination: PathLike) -> Path:
@@ -95,5 +88,7 @@ class Files(Resource[RawFiles]):
             except httpx.HTTPError as error:  # the body broke off after a good start
                 delay = attempts.delay_after(error)
                 if delay is None:
-                    raise _broken(call.spec, error, attempts.failures) from error
+                    raise read_failure(
+                        f"GET {without_query(call.spec.url)}: the download", error, attempts.failures
+                    ) from error
                 _http.sleep(delay)

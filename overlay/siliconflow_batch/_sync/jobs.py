@@ -157,7 +157,7 @@ class Jobs:
         engine = self._engine(job_dir)
         try:
             table = _prices(prices)
-            engine.lock()
+            _http.offload(engine.lock)
             if _http.offload(engine.ledger.ready):
                 raise JobError(f"{engine.dir} still has its ledger: open the job instead of recovering it")
             checked = JobSettings.checked(engine.dir, job_id, options)

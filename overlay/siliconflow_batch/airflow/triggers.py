@@ -76,20 +76,26 @@ class SiliconFlowJobTrigger(BaseTrigger):
                     await asyncio.sleep(self._delay())
                     yield self._event("ended", seen)
                     return
+                left = None if self.deadline is None else self.deadline - time.time()
                 try:
-                    for batch in await client.batches.wait_many(
-                        self.batch_ids,
-                        poll_interval=self.poll_interval,
-                        timeout=None if self.deadline is None else max(0.0, self.deadline - time.time()),
-                        on_update=lambda batch: seen.__setitem__(batch.id, batch),
-                        max_outage=math.inf,  # hours of waiting: a failure that may pass only costs a poll
-                    ):
-                        seen[batch.id] = batch
+                    if left is not None and left <= 0:  # started at or after its deadline: one look, then time
+                        batches = [await client.batches.retrieve(batch_id) for batch_id in self.batch_ids]
+                    else:
+                        batches = await client.batches.wait_many(
+                            self.batch_ids,
+                            poll_interval=self.poll_interval,
+                            timeout=left,
+                            on_update=lambda batch: seen.__setitem__(batch.id, batch),
+                            max_outage=math.inf,  # hours of waiting: a failure that may pass only costs a poll
+                        )
+                    seen.update((batch.id, batch) for batch in batches)
                 except WaitTimeoutError:
-                    running = ", ".join(i for i in self.batch_ids if i not in seen or not seen[i].is_terminal)
+                    pass  # the deadline: what was seen says which are still running
+                running = ", ".join(i for i in self.batch_ids if i not in seen or not seen[i].is_terminal)
+                if running:
                     yield self._event("timeout", seen, f"job {self.job_id}: batches still running: {running}")
-                    return
-                yield self._event("ended", seen)
+                else:
+                    yield self._event("ended", seen)
         except SiliconFlowError as error:  # its message never quotes the key
             yield self._event("error", seen, f"job {self.job_id}: polling its batches failed: {error}")
 

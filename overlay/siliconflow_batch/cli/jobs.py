@@ -383,7 +383,9 @@ def _open(client: SiliconFlow, job_dir: str) -> Job:
     try:
         return client.jobs.open(job_dir)
     except JobError as error:
-        raise _no_job(error, job_dir) from None
+        if type(error) is not JobError:
+            raise
+        raise _no_job(job_dir) from None
 
 
 async def _open_async(client: AsyncSiliconFlow, job_dir: str) -> AsyncJob:
@@ -391,13 +393,13 @@ async def _open_async(client: AsyncSiliconFlow, job_dir: str) -> AsyncJob:
     try:
         return await client.jobs.open(job_dir)
     except JobError as error:
-        raise _no_job(error, job_dir) from None
+        if type(error) is not JobError:
+            raise
+        raise _no_job(job_dir) from None
 
 
-def _no_job(error: JobError, job_dir: str) -> Exception:
-    """What a failed open is to the command: a directory with no job is a mistake in it; any other, itself."""
-    if type(error) is not JobError:
-        return error
+def _no_job(job_dir: str) -> InputValidationError:
+    """A directory with no job, as the command's mistake (exit 2)."""
     return InputValidationError("no job", [Problem("DIR", f"{job_dir} holds no job (run one there first)")])
 
 

@@ -384,9 +384,8 @@ class Emulator:
             fault = self.faults.pick(route)
         if fault in ("overloaded", "rate_limit"):  # rejected before anything is done
             if fault == "overloaded":
-                return _json(
-                    503, {"code": 50505, "message": "Model service overloaded. Please try again later.", "data": ""}
-                )
+                status, code, message = LINE_FAILURES["overloaded"]  # the vendor's overload, as its lines carry it
+                return _json(status, {"code": code, "message": message, "data": ""})
             response = _json(429, {"code": 42900, "message": "Request was rejected due to rate limiting.", "data": ""})
             response.headers["Retry-After"] = str(self.faults.retry_after)
             return response

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._defaults import EMULATOR_STAGE_SECONDS
+from .._exceptions import OVERLOADED_CODE
 
 __all__ = ["DEFAULT_MODELS", "Engine", "StoredBatch", "StoredFile"]
 
@@ -37,7 +38,7 @@ IN_PROGRESS_STAGES = 3  # in_progress lasts three stages, counts rising as it go
 # Per-line failures a test may ask for: (HTTP status, code, message) as the vendor's result lines carry them.
 LINE_FAILURES: dict[str, tuple[int, str | int, str]] = {
     "rate_limit": (429, "rate_limit_exceeded", "Request was rejected due to rate limiting."),
-    "overloaded": (503, 50505, "Model service overloaded. Please try again later."),
+    "overloaded": (503, OVERLOADED_CODE, "Model service overloaded. Please try again later."),
     "invalid": (400, "invalid_request", "The request is invalid for this model."),
 }
 # Per-line faults in a reply that succeeds (HTTP 200), asked for like LINE_FAILURES (``line_failures``):

@@ -113,11 +113,6 @@ class AsyncEngine:
         """Read ``started_at`` from the ledger again (recovery sets it to the first batch's creation)."""
         self._started_read = False
 
-    @property
-    def cancelled(self) -> bool:
-        """Whether the job was cancelled (by this process or another)."""
-        return bool(self.ledger.meta("cancelled"))
-
     def lock(self) -> None:
         """Take the directory's lock (JobLockedError if another process holds it); kept until ``close``."""
         if self._held is None:
@@ -503,7 +498,7 @@ class AsyncEngine:
             elif not await _http.async_offload(self._grace_over, shard.id, source):
                 return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
-        settings, cancelled = self.settings, self.cancelled
+        settings, cancelled = self.settings, await _http.async_offload(self.ledger.meta, "cancelled")
         await _http.async_offload(
             ingest, self.ledger, shard, files, settings.max_attempts, cancelled, self.schema, settings.resubmit_invalid
         )

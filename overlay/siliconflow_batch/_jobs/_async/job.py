@@ -112,7 +112,7 @@ class AsyncJob:
         """
         results = await _http.async_offload(self._sync_results, partial)  # the count of pending: off the loop
         # Read a thousand at a time, each off the loop (the ledger's rows and the result files, read lazily).
-        while some := await _http.async_offload(_take, results, 1000):
+        while some := await _http.async_offload(_next_results, results, 1000):
             for result in some:
                 yield result
 
@@ -205,7 +205,7 @@ class AsyncJob:
         (``job cancel``) is noticed at the next round: nothing more is created, and the wait ends once the
         cancelled batches have.
         """
-        max_outage = self._take(only(options, WaitOptions, checked=True))
+        max_outage = await self._take(only(options, WaitOptions, checked=True))
         poll_interval, max_poll_interval, timeout = pacing(options)
         on_progress = options.get("on_progress")
         timer = WaitState(
@@ -242,7 +242,7 @@ class AsyncJob:
         file's 404 is waited for across rounds and processes (``result_grace``, counted in the job directory
         from when it was first missed).
         """
-        max_outage = self._take(only(options, StepOptions, checked=True))
+        max_outage = await self._take(only(options, StepOptions, checked=True))
         timer = WaitState(
             self.id, poll_interval=SEND_RETRY_INTERVAL, timeout=None, on_update=None, max_outage=max_outage,
             subject=f"job {self.id}",
@@ -256,11 +256,11 @@ class AsyncJob:
         await persist(one_round, timer)
         return last[0]
 
-    def _take(self, options: StepOptions) -> float:
+    async def _take(self, options: StepOptions) -> float:
         """Take the lock and the round's settings (``wait`` and ``step``); return ``max_outage``."""
         max_outage, concurrency = send_settings(options)
         engine = self._engine
-        engine.lock()
+        await _http.async_offload(engine.lock)
         engine.result_grace = result_grace(options)
         engine.concurrency = concurrency
         return max_outage
@@ -279,9 +279,10 @@ class AsyncJob:
         notices at its next round, creates nothing more and ends as a cancelled job.
         """
         engine = self._engine
-        engine.ledger.set_meta(cancelled=True)  # first: a process running the job stops creating at once
+        # First: a process running the job stops creating at once.
+        await _http.async_offload(lambda: engine.ledger.set_meta(cancelled=True))
         try:
-            engine.lock()
+            await _http.async_offload(engine.lock)
         except JobLockedError:  # another process runs the job: it finishes the cancel; its ledger stays its own
             await engine.cancel_running(record=False)
             return await self.status()
@@ -301,7 +302,7 @@ class AsyncJob:
         self.close()
 
 
-def _take(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
+def _next_results(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
     """The next ``count`` of ``items`` (fewer at the end, none after it)."""
     return list(islice(items, count))
 

@@ -114,11 +114,6 @@ class Engine:
         """Read ``started_at`` from the ledger again (recovery sets it to the first batch's creation)."""
         self._started_read = False
 
-    @property
-    def cancelled(self) -> bool:
-        """Whether the job was cancelled (by this process or another)."""
-        return bool(self.ledger.meta("cancelled"))
-
     def lock(self) -> None:
         """Take the directory's lock (JobLockedError if another process holds it); kept until ``close``."""
         if self._held is None:
@@ -504,7 +499,7 @@ class Engine:
             elif not _http.offload(self._grace_over, shard.id, source):
                 return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
-        settings, cancelled = self.settings, self.cancelled
+        settings, cancelled = self.settings, _http.offload(self.ledger.meta, "cancelled")
         _http.offload(
             ingest, self.ledger, shard, files, settings.max_attempts, cancelled, self.schema, settings.resubmit_invalid
         )

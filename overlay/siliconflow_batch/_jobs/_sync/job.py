@@ -113,7 +113,7 @@ class Job:
         """
         results = _http.offload(self._sync_results, partial)  # the count of pending: off the loop
         # Read a thousand at a time, each off the loop (the ledger's rows and the result files, read lazily).
-        while some := _http.offload(_take, results, 1000):
+        while some := _http.offload(_next_results, results, 1000):
             for result in some:
                 yield result
 
@@ -261,7 +261,7 @@ class Job:
         """Take the lock and the round's settings (``wait`` and ``step``); return ``max_outage``."""
         max_outage, concurrency = send_settings(options)
         engine = self._engine
-        engine.lock()
+        _http.offload(engine.lock)
         engine.result_grace = result_grace(options)
         engine.concurrency = concurrency
         return max_outage
@@ -280,9 +280,10 @@ class Job:
         notices at its next round, creates nothing more and ends as a cancelled job.
         """
         engine = self._engine
-        engine.ledger.set_meta(cancelled=True)  # first: a process running the job stops creating at once
+        # First: a process running the job stops creating at once.
+        _http.offload(lambda: engine.ledger.set_meta(cancelled=True))
         try:
-            engine.lock()
+            _http.offload(engine.lock)
         except JobLockedError:  # another process runs the job: it finishes the cancel; its ledger stays its own
             engine.cancel_running(record=False)
             return self.status()
@@ -302,7 +303,7 @@ class Job:
         self.close()
 
 
-def _take(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
+def _next_results(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
     """The next ``count`` of ``items`` (fewer at the end, none after it)."""
     return list(islice(items, count))
 
