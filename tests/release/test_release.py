@@ -131,6 +131,18 @@ def test_a_default_named_in_one_home_breaks_nobody_unless_its_value_changed(tmp_
     ]
 
 
+def test_a_changed_value_of_a_default_in_its_one_home_is_a_breaking_change(tmp_path: Path) -> None:
+    for name in ("overlay", "generated"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    defaults = tmp_path / "overlay" / "siliconflow_batch" / "_defaults.py"
+    text = defaults.read_text()
+    assert "DEFAULT_POLLS_IN_FLIGHT = 8" in text
+    defaults.write_text(text.replace("DEFAULT_POLLS_IN_FLIGHT = 8", "DEFAULT_POLLS_IN_FLIGHT = 9"))
+    assert breaking_changes(load_surface(), load_surface(tmp_path)) == [
+        "siliconflow_batch._defaults.DEFAULT_POLLS_IN_FLIGHT: default value was changed: 8 -> 9"
+    ]  # wait_many's signature still reads max_concurrency=DEFAULT_POLLS_IN_FLIGHT: griffe alone sees nothing
+
+
 def test_no_breaking_change_since_the_last_release_without_a_major_bump() -> None:
     released, recorded = load_recorded()
     breaks = breaking_changes(recorded, load_surface())
