@@ -1,15 +1,15 @@
-"""Run a job (the CLI's ``run``, or the async client's) and SIGKILL it at one exact step, with no hook in the package.
+"""Run a job (the CLI's ``run``, or a client's) and SIGKILL it at one exact step, with no hook in the package.
 
 Usage: ``python crash_runner.py EVENTS KILL_AT MODE ARGS...``. Before the job starts, the runner wraps the two
 things that make a job's steps: SQLite (every ``COMMIT`` of the ledger, a durable step) and httpx's transports
-(every HTTP exchange). Each step is appended to the file ``EVENTS`` as it happens (``commit``, ``committed``,
-``http POST /files``...), so a reference run tells the test how many steps there are; with ``KILL_AT`` set to
-``N`` (not ``-``), the process kills itself with SIGKILL at the N-th step: before a commit (the transaction is
-lost), just after one, or once an exchange's response has arrived and before the client has read it (the server
-did the work, the client never learns of it). ``MODE`` is ``cli`` (ARGS are the command's) or ``async`` (ARGS:
-base URL, input, job directory, output, max_concurrency). With ``CAP_LEDGER`` set to a job's ledger, every
-committed step also checks that the job's committed cost (spent, plus the bounds of the shards in flight) is
-within its cap, read straight from the ledger's tables; a breach is appended to ``EVENTS.cap``.
+(every HTTP exchange). Each step is appended to the file ``EVENTS`` as it happens (``commit``, ``committed``, ``http
+POST /files``...), so a reference run tells the test how many steps there are; with ``KILL_AT`` set to ``N`` (not
+``-``), the process kills itself with SIGKILL at the N-th step: before a commit (the transaction is lost), just
+after one, or once an exchange's response has arrived and before the client has read it (the server did the work,
+the client never learns of it). ``MODE`` is ``cli`` (ARGS are the command's), or ``async`` or ``sync`` (that
+client's job; ARGS: base URL, input, job directory, output, max_concurrency). With ``CAP_LEDGER`` set to a job's
+ledger, every committed step also checks that the job's committed cost (spent, plus the bounds of the shards in
+flight) is within its cap, read straight from the ledger's tables; a breach is appended to ``EVENTS.cap``.
 """
 
 from __future__ import annotations
@@ -132,6 +132,23 @@ async def _async_job(url: str, source: str, job_dir: str, output: str, concurren
             await job.write_results(output)
 
 
+def _sync_job(url: str, source: str, job_dir: str, output: str, concurrency: str) -> None:
+    """The sync client's job (its engine, generated from the async one, sends one shard at a time)."""
+    from siliconflow_batch import SiliconFlow
+
+    with SiliconFlow(api_key="sk-emulator", base_url=url) as client:
+        job = client.jobs.run(
+            source,
+            job_dir=job_dir,
+            max_shard_lines=100,
+            poll_interval=0.001,
+            max_poll_interval=0.001,
+            max_concurrency=int(concurrency),
+        )
+        with job:
+            job.write_results(output)
+
+
 def main() -> None:
     global _events_fd, _kill_at, _cap_file
     events, kill_at, mode, *args = sys.argv[1:]
@@ -141,6 +158,9 @@ def main() -> None:
     _install()
     if mode == "async":
         asyncio.run(_async_job(*args))
+        return
+    if mode == "sync":
+        _sync_job(*args)
         return
     from siliconflow_batch.cli import run
 

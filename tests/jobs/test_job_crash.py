@@ -29,7 +29,8 @@ pytestmark = pytest.mark.slow  # real processes
 
 REQUESTS = 300  # three shards of 100
 RUNNER = Path(__file__).with_name("crash_runner.py")
-SWEEP = {"cli": 60, "async": 30}  # kill points per mode, spread over every step, the first of each kind included
+# Kill points per mode, spread over every step, the first of each kind included.
+SWEEP = {"cli": 60, "async": 30, "sync": 30}
 RANDOM_KILLS = 4  # and a few at random steps, judged on correctness alone
 
 
@@ -60,7 +61,7 @@ def _emulator() -> Iterator[tuple[Emulator, str]]:
 def _args(mode: str, url: str, source: Path, job_dir: Path, output: Path, concurrency: int = 1) -> list[str]:
     # One shard at a time makes the same steps every run (the CLI runs the job on the async client too); more is
     # for the random kills.
-    if mode == "async":
+    if mode in ("async", "sync"):
         return [url, str(source), str(job_dir), str(output), str(concurrency)]
     return [
         "run", str(source), "--job-dir", str(job_dir), "--output", str(output), "--shard-lines", "100",
@@ -131,7 +132,7 @@ def _sweep(trials: list[Callable[[], str]]) -> list[str]:
 
 # About 45 s alone, twice that beside another heavy job: more than the suite's 120 s default allows for.
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("mode", ["cli", "async"])
+@pytest.mark.parametrize("mode", ["cli", "async", "sync"])
 def test_a_run_killed_at_every_kind_of_step_resumes_with_nothing_lost_or_duplicated(mode: str, tmp_path: Path) -> None:
     steps = _reference(mode, tmp_path)
     kinds = set(steps)
