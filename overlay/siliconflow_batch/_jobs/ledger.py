@@ -424,6 +424,14 @@ class Ledger:
         """Record that the job exists (its input read, its first shards written, its balance checked)."""
         self.set_meta(ready=True)
 
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled (by this process or another)."""
+        return bool(self.meta("cancelled"))
+
+    def mark_cancelled(self) -> None:
+        """Record the job's cancel: a process running it stops creating batches at its next look."""
+        self.set_meta(cancelled=True)
+
     def reset(self) -> None:
         """Forget everything (a job whose preparation did not finish: nothing of it was sent)."""
         with self.transaction():

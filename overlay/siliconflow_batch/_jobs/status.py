@@ -236,7 +236,7 @@ def job_status(
         attempts=attempts,
         usage=dict(usage.by_model),
         cost=usage.cost(prices) if prices is not None else None,
-        cancelled=bool(ledger.meta("cancelled")),
+        cancelled=ledger.cancelled(),
         running_done=running_done,
         budget=counts.get("budget", 0),
         committed=money.committed if prices is not None else None,

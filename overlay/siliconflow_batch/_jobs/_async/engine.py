@@ -253,12 +253,12 @@ class AsyncEngine:
     async def advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         await self._send_all()
-        if await _http.async_offload(self.ledger.meta, "cancelled"):  # a cancel that a crash cut short, or
-            # that another process made, is finished here
+        # A cancel that a crash cut short, or that another process made, is finished here.
+        if await _http.async_offload(self.ledger.cancelled):
             await self.finish_cancel()
         await self._poll()
         await self.collect_ended()
-        if not await _http.async_offload(self.ledger.meta, "cancelled"):
+        if not await _http.async_offload(self.ledger.cancelled):
             await _http.async_offload(self._cut_waiting)
             await self._send_all()
 
@@ -282,7 +282,7 @@ class AsyncEngine:
 
         async def send(shard: ShardRow) -> None:
             # Checked before each shard: a cancel from another process stops the sending.
-            if await _http.async_offload(self.ledger.meta, "cancelled"):
+            if await _http.async_offload(self.ledger.cancelled):
                 return
             await self._send(shard)
             if timer is not None:
@@ -498,7 +498,7 @@ class AsyncEngine:
             elif not await _http.async_offload(self._grace_over, shard.id, source):
                 return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
-        settings, cancelled = self.settings, await _http.async_offload(self.ledger.meta, "cancelled")
+        settings, cancelled = self.settings, await _http.async_offload(self.ledger.cancelled)
         await _http.async_offload(
             ingest, self.ledger, shard, files, settings.max_attempts, cancelled, self.schema, settings.resubmit_invalid
         )

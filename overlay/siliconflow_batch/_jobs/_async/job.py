@@ -279,8 +279,7 @@ class AsyncJob:
         notices at its next round, creates nothing more and ends as a cancelled job.
         """
         engine = self._engine
-        # First: a process running the job stops creating at once.
-        await _http.async_offload(lambda: engine.ledger.set_meta(cancelled=True))
+        await _http.async_offload(engine.ledger.mark_cancelled)  # first: a process running the job stops at once
         try:
             await _http.async_offload(engine.lock)
         except JobLockedError:  # another process runs the job: it finishes the cancel; its ledger stays its own

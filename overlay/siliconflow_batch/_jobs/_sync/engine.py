@@ -254,12 +254,12 @@ class Engine:
     def advance(self) -> None:
         """One round: send, poll, collect what ended, cut shards for what is to be sent again, send those."""
         self._send_all()
-        if _http.offload(self.ledger.meta, "cancelled"):  # a cancel that a crash cut short, or
-            # that another process made, is finished here
+        # A cancel that a crash cut short, or that another process made, is finished here.
+        if _http.offload(self.ledger.cancelled):
             self.finish_cancel()
         self._poll()
         self.collect_ended()
-        if not _http.offload(self.ledger.meta, "cancelled"):
+        if not _http.offload(self.ledger.cancelled):
             _http.offload(self._cut_waiting)
             self._send_all()
 
@@ -283,7 +283,7 @@ class Engine:
 
         def send(shard: ShardRow) -> None:
             # Checked before each shard: a cancel from another process stops the sending.
-            if _http.offload(self.ledger.meta, "cancelled"):
+            if _http.offload(self.ledger.cancelled):
                 return
             self._send(shard)
             if timer is not None:
@@ -499,7 +499,7 @@ class Engine:
             elif not _http.offload(self._grace_over, shard.id, source):
                 return  # the next round downloads it again
         # A batch cancelled by someone else is retried; once this job is cancelled, nothing is.
-        settings, cancelled = self.settings, _http.offload(self.ledger.meta, "cancelled")
+        settings, cancelled = self.settings, _http.offload(self.ledger.cancelled)
         _http.offload(
             ingest, self.ledger, shard, files, settings.max_attempts, cancelled, self.schema, settings.resubmit_invalid
         )

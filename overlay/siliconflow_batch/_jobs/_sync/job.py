@@ -280,8 +280,7 @@ class Job:
         notices at its next round, creates nothing more and ends as a cancelled job.
         """
         engine = self._engine
-        # First: a process running the job stops creating at once.
-        _http.offload(lambda: engine.ledger.set_meta(cancelled=True))
+        _http.offload(engine.ledger.mark_cancelled)  # first: a process running the job stops at once
         try:
             _http.offload(engine.lock)
         except JobLockedError:  # another process runs the job: it finishes the cancel; its ledger stays its own
