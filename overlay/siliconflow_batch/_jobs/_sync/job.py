@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self, Unpack
+from typing import IO, Any, Self, TypeVar, Unpack
 
 from ... import _http
 from ..._atomic import atomic_write, check_destination
@@ -28,6 +28,7 @@ from .engine import Engine
 __all__ = ["Job"]
 
 PathLike = str | os.PathLike[str]
+T = TypeVar("T")
 
 
 class Job:
@@ -113,7 +114,7 @@ class Job:
         """
         results = _http.offload(self._sync_results, partial)  # the count of pending: off the loop
         # Read a thousand at a time, each off the loop (the ledger's rows and the result files, read lazily).
-        while some := _http.offload(_next_results, results, 1000):
+        while some := _http.offload(_next, results, 1000):
             for result in some:
                 yield result
 
@@ -302,14 +303,14 @@ class Job:
         self.close()
 
 
-def _next_results(items: Iterator[BatchResult], count: int) -> list[BatchResult]:
+def _next(items: Iterator[T], count: int) -> list[T]:
     """The next ``count`` of ``items`` (fewer at the end, none after it)."""
     return list(islice(items, count))
 
 
 def _write_some(lines: Iterator[bytes], out: IO[bytes], count: int = 1000) -> int:
     """Write the next ``count`` of ``lines`` (each with its newline); return how many there were."""
-    chunk = list(islice(lines, count))
+    chunk = _next(lines, count)
     if chunk:
         out.write(b"\n".join(chunk) + b"\n")
     return len(chunk)
