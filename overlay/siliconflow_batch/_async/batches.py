@@ -200,15 +200,15 @@ class AsyncBatches(AsyncResource[AsyncRawBatches]):
 
     async def _wait(self, state: WaitState, polls: AbstractAsyncContextManager[object], options: PollOptions) -> Batch:
         """Poll (inside ``polls``, the bound) and observe until the batch is terminal, in the one loop (``persist``)."""
-        last: list[Batch] = []
 
         async def poll() -> bool:
             async with polls:
-                last[:] = [await self.retrieve(state.batch_id, **options)]
-            return state.observe(last[0])
+                batch = await self.retrieve(state.batch_id, **options)
+            return state.observe(batch)
 
         await persist(poll, state)
-        return last[0]
+        assert state.last is not None  # observe() kept the terminal batch that ended the loop
+        return state.last
 
     async def wait_many(
         self,

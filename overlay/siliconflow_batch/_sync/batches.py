@@ -201,15 +201,15 @@ class Batches(Resource[RawBatches]):
 
     def _wait(self, state: WaitState, polls: AbstractContextManager[object], options: PollOptions) -> Batch:
         """Poll (inside ``polls``, the bound) and observe until the batch is terminal, in the one loop (``persist``)."""
-        last: list[Batch] = []
 
         def poll() -> bool:
             with polls:
-                last[:] = [self.retrieve(state.batch_id, **options)]
-            return state.observe(last[0])
+                batch = self.retrieve(state.batch_id, **options)
+            return state.observe(batch)
 
         persist(poll, state)
-        return last[0]
+        assert state.last is not None  # observe() kept the terminal batch that ended the loop
+        return state.last
 
     def wait_many(
         self,
