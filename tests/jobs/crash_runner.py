@@ -116,18 +116,19 @@ def _install() -> None:
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
 
 
+def _run_options(job_dir: str, concurrency: str) -> dict[str, Any]:
+    """What both clients' jobs are run with."""
+    return {
+        "job_dir": job_dir, "max_shard_lines": 100, "poll_interval": 0.001, "max_poll_interval": 0.001,
+        "max_concurrency": int(concurrency),
+    }  # fmt: skip
+
+
 async def _async_job(url: str, source: str, job_dir: str, output: str, concurrency: str) -> None:
     from siliconflow_batch import AsyncSiliconFlow
 
     async with AsyncSiliconFlow(api_key="sk-emulator", base_url=url) as client:
-        job = await client.jobs.run(
-            source,
-            job_dir=job_dir,
-            max_shard_lines=100,
-            poll_interval=0.001,
-            max_poll_interval=0.001,
-            max_concurrency=int(concurrency),
-        )
+        job = await client.jobs.run(source, **_run_options(job_dir, concurrency))
         async with job:
             await job.write_results(output)
 
@@ -137,14 +138,7 @@ def _sync_job(url: str, source: str, job_dir: str, output: str, concurrency: str
     from siliconflow_batch import SiliconFlow
 
     with SiliconFlow(api_key="sk-emulator", base_url=url) as client:
-        job = client.jobs.run(
-            source,
-            job_dir=job_dir,
-            max_shard_lines=100,
-            poll_interval=0.001,
-            max_poll_interval=0.001,
-            max_concurrency=int(concurrency),
-        )
+        job = client.jobs.run(source, **_run_options(job_dir, concurrency))
         with job:
             job.write_results(output)
 
